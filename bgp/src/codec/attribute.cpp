@@ -1,0 +1,556 @@
+// Path attributes (RFC 4271 §4.3, §5) as one descriptor row per attribute type: its
+// flags, how to decode and encode its value, and what RFC 7606 says to do when it is
+// malformed. A new attribute is a new row.
+//
+//   0                   1
+//   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5
+//  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//  |  Attr. Flags  |Attr. Type Code|  then Attribute Length: 1 octet, or 2 when the
+//  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+  Extended Length flag (0x10) is set; then value.
+#include "codec/internal.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace bgp::codec {
+
+namespace {
+
+namespace code = iana::attr;
+namespace flag = iana::attr_flag;
+namespace sub = iana::update_subcode;
+
+constexpr std::uint8_t well_known = flag::transitive;                       // 0x40
+constexpr std::uint8_t opt_transitive = flag::optional | flag::transitive;  // 0xC0
+constexpr std::uint8_t opt_non_transitive = flag::optional;                 // 0x80
+
+// A problem with one attribute; `action` none means "the row's on_malformed".
+struct attr_fault {
+  std::uint8_t subcode = sub::attribute_length_error;
+  std::string reason;
+  error_action action = error_action::none;
+  bool with_data = true;  // NOTIFICATION data is the erroneous attribute
+  family fam{};           // with afi_safi_disable
+};
+using fault = std::optional<attr_fault>;
+
+fault length_fault(std::size_t got, const char* expected, const char* rule) {
+  return attr_fault{sub::attribute_length_error,
+                    "length " + std::to_string(got) + ", expected " + expected + " (" + rule + ")"};
+}
+
+std::uint32_t u32_at(byte_view v, std::size_t i) { return load_u32(v.data() + i); }
+
+// AS_PATH / AS4_PATH segments, RFC 4271 §4.3 and RFC 6793 §3:
+// <segment type (1), segment length in ASes (1), ASNs (2 or 4 octets each)>*
+fault parse_path(byte_view v, std::size_t asn_size, as_path& out, std::uint8_t subcode,
+                 const char* rule) {
+  reader r(v);
+  while (!r.empty()) {
+    std::uint8_t type = 0, count = 0;
+    if (r.remaining() < 2)
+      return attr_fault{subcode, std::string("one octet left after the last segment (") + rule + ")",
+                        error_action::none, false};
+    r.u8(type);
+    r.u8(count);
+    if (type < iana::segment::as_set || type > iana::segment::confed_set)
+      return attr_fault{subcode,
+                        "unrecognized segment type " + std::to_string(type) + " (" + rule + ")",
+                        error_action::none, false};
+    if (count == 0)
+      return attr_fault{subcode, std::string("segment of length zero (") + rule + ")",
+                        error_action::none, false};
+    byte_view asns;
+    if (!r.take(count * asn_size, asns))
+      return attr_fault{subcode,
+                        "segment of " + std::to_string(count) + " ASes overruns the attribute (" +
+                            rule + ")",
+                        error_action::none, false};
+    path_segment seg;
+    seg.type = static_cast<segment_type>(type);
+    seg.asns.reserve(count);
+    for (std::size_t i = 0; i < count; ++i)
+      seg.asns.push_back(asn_size == 4 ? load_u32(asns.data() + 4 * i)
+                                       : load_u16(asns.data() + 2 * i));
+    out.push_back(std::move(seg));
+  }
+  return std::nullopt;
+}
+
+void put_path(writer& w, const as_path& path, bool four_octet) {
+  for (const auto& seg : path) {
+    // A segment holds at most 255 ASes; longer runs are split into several segments.
+    std::size_t i = 0;
+    do {
+      const std::size_t n = std::min<std::size_t>(255, seg.asns.size() - i);
+      w.u8(static_cast<std::uint8_t>(seg.type));
+      w.u8(static_cast<std::uint8_t>(n));
+      for (std::size_t k = 0; k < n; ++k) {
+        const std::uint32_t as = seg.asns[i + k];
+        if (four_octet)
+          w.u32(as);
+        else
+          w.u16(static_cast<std::uint16_t>(as > 0xFFFF ? iana::as_trans : as));
+      }
+      i += n;
+    } while (i < seg.asns.size());
+  }
+}
+
+// Writes flags, type and a length, then the value produced by `body`; the length is
+// one octet unless the value turns out longer than 255 (Extended Length).
+template <class F>
+void put_attr(writer& w, std::uint8_t flags, std::uint8_t type, F&& body) {
+  auto& buf = w.buffer();
+  const std::size_t at = buf.size();
+  w.u8(static_cast<std::uint8_t>(flags | flag::extended_length));
+  w.u8(type);
+  const std::size_t len_at = w.placeholder(2);
+  body();
+  const std::size_t len = buf.size() - len_at - 2;
+  if (len <= 255) {
+    buf[at] = static_cast<std::uint8_t>(flags & ~flag::extended_length);
+    buf[len_at] = static_cast<std::uint8_t>(len);
+    buf.erase(buf.begin() + static_cast<std::ptrdiff_t>(len_at + 1));
+  } else {
+    w.patch_u16(len_at, static_cast<std::uint16_t>(len));
+  }
+}
+
+bool has_four_octet_asn(const as_path& path) {
+  for (const auto& s : path)
+    for (auto as : s.asns)
+      if (as > 0xFFFF) return true;
+  return false;
+}
+
+// RFC 6793 §4.2.2: AS4_PATH never carries confederation segments.
+as_path without_confed(const as_path& path) {
+  as_path out;
+  for (const auto& s : path)
+    if (s.type == segment_type::as_set || s.type == segment_type::as_sequence) out.push_back(s);
+  return out;
+}
+
+// Decoders for the MP attributes live with the NLRI logic below the table.
+fault decode_mp_reach(byte_view v, update_message& m, const session_context& ctx);
+fault decode_mp_unreach(byte_view v, update_message& m, const session_context& ctx);
+
+using decode_fn = fault (*)(byte_view, update_message&, const session_context&);
+
+struct descriptor {
+  std::uint8_t code;
+  const char* name;
+  std::uint8_t flags;  // expected Optional and Transitive bits
+  error_action on_malformed;
+  error_action on_flags;  // RFC 7606 §3(c), unless the attribute's RFC says otherwise
+  decode_fn decode;
+};
+
+// clang-format off
+constexpr std::array<descriptor, 16> table{{
+  {code::origin, "ORIGIN", well_known, error_action::treat_as_withdraw, error_action::treat_as_withdraw,  // RFC 7606 §7.1
+   [](byte_view v, update_message& m, const session_context&) -> fault {
+     if (v.size() != 1) return length_fault(v.size(), "1", "RFC 7606 §7.1");
+     if (v[0] > 2)
+       return attr_fault{sub::invalid_origin_attribute,
+                         "undefined ORIGIN value " + std::to_string(v[0]) + " (RFC 4271 §6.3, RFC 7606 §7.1)"};
+     m.attrs.origin = static_cast<origin_type>(v[0]);
+     return std::nullopt;
+   }},
+  {code::as_path, "AS_PATH", well_known, error_action::treat_as_withdraw, error_action::treat_as_withdraw,  // RFC 7606 §7.2
+   [](byte_view v, update_message& m, const session_context& ctx) -> fault {
+     as_path path;
+     if (auto f = parse_path(v, ctx.four_octet_as ? 4 : 2, path, sub::malformed_as_path, "RFC 7606 §7.2"))
+       return f;
+     if (ctx.ebgp)
+       for (const auto& s : path)
+         if (s.type == segment_type::confed_sequence || s.type == segment_type::confed_set)
+           return attr_fault{sub::malformed_as_path,
+                             "confederation segment from an external peer (RFC 7606 §7.2)",
+                             error_action::none, false};
+     m.attrs.path = std::move(path);
+     return std::nullopt;
+   }},
+  {code::next_hop, "NEXT_HOP", well_known, error_action::treat_as_withdraw, error_action::treat_as_withdraw,  // RFC 7606 §7.3
+   [](byte_view v, update_message& m, const session_context&) -> fault {
+     if (v.size() != 4) return length_fault(v.size(), "4", "RFC 7606 §7.3");
+     const std::uint32_t nh = u32_at(v, 0);
+     // RFC 4271 §6.3: a next hop must be a valid host address: not 0.0.0.0, not
+     // multicast (224/4) and not limited broadcast.
+     if (nh == 0 || (nh >> 28) == 0xE || nh == 0xFFFFFFFF)
+       return attr_fault{sub::invalid_next_hop_attribute,
+                         "NEXT_HOP " + ip_address::v4(nh).to_string() +
+                             " is not a valid host address (RFC 4271 §6.3, RFC 7606 §7.3)"};
+     m.attrs.next_hop = ip_address::v4(nh);
+     return std::nullopt;
+   }},
+  {code::multi_exit_disc, "MULTI_EXIT_DISC", opt_non_transitive, error_action::treat_as_withdraw, error_action::treat_as_withdraw,  // RFC 7606 §7.4
+   [](byte_view v, update_message& m, const session_context&) -> fault {
+     if (v.size() != 4) return length_fault(v.size(), "4", "RFC 7606 §7.4");
+     m.attrs.med = u32_at(v, 0);
+     return std::nullopt;
+   }},
+  {code::local_pref, "LOCAL_PREF", well_known, error_action::treat_as_withdraw, error_action::treat_as_withdraw,  // RFC 7606 §7.5
+   [](byte_view v, update_message& m, const session_context& ctx) -> fault {
+     if (ctx.ebgp) return std::nullopt;  // RFC 7606 §7.5: disregarded from external peers
+     if (v.size() != 4) return length_fault(v.size(), "4", "RFC 7606 §7.5");
+     m.attrs.local_pref = u32_at(v, 0);
+     return std::nullopt;
+   }},
+  {code::atomic_aggregate, "ATOMIC_AGGREGATE", well_known, error_action::attribute_discard, error_action::treat_as_withdraw,  // RFC 7606 §7.6
+   [](byte_view v, update_message& m, const session_context&) -> fault {
+     if (!v.empty()) return length_fault(v.size(), "0", "RFC 7606 §7.6");
+     m.attrs.atomic_aggregate = true;
+     return std::nullopt;
+   }},
+  {code::aggregator, "AGGREGATOR", opt_transitive, error_action::attribute_discard, error_action::treat_as_withdraw,  // RFC 7606 §7.7
+   [](byte_view v, update_message& m, const session_context& ctx) -> fault {
+     const std::size_t want = ctx.four_octet_as ? 8 : 6;
+     if (v.size() != want) return length_fault(v.size(), ctx.four_octet_as ? "8" : "6", "RFC 7606 §7.7");
+     aggregator_info a;
+     a.as = ctx.four_octet_as ? u32_at(v, 0) : load_u16(v.data());
+     a.address = u32_at(v, want - 4);
+     if (a.as == 0)
+       return attr_fault{sub::optional_attribute_error, "AGGREGATOR with AS 0 (RFC 7607 §2)"};
+     m.attrs.aggregator = a;
+     return std::nullopt;
+   }},
+  {code::communities, "COMMUNITIES", opt_transitive, error_action::treat_as_withdraw, error_action::treat_as_withdraw,  // RFC 7606 §7.8
+   [](byte_view v, update_message& m, const session_context&) -> fault {
+     if (v.empty() || v.size() % 4 != 0)
+       return length_fault(v.size(), "a non-zero multiple of 4", "RFC 7606 §7.8");
+     m.attrs.communities.reserve(v.size() / 4);
+     for (std::size_t i = 0; i < v.size(); i += 4) m.attrs.communities.push_back(u32_at(v, i));
+     return std::nullopt;
+   }},
+  {code::originator_id, "ORIGINATOR_ID", opt_non_transitive, error_action::treat_as_withdraw, error_action::treat_as_withdraw,  // RFC 7606 §7.9
+   [](byte_view v, update_message& m, const session_context& ctx) -> fault {
+     if (ctx.ebgp) return std::nullopt;  // RFC 7606 §7.9: disregarded from external peers
+     if (v.size() != 4) return length_fault(v.size(), "4", "RFC 7606 §7.9");
+     m.attrs.originator_id = u32_at(v, 0);
+     return std::nullopt;
+   }},
+  {code::cluster_list, "CLUSTER_LIST", opt_non_transitive, error_action::treat_as_withdraw, error_action::treat_as_withdraw,  // RFC 7606 §7.10
+   [](byte_view v, update_message& m, const session_context& ctx) -> fault {
+     if (ctx.ebgp) return std::nullopt;  // RFC 7606 §7.10: disregarded from external peers
+     if (v.empty() || v.size() % 4 != 0)
+       return length_fault(v.size(), "a non-zero multiple of 4", "RFC 7606 §7.10");
+     for (std::size_t i = 0; i < v.size(); i += 4) m.attrs.cluster_list.push_back(u32_at(v, i));
+     return std::nullopt;
+   }},
+  {code::mp_reach_nlri, "MP_REACH_NLRI", opt_non_transitive, error_action::afi_safi_disable, error_action::treat_as_withdraw,  // RFC 7606 §7.11
+   decode_mp_reach},
+  {code::mp_unreach_nlri, "MP_UNREACH_NLRI", opt_non_transitive, error_action::afi_safi_disable, error_action::treat_as_withdraw,  // RFC 7606 §7.11
+   decode_mp_unreach},
+  {code::extended_communities, "EXTENDED_COMMUNITIES", opt_transitive, error_action::treat_as_withdraw, error_action::treat_as_withdraw,  // RFC 7606 §7.14
+   [](byte_view v, update_message& m, const session_context&) -> fault {
+     if (v.empty() || v.size() % 8 != 0)
+       return length_fault(v.size(), "a non-zero multiple of 8", "RFC 7606 §7.14");
+     for (std::size_t i = 0; i < v.size(); i += 8)
+       m.attrs.extended_communities.push_back((std::uint64_t{u32_at(v, i)} << 32) | u32_at(v, i + 4));
+     return std::nullopt;
+   }},
+  {code::as4_path, "AS4_PATH", opt_transitive, error_action::attribute_discard, error_action::attribute_discard,  // RFC 6793 §6, RFC 7606 §7.12
+   [](byte_view v, update_message& m, const session_context&) -> fault {
+     as_path path;
+     if (auto f = parse_path(v, 4, path, sub::optional_attribute_error, "RFC 6793 §6")) return f;
+     m.attrs.as4_path = std::move(path);
+     return std::nullopt;
+   }},
+  {code::as4_aggregator, "AS4_AGGREGATOR", opt_transitive, error_action::attribute_discard, error_action::attribute_discard,  // RFC 6793 §6, RFC 7606 §7.12
+   [](byte_view v, update_message& m, const session_context&) -> fault {
+     if (v.size() != 8)
+       return attr_fault{sub::optional_attribute_error,
+                         "length " + std::to_string(v.size()) + ", expected 8 (RFC 6793 §6)"};
+     m.attrs.as4_aggregator = aggregator_info{u32_at(v, 0), u32_at(v, 4)};
+     return std::nullopt;
+   }},
+  {code::large_community, "LARGE_COMMUNITY", opt_transitive, error_action::treat_as_withdraw, error_action::treat_as_withdraw,  // RFC 8092 §6
+   [](byte_view v, update_message& m, const session_context&) -> fault {
+     if (v.empty() || v.size() % 12 != 0)
+       return length_fault(v.size(), "a non-zero multiple of 12", "RFC 8092 §6");
+     for (std::size_t i = 0; i < v.size(); i += 12)
+       m.attrs.large_communities.push_back({u32_at(v, i), u32_at(v, i + 4), u32_at(v, i + 8)});
+     return std::nullopt;
+   }},
+}};
+// clang-format on
+
+const descriptor* find_descriptor(std::uint8_t c) {
+  for (const auto& d : table)
+    if (d.code == c) return &d;
+  return nullptr;
+}
+
+// ---- MP_REACH_NLRI / MP_UNREACH_NLRI, RFC 4760 §3 and §4
+//
+//  +---------------------------------------------------------+
+//  | Address Family Identifier (2 octets)                    |
+//  | Subsequent Address Family Identifier (1 octet)          |
+//  | Length of Next Hop Network Address (1 octet)            |   (MP_REACH only)
+//  | Network Address of Next Hop (variable)                  |   (MP_REACH only)
+//  | Reserved (1 octet)                                      |   (MP_REACH only)
+//  | Network Layer Reachability Information (variable)       |
+//  +---------------------------------------------------------+
+
+bool unicast(family f) { return f == ipv4_unicast || f == ipv6_unicast; }
+
+attr_fault disable(family f, std::uint8_t subcode, std::string reason) {
+  attr_fault a{subcode, std::move(reason), error_action::afi_safi_disable, false, f};
+  return a;
+}
+
+fault decode_mp_reach(byte_view v, update_message& m, const session_context& ctx) {
+  reader r(v);
+  mp_reach reach;
+  std::uint8_t nh_len = 0, reserved = 0;
+  byte_view nh;
+  if (!r.u16(reach.fam.afi) || !r.u8(reach.fam.safi))
+    return attr_fault{sub::optional_attribute_error,
+                      "MP_REACH_NLRI of " + std::to_string(v.size()) + " octets has no AFI/SAFI (RFC 7606 §7.11)",
+                      error_action::session_reset, false};
+  if (!r.u8(nh_len) || !r.take(nh_len, nh) || !r.u8(reserved))
+    return disable(reach.fam, sub::optional_attribute_error,
+                   "MP_REACH_NLRI next hop length " + std::to_string(nh_len) +
+                       " overruns the attribute (RFC 7606 §7.11)");
+  // RFC 4760 §3: the Reserved octet is ignored on receipt.
+  const byte_view rest = r.rest();
+  if (!unicast(reach.fam)) {
+    reach.raw_next_hop.assign(nh.begin(), nh.end());
+    reach.raw_nlri.assign(rest.begin(), rest.end());
+    m.reach = std::move(reach);
+    return std::nullopt;
+  }
+  // RFC 4760 §3 / RFC 2545 §3: IPv6 next hop is 16 octets, or 32 with a link-local
+  // second; RFC 8950 §3 allows the same for IPv4 NLRI; IPv4 next hop is 4 octets.
+  if (nh_len == 4 && reach.fam.afi == 1) {
+    reach.next_hops.push_back(ip_address::v4(load_u32(nh.data())));
+  } else if (nh_len == 16 || nh_len == 32) {
+    std::array<std::uint8_t, 16> a{};
+    std::copy_n(nh.begin(), 16, a.begin());
+    reach.next_hops.push_back(ip_address::v6(a));
+    if (nh_len == 32) {
+      std::copy_n(nh.begin() + 16, 16, a.begin());
+      reach.next_hops.push_back(ip_address::v6(a));
+    }
+  } else {
+    return disable(reach.fam, sub::optional_attribute_error,
+                   "MP_REACH_NLRI next hop length " + std::to_string(nh_len) + " is not valid for " +
+                       to_string(reach.fam) + " (RFC 7606 §7.11, RFC 4760 §3, RFC 8950 §3)");
+  }
+  std::string why;
+  const afi a = reach.fam.afi == 1 ? afi::ipv4 : afi::ipv6;
+  if (!decode_prefixes(rest, a, ctx.add_path(reach.fam), reach.routes, why))
+    return disable(reach.fam, sub::invalid_network_field, "MP_REACH_NLRI: " + why);
+  m.reach = std::move(reach);
+  return std::nullopt;
+}
+
+fault decode_mp_unreach(byte_view v, update_message& m, const session_context& ctx) {
+  reader r(v);
+  mp_unreach unreach;
+  if (!r.u16(unreach.fam.afi) || !r.u8(unreach.fam.safi))
+    return attr_fault{sub::optional_attribute_error,
+                      "MP_UNREACH_NLRI of " + std::to_string(v.size()) + " octets has no AFI/SAFI (RFC 7606 §7.11)",
+                      error_action::session_reset, false};
+  const byte_view rest = r.rest();
+  if (!unicast(unreach.fam)) {
+    unreach.raw_nlri.assign(rest.begin(), rest.end());
+  } else {
+    std::string why;
+    const afi a = unreach.fam.afi == 1 ? afi::ipv4 : afi::ipv6;
+    if (!decode_prefixes(rest, a, ctx.add_path(unreach.fam), unreach.routes, why))
+      return disable(unreach.fam, sub::invalid_network_field, "MP_UNREACH_NLRI: " + why);
+  }
+  m.unreach = std::move(unreach);
+  return std::nullopt;
+}
+
+}  // namespace
+
+void put_attribute_header(writer& w, std::uint8_t flags, std::uint8_t type, std::size_t length) {
+  if (length > 255) {
+    w.u8(static_cast<std::uint8_t>(flags | flag::extended_length));
+    w.u8(type);
+    w.u16(static_cast<std::uint16_t>(length));
+  } else {
+    w.u8(static_cast<std::uint8_t>(flags & ~flag::extended_length));
+    w.u8(type);
+    w.u8(static_cast<std::uint8_t>(length));
+  }
+}
+
+void decode_attribute(std::uint8_t flags, std::uint8_t type, byte_view value, byte_view raw,
+                      update_message& m, const session_context& ctx, error_sink& errors) {
+  const descriptor* d = find_descriptor(type);
+  const auto raw_bytes = [&] { return bytes(raw.begin(), raw.end()); };
+  if (!d) {
+    // RFC 4271 §6.3: an unrecognized well-known attribute is an error; an unknown
+    // optional one is kept (transitive) or quietly ignored when passing it on.
+    if (!(flags & flag::optional)) {
+      errors.add(make_error(iana::error_code::update_message, sub::unrecognized_well_known_attribute,
+                            error_action::session_reset,
+                            "unrecognized well-known attribute type " + std::to_string(type) +
+                                " (RFC 4271 §6.3)",
+                            raw_bytes()));
+      return;
+    }
+    // RFC 4271 §4.3: the low four flag bits are unused, sent as zero and ignored on
+    // receipt; the Extended Length bit is a matter of encoding.
+    m.attrs.unknown.push_back(unknown_attribute{
+        static_cast<std::uint8_t>(flags & (flag::optional | flag::transitive | flag::partial)), type,
+        bytes(value.begin(), value.end())});
+    return;
+  }
+  const bool mp = type == code::mp_reach_nlri || type == code::mp_unreach_nlri;
+  if ((flags & (flag::optional | flag::transitive)) != d->flags) {
+    errors.add(make_error(iana::error_code::update_message, sub::attribute_flags_error, d->on_flags,
+                          std::string(d->name) + " flags 0x" +
+                              "0123456789abcdef"[flags >> 4] + "0123456789abcdef"[flags & 15] +
+                              " conflict with its type (RFC 7606 §3(c))",
+                          raw_bytes()));
+    // The MP attributes are still decoded so that their NLRI can be withdrawn.
+    if (!mp) return;
+  }
+  fault f = d->decode(value, m, ctx);
+  if (!f) return;
+  decode_error e = make_error(iana::error_code::update_message, f->subcode,
+                              f->action == error_action::none ? d->on_malformed : f->action,
+                              std::string(d->name) + ": " + f->reason,
+                              f->with_data ? raw_bytes() : bytes{});
+  e.afi_safi = f->fam;
+  errors.add(std::move(e));
+}
+
+void encode_path_attributes(writer& w, const path_attributes& a, const session_context& ctx) {
+  // RFC 6793 §4.2.2: toward a two-octet speaker, ASes above 65535 become AS_TRANS and
+  // the real path and aggregator travel in AS4_PATH / AS4_AGGREGATOR.
+  std::optional<as_path> as4_path = a.as4_path;
+  std::optional<aggregator_info> as4_aggregator = a.as4_aggregator;
+  if (!ctx.four_octet_as) {
+    if (!as4_path && a.path && has_four_octet_asn(*a.path)) as4_path = without_confed(*a.path);
+    if (!as4_aggregator && a.aggregator && a.aggregator->as > 0xFFFF) as4_aggregator = a.aggregator;
+  }
+  // Unknown attributes are merged into ascending type order; non-transitive ones are
+  // not passed on (RFC 4271 §5), transitive ones get the Partial bit.
+  std::vector<const unknown_attribute*> unknown;
+  for (const auto& u : a.unknown)
+    if (u.flags & flag::transitive) unknown.push_back(&u);
+  std::stable_sort(unknown.begin(), unknown.end(),
+                   [](const auto* x, const auto* y) { return x->code < y->code; });
+  auto next_unknown = unknown.begin();
+  auto flush_unknown_below = [&](unsigned limit) {
+    for (; next_unknown != unknown.end() && (*next_unknown)->code < limit; ++next_unknown) {
+      const auto& u = **next_unknown;
+      put_attribute_header(w, static_cast<std::uint8_t>(u.flags | flag::partial), u.code, u.value.size());
+      w.put(u.value);
+    }
+  };
+
+  auto u32_attr = [&](std::uint8_t flags, std::uint8_t type, std::uint32_t v) {
+    flush_unknown_below(type);
+    put_attribute_header(w, flags, type, 4);
+    w.u32(v);
+  };
+  if (a.origin) {
+    flush_unknown_below(code::origin);
+    put_attribute_header(w, well_known, code::origin, 1);
+    w.u8(static_cast<std::uint8_t>(*a.origin));
+  }
+  if (a.path) {
+    flush_unknown_below(code::as_path);
+    put_attr(w, well_known, code::as_path, [&] { put_path(w, *a.path, ctx.four_octet_as); });
+  }
+  if (a.next_hop) u32_attr(well_known, code::next_hop, a.next_hop->v4_host_order());
+  if (a.med) u32_attr(opt_non_transitive, code::multi_exit_disc, *a.med);
+  if (a.local_pref) u32_attr(well_known, code::local_pref, *a.local_pref);
+  if (a.atomic_aggregate) {
+    flush_unknown_below(code::atomic_aggregate);
+    put_attribute_header(w, well_known, code::atomic_aggregate, 0);
+  }
+  if (a.aggregator) {
+    flush_unknown_below(code::aggregator);
+    put_attribute_header(w, opt_transitive, code::aggregator, ctx.four_octet_as ? 8 : 6);
+    if (ctx.four_octet_as)
+      w.u32(a.aggregator->as);
+    else
+      w.u16(static_cast<std::uint16_t>(a.aggregator->as > 0xFFFF ? iana::as_trans : a.aggregator->as));
+    w.u32(a.aggregator->address);
+  }
+  if (!a.communities.empty()) {
+    flush_unknown_below(code::communities);
+    put_attr(w, opt_transitive, code::communities, [&] {
+      for (auto c : a.communities) w.u32(c);
+    });
+  }
+  if (a.originator_id) u32_attr(opt_non_transitive, code::originator_id, *a.originator_id);
+  if (!a.cluster_list.empty()) {
+    flush_unknown_below(code::cluster_list);
+    put_attr(w, opt_non_transitive, code::cluster_list, [&] {
+      for (auto c : a.cluster_list) w.u32(c);
+    });
+  }
+  if (!a.extended_communities.empty()) {
+    flush_unknown_below(code::extended_communities);
+    put_attr(w, opt_transitive, code::extended_communities, [&] {
+      for (auto c : a.extended_communities) w.u64(c);
+    });
+  }
+  if (as4_path) {
+    flush_unknown_below(code::as4_path);
+    put_attr(w, opt_transitive, code::as4_path, [&] { put_path(w, *as4_path, true); });
+  }
+  if (as4_aggregator) {
+    flush_unknown_below(code::as4_aggregator);
+    put_attribute_header(w, opt_transitive, code::as4_aggregator, 8);
+    w.u32(as4_aggregator->as);
+    w.u32(as4_aggregator->address);
+  }
+  if (!a.large_communities.empty()) {
+    flush_unknown_below(code::large_community);
+    put_attr(w, opt_transitive, code::large_community, [&] {
+      for (const auto& c : a.large_communities) {
+        w.u32(c.global_admin);
+        w.u32(c.local_data1);
+        w.u32(c.local_data2);
+      }
+    });
+  }
+  flush_unknown_below(256);
+}
+
+void encode_mp_reach(writer& w, const mp_reach& r, const session_context& ctx) {
+  put_attr(w, opt_non_transitive, code::mp_reach_nlri, [&] {
+    w.u16(r.fam.afi);
+    w.u8(r.fam.safi);
+    if (unicast(r.fam)) {
+      const std::size_t len_at = w.placeholder(1);
+      for (const auto& nh : r.next_hops) w.put(nh.octets.data(), nh.size());
+      w.patch_u8(len_at, static_cast<std::uint8_t>(w.size() - len_at - 1));
+      w.u8(0);  // Reserved
+      const bool add_path = ctx.add_path(r.fam);
+      for (const auto& n : r.routes) encode_prefix(w, n, add_path);
+    } else {
+      w.u8(static_cast<std::uint8_t>(r.raw_next_hop.size()));
+      w.put(r.raw_next_hop);
+      w.u8(0);
+      w.put(r.raw_nlri);
+    }
+  });
+}
+
+void encode_mp_unreach(writer& w, const mp_unreach& u, const session_context& ctx) {
+  put_attr(w, opt_non_transitive, code::mp_unreach_nlri, [&] {
+    w.u16(u.fam.afi);
+    w.u8(u.fam.safi);
+    if (unicast(u.fam)) {
+      const bool add_path = ctx.add_path(u.fam);
+      for (const auto& n : u.routes) encode_prefix(w, n, add_path);
+    } else {
+      w.put(u.raw_nlri);
+    }
+  });
+}
+
+}  // namespace bgp::codec

@@ -1,0 +1,34 @@
+// bgplbctl: the operator's client. Only wires subcommands together; each lives in its
+// own <name>_command.cpp.
+#include "decode_command.hpp"
+
+#include "cli11.hpp"
+
+#include <exception>
+#include <iostream>
+
+#ifndef BGPLB_VERSION
+#define BGPLB_VERSION "unknown"
+#endif
+
+int main(int argc, char** argv) {
+  CLI::App app{"bgplbctl: inspect a bgplb speaker and decode BGP messages", "bgplbctl"};
+  app.set_version_flag("--version", "bgplbctl " BGPLB_VERSION);
+  app.require_subcommand(1);
+  app.footer("Run 'bgplbctl <command> --help' for a command's options.");
+
+  int status = 0;
+  bgplbctl::add_decode_command(app, status);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version come through here with exit code 0; every real usage
+    // error is 2, whatever CLI11's own code for it.
+    return app.exit(e) == 0 ? 0 : 2;
+  } catch (const std::exception& e) {
+    std::cerr << "bgplbctl: internal error: " << e.what() << '\n';
+    return 3;
+  }
+  return status;
+}

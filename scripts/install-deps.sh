@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs every Debian package that bgplb's build and tests need, by name.
+# Idempotent: packages already present are skipped, and apt is not touched at all
+# when nothing is missing. Run as root (or with sudo) on Debian 12.
+set -euo pipefail
+
+packages=(
+  # toolchain and build
+  build-essential g++ clang-14 clang lld-14 llvm-14 libclang-rt-14-dev
+  meson ninja-build pkg-config git python3
+  # libraries
+  libboost1.81-all-dev libboost-json1.81-dev
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libfmt-dev libspdlog-dev libyaml-cpp-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libbpf-dev
+  # test oracles and tools
+  tshark
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer once, non-interactively.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | "${sudo_cmd[@]}" debconf-set-selections
+"${sudo_cmd[@]}" apt-get update -q
+"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
