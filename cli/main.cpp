@@ -14,7 +14,6 @@
 int main(int argc, char** argv) {
   CLI::App app{"bgplbctl: inspect a bgplb speaker and decode BGP messages", "bgplbctl"};
   app.set_version_flag("--version", "bgplbctl " BGPLB_VERSION);
-  app.require_subcommand(1);
   app.footer("Run 'bgplbctl <command> --help' for a command's options.");
 
   int status = 0;
@@ -29,6 +28,10 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::cerr << "bgplbctl: internal error: " << e.what() << '\n';
     return 3;
+  }
+  if (app.get_subcommands().empty()) {
+    std::cerr << app.help();
+    return 2;
   }
   return status;
 }

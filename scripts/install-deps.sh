@@ -16,6 +16,8 @@ packages=(
   libbpf-dev
   # test oracles and tools
   tshark
+  # interop test peers and harness (test/integration/)
+  gobgpd bird2 frr exabgp iproute2 tcpdump procps python3-pytest
 )
 
 missing=()

@@ -202,7 +202,9 @@ json::object mp_reach_fields(const bgp::mp_reach& r, const bgp::session_context&
               "bgp.nlri_path_id"});
   for (std::size_t i = 0; i < r.next_hops.size(); ++i) {
     const auto& h = r.next_hops[i];
-    const char* field = h.is_v4() ? "next_hop.ipv4" : i == 0 ? "next_hop.ipv6" : "next_hop.ipv6.link_local";
+    const char* field = h.is_v4() ? "next_hop.ipv4"
+                        : i == 0  ? "next_hop.ipv6"
+                                  : "next_hop.ipv6.link_local";
     add(f, std::string(p) + field, h.to_string());
   }
   const char* prefix_field = r.fam.afi == 1 ? "bgp.mp_reach_nlri_ipv4_prefix"
@@ -274,21 +276,26 @@ std::vector<attribute_expect> attribute_list(const bgp::update_message& u,
   if (a.origin)
     out.push_back({code::origin, well_known,
                    one(std::string(p) + "origin", static_cast<unsigned>(*a.origin))});
-  if (a.path) out.push_back({code::as_path, well_known, as_path_fields(*a.path, ctx.four_octet_as)});
+  if (a.path)
+    out.push_back({code::as_path, well_known, as_path_fields(*a.path, ctx.four_octet_as)});
   if (a.next_hop)
     out.push_back({code::next_hop, well_known,
                    one(std::string(p) + "next_hop", json::string(a.next_hop->to_string()))});
-  if (a.med) out.push_back({code::multi_exit_disc, optional, one(std::string(p) + "multi_exit_disc", *a.med)});
+  if (a.med)
+    out.push_back(
+        {code::multi_exit_disc, optional, one(std::string(p) + "multi_exit_disc", *a.med)});
   if (a.local_pref)
-    out.push_back({code::local_pref, well_known, one(std::string(p) + "local_pref", *a.local_pref)});
+    out.push_back(
+        {code::local_pref, well_known, one(std::string(p) + "local_pref", *a.local_pref)});
   if (a.atomic_aggregate) out.push_back({code::atomic_aggregate, well_known, {}});
   if (a.aggregator)
     out.push_back({code::aggregator, optional_transitive, aggregator_fields(*a.aggregator)});
   if (!a.communities.empty())
     out.push_back({code::communities, optional_transitive, community_fields(a.communities)});
   if (a.originator_id)
-    out.push_back({code::originator_id, optional,
-                   one(std::string(p) + "originator_id", json::string(dotted_quad(*a.originator_id)))});
+    out.push_back(
+        {code::originator_id, optional,
+         one(std::string(p) + "originator_id", json::string(dotted_quad(*a.originator_id)))});
   if (!a.cluster_list.empty()) {
     json::object f{{"bgp.path_attribute.cluster_id", json::array{}}};
     for (const std::uint32_t id : a.cluster_list)
@@ -301,7 +308,8 @@ std::vector<attribute_expect> attribute_list(const bgp::update_message& u,
   if (a.as4_path)
     out.push_back({code::as4_path, optional_transitive, as_path_fields(*a.as4_path, true)});
   if (a.as4_aggregator)
-    out.push_back({code::as4_aggregator, optional_transitive, aggregator_fields(*a.as4_aggregator)});
+    out.push_back(
+        {code::as4_aggregator, optional_transitive, aggregator_fields(*a.as4_aggregator)});
   if (!a.large_communities.empty()) {
     json::object f;
     declare(f, {"bgp.large_communities.ga", "bgp.large_communities.ldp1",
@@ -317,15 +325,18 @@ std::vector<attribute_expect> attribute_list(const bgp::update_message& u,
   // Partial bit set; unrecognized non-transitive ones are not passed on.
   for (const auto& x : a.unknown)
     if ((x.flags & optional_transitive) == optional_transitive)
-      out.push_back({x.code, static_cast<std::uint8_t>(x.flags | bgp::iana::attr_flag::partial), {}});
+      out.push_back(
+          {x.code, static_cast<std::uint8_t>(x.flags | bgp::iana::attr_flag::partial), {}});
   return out;
 }
 
-json::array attributes_json(const std::vector<attribute_expect>& list) {
-  json::array out;
-  for (const auto& a : list)
-    out.push_back(json::object{{"type_code", a.code}, {"flags", a.flags}, {"fields", a.fields}});
-  return out;
+json::object expectation(int type, json::object fields,
+                         const std::vector<attribute_expect>& attributes = {}) {
+  json::array list;
+  for (const auto& a : attributes)
+    list.push_back(json::object{{"type_code", a.code}, {"flags", a.flags}, {"fields", a.fields}});
+  return json::object{
+      {"type", type}, {"fields", std::move(fields)}, {"attributes", std::move(list)}};
 }
 
 json::object update_fields(const bgp::update_message& u, const bgp::session_context& ctx) {
@@ -376,27 +387,19 @@ json::object notification_fields(const bgp::notification_message& n) {
 boost::json::object tshark_expect(const bgp::message& m, const bgp::session_context& ctx) {
   return std::visit(
       overloaded{
-          [](const bgp::open_message& x) {
-            return json::object{{"type", 1}, {"fields", open_fields(x)}, {"attributes", json::array{}}};
-          },
+          [](const bgp::open_message& x) { return expectation(1, open_fields(x)); },
           [&](const bgp::update_message& x) {
-            return json::object{{"type", 2},
-                                {"fields", update_fields(x, ctx)},
-                                {"attributes", attributes_json(attribute_list(x, ctx))}};
+            return expectation(2, update_fields(x, ctx), attribute_list(x, ctx));
           },
           [](const bgp::notification_message& x) {
-            return json::object{{"type", 3}, {"fields", notification_fields(x)}, {"attributes", json::array{}}};
+            return expectation(3, notification_fields(x));
           },
-          [](const bgp::keepalive_message&) {
-            return json::object{{"type", 4}, {"fields", json::object{}}, {"attributes", json::array{}}};
-          },
+          [](const bgp::keepalive_message&) { return expectation(4, {}); },
           [](const bgp::route_refresh_message& x) {
-            return json::object{
-                {"type", 5},
-                {"fields", json::object{{"bgp.route_refresh.afi", json::array{x.fam.afi}},
-                                        {"bgp.route_refresh.safi", json::array{x.fam.safi}},
-                                        {"bgp.route_refresh.subtype", json::array{x.subtype}}}},
-                {"attributes", json::array{}}};
+            return expectation(5, json::object{{"bgp.route_refresh.afi", json::array{x.fam.afi}},
+                                               {"bgp.route_refresh.safi", json::array{x.fam.safi}},
+                                               {"bgp.route_refresh.subtype",
+                                                json::array{x.subtype}}});
           },
       },
       m);
@@ -410,9 +413,7 @@ boost::json::object tshark_expect_packed(const bgp::path_attributes& attrs,
   u.attrs = attrs;
   u.attrs.next_hop = next_hop;
   u.routes.assign(routes.begin(), routes.end());
-  return json::object{{"type", 2},
-                      {"fields", update_fields(u, ctx)},
-                      {"attributes", attributes_json(attribute_list(u, ctx))}};
+  return expectation(2, update_fields(u, ctx), attribute_list(u, ctx));
 }
 
 }  // namespace oracle

@@ -676,12 +676,16 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 2
     runner, data = Runner(argv[1]), argv[2]
+    def jsonl(name, with_expect):
+        return lambda: run_jsonl(runner, os.path.join(data, name), with_expect)
+
     suites = [
-        ("exabgp_vectors.jsonl", lambda: run_jsonl(runner, os.path.join(data, "exabgp_vectors.jsonl"), True)),
-        ("realworld_vectors.jsonl", lambda: run_jsonl(runner, os.path.join(data, "realworld_vectors.jsonl"), True)),
-        ("exabgp_other_families.jsonl", lambda: run_jsonl(runner, os.path.join(data, "exabgp_other_families.jsonl"), False)),
-        ("realworld_other_families.jsonl", lambda: run_jsonl(runner, os.path.join(data, "realworld_other_families.jsonl"), False)),
-        ("gobgp_encoder_vectors.txt", lambda: run_gobgp(runner, os.path.join(data, "gobgp_encoder_vectors.txt"))),
+        ("exabgp_vectors.jsonl", jsonl("exabgp_vectors.jsonl", True)),
+        ("realworld_vectors.jsonl", jsonl("realworld_vectors.jsonl", True)),
+        ("exabgp_other_families.jsonl", jsonl("exabgp_other_families.jsonl", False)),
+        ("realworld_other_families.jsonl", jsonl("realworld_other_families.jsonl", False)),
+        ("gobgp_encoder_vectors.txt",
+         lambda: run_gobgp(runner, os.path.join(data, "gobgp_encoder_vectors.txt"))),
         ("bad-len/", lambda: run_bad_len(runner, os.path.join(data, "bad-len"))),
     ]
     total_failures = 0

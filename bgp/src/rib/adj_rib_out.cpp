@@ -1,0 +1,160 @@
+// Adj-RIB-Out bookkeeping and the flush that turns differences into UPDATEs.
+#include "rib/adj_rib_out.hpp"
+
+#include "codec/internal.hpp"
+
+namespace bgp::rib {
+
+std::size_t nlri_hash::operator()(const nlri& n) const noexcept {
+  // FNV-1a over the significant octets, the length and the path id.
+  std::uint64_t h = 1469598103934665603ull;
+  auto mix = [&](std::uint8_t b) { h = (h ^ b) * 1099511628211ull; };
+  const std::size_t bytes = (n.route.length + 7u) / 8u;
+  for (std::size_t i = 0; i < bytes && i < 16; ++i) mix(n.route.address.octets[i]);
+  mix(n.route.length);
+  mix(static_cast<std::uint8_t>(n.route.address.family));
+  for (int s = 0; s < 32; s += 8) mix(static_cast<std::uint8_t>(n.path_id >> s));
+  return static_cast<std::size_t>(h);
+}
+
+void adj_rib_out::touch(family f, const nlri& n, table::iterator it) {
+  if (!it->second.dirty) {
+    it->second.dirty = true;
+    dirty_.emplace_back(f, n);
+  }
+}
+
+void adj_rib_out::announce(family f, const nlri& n, attr_ref a) {
+  auto& t = tables_[f];
+  auto it = t.try_emplace(n).first;
+  it->second.desired = std::move(a);
+  touch(f, n, it);
+}
+
+void adj_rib_out::withdraw(family f, const nlri& n) {
+  auto t = tables_.find(f);
+  if (t == tables_.end()) return;
+  auto it = t->second.find(n);
+  if (it == t->second.end() || !it->second.desired) return;
+  it->second.desired.reset();
+  touch(f, n, it);
+}
+
+void adj_rib_out::withdraw_all() {
+  for (auto& [f, t] : tables_)
+    for (auto it = t.begin(); it != t.end(); ++it)
+      if (it->second.desired) {
+        it->second.desired.reset();
+        touch(f, it->first, it);
+      }
+}
+
+void adj_rib_out::forget_sent() {
+  for (auto& [f, t] : tables_) {
+    for (auto it = t.begin(); it != t.end();) {
+      it->second.sent.reset();
+      if (!it->second.desired && !it->second.dirty) {
+        it = t.erase(it);
+        continue;
+      }
+      if (it->second.desired) touch(f, it->first, it);
+      ++it;
+    }
+  }
+}
+
+std::size_t adj_rib_out::flush(bytes& out, const session_context& ctx,
+                               const std::vector<family>& families) {
+  struct group {
+    const attribute_set* attrs;
+    std::vector<nlri> routes;
+  };
+  std::map<family, std::vector<nlri>> withdrawals;
+  std::map<family, std::vector<group>> announcements;
+  std::map<const attribute_set*, std::size_t> group_index;
+  std::vector<std::pair<family, nlri>> keep;  // dirty entries of families not carried
+  auto carried = [&](family f) {
+    for (auto x : families)
+      if (x == f) return true;
+    return false;
+  };
+
+  for (const auto& [f, n] : dirty_) {
+    auto& t = tables_[f];
+    auto it = t.find(n);
+    if (it == t.end()) continue;
+    entry& e = it->second;
+    if (!carried(f)) {
+      keep.emplace_back(f, n);
+      continue;
+    }
+    e.dirty = false;
+    if (e.desired == e.sent) {
+      // Changed and changed back before this flush: nothing to send.
+    } else if (!e.desired) {
+      withdrawals[f].push_back(n);
+    } else {
+      auto [gi, fresh] = group_index.try_emplace(e.desired.get(), announcements[f].size());
+      if (fresh) announcements[f].push_back(group{e.desired.get(), {}});
+      announcements[f][gi->second].routes.push_back(n);
+    }
+    e.sent = e.desired;
+    if (!e.desired) t.erase(it);
+  }
+  dirty_ = std::move(keep);
+
+  std::size_t messages = 0;
+  for (const auto& [f, routes] : withdrawals) messages += pack_withdraw(out, f, routes, ctx);
+  for (const auto& [f, groups] : announcements)
+    for (const auto& g : groups)
+      messages += pack_announce(out, f, g.attrs->attrs, g.attrs->next_hops, g.routes, ctx);
+  return messages;
+}
+
+std::size_t adj_rib_out::size() const {
+  std::size_t n = 0;
+  for (const auto& [f, t] : tables_)
+    for (const auto& [k, e] : t)
+      if (e.desired) ++n;
+  return n;
+}
+
+std::size_t adj_rib_out::sent(family f) const {
+  auto t = tables_.find(f);
+  if (t == tables_.end()) return 0;
+  std::size_t n = 0;
+  for (const auto& [k, e] : t->second)
+    if (e.sent) ++n;
+  return n;
+}
+
+void adj_rib_out::for_each_desired(
+    const std::function<void(family, const nlri&, const attribute_set&)>& fn) const {
+  for (const auto& [f, t] : tables_)
+    for (const auto& [k, e] : t)
+      if (e.desired) fn(f, k, *e.desired);
+}
+
+attr_ref attribute_pool::intern(attribute_set s) {
+  // The canonical wire form of the attributes plus the next hops is the key.
+  bytes key;
+  {
+    codec::writer w(key);
+    codec::encode_path_attributes(w, s.attrs, session_context{});
+    for (const auto& nh : s.next_hops) {
+      w.u8(static_cast<std::uint8_t>(nh.size()));
+      w.put(nh.octets.data(), nh.size());
+    }
+  }
+  std::string k(key.begin(), key.end());
+  auto& slot = pool_[k];
+  if (auto existing = slot.lock()) return existing;
+  auto made = std::make_shared<const attribute_set>(std::move(s));
+  slot = made;
+  if (pool_.size() > 1024 && pool_.size() % 1024 == 0)
+    for (auto it = pool_.begin(); it != pool_.end();)
+      it = it->second.expired() ? pool_.erase(it) : std::next(it);
+  return made;
+}
+
+}  // namespace bgp::rib

@@ -1,0 +1,73 @@
+// Adj-RIB-Out of one peer (RFC 4271 §3.2): what we want the peer to have (desired) and
+// what it has been sent (sent). Changes accumulate; flush() sends only the difference,
+// grouping routes that share an attribute set into as few UPDATEs as the codec's
+// packer allows. A change that is undone before a flush sends nothing.
+#pragma once
+
+#include <bgp/codec.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+namespace bgp::rib {
+
+// Everything that travels with a route to one peer except its NLRI.
+struct attribute_set {
+  path_attributes attrs;
+  std::vector<ip_address> next_hops;  // IPv4: one; IPv6: global [, link-local]
+  friend bool operator==(const attribute_set&, const attribute_set&) = default;
+};
+using attr_ref = std::shared_ptr<const attribute_set>;
+
+struct nlri_hash {
+  std::size_t operator()(const nlri& n) const noexcept;
+};
+
+class adj_rib_out {
+ public:
+  void announce(family f, const nlri& n, attr_ref a);
+  void withdraw(family f, const nlri& n);
+  void withdraw_all();
+
+  // Appends UPDATEs for every difference between desired and sent; returns the number
+  // of messages written. Families the session cannot carry are left pending.
+  std::size_t flush(bytes& out, const session_context& ctx, const std::vector<family>& families);
+
+  // The peer has nothing (new session, or it asked for a route refresh): the next
+  // flush sends every desired route again.
+  void forget_sent();
+
+  bool pending() const { return !dirty_.empty(); }
+  std::size_t size() const;            // desired routes
+  std::size_t sent(family f) const;    // routes the peer has
+  void for_each_desired(const std::function<void(family, const nlri&, const attribute_set&)>& f) const;
+
+ private:
+  struct entry {
+    attr_ref desired;
+    attr_ref sent;
+    bool dirty = false;
+  };
+  using table = std::unordered_map<nlri, entry, nlri_hash>;
+  void touch(family f, const nlri& n, table::iterator it);
+
+  std::map<family, table> tables_;
+  std::vector<std::pair<family, nlri>> dirty_;
+};
+
+// Interns attribute sets so that routes with equal attributes share one object, which
+// makes grouping and comparison a pointer compare.
+class attribute_pool {
+ public:
+  attr_ref intern(attribute_set s);
+  std::size_t size() const { return pool_.size(); }
+
+ private:
+  std::unordered_map<std::string, std::weak_ptr<const attribute_set>> pool_;
+};
+
+}  // namespace bgp::rib

@@ -1,0 +1,112 @@
+// One BGP peer: its FSM session, TCP connection, timers and Adj-RIB-Out, driven by
+// one Boost.Asio coroutine (run) on the speaker's io_context thread.
+#pragma once
+
+#include "fsm/fsm.hpp"
+#include "rib/adj_rib_out.hpp"
+
+#include <bgp/codec.hpp>
+#include <bgp/speaker.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <unordered_set>
+
+namespace bgp::session {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using clock = std::chrono::steady_clock;
+
+class peer : public std::enable_shared_from_this<peer> {
+ public:
+  peer(speaker::impl& owner, peer_config config);
+
+  void start();
+  // Orderly stop: NOTIFICATION `n`, then Idle; `remove` ends the coroutine for good.
+  void stop(notification_message n, std::string reason, bool remove);
+  // Close without a NOTIFICATION and end, as a crash would.
+  void abort();
+  // An incoming connection from this peer's address (RFC 4271 §6.8 collisions).
+  void offer(tcp::socket s);
+
+  void set_route(const route& r);
+  void remove_route(const prefix& p);
+  // Re-derive every route's attributes (graceful shutdown on/off).
+  void refresh_routes();
+  void withdraw_everything();
+
+  peer_status status() const;
+  const peer_config& config() const { return cfg_; }
+  void set_soft_config(const peer_config& c) { cfg_.description = c.description; cfg_.max_prefixes = c.max_prefixes; }
+  bool established() const { return fsm_.st == fsm::state::established; }
+  bool finished() const { return finished_; }
+
+ private:
+  asio::awaitable<void> run();
+  asio::awaitable<void> connect_phase();
+  asio::awaitable<void> session_phase();
+  asio::awaitable<bool> write_pending();
+  asio::awaitable<void> sleep_until(clock::time_point t);
+  asio::awaitable<void> screen_incoming(std::shared_ptr<tcp::socket> s);
+
+  void wake();
+  void handle(const fsm::event& e);
+  void apply(const fsm::action& a);
+  void on_established();
+  void on_down(const std::string& reason);
+  void receive(byte_view wire);
+  void on_update(const update_message& u, const std::optional<decode_error>& err);
+  void answer_route_refresh(family f);
+  void send(const message& m);
+  void close_socket();
+  std::string prepare_socket(tcp::socket& s, bool outgoing);
+  open_message make_open() const;
+  std::optional<rib::attr_ref> attributes_for(const route& r, family f);
+  std::chrono::milliseconds next_backoff();
+
+  speaker::impl& owner_;
+  peer_config cfg_;
+  fsm::config fsm_cfg_;
+  fsm::session fsm_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  bytes rx_;
+  std::size_t rx_begin_ = 0, rx_end_ = 0;
+  bytes tx_;
+  session_context tx_ctx_, rx_ctx_;
+  std::vector<family> families_;
+  rib::adj_rib_out rib_;
+  std::map<family, std::unordered_set<nlri, rib::nlri_hash>> received_;
+  std::optional<ip_address> local_address_;
+  bool extended_next_hop_ = false;
+
+  std::optional<clock::time_point> connect_retry_at_, hold_at_, keepalive_at_;
+  std::chrono::milliseconds backoff_;
+  bool want_connect_ = false;
+  bool close_requested_ = false;
+  bool wake_pending_ = false;
+  bool removed_ = false;
+  bool aborted_ = false;
+  bool finished_ = false;
+  bool send_end_of_rib_ = false;
+  std::optional<tcp::socket> incoming_;
+  struct replacement {
+    tcp::socket socket;
+    open_message open;
+    bytes leftover;
+  };
+  std::optional<replacement> replacement_;
+
+  peer_counters counters_;
+  std::string last_down_reason_;
+  clock::time_point since_ = clock::now();
+};
+
+}  // namespace bgp::session

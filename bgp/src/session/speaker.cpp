@@ -1,0 +1,210 @@
+// bgp::speaker: peers, routes, the listener, graceful shutdown.
+#include <bgp/speaker.hpp>
+
+#include "session/peer.hpp"
+#include "session/socket_options.hpp"
+#include "session/speaker_impl.hpp"
+
+#include <bgp/iana.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace bgp {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+std::string_view to_string(peer_state s) { return fsm::to_string(static_cast<fsm::state>(s)); }
+
+speaker::speaker(asio::io_context& io, speaker_config config)
+    : impl_(std::make_unique<impl>(io, std::move(config))) {}
+
+speaker::~speaker() {
+  for (auto& [a, p] : impl_->peers) p->abort();
+  if (impl_->acceptor) {
+    boost::system::error_code ec;
+    impl_->acceptor->close(ec);
+  }
+}
+
+void speaker::impl::install_listener_keys() {
+  if (!acceptor) return;
+  for (const auto& [a, p] : peers)
+    if (!p->config().password.empty())
+      session::set_md5(acceptor->native_handle(), a, p->config().password);
+}
+
+asio::awaitable<void> speaker::impl::accept_loop() {
+  for (;;) {
+    auto [ec, s] = co_await acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
+    if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
+    if (ec) continue;
+    boost::system::error_code rec;
+    const auto remote = s.remote_endpoint(rec).address();
+    if (rec) continue;
+    ip_address from;
+    if (remote.is_v4()) {
+      from = ip_address::v4(remote.to_v4().to_uint());
+    } else if (remote.to_v6().is_v4_mapped()) {
+      from = ip_address::v4(asio::ip::make_address_v4(asio::ip::v4_mapped, remote.to_v6()).to_uint());
+    } else {
+      const auto b = remote.to_v6().to_bytes();
+      std::array<std::uint8_t, 16> a{};
+      std::copy(b.begin(), b.end(), a.begin());
+      from = ip_address::v6(a);
+    }
+    auto it = peers.find(from);
+    if (it == peers.end()) {
+      // RFC 4271 §8.2.1: connections from unconfigured addresses are refused.
+      s.close(rec);
+      continue;
+    }
+    it->second->offer(std::move(s));
+  }
+}
+
+void speaker::start() {
+  auto& i = *impl_;
+  if (i.started) return;
+  i.started = true;
+  if (i.cfg.listen_address) {
+    const auto& a = *i.cfg.listen_address;
+    tcp::endpoint ep;
+    if (a.is_v4()) {
+      ep = {asio::ip::address_v4(a.v4_host_order()), i.cfg.listen_port};
+    } else {
+      asio::ip::address_v6::bytes_type b;
+      std::copy(a.octets.begin(), a.octets.end(), b.begin());
+      ep = {asio::ip::address_v6(b), i.cfg.listen_port};
+    }
+    i.acceptor = std::make_unique<tcp::acceptor>(i.io);
+    i.acceptor->open(ep.protocol());
+    i.acceptor->set_option(tcp::acceptor::reuse_address(true));
+    if (!a.is_v4()) i.acceptor->set_option(asio::ip::v6_only(false));
+    i.acceptor->bind(ep);
+    i.acceptor->listen();
+    i.install_listener_keys();
+    asio::co_spawn(i.io, i.accept_loop(), asio::detached);
+  }
+  for (auto& [a, p] : i.peers) p->start();
+}
+
+std::uint16_t speaker::listen_port() const {
+  if (!impl_->acceptor) return 0;
+  boost::system::error_code ec;
+  const auto ep = impl_->acceptor->local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+void speaker::set_peer(peer_config config) {
+  auto& i = *impl_;
+  auto it = i.peers.find(config.address);
+  if (it != i.peers.end()) {
+    auto changed = config;
+    changed.description = it->second->config().description;
+    changed.max_prefixes = it->second->config().max_prefixes;
+    if (changed == it->second->config()) {
+      it->second->set_soft_config(config);  // absorbed without a reset
+      return;
+    }
+    it->second->stop(notification_message::cease(iana::cease_subcode::other_configuration_change, "configuration changed"),
+                     "configuration changed", true);
+    i.peers.erase(it);
+  }
+  auto p = std::make_shared<session::peer>(i, std::move(config));
+  i.peers.emplace(p->config().address, p);
+  i.install_listener_keys();
+  if (i.started) p->start();
+}
+
+void speaker::remove_peer(const ip_address& address) {
+  auto& i = *impl_;
+  auto it = i.peers.find(address);
+  if (it == i.peers.end()) return;
+  it->second->stop(notification_message::cease(iana::cease_subcode::peer_deconfigured, "peer removed"),
+                   "peer removed from configuration", true);
+  if (i.acceptor && !it->second->config().password.empty())
+    session::set_md5(i.acceptor->native_handle(), address, "");
+  i.peers.erase(it);
+}
+
+void speaker::announce(const route& r) {
+  auto& i = *impl_;
+  auto [it, fresh] = i.routes.try_emplace(r.destination, r);
+  if (!fresh) {
+    if (it->second == r) return;
+    it->second = r;
+  }
+  for (auto& [a, p] : i.peers) p->set_route(r);
+}
+
+void speaker::withdraw(const prefix& pfx) {
+  auto& i = *impl_;
+  if (i.routes.erase(pfx) == 0) return;
+  for (auto& [a, p] : i.peers) p->remove_route(pfx);
+}
+
+std::vector<peer_status> speaker::peers() const {
+  std::vector<peer_status> out;
+  for (const auto& [a, p] : impl_->peers) out.push_back(p->status());
+  return out;
+}
+
+std::optional<peer_status> speaker::peer(const ip_address& address) const {
+  auto it = impl_->peers.find(address);
+  if (it == impl_->peers.end()) return std::nullopt;
+  return it->second->status();
+}
+
+std::size_t speaker::route_count() const { return impl_->routes.size(); }
+
+void speaker::subscribe(std::function<void(const speaker_event&)> handler) {
+  impl_->subscribers.push_back(std::move(handler));
+}
+
+void speaker::shutdown(std::string text, std::function<void()> done) {
+  auto& i = *impl_;
+  i.graceful_shutdown = true;
+  bool any_up = false;
+  for (auto& [a, p] : i.peers) {
+    p->refresh_routes();
+    any_up = any_up || p->established();
+  }
+  auto timer = std::make_shared<asio::steady_timer>(i.io);
+  timer->expires_after(any_up ? i.cfg.shutdown_drain : std::chrono::milliseconds(0));
+  timer->async_wait([this, timer, text = std::move(text), done = std::move(done)](boost::system::error_code) {
+    auto& in = *impl_;
+    for (auto& [a, p] : in.peers) p->withdraw_everything();
+    // Give the withdrawals a moment to leave, then close every session with Cease 6/2.
+    timer->expires_after(std::chrono::milliseconds(200));
+    timer->async_wait([this, timer, text, done](boost::system::error_code) {
+      auto& inner = *impl_;
+      for (auto& [a, p] : inner.peers)
+        p->stop(notification_message::cease(iana::cease_subcode::administrative_shutdown, text),
+                "graceful shutdown: " + text, true);
+      if (inner.acceptor) {
+        boost::system::error_code ec;
+        inner.acceptor->close(ec);
+      }
+      timer->expires_after(std::chrono::milliseconds(300));
+      timer->async_wait([done](boost::system::error_code) {
+        if (done) done();
+      });
+    });
+  });
+}
+
+void speaker::abort() {
+  for (auto& [a, p] : impl_->peers) p->abort();
+  if (impl_->acceptor) {
+    boost::system::error_code ec;
+    impl_->acceptor->close(ec);
+  }
+}
+
+}  // namespace bgp

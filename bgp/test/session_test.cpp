@@ -1,0 +1,207 @@
+// Two speakers talking over loopback in one io_context: sessions, routes with their
+// attributes, withdrawals, graceful shutdown, OPEN errors. No root, no namespaces.
+#include <bgp/iana.hpp>
+#include <bgp/speaker.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+
+namespace bgp {
+namespace {
+
+using namespace std::chrono_literals;
+
+template <class F>
+bool run_until(boost::asio::io_context& io, F done, std::chrono::milliseconds limit = 10s) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    io.run_for(10ms);
+  }
+  return true;
+}
+
+struct pair_fixture : ::testing::Test {
+  boost::asio::io_context io;
+  const ip_address a_addr = ip_address::v4(0x7F000001);  // 127.0.0.1
+  const ip_address b_addr = ip_address::v4(0x7F000002);  // 127.0.0.2
+  std::unique_ptr<speaker> a, b;
+  std::map<prefix, path_attributes> at_b;  // what B holds from A
+  std::vector<std::string> b_downs;
+  std::vector<path_attributes> b_updates;
+
+  void make(std::uint32_t a_as, std::uint32_t b_as, std::uint32_t b_expects_as = 0, std::uint16_t hold = 90) {
+    speaker_config bc;
+    bc.asn = b_as;
+    bc.router_id = 0x02020202;
+    bc.listen_address = b_addr;
+    bc.listen_port = 0;
+    b = std::make_unique<speaker>(io, bc);
+    peer_config pa;
+    pa.address = a_addr;
+    pa.peer_as = b_expects_as ? b_expects_as : a_as;
+    pa.passive = true;
+    pa.hold_time = hold;
+    b->set_peer(pa);
+    b->subscribe([this](const speaker_event& e) {
+      if (e.what == speaker_event::kind::peer_down) b_downs.push_back(e.reason);
+      if (e.what != speaker_event::kind::routes_received) return;
+      const update_message& u = *e.update;
+      for (const auto& n : u.withdrawn) at_b.erase(n.route);
+      if (u.unreach)
+        for (const auto& n : u.unreach->routes) at_b.erase(n.route);
+      path_attributes attrs = u.attrs;
+      if (!u.routes.empty() || u.reach) b_updates.push_back(attrs);
+      for (const auto& n : u.routes) at_b[n.route] = attrs;
+      if (u.reach)
+        for (const auto& n : u.reach->routes) {
+          auto x = attrs;
+          x.next_hop = u.reach->next_hops.at(0);
+          at_b[n.route] = x;
+        }
+    });
+    b->start();
+
+    speaker_config ac;
+    ac.asn = a_as;
+    ac.router_id = 0x01010101;
+    ac.shutdown_drain = 300ms;
+    a = std::make_unique<speaker>(io, ac);
+    peer_config pb;
+    pb.address = b_addr;
+    pb.port = b->listen_port();
+    pb.peer_as = b_as;
+    pb.local_address = a_addr;
+    pb.connect_retry = 1;
+    pb.hold_time = hold;
+    a->set_peer(pb);
+    a->start();
+  }
+  bool established() {
+    return run_until(io, [&] {
+      return a->peers().at(0).state == peer_state::established && b->peers().at(0).state == peer_state::established;
+    });
+  }
+};
+
+route r(const char* p) {
+  route x;
+  x.destination = *prefix::parse(p);
+  return x;
+}
+
+TEST_F(pair_fixture, ebgp_routes_arrive_with_their_attributes) {
+  make(65001, 4200000002u);
+  route v4 = r("10.1.0.1/32");
+  v4.communities = {0xFDE90064};
+  v4.large_communities = {{65001, 1, 2}};
+  v4.med = 10;
+  v4.local_pref = 300;  // iBGP only: must not appear toward an eBGP peer
+  a->announce(v4);
+  route v6 = r("2001:db8::1/128");
+  v6.next_hop = ip_address::parse("2001:db8::ff");
+  a->announce(v6);
+  ASSERT_TRUE(established());
+  ASSERT_TRUE(run_until(io, [&] { return at_b.size() == 2; }));
+  const auto& got = at_b.at(v4.destination);
+  EXPECT_EQ(got.path, (as_path{{segment_type::as_sequence, {65001}}}));
+  EXPECT_EQ(got.next_hop, a_addr);  // next hop self
+  EXPECT_EQ(got.communities, v4.communities);
+  EXPECT_EQ(got.large_communities, v4.large_communities);
+  EXPECT_EQ(got.med, 10u);
+  EXPECT_FALSE(got.local_pref);
+  EXPECT_EQ(at_b.at(v6.destination).next_hop, *ip_address::parse("2001:db8::ff"));
+  const auto st = a->peers().at(0);
+  EXPECT_TRUE(st.four_octet_as);
+  EXPECT_EQ(st.families, (std::vector<family>{ipv4_unicast, ipv6_unicast}));
+  EXPECT_EQ(st.sent_prefixes, 2u);
+  EXPECT_EQ(b->peers().at(0).received_prefixes, 2u);
+
+  a->withdraw(v4.destination);
+  ASSERT_TRUE(run_until(io, [&] { return at_b.size() == 1; }));
+  EXPECT_EQ(b->peers().at(0).received_prefixes, 1u);
+}
+
+TEST_F(pair_fixture, ibgp_gets_local_pref_and_no_prepend) {
+  make(65001, 65001);
+  route x = r("10.1.0.2/32");
+  a->announce(x);
+  ASSERT_TRUE(established());
+  ASSERT_TRUE(run_until(io, [&] { return at_b.size() == 1; }));
+  EXPECT_EQ(at_b.begin()->second.local_pref, 100u);
+  EXPECT_EQ(at_b.begin()->second.path, as_path{});
+}
+
+TEST_F(pair_fixture, ten_thousand_routes_in_few_updates) {
+  make(65001, 65002);
+  ASSERT_TRUE(established());
+  for (std::uint32_t i = 0; i < 10000; ++i) {
+    route x;
+    x.destination = prefix::make(ip_address::v4(0x0A800000 + i), 32);
+    a->announce(x);
+  }
+  ASSERT_TRUE(run_until(io, [&] { return at_b.size() == 10000; }));
+  EXPECT_LT(b_updates.size(), 20u);
+  EXPECT_LT(a->peers().at(0).counters.updates_sent, 20u);
+}
+
+TEST_F(pair_fixture, graceful_shutdown_marks_routes_before_withdrawing) {
+  make(65001, 65002);
+  a->announce(r("10.1.0.3/32"));
+  ASSERT_TRUE(established());
+  ASSERT_TRUE(run_until(io, [&] { return at_b.size() == 1; }));
+  bool done = false;
+  bool saw_gshut = false;
+  a->shutdown("maintenance", [&] { done = true; });
+  ASSERT_TRUE(run_until(io, [&] {
+    if (!at_b.empty()) {
+      const auto& c = at_b.begin()->second.communities;
+      saw_gshut = saw_gshut || std::find(c.begin(), c.end(), iana::community::graceful_shutdown) != c.end();
+    }
+    return done;
+  }));
+  EXPECT_TRUE(saw_gshut);
+  EXPECT_TRUE(at_b.empty());
+  ASSERT_TRUE(run_until(io, [&] { return !b_downs.empty(); }));
+  EXPECT_EQ(b_downs.at(0), "peer sent NOTIFICATION 6/2 administrative shutdown: maintenance");
+}
+
+TEST_F(pair_fixture, wrong_peer_as_is_refused_with_bad_peer_as) {
+  make(65001, 65002, /*b_expects_as=*/65009);
+  ASSERT_TRUE(run_until(io, [&] { return !a->peers().at(0).last_down_reason.empty(); }));
+  EXPECT_EQ(a->peers().at(0).last_down_reason, "peer sent NOTIFICATION 2/2 OPEN message error: bad peer AS");
+  EXPECT_NE(b->peers().at(0).last_down_reason.find("peer says AS 65001, configured 65009"), std::string::npos);
+}
+
+TEST_F(pair_fixture, keepalives_hold_a_short_session_up) {
+  make(65001, 65002, 0, 3);
+  ASSERT_TRUE(established());
+  EXPECT_EQ(a->peers().at(0).hold_time, 3);
+  EXPECT_EQ(a->peers().at(0).keepalive, 1);
+  run_until(io, [] { return false; }, 4s);
+  EXPECT_EQ(a->peers().at(0).state, peer_state::established);
+  EXPECT_GE(b->peers().at(0).counters.keepalives_received, 3u);
+}
+
+TEST_F(pair_fixture, config_change_resets_only_when_needed) {
+  make(65001, 65002);
+  ASSERT_TRUE(established());
+  auto cfg_b = a->peers().at(0);
+  peer_config pb;
+  pb.address = b_addr;
+  pb.port = b->listen_port();
+  pb.peer_as = 65002;
+  pb.local_address = a_addr;
+  pb.connect_retry = 1;
+  pb.description = "tor-1";  // absorbed
+  a->set_peer(pb);
+  run_until(io, [] { return false; }, 200ms);
+  EXPECT_EQ(a->peers().at(0).state, peer_state::established);
+  EXPECT_EQ(a->peers().at(0).counters.established_transitions, 1u);
+  EXPECT_EQ(a->peers().at(0).description, "tor-1");
+}
+
+}  // namespace
+}  // namespace bgp

@@ -1,0 +1,83 @@
+// Reading a Service's allocation inputs (see service_info.hpp).
+#include "service_info.hpp"
+
+#include <algorithm>
+
+#include "controller/events.hpp"
+
+namespace controller::detail {
+
+std::optional<std::string> annotation(const model::service& s, std::string_view suffix, std::vector<model::event>& events) {
+  const auto& a = s.meta.annotations;
+  const std::string current = std::string(model::annotations::current_prefix) + std::string(suffix);
+  if (auto it = a.find(current); it != a.end()) return it->second;
+  const std::string old = std::string(model::annotations::deprecated_prefix) + std::string(suffix);
+  if (auto it = a.find(old); it != a.end()) {
+    events.push_back({"Warning", std::string(reason::deprecated_annotation),
+                      "annotation " + old + " is deprecated, use " + current});
+    return it->second;
+  }
+  return std::nullopt;
+}
+
+requested_ips requested(const model::service& s, std::vector<model::event>& events) {
+  requested_ips out;
+  const auto list = annotation(s, "loadBalancerIPs", events);
+  const bool has_list = list && !list->empty();
+  if (!has_list && s.load_balancer_ip.empty()) return out;
+  if (has_list && !s.load_balancer_ip.empty()) {
+    out.error = "service can not have both metallb.io/loadBalancerIPs and svc.Spec.LoadBalancerIP";
+    return out;
+  }
+  if (!has_list) {
+    if (auto a = model::ip_address::parse(s.load_balancer_ip)) out.ips.push_back(*a);
+    else out.error = "invalid spec.loadBalancerIP " + s.load_balancer_ip;
+    return out;
+  }
+  std::string_view rest = *list;
+  while (true) {
+    const auto comma = rest.find(',');
+    std::string_view part = rest.substr(0, comma);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+    auto a = model::ip_address::parse(part);
+    if (!a) {
+      out.ips.clear();
+      out.error = "invalid metallb.io/loadBalancerIPs annotation " + *list;
+      return out;
+    }
+    out.ips.push_back(*a);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  if (out.ips.size() > 2 || (out.ips.size() == 2 && out.ips[0].family() == out.ips[1].family())) {
+    out.ips.clear();
+    out.error = "invalid metallb.io/loadBalancerIPs annotation " + *list + ": at most one address per IP family";
+  }
+  return out;
+}
+
+family_need needs(const model::service& s) {
+  family_need n;
+  for (const auto& ip : s.cluster_ips) n.families.push_back(ip.family());
+  n.prefer_dual = n.families.size() == 2 && s.family_policy == model::ip_family_policy::prefer_dual_stack;
+  return n;
+}
+
+sharer sharer_of(const model::service& s, std::vector<model::event>& events) {
+  sharer out;
+  out.name = s.meta.ns + "/" + s.meta.name;
+  out.sharing_key = annotation(s, "allow-shared-ip", events).value_or("");
+  if (s.external_traffic_policy == model::traffic_policy::local) out.backend_key = model::to_selector_string(s.selector);
+  for (const auto& p : s.ports) out.ports.push_back({p.protocol, p.port});
+  std::sort(out.ports.begin(), out.ports.end());
+  return out;
+}
+
+std::string quote(const std::vector<model::ip_address>& ips) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < ips.size(); ++i) out += (i == 0 ? "\"" : " \"") + ips[i].to_string() + "\"";
+  return out + "]";
+}
+
+}  // namespace controller::detail

@@ -1,0 +1,265 @@
+// The typed objects bgplb reads: core Kubernetes kinds, MetalLB's CRDs and Calico's
+// BGPConfiguration. Plain aggregates named after the manifest fields (spec.autoAssign ->
+// auto_assign); optional fields are std::optional so "unset" and "zero" stay apart, as
+// the webhooks distinguish them. Decoding and per-object rules live in decode.hpp.
+#pragma once
+
+#include <chrono>
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "model/ip.hpp"
+#include "model/selector.hpp"
+
+namespace model {
+
+enum class kind : std::uint8_t {
+  service, endpoint_slice, node, namespace_, secret,
+  ip_address_pool, bgp_advertisement, community, bfd_profile, bgp_peer, bgp_configuration,
+};
+std::string_view kind_name(kind k);  // "Service", "IPAddressPool", ...
+
+// Identity of an object. Cluster-scoped kinds have an empty namespace.
+struct object_key {
+  model::kind kind = kind::service;
+  std::string ns;
+  std::string name;
+  std::string to_string() const;  // "IPAddressPool metallb-system/prod", "Node n1"
+  friend auto operator<=>(const object_key&, const object_key&) = default;
+};
+
+struct object_meta {
+  std::string api_version;
+  std::string name;
+  std::string ns;
+  label_map labels;
+  std::map<std::string, std::string> annotations;
+  std::string file;  // where it was read from
+  friend bool operator==(const object_meta&, const object_meta&) = default;
+};
+
+// ---- core/v1 and discovery.k8s.io/v1 ----
+
+enum class ip_family_policy : std::uint8_t { single_stack, prefer_dual_stack, require_dual_stack };
+enum class traffic_policy : std::uint8_t { cluster, local };
+
+struct service_port {
+  std::string name;
+  std::string protocol = "TCP";
+  std::int32_t port = 0;
+  friend bool operator==(const service_port&, const service_port&) = default;
+};
+
+struct service {
+  object_meta meta;
+  std::string type = "ClusterIP";
+  std::vector<ip_address> cluster_ips;  // spec.clusterIPs, else spec.clusterIP; "None" dropped
+  std::vector<ip_address> external_ips;
+  std::string load_balancer_ip;  // raw: MetalLB reports a bad value as an event, not a reject
+  std::optional<std::string> load_balancer_class;
+  std::vector<ip_family> ip_families;
+  std::optional<ip_family_policy> family_policy;
+  traffic_policy external_traffic_policy = traffic_policy::cluster;
+  std::vector<service_port> ports;
+  label_map selector;
+  std::vector<ip_address> ingress_ips;  // status.loadBalancer.ingress[].ip
+  friend bool operator==(const service&, const service&) = default;
+};
+
+struct endpoint {
+  std::vector<ip_address> addresses;
+  std::optional<std::string> node_name;
+  std::optional<bool> ready;
+  std::optional<bool> serving;
+  std::optional<bool> terminating;
+  friend bool operator==(const endpoint&, const endpoint&) = default;
+};
+
+struct endpoint_port {
+  std::optional<std::string> name;
+  std::string protocol = "TCP";
+  std::optional<std::int32_t> port;
+  friend bool operator==(const endpoint_port&, const endpoint_port&) = default;
+};
+
+struct endpoint_slice {
+  object_meta meta;
+  std::string address_type;  // IPv4 | IPv6 | FQDN
+  std::string service_name;  // label kubernetes.io/service-name
+  std::vector<endpoint> endpoints;
+  std::vector<endpoint_port> ports;
+  friend bool operator==(const endpoint_slice&, const endpoint_slice&) = default;
+};
+
+struct node_condition {
+  std::string type;
+  std::string status;
+  friend bool operator==(const node_condition&, const node_condition&) = default;
+};
+
+struct node_address {
+  std::string type;
+  std::string address;
+  friend bool operator==(const node_address&, const node_address&) = default;
+};
+
+struct node {
+  object_meta meta;
+  std::vector<node_condition> conditions;
+  std::vector<node_address> addresses;
+  friend bool operator==(const node&, const node&) = default;
+};
+
+struct namespace_object {
+  object_meta meta;
+  friend bool operator==(const namespace_object&, const namespace_object&) = default;
+};
+
+struct secret {
+  object_meta meta;
+  std::string type = "Opaque";
+  std::map<std::string, std::string> data;  // base64-decoded data merged with stringData
+  friend bool operator==(const secret&, const secret&) = default;
+};
+
+// ---- metallb.io ----
+
+struct service_allocation {
+  std::optional<std::int32_t> priority;
+  std::vector<std::string> namespaces;
+  std::vector<label_selector> namespace_selectors;
+  std::vector<label_selector> service_selectors;
+  friend bool operator==(const service_allocation&, const service_allocation&) = default;
+};
+
+struct ip_address_pool {
+  object_meta meta;
+  std::vector<std::string> addresses;  // as written
+  std::vector<ip_range> ranges;        // parsed, one per addresses[] entry
+  bool auto_assign = true;
+  bool avoid_buggy_ips = false;
+  std::optional<service_allocation> allocation;
+  friend bool operator==(const ip_address_pool&, const ip_address_pool&) = default;
+};
+
+struct bgp_advertisement {
+  object_meta meta;
+  std::optional<std::int32_t> aggregation_length;     // default 32
+  std::optional<std::int32_t> aggregation_length_v6;  // default 128
+  std::optional<std::uint32_t> local_pref;
+  std::vector<std::string> communities;
+  std::vector<std::string> ip_address_pools;
+  std::vector<label_selector> ip_address_pool_selectors;
+  std::vector<label_selector> node_selectors;
+  std::vector<std::string> peers;
+  std::vector<label_selector> service_selectors;
+  friend bool operator==(const bgp_advertisement&, const bgp_advertisement&) = default;
+};
+
+struct community_alias {
+  std::string name;
+  std::string value;
+  friend bool operator==(const community_alias&, const community_alias&) = default;
+};
+
+struct community {
+  object_meta meta;
+  std::vector<community_alias> communities;
+  friend bool operator==(const community&, const community&) = default;
+};
+
+struct bfd_profile {
+  object_meta meta;
+  std::optional<std::uint32_t> receive_interval;
+  std::optional<std::uint32_t> transmit_interval;
+  std::optional<std::uint32_t> detect_multiplier;
+  std::optional<std::uint32_t> echo_interval;
+  std::optional<bool> echo_mode;
+  std::optional<bool> passive_mode;
+  std::optional<std::uint32_t> minimum_ttl;
+  friend bool operator==(const bfd_profile&, const bfd_profile&) = default;
+};
+
+struct secret_reference {
+  std::string name;
+  std::string ns;
+  friend bool operator==(const secret_reference&, const secret_reference&) = default;
+};
+
+// v1beta2 and v1beta1 decode into this one shape (v1beta1 lacks some fields).
+struct bgp_peer {
+  object_meta meta;
+  std::uint32_t my_asn = 0;
+  std::optional<std::uint32_t> peer_asn;
+  std::optional<std::string> dynamic_asn;  // internal | external
+  std::optional<std::uint32_t> local_asn;
+  std::optional<ip_address> peer_address;
+  std::optional<std::string> interface;
+  std::optional<ip_address> source_address;
+  std::uint16_t peer_port = 179;
+  std::optional<std::chrono::milliseconds> hold_time;
+  std::optional<std::chrono::milliseconds> keepalive_time;
+  std::optional<std::chrono::milliseconds> connect_time;
+  std::optional<ip_address> router_id;
+  std::vector<label_selector> node_selectors;
+  std::optional<std::string> password;
+  std::optional<secret_reference> password_secret;
+  std::optional<std::string> bfd_profile;
+  bool enable_graceful_restart = false;
+  bool ebgp_multihop = false;
+  std::optional<std::string> vrf;
+  bool disable_mp = false;
+  bool dual_stack_address_family = false;
+  friend bool operator==(const bgp_peer&, const bgp_peer&) = default;
+};
+
+// ---- Calico ----
+
+struct prefix_advertisement {
+  cidr prefix;
+  std::vector<std::string> communities;
+  friend bool operator==(const prefix_advertisement&, const prefix_advertisement&) = default;
+};
+
+struct bgp_configuration {
+  object_meta meta;
+  std::optional<std::uint32_t> as_number;
+  std::vector<cidr> service_cluster_ips;
+  std::vector<cidr> service_external_ips;
+  std::vector<cidr> service_load_balancer_ips;
+  std::vector<community_alias> communities;
+  std::vector<prefix_advertisement> prefix_advertisements;
+  friend bool operator==(const bgp_configuration&, const bgp_configuration&) = default;
+};
+
+using object = std::variant<service, endpoint_slice, node, namespace_object, secret,
+                            ip_address_pool, bgp_advertisement, community, bfd_profile,
+                            bgp_peer, bgp_configuration>;
+
+template <class T, std::size_t I = 0>
+constexpr model::kind kind_for() {
+  if constexpr (std::is_same_v<T, std::variant_alternative_t<I, object>>) return static_cast<model::kind>(I);
+  else return kind_for<T, I + 1>();
+}
+
+const object_meta& meta_of(const object& o);
+model::kind kind_of(const object& o);
+object_key key_of(const object& o);
+
+// Annotation and label names bgplb reads.
+namespace annotations {
+inline constexpr std::string_view address_pool = "metallb.io/address-pool";
+inline constexpr std::string_view load_balancer_ips = "metallb.io/loadBalancerIPs";
+inline constexpr std::string_view allow_shared_ip = "metallb.io/allow-shared-ip";
+inline constexpr std::string_view allocated_from_pool = "metallb.io/ip-allocated-from-pool";
+inline constexpr std::string_view deprecated_prefix = "metallb.universe.tf/";
+inline constexpr std::string_view current_prefix = "metallb.io/";
+}  // namespace annotations
+
+}  // namespace model

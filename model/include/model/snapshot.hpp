@@ -1,0 +1,71 @@
+// model::snapshot: an immutable, indexed view of every object a datastore holds at one
+// moment, and the change set between two snapshots. Consumers (allocator, planner) get a
+// std::shared_ptr<const snapshot>; nothing mutates one after construction.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "model/error.hpp"
+#include "model/objects.hpp"
+
+namespace model {
+
+struct name_key {
+  std::string ns;
+  std::string name;
+  friend auto operator<=>(const name_key&, const name_key&) = default;
+};
+
+template <class T>
+using table = std::map<name_key, T>;  // iteration is namespace/name order
+
+struct change_set {
+  std::vector<object_key> added;
+  std::vector<object_key> modified;
+  std::vector<object_key> removed;
+  bool empty() const { return added.empty() && modified.empty() && removed.empty(); }
+  friend bool operator==(const change_set&, const change_set&) = default;
+};
+
+class snapshot {
+ public:
+  snapshot() = default;
+  // Objects are taken in order; a second object with the key of an earlier one is
+  // dropped and reported in conflicts().
+  explicit snapshot(std::vector<object> objects, std::uint64_t generation = 0);
+
+  template <class T>
+  const table<T>& all() const { return std::get<table<T>>(tables_); }
+
+  template <class T>
+  const T* find(const std::string& ns, const std::string& name) const {
+    const auto& t = all<T>();
+    auto it = t.find(name_key{ns, name});
+    return it == t.end() ? nullptr : &it->second;
+  }
+
+  // EndpointSlices labelled kubernetes.io/service-name=<service> in the namespace.
+  std::vector<const endpoint_slice*> slices_of(const std::string& ns, const std::string& service) const;
+
+  const std::vector<error>& conflicts() const { return conflicts_; }
+  std::uint64_t generation() const { return generation_; }
+  std::size_t size() const;
+  std::vector<object> objects() const;  // every object, kind then namespace/name order
+
+ private:
+  std::tuple<table<service>, table<endpoint_slice>, table<node>, table<namespace_object>, table<secret>,
+             table<ip_address_pool>, table<bgp_advertisement>, table<community>, table<bfd_profile>,
+             table<bgp_peer>, table<bgp_configuration>>
+      tables_;
+  std::multimap<name_key, name_key> slices_by_service_;
+  std::vector<error> conflicts_;
+  std::uint64_t generation_ = 0;
+};
+
+change_set diff(const snapshot& before, const snapshot& after);
+
+}  // namespace model

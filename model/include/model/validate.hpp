@@ -1,0 +1,17 @@
+// Rules that span objects, checked on a whole snapshot as MetalLB checks its whole config:
+// overlapping pools, undefined community aliases, aggregation length vs the pool's
+// prefixes, conflicting LOCAL_PREF, duplicate advertisements, missing BFD profiles and
+// password secrets. Each error is blamed on one object (the later one in name order when
+// two objects conflict), so a datastore can refuse exactly that object's file.
+#pragma once
+
+#include <vector>
+
+#include "model/error.hpp"
+#include "model/snapshot.hpp"
+
+namespace model {
+
+std::vector<error> validate(const snapshot& s);
+
+}  // namespace model

@@ -1,0 +1,146 @@
+// model::decode: splits a file into documents, unwraps `List` kinds, reads metadata, picks
+// the decoder by (apiVersion, kind) and keeps only objects whose own rules hold.
+#include "model/decode.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <array>
+
+#include "decoders.hpp"
+
+namespace model {
+
+namespace {
+
+using detail::field;
+using detail::reader;
+
+struct kind_row {
+  std::string_view kind_text;
+  std::string_view api_versions[2];
+  model::kind kind;
+  bool namespaced;
+  bool metallb;
+};
+
+constexpr std::array<kind_row, 11> kind_table{{
+    {"Service", {"v1", ""}, kind::service, true, false},
+    {"EndpointSlice", {"discovery.k8s.io/v1", ""}, kind::endpoint_slice, true, false},
+    {"Node", {"v1", ""}, kind::node, false, false},
+    {"Namespace", {"v1", ""}, kind::namespace_, false, false},
+    {"Secret", {"v1", ""}, kind::secret, true, false},
+    {"IPAddressPool", {"metallb.io/v1beta1", ""}, kind::ip_address_pool, true, true},
+    {"BGPAdvertisement", {"metallb.io/v1beta1", ""}, kind::bgp_advertisement, true, true},
+    {"Community", {"metallb.io/v1beta1", ""}, kind::community, true, true},
+    {"BFDProfile", {"metallb.io/v1beta1", ""}, kind::bfd_profile, true, true},
+    {"BGPPeer", {"metallb.io/v1beta2", "metallb.io/v1beta1"}, kind::bgp_peer, true, true},
+    {"BGPConfiguration", {"crd.projectcalico.org/v1", "projectcalico.org/v3"}, kind::bgp_configuration, false, false},
+}};
+
+class document_decoder {
+ public:
+  document_decoder(std::string_view file, const decode_options& options, decode_result& out)
+      : file_(file), options_(options), out_(out) {}
+
+  void decode_document(const YAML::Node& doc, const std::string& where) {
+    if (!doc.IsDefined() || doc.IsNull()) return;
+    reader r(file_, where, out_.errors);
+    const field root{doc, ""};
+    if (!doc.IsMap()) {
+      r.fail("", "expected an object (a map), got a " + std::string(doc.IsSequence() ? "list" : "scalar"));
+      return;
+    }
+    const auto kind_text = r.string(root["kind"]);
+    const auto api_version = r.string(root["apiVersion"]);
+    if (!kind_text || !api_version) {
+      if (!kind_text) r.fail("kind", "required");
+      if (!api_version) r.fail("apiVersion", "required");
+      return;
+    }
+    if (kind_text->ends_with("List")) {
+      const field items = root["items"];
+      if (!r.is_sequence(items)) return;
+      for (std::size_t i = 0; i < items.node.size(); ++i) {
+        decode_document(items.node[i], where + " " + *kind_text + " items[" + std::to_string(i) + "]");
+      }
+      return;
+    }
+    const kind_row* row = nullptr;
+    for (const auto& k : kind_table) {
+      if (k.kind_text == *kind_text) row = &k;
+    }
+    if (row == nullptr) return;  // not a kind bgplb reads
+
+    object_meta meta;
+    meta.api_version = *api_version;
+    meta.file = file_;
+    const field md = root["metadata"];
+    if (r.is_map(md)) {
+      meta.name = r.string(md["name"]).value_or("");
+      meta.ns = r.string(md["namespace"]).value_or("");
+      meta.labels = r.string_map(md["labels"]);
+      meta.annotations = r.string_map(md["annotations"]);
+    }
+    if (row->namespaced && meta.ns.empty()) meta.ns = row->metallb ? options_.metallb_namespace : "default";
+    if (!row->namespaced) meta.ns.clear();
+    r.set_object(object_key{row->kind, meta.ns, meta.name.empty() ? "<unnamed>" : meta.name}.to_string());
+    if (meta.name.empty()) r.fail("metadata.name", "required");
+    if (row->metallb && meta.ns != options_.metallb_namespace) {
+      r.fail("metadata.namespace", "MetalLB objects must live in namespace \"" + options_.metallb_namespace + "\"");
+    }
+    if (*api_version != row->api_versions[0] && *api_version != row->api_versions[1]) {
+      std::string supported(row->api_versions[0]);
+      if (!row->api_versions[1].empty()) supported += " or " + std::string(row->api_versions[1]);
+      r.fail("apiVersion", "unsupported apiVersion \"" + *api_version + "\" for " + *kind_text + ": want " + supported);
+      return;
+    }
+
+    std::optional<object> obj;
+    switch (row->kind) {
+      case kind::service: obj = detail::decode_service(r, root, std::move(meta)); break;
+      case kind::endpoint_slice: obj = detail::decode_endpoint_slice(r, root, std::move(meta)); break;
+      case kind::node: obj = detail::decode_node(r, root, std::move(meta)); break;
+      case kind::namespace_: obj = namespace_object{std::move(meta)}; break;
+      case kind::secret: obj = detail::decode_secret(r, root, std::move(meta)); break;
+      case kind::ip_address_pool: obj = detail::decode_ip_address_pool(r, root, std::move(meta)); break;
+      case kind::bgp_advertisement: obj = detail::decode_bgp_advertisement(r, root, std::move(meta)); break;
+      case kind::community: obj = detail::decode_community(r, root, std::move(meta)); break;
+      case kind::bfd_profile: obj = detail::decode_bfd_profile(r, root, std::move(meta)); break;
+      case kind::bgp_peer:
+        obj = detail::decode_bgp_peer(r, root, std::move(meta), *api_version == "metallb.io/v1beta1");
+        break;
+      case kind::bgp_configuration: obj = detail::decode_bgp_configuration(r, root, std::move(meta)); break;
+    }
+    if (!r.failed() && obj) out_.objects.push_back(std::move(*obj));
+  }
+
+ private:
+  std::string file_;
+  const decode_options& options_;
+  decode_result& out_;
+};
+
+}  // namespace
+
+decode_result decode(std::string_view file, std::string_view text, const decode_options& options) {
+  decode_result out;
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(std::string(text));
+  } catch (const YAML::Exception& e) {
+    std::string where = "line " + std::to_string(e.mark.line + 1) + ", column " + std::to_string(e.mark.column + 1);
+    out.errors.push_back({std::string(file), "", where, "YAML syntax error: " + e.msg});
+    return out;
+  }
+  document_decoder d(file, options, out);
+  for (std::size_t i = 0; i < docs.size(); ++i) {
+    try {
+      d.decode_document(docs[i], docs.size() > 1 ? "document " + std::to_string(i + 1) : "");
+    } catch (const YAML::Exception& e) {
+      out.errors.push_back({std::string(file), "document " + std::to_string(i + 1), "", e.what()});
+    }
+  }
+  return out;
+}
+
+}  // namespace model

@@ -1,0 +1,23 @@
+// Per-kind decoders behind model::decode. Each reads one object's fields from `root`
+// (the document or List item), records errors through the reader and returns the object.
+#pragma once
+
+#include "model/objects.hpp"
+#include "reader.hpp"
+
+namespace model::detail {
+
+service decode_service(reader& r, const field& root, object_meta meta);
+endpoint_slice decode_endpoint_slice(reader& r, const field& root, object_meta meta);
+node decode_node(reader& r, const field& root, object_meta meta);
+secret decode_secret(reader& r, const field& root, object_meta meta);
+
+ip_address_pool decode_ip_address_pool(reader& r, const field& root, object_meta meta);
+bgp_advertisement decode_bgp_advertisement(reader& r, const field& root, object_meta meta);
+community decode_community(reader& r, const field& root, object_meta meta);
+bfd_profile decode_bfd_profile(reader& r, const field& root, object_meta meta);
+bgp_peer decode_bgp_peer(reader& r, const field& root, object_meta meta, bool v1beta1);
+
+bgp_configuration decode_bgp_configuration(reader& r, const field& root, object_meta meta);
+
+}  // namespace model::detail

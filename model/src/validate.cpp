@@ -1,0 +1,163 @@
+// Cross-object rules of MetalLB's config parser and webhooks (see validate.hpp). Objects
+// are visited in namespace/name order, so the same snapshot always yields the same errors
+// blamed on the same objects.
+#include "model/validate.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace model {
+
+namespace {
+
+error blame(const object_meta& m, kind k, std::string path, std::string message) {
+  return {m.file, object_key{k, m.ns, m.name}.to_string(), std::move(path), std::move(message)};
+}
+
+void check_pools(const snapshot& s, std::vector<error>& out) {
+  struct seen_range {
+    const ip_address_pool* pool;
+    std::size_t index;
+  };
+  std::vector<seen_range> seen;
+  for (const auto& kv : s.all<ip_address_pool>()) {
+    const ip_address_pool& pool = kv.second;
+    for (std::size_t i = 0; i < pool.ranges.size(); ++i) {
+      auto hit = std::find_if(seen.begin(), seen.end(), [&](const seen_range& r) {
+        return r.pool->ranges[r.index].overlaps(pool.ranges[i]);
+      });
+      if (hit != seen.end()) {
+        out.push_back(blame(pool.meta, kind::ip_address_pool, "spec.addresses[" + std::to_string(i) + "]",
+                            pool.addresses[i] + " overlaps pool \"" + hit->pool->meta.name + "\" (" +
+                                hit->pool->addresses[hit->index] + ")"));
+      }
+    }
+    for (std::size_t i = 0; i < pool.ranges.size(); ++i) seen.push_back({&pool, i});
+  }
+}
+
+std::vector<const ip_address_pool*> pools_of(const snapshot& s, const bgp_advertisement& a) {
+  std::vector<const ip_address_pool*> out;
+  const bool all = a.ip_address_pools.empty() && a.ip_address_pool_selectors.empty();
+  for (const auto& kv : s.all<ip_address_pool>()) {
+    const ip_address_pool& pool = kv.second;
+    const std::string& name = kv.first.name;
+    const bool named = std::find(a.ip_address_pools.begin(), a.ip_address_pools.end(), name) != a.ip_address_pools.end();
+    const bool selected = std::any_of(a.ip_address_pool_selectors.begin(), a.ip_address_pool_selectors.end(),
+                                      [&](const label_selector& sel) { return sel.matches(pool.meta.labels); });
+    if (all || named || selected) out.push_back(&pool);
+  }
+  return out;
+}
+
+template <class T>
+bool same_set(const std::vector<T>& a, const std::vector<T>& b) {
+  auto within = [](const std::vector<T>& x, const std::vector<T>& y) {
+    return std::all_of(x.begin(), x.end(), [&](const T& e) { return std::find(y.begin(), y.end(), e) != y.end(); });
+  };
+  return within(a, b) && within(b, a);
+}
+
+bool same_spec(const bgp_advertisement& a, const bgp_advertisement& b) {
+  bgp_advertisement x = a;
+  bgp_advertisement y = b;
+  x.meta = {};
+  y.meta = {};
+  return x == y;
+}
+
+void check_advertisements(const snapshot& s, std::vector<error>& out) {
+  std::set<std::string> aliases;
+  std::map<std::string, const community*> alias_owner;
+  for (const auto& [key, c] : s.all<community>()) {
+    for (std::size_t i = 0; i < c.communities.size(); ++i) {
+      const auto& name = c.communities[i].name;
+      if (auto it = alias_owner.find(name); it != alias_owner.end()) {
+        out.push_back(blame(c.meta, kind::community, "spec.communities[" + std::to_string(i) + "].name",
+                            "duplicate definition of community alias \"" + name + "\" (also in Community " +
+                                it->second->meta.ns + "/" + it->second->meta.name + ")"));
+      } else {
+        alias_owner[name] = &c;
+      }
+    }
+  }
+
+  std::vector<const bgp_advertisement*> earlier;
+  for (const auto& [key, a] : s.all<bgp_advertisement>()) {
+    for (std::size_t i = 0; i < a.communities.size(); ++i) {
+      const auto& c = a.communities[i];
+      if (c.find(':') == std::string::npos && !alias_owner.contains(c)) {
+        out.push_back(blame(a.meta, kind::bgp_advertisement, "spec.communities[" + std::to_string(i) + "]",
+                            "community alias \"" + c + "\" is not defined in any Community"));
+      }
+    }
+    const auto pools = pools_of(s, a);
+    const int agg4 = a.aggregation_length.value_or(32);
+    const int agg6 = a.aggregation_length_v6.value_or(128);
+    for (const auto* pool : pools) {
+      for (std::size_t i = 0; i < pool->ranges.size(); ++i) {
+        const auto& r = pool->ranges[i];
+        const bool v4 = r.family() == ip_family::v4;
+        const int agg = v4 ? agg4 : agg6;
+        if (agg < static_cast<int>(r.shortest_prefix())) {
+          out.push_back(blame(a.meta, kind::bgp_advertisement, v4 ? "spec.aggregationLength" : "spec.aggregationLengthV6",
+                              "invalid aggregation length " + std::to_string(agg) + ": prefix " + pool->addresses[i] +
+                                  " in pool \"" + pool->meta.name + "\" is more specific than the aggregation length"));
+        }
+      }
+    }
+    for (const auto* b : earlier) {
+      if (same_spec(*b, a)) {
+        out.push_back(blame(a.meta, kind::bgp_advertisement, "spec",
+                            "duplicate definition of BGPAdvertisement: same spec as BGPAdvertisement " + b->meta.ns + "/" + b->meta.name));
+        continue;
+      }
+      if (!a.local_pref || !b->local_pref || *a.local_pref == *b->local_pref) continue;
+      if (a.aggregation_length.value_or(32) != b->aggregation_length.value_or(32) ||
+          a.aggregation_length_v6.value_or(128) != b->aggregation_length_v6.value_or(128) ||
+          !same_set(a.node_selectors, b->node_selectors) || !same_set(a.peers, b->peers)) {
+        continue;
+      }
+      const auto other = pools_of(s, *b);
+      auto shared = std::find_first_of(pools.begin(), pools.end(), other.begin(), other.end());
+      if (shared == pools.end()) continue;
+      out.push_back(blame(a.meta, kind::bgp_advertisement, "spec.localPref",
+                          "LOCAL_PREF " + std::to_string(*a.local_pref) + " conflicts with BGPAdvertisement " + b->meta.ns +
+                              "/" + b->meta.name + " (" + std::to_string(*b->local_pref) + ") for pool \"" +
+                              (*shared)->meta.name + "\" with the same aggregation, nodes and peers"));
+    }
+    earlier.push_back(&a);
+  }
+}
+
+void check_peers(const snapshot& s, std::vector<error>& out) {
+  for (const auto& [key, p] : s.all<bgp_peer>()) {
+    if (p.bfd_profile && !s.find<bfd_profile>(p.meta.ns, *p.bfd_profile)) {
+      out.push_back(blame(p.meta, kind::bgp_peer, "spec.bfdProfile", "BFDProfile \"" + *p.bfd_profile + "\" does not exist"));
+    }
+    if (!p.password_secret) continue;
+    const auto& ref = *p.password_secret;
+    const auto* sec = s.find<secret>(ref.ns, ref.name);
+    if (sec == nullptr) {
+      out.push_back(blame(p.meta, kind::bgp_peer, "spec.passwordSecret", "Secret " + ref.ns + "/" + ref.name + " does not exist"));
+    } else if (sec->type != "kubernetes.io/basic-auth") {
+      out.push_back(blame(p.meta, kind::bgp_peer, "spec.passwordSecret",
+                          "Secret " + ref.ns + "/" + ref.name + " has type \"" + sec->type + "\", want kubernetes.io/basic-auth"));
+    } else if (!sec->data.contains("password")) {
+      out.push_back(blame(p.meta, kind::bgp_peer, "spec.passwordSecret",
+                          "Secret " + ref.ns + "/" + ref.name + " has no key \"password\""));
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<error> validate(const snapshot& s) {
+  std::vector<error> out = s.conflicts();
+  check_pools(s, out);
+  check_advertisements(s, out);
+  check_peers(s, out);
+  return out;
+}
+
+}  // namespace model

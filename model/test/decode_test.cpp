@@ -1,0 +1,305 @@
+// Table tests of model::decode: every per-object rule, each row naming the rule it checks
+// and the exact error text (file, object, field path, rule).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "model/decode.hpp"
+
+namespace model {
+namespace {
+
+std::vector<std::string> error_strings(const decode_result& r) {
+  std::vector<std::string> out;
+  for (const auto& e : r.errors) out.push_back(e.to_string());
+  return out;
+}
+
+std::string pool(const std::string& name, const std::string& spec) {
+  return "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: " + name +
+         ", namespace: metallb-system}\nspec:\n" + spec;
+}
+
+std::string peer(const std::string& spec, const std::string& version = "v1beta2") {
+  return "apiVersion: metallb.io/" + version + "\nkind: BGPPeer\nmetadata: {name: p, namespace: metallb-system}\nspec:\n" + spec;
+}
+
+struct row {
+  const char* description;
+  std::string input;
+  std::vector<std::string> errors;
+};
+
+void run(const std::vector<row>& rows) {
+  for (const auto& r : rows) {
+    const auto out = decode("f.yaml", r.input);
+    EXPECT_THAT(error_strings(out), ::testing::ElementsAreArray(r.errors)) << r.description;
+    if (r.input.find("---") == std::string::npos) {
+      EXPECT_EQ(out.objects.empty(), !r.errors.empty()) << r.description;
+    }
+  }
+}
+
+TEST(decode, documents_and_metadata) {
+  run({
+      {"YAML syntax error names line and column", "kind: [", {"f.yaml: line 1, column 1: YAML syntax error: end of sequence flow not found"}},
+      {"kind required", "apiVersion: v1\nmetadata: {name: x}", {"f.yaml: kind: required"}},
+      {"name required", "apiVersion: v1\nkind: Service\n", {"f.yaml: Service default/<unnamed>: metadata.name: required"}},
+      {"unsupported apiVersion",
+       "apiVersion: metallb.io/v1alpha1\nkind: IPAddressPool\nmetadata: {name: x}\n",
+       {"f.yaml: IPAddressPool metallb-system/x: apiVersion: unsupported apiVersion \"metallb.io/v1alpha1\" for "
+        "IPAddressPool: want metallb.io/v1beta1"}},
+      {"MetalLB object outside the MetalLB namespace",
+       "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: x, namespace: default}\nspec: {addresses: [10.0.0.0/24]}\n",
+       {"f.yaml: IPAddressPool default/x: metadata.namespace: MetalLB objects must live in namespace \"metallb-system\""}},
+      {"error inside a List item names the item",
+       "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: s}\n  spec: {type: Bogus}\n",
+       {"f.yaml: Service default/s: spec.type: unsupported value \"Bogus\": must be one of ClusterIP, NodePort, "
+        "LoadBalancer, ExternalName"}},
+      {"second document named", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n- 1\n",
+       {"f.yaml: document 2: expected an object (a map), got a list"}},
+  });
+}
+
+TEST(decode, multi_document_list_and_json) {
+  const auto out = decode("f.yaml",
+                          "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n---\n"
+                          "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ignored}\n---\n"
+                          "apiVersion: v1\nkind: ServiceList\nitems:\n"
+                          "- {apiVersion: v1, kind: Service, metadata: {name: s1}}\n"
+                          "- {apiVersion: v1, kind: Service, metadata: {name: s2, namespace: prod}}\n");
+  EXPECT_TRUE(out.errors.empty()) << to_string(out.errors);
+  ASSERT_EQ(out.objects.size(), 3u);
+  EXPECT_EQ(key_of(out.objects[0]).to_string(), "Namespace a");
+  EXPECT_EQ(key_of(out.objects[1]).to_string(), "Service default/s1");
+  EXPECT_EQ(key_of(out.objects[2]).to_string(), "Service prod/s2");
+
+  const auto json = decode("f.json", R"({"apiVersion":"metallb.io/v1beta1","kind":"IPAddressPool",
+      "metadata":{"name":"p"},"spec":{"addresses":["10.0.0.0/24"],"autoAssign":false}})");
+  ASSERT_TRUE(json.errors.empty()) << to_string(json.errors);
+  const auto& p = std::get<ip_address_pool>(json.objects.at(0));
+  EXPECT_EQ(p.meta.ns, "metallb-system");
+  EXPECT_FALSE(p.auto_assign);
+  EXPECT_EQ(p.ranges.at(0).size(), 256);
+}
+
+TEST(decode, service_fields) {
+  const auto out = decode("svc.yaml", R"(
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: prod
+  annotations: {metallb.io/allow-shared-ip: k}
+spec:
+  type: LoadBalancer
+  clusterIPs: [10.96.0.10, "fd00::10"]
+  ipFamilyPolicy: RequireDualStack
+  externalTrafficPolicy: Local
+  loadBalancerClass: bgplb
+  selector: {app: web}
+  ports:
+  - {name: http, port: 80}
+  - {name: dns, port: 53, protocol: UDP}
+status:
+  loadBalancer:
+    ingress: [{ip: 192.0.2.1}]
+)");
+  ASSERT_TRUE(out.errors.empty()) << to_string(out.errors);
+  const auto& s = std::get<service>(out.objects.at(0));
+  EXPECT_EQ(s.type, "LoadBalancer");
+  ASSERT_EQ(s.cluster_ips.size(), 2u);
+  EXPECT_EQ(s.cluster_ips[1].to_string(), "fd00::10");
+  EXPECT_EQ(s.family_policy, ip_family_policy::require_dual_stack);
+  EXPECT_EQ(s.external_traffic_policy, traffic_policy::local);
+  EXPECT_EQ(s.load_balancer_class, "bgplb");
+  ASSERT_EQ(s.ports.size(), 2u);
+  EXPECT_EQ(s.ports[0].protocol, "TCP");
+  EXPECT_EQ(s.ports[1].protocol, "UDP");
+  EXPECT_EQ(s.ingress_ips.at(0).to_string(), "192.0.2.1");
+  EXPECT_EQ(s.meta.annotations.at("metallb.io/allow-shared-ip"), "k");
+}
+
+TEST(decode, service_rules) {
+  const std::string head = "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n";
+  run({
+      {"cluster IP must be an address", head + "  clusterIP: 10.0.0.300\n",
+       {"f.yaml: Service default/s: spec.clusterIP: invalid IP address \"10.0.0.300\""}},
+      {"dual cluster IPs of one family", head + "  clusterIPs: [10.0.0.1, 10.0.0.2]\n",
+       {"f.yaml: Service default/s: spec.clusterIPs: cluster IPs must be of different IP families"}},
+      {"port range", head + "  ports: [{port: 70000}]\n",
+       {"f.yaml: Service default/s: spec.ports[0].port: 70000 is out of range 1-65535"}},
+      {"port required", head + "  ports: [{name: x}]\n", {"f.yaml: Service default/s: spec.ports[0].port: required"}},
+      {"quoted number is a string", head + "  ports: [{port: \"80\"}]\n",
+       {"f.yaml: Service default/s: spec.ports[0].port: expected an integer, got \"80\""}},
+      {"protocol", head + "  ports: [{port: 80, protocol: ICMP}]\n",
+       {"f.yaml: Service default/s: spec.ports[0].protocol: unsupported value \"ICMP\": must be one of TCP, UDP, SCTP"}},
+      {"ingress IP", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nstatus: {loadBalancer: {ingress: [{ip: x}]}}\n",
+       {"f.yaml: Service default/s: status.loadBalancer.ingress[0].ip: invalid IP address \"x\""}},
+  });
+}
+
+TEST(decode, ip_address_pool_rules) {
+  run({
+      {"no addresses", pool("p", "  addresses: []\n"),
+       {"f.yaml: IPAddressPool metallb-system/p: spec.addresses: pool has no addresses defined"}},
+      {"bad CIDR", pool("p", "  addresses: [10.0.0.0/24, 10.0.1.0/33]\n"),
+       {"f.yaml: IPAddressPool metallb-system/p: spec.addresses[1]: invalid CIDR \"10.0.1.0/33\""}},
+      {"reversed range", pool("p", "  addresses: [10.0.0.9-10.0.0.1]\n"),
+       {"f.yaml: IPAddressPool metallb-system/p: spec.addresses[0]: invalid IP range \"10.0.0.9-10.0.0.1\": start IP "
+        "10.0.0.9 is after the end IP 10.0.0.1"}},
+      {"overlap inside one pool", pool("p", "  addresses: [10.0.0.0/24, 10.0.0.128/25]\n"),
+       {"f.yaml: IPAddressPool metallb-system/p: spec.addresses[1]: 10.0.0.128/25 overlaps spec.addresses[0] "
+        "(10.0.0.0/24)"}},
+      {"autoAssign must be a boolean", pool("p", "  addresses: [10.0.0.0/24]\n  autoAssign: maybe\n"),
+       {"f.yaml: IPAddressPool metallb-system/p: spec.autoAssign: expected a boolean, got \"maybe\""}},
+      {"selector operator needs values",
+       pool("p", "  addresses: [10.0.0.0/24]\n  serviceAllocation:\n    serviceSelectors:\n    - matchExpressions: [{key: a, operator: In}]\n"),
+       {"f.yaml: IPAddressPool metallb-system/p: spec.serviceAllocation.serviceSelectors[0].matchExpressions[0].values: "
+        "must be specified when operator is In"}},
+      {"valid pool", pool("p", "  addresses: [10.0.0.0/24, 10.0.1.1-10.0.1.5, 'fd00::/120']\n"), {}},
+  });
+}
+
+TEST(decode, bgp_peer_rules) {
+  const std::string base = "  myASN: 64512\n  peerAddress: 192.0.2.1\n";
+  run({
+      {"valid eBGP peer", peer(base + "  peerASN: 64513\n  holdTime: 90s\n  keepaliveTime: 30s\n"), {}},
+      {"ASN out of range", peer("  myASN: 4294967296\n  peerASN: 1\n  peerAddress: 192.0.2.1\n"),
+       {"f.yaml: BGPPeer metallb-system/p: spec.myASN: 4294967296 is out of range 0-4294967295"}},
+      {"myASN required", peer("  peerASN: 1\n  peerAddress: 192.0.2.1\n"),
+       {"f.yaml: BGPPeer metallb-system/p: spec.myASN: required"}},
+      {"peerASN xor dynamicASN", peer(base + "  peerASN: 1\n  dynamicASN: external\n"),
+       {"f.yaml: BGPPeer metallb-system/p: spec.dynamicASN: peerASN and dynamicASN are mutually exclusive"}},
+      {"one of peerASN or dynamicASN", peer(base),
+       {"f.yaml: BGPPeer metallb-system/p: spec.peerASN: one of peerASN or dynamicASN must be set"}},
+      {"hold time 1-2 s", peer(base + "  peerASN: 1\n  holdTime: 2s\n"),
+       {"f.yaml: BGPPeer metallb-system/p: spec.holdTime: invalid hold time \"2s\": must be 0 or >=3s"}},
+      {"hold time 0 is fine", peer(base + "  peerASN: 1\n  holdTime: 0s\n"), {}},
+      {"keepalive above hold time", peer(base + "  peerASN: 1\n  holdTime: 9s\n  keepaliveTime: 10s\n"),
+       {"f.yaml: BGPPeer metallb-system/p: spec.keepaliveTime: invalid keepaliveTime \"10s\": must be lower than "
+        "holdTime \"9s\""}},
+      {"bad duration", peer(base + "  peerASN: 1\n  holdTime: 90x\n"),
+       {"f.yaml: BGPPeer metallb-system/p: spec.holdTime: invalid duration \"90x\""}},
+      {"password and passwordSecret",
+       peer(base + "  peerASN: 1\n  password: x\n  passwordSecret: {name: s}\n"),
+       {"f.yaml: BGPPeer metallb-system/p: spec.passwordSecret: can not have both password and passwordSecret"}},
+      {"ebgpMultiHop on iBGP", peer(base + "  peerASN: 64512\n  ebgpMultiHop: true\n"),
+       {"f.yaml: BGPPeer metallb-system/p: spec.ebgpMultiHop: invalid ebgpMultiHop parameter set for an ibgp peer"}},
+      {"connectTime whole seconds", peer(base + "  peerASN: 1\n  connectTime: 1500ms\n"),
+       {"f.yaml: BGPPeer metallb-system/p: spec.connectTime: must be a whole number of seconds"}},
+      {"peerPort range", peer(base + "  peerASN: 1\n  peerPort: 20000\n"),
+       {"f.yaml: BGPPeer metallb-system/p: spec.peerPort: 20000 is out of range 1-16384"}},
+      {"peerAddress xor interface", peer(base + "  peerASN: 1\n  interface: eth0\n"),
+       {"f.yaml: BGPPeer metallb-system/p: spec.interface: peerAddress and interface are mutually exclusive"}},
+      {"v1beta1 peer", peer(base + "  peerASN: 64513\n", "v1beta1"), {}},
+      {"v1beta1 needs peerASN", peer(base, "v1beta1"), {"f.yaml: BGPPeer metallb-system/p: spec.peerASN: required"}},
+      {"peer address must be an IP", peer("  myASN: 1\n  peerASN: 2\n  peerAddress: router1\n"),
+       {"f.yaml: BGPPeer metallb-system/p: spec.peerAddress: invalid IP address \"router1\""}},
+  });
+}
+
+TEST(decode, advertisement_community_bfd_rules) {
+  const std::string adv = "apiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: a}\nspec:\n";
+  const std::string com = "apiVersion: metallb.io/v1beta1\nkind: Community\nmetadata: {name: c}\nspec:\n";
+  const std::string bfd = "apiVersion: metallb.io/v1beta1\nkind: BFDProfile\nmetadata: {name: b}\nspec:\n";
+  run({
+      {"aggregation length above 32", adv + "  aggregationLength: 33\n",
+       {"f.yaml: BGPAdvertisement metallb-system/a: spec.aggregationLength: 33 is out of range 1-32"}},
+      {"aggregation length v6 above 128", adv + "  aggregationLengthV6: 129\n",
+       {"f.yaml: BGPAdvertisement metallb-system/a: spec.aggregationLengthV6: 129 is out of range 0-128"}},
+      {"bad community", adv + "  communities: [\"65536:1\"]\n",
+       {"f.yaml: BGPAdvertisement metallb-system/a: spec.communities[0]: invalid community \"65536:1\": each part must "
+        "be 0-65535"}},
+      {"bad large community", adv + "  communities: [\"large:1:2\"]\n",
+       {"f.yaml: BGPAdvertisement metallb-system/a: spec.communities[0]: invalid large community \"large:1:2\": want "
+        "large:A:B:C"}},
+      {"duplicate community", adv + "  communities: [\"1:1\", \"1:1\"]\n",
+       {"f.yaml: BGPAdvertisement metallb-system/a: spec.communities[1]: duplicate definition of community \"1:1\""}},
+      {"serviceSelectors with aggregation",
+       adv + "  aggregationLength: 24\n  serviceSelectors: [{matchLabels: {a: b}}]\n",
+       {"f.yaml: BGPAdvertisement metallb-system/a: spec.serviceSelectors: cannot be combined with a non-default "
+        "aggregationLength or aggregationLengthV6"}},
+      {"valid advertisement", adv + "  communities: [\"65000:1\", \"large:1:2:3\", myalias]\n  localPref: 100\n", {}},
+      {"community alias value", com + "  communities: [{name: x, value: \"1:2:3\"}]\n",
+       {"f.yaml: Community metallb-system/c: spec.communities[0].value: invalid community \"1:2:3\": want A:B"}},
+      {"duplicate alias", com + "  communities: [{name: x, value: \"1:2\"}, {name: x, value: \"1:3\"}]\n",
+       {"f.yaml: Community metallb-system/c: spec.communities[1].name: duplicate definition of community alias \"x\""}},
+      {"bfd detect multiplier", bfd + "  detectMultiplier: 1\n",
+       {"f.yaml: BFDProfile metallb-system/b: spec.detectMultiplier: 1 is out of range 2-255"}},
+      {"bfd interval", bfd + "  receiveInterval: 5\n",
+       {"f.yaml: BFDProfile metallb-system/b: spec.receiveInterval: 5 is out of range 10-60000"}},
+      {"bfd minimum ttl", bfd + "  minimumTtl: 255\n",
+       {"f.yaml: BFDProfile metallb-system/b: spec.minimumTtl: 255 is out of range 1-254"}},
+  });
+}
+
+TEST(decode, calico_bgp_configuration) {
+  const std::string head = "apiVersion: crd.projectcalico.org/v1\nkind: BGPConfiguration\nmetadata: {name: default}\nspec:\n";
+  const std::string v3 = "apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata: {name: node.n1}\nspec:\n";
+  run({
+      {"valid", head + "  asNumber: 64512\n  serviceLoadBalancerIPs: [{cidr: 192.0.2.0/24}]\n"
+                       "  communities: [{name: c1, value: \"64512:100\"}]\n"
+                       "  prefixAdvertisements: [{cidr: 192.0.2.0/24, communities: [c1, \"1:2:3\"]}]\n",
+       {}},
+      {"bad cidr", head + "  serviceExternalIPs: [{cidr: 192.0.2.0/40}]\n",
+       {"f.yaml: BGPConfiguration default: spec.serviceExternalIPs[0].cidr: invalid CIDR \"192.0.2.0/40\""}},
+      {"cidr required", head + "  serviceClusterIPs: [{}]\n",
+       {"f.yaml: BGPConfiguration default: spec.serviceClusterIPs[0].cidr: required"}},
+      {"service CIDRs only on default", v3 + "  serviceClusterIPs: [{cidr: 10.96.0.0/12}]\n",
+       {"f.yaml: BGPConfiguration node.n1: spec.serviceClusterIPs: may only be set on the global BGPConfiguration "
+        "\"default\""}},
+      {"undefined community name", head + "  prefixAdvertisements: [{cidr: 10.0.0.0/8, communities: [nope]}]\n",
+       {"f.yaml: BGPConfiguration default: spec.prefixAdvertisements[0].communities[0]: community \"nope\" is not "
+        "defined in spec.communities"}},
+      {"asNumber range", head + "  asNumber: -1\n",
+       {"f.yaml: BGPConfiguration default: spec.asNumber: -1 is out of range 0-4294967295"}},
+  });
+}
+
+TEST(decode, endpoint_slice_node_secret) {
+  const auto out = decode("f.yaml", R"(
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-abc, namespace: prod, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+endpoints:
+- addresses: [10.1.0.5]
+  nodeName: n1
+  conditions: {ready: false, serving: true, terminating: true}
+ports: [{name: http, port: 8080}]
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n1, labels: {rack: r1}}
+status:
+  conditions: [{type: NetworkUnavailable, status: "False"}]
+  addresses: [{type: InternalIP, address: 10.0.0.11}]
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: bgp, namespace: metallb-system}
+type: kubernetes.io/basic-auth
+data: {password: c2VjcmV0}
+)");
+  ASSERT_TRUE(out.errors.empty()) << to_string(out.errors);
+  ASSERT_EQ(out.objects.size(), 3u);
+  const auto& es = std::get<endpoint_slice>(out.objects[0]);
+  EXPECT_EQ(es.service_name, "web");
+  EXPECT_EQ(es.endpoints.at(0).node_name, "n1");
+  EXPECT_EQ(es.endpoints.at(0).ready, false);
+  EXPECT_EQ(es.endpoints.at(0).serving, true);
+  EXPECT_EQ(std::get<node>(out.objects[1]).conditions.at(0).status, "False");
+  EXPECT_EQ(std::get<secret>(out.objects[2]).data.at("password"), "secret");
+
+  run({
+      {"slice address of the wrong family",
+       "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: e}\naddressType: IPv6\n"
+       "endpoints: [{addresses: [10.0.0.1]}]\n",
+       {"f.yaml: EndpointSlice default/e: endpoints[0].addresses[0]: address 10.0.0.1 does not match addressType IPv6"}},
+      {"bad base64", "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {password: '!!'}\n",
+       {"f.yaml: Secret default/s: data.password: invalid base64 data"}},
+  });
+}
+
+}  // namespace
+}  // namespace model

@@ -1,0 +1,117 @@
+// Table tests of model::validate: the rules that span objects, each row naming its rule.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "model/decode.hpp"
+#include "model/validate.hpp"
+
+namespace model {
+namespace {
+
+struct file {
+  std::string name;
+  std::string text;
+};
+
+struct row {
+  const char* description;
+  std::vector<file> input;
+  std::vector<std::string> expected;
+};
+
+std::vector<std::string> run(const std::vector<file>& files) {
+  std::vector<object> objects;
+  std::vector<std::string> out;
+  for (const auto& f : files) {
+    auto d = decode(f.name, f.text);
+    for (const auto& e : d.errors) out.push_back("decode: " + e.to_string());
+    for (auto& o : d.objects) objects.push_back(std::move(o));
+  }
+  for (const auto& e : validate(snapshot(std::move(objects)))) out.push_back(e.to_string());
+  return out;
+}
+
+std::string pool(const std::string& name, const std::string& addresses, const std::string& labels = "{}") {
+  return "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: " + name + ", labels: " + labels +
+         "}\nspec: {addresses: " + addresses + "}\n---\n";
+}
+
+std::string adv(const std::string& name, const std::string& spec) {
+  return "apiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: " + name + "}\nspec: " + spec + "\n---\n";
+}
+
+TEST(validate, cross_object_rules) {
+  const std::vector<row> rows = {
+      {"pools overlap: the later pool by name is blamed",
+       {{"pools.yaml", pool("prod", "[10.0.2.0/24, 10.0.0.0/23]") + pool("lab", "[10.0.1.0/24]")}},
+       {"pools.yaml: IPAddressPool metallb-system/prod: spec.addresses[1]: 10.0.0.0/23 overlaps pool \"lab\" (10.0.1.0/24)"}},
+      {"ranges and CIDRs overlap too",
+       {{"a.yaml", pool("a", "[10.0.0.0/24]")}, {"b.yaml", pool("b", "[10.0.0.255-10.0.1.4]")}},
+       {"b.yaml: IPAddressPool metallb-system/b: spec.addresses[0]: 10.0.0.255-10.0.1.4 overlaps pool \"a\" (10.0.0.0/24)"}},
+      {"disjoint pools are fine", {{"p.yaml", pool("a", "[10.0.0.0/24]") + pool("b", "[10.0.1.0/24, 'fd00::/64']")}}, {}},
+      {"same object twice",
+       {{"a.yaml", pool("a", "[10.0.0.0/24]")}, {"b.yaml", pool("a", "[10.0.1.0/24]")}},
+       {"b.yaml: IPAddressPool metallb-system/a: metadata.name: defined twice; the definition in a.yaml is in force"}},
+      {"unknown community alias",
+       {{"a.yaml", adv("a", "{communities: [nope]}")}},
+       {"a.yaml: BGPAdvertisement metallb-system/a: spec.communities[0]: community alias \"nope\" is not defined in any "
+        "Community"}},
+      {"known community alias",
+       {{"a.yaml", adv("a", "{communities: [yes]}") +
+                       "apiVersion: metallb.io/v1beta1\nkind: Community\nmetadata: {name: c}\n"
+                       "spec: {communities: [{name: yes, value: '1:1'}]}\n"}},
+       {}},
+      {"aggregation length shorter than the pool's prefix",
+       {{"a.yaml", pool("prod", "[10.0.0.0/24]") + adv("a", "{aggregationLength: 16}")}},
+       {"a.yaml: BGPAdvertisement metallb-system/a: spec.aggregationLength: invalid aggregation length 16: prefix "
+        "10.0.0.0/24 in pool \"prod\" is more specific than the aggregation length"}},
+      {"aggregation only checked against the advert's pools",
+       {{"a.yaml", pool("big", "[10.0.0.0/16]") + pool("small", "[10.1.0.0/24]") +
+                       adv("a", "{aggregationLength: 16, ipAddressPools: [big]}")}},
+       {}},
+      {"aggregation v6",
+       {{"a.yaml", pool("v6", "['fd00::/120']") + adv("a", "{aggregationLengthV6: 64}")}},
+       {"a.yaml: BGPAdvertisement metallb-system/a: spec.aggregationLengthV6: invalid aggregation length 64: prefix "
+        "fd00::/120 in pool \"v6\" is more specific than the aggregation length"}},
+      {"conflicting LOCAL_PREF for the same pool",
+       {{"a.yaml", pool("prod", "[10.0.0.0/24]") + adv("a", "{localPref: 100, ipAddressPools: [prod]}") +
+                       adv("b", "{localPref: 200, ipAddressPools: [prod], communities: ['1:1']}")}},
+       {"a.yaml: BGPAdvertisement metallb-system/b: spec.localPref: LOCAL_PREF 200 conflicts with BGPAdvertisement "
+        "metallb-system/a (100) for pool \"prod\" with the same aggregation, nodes and peers"}},
+      {"different LOCAL_PREF towards different peers is fine",
+       {{"a.yaml", pool("prod", "[10.0.0.0/24]") + adv("a", "{localPref: 100, peers: [p1]}") +
+                       adv("b", "{localPref: 200, peers: [p2]}")}},
+       {}},
+      {"pool selectors select pools for the LOCAL_PREF rule",
+       {{"a.yaml", pool("prod", "[10.0.0.0/24]", "{env: prod}") +
+                       adv("a", "{localPref: 100, ipAddressPoolSelectors: [{matchLabels: {env: prod}}]}") +
+                       adv("b", "{localPref: 200, ipAddressPools: [prod]}")}},
+       {"a.yaml: BGPAdvertisement metallb-system/b: spec.localPref: LOCAL_PREF 200 conflicts with BGPAdvertisement "
+        "metallb-system/a (100) for pool \"prod\" with the same aggregation, nodes and peers"}},
+      {"duplicate advertisement",
+       {{"a.yaml", adv("a", "{localPref: 100}") + adv("b", "{localPref: 100}")}},
+       {"a.yaml: BGPAdvertisement metallb-system/b: spec: duplicate definition of BGPAdvertisement: same spec as "
+        "BGPAdvertisement metallb-system/a"}},
+      {"BFD profile must exist",
+       {{"p.yaml", "apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: p}\n"
+                   "spec: {myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, bfdProfile: fast}\n"}},
+       {"p.yaml: BGPPeer metallb-system/p: spec.bfdProfile: BFDProfile \"fast\" does not exist"}},
+      {"password secret must be basic-auth",
+       {{"p.yaml", "apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: p}\n"
+                   "spec: {myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, passwordSecret: {name: s}}\n---\n"
+                   "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: metallb-system}\n"
+                   "stringData: {password: x}\n"}},
+       {"p.yaml: BGPPeer metallb-system/p: spec.passwordSecret: Secret metallb-system/s has type \"Opaque\", want "
+        "kubernetes.io/basic-auth"}},
+      {"password secret must exist",
+       {{"p.yaml", "apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: p}\n"
+                   "spec: {myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, passwordSecret: {name: s}}\n"}},
+       {"p.yaml: BGPPeer metallb-system/p: spec.passwordSecret: Secret metallb-system/s does not exist"}},
+  };
+  for (const auto& r : rows) {
+    EXPECT_THAT(run(r.input), ::testing::ElementsAreArray(r.expected)) << r.description;
+  }
+}
+
+}  // namespace
+}  // namespace model

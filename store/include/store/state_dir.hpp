@@ -1,0 +1,37 @@
+// The file backend's state_writer: a state directory holding ledger.json (authoritative,
+// read back on start) and status.json (service and pool status, for display). Each file
+// is replaced with write-temp, fsync, rename, fsync(dir): a crash at any instant leaves
+// the old or the new file, never a torn one. Reading refuses a corrupt ledger precisely.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "store/backend.hpp"
+
+namespace store::file {
+
+// JSON text of the ledger / status files (stable order, one entry per line).
+std::string encode_ledger(const model::ledger& l);
+std::string encode_status(const state& s);
+// Parse and check a ledger file; errors name `file`, the field path and the rule.
+ledger_read decode_ledger(std::string_view file, std::string_view text);
+
+// Replace dir/name atomically and durably; the error text, or nothing on success.
+std::optional<std::string> atomic_write(const std::string& dir, const std::string& name, std::string_view contents);
+
+class state_dir final : public state_writer {
+ public:
+  explicit state_dir(std::string dir) : dir_(std::move(dir)) {}
+  std::vector<model::error> write(const state& s) override;
+  ledger_read read_ledger() override;
+
+  static constexpr std::string_view ledger_file = "ledger.json";
+  static constexpr std::string_view status_file = "status.json";
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace store::file

@@ -1,0 +1,219 @@
+// JSON encoding of the state directory's files, and the strict ledger reader: every field
+// is checked and the first problem refuses the whole file, since a controller that
+// restored half a ledger would renumber the other half.
+#include <boost/json.hpp>
+
+#include <set>
+
+#include "store/state_dir.hpp"
+
+namespace store::file {
+
+namespace json = boost::json;
+
+namespace {
+
+json::array ip_array(const std::vector<model::ip_address>& ips) {
+  json::array a;
+  for (const auto& ip : ips) a.emplace_back(ip.to_string());
+  return a;
+}
+
+std::string lines(std::string_view head, const std::vector<json::object>& items, bool last) {
+  std::string out = "  \"" + std::string(head) + "\": [";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    out += (i == 0 ? "\n    " : ",\n    ") + json::serialize(items[i]);
+  }
+  out += items.empty() ? "]" : "\n  ]";
+  out += last ? "\n" : ",\n";
+  return out;
+}
+
+class checker {
+ public:
+  checker(std::string_view file, std::vector<model::error>& errors) : file_(file), errors_(errors) {}
+
+  bool fail(const std::string& path, std::string message) {
+    if (errors_.empty()) errors_.push_back({file_, "", path, std::move(message)});
+    return false;
+  }
+  bool ok() const { return errors_.empty(); }
+
+  const json::object* object(const json::value& v, const std::string& path) {
+    if (const auto* o = v.if_object()) return o;
+    fail(path, "expected an object");
+    return nullptr;
+  }
+  bool only(const json::object& o, const std::string& path, std::initializer_list<std::string_view> keys) {
+    for (const auto& kv : o) {
+      if (std::find(keys.begin(), keys.end(), kv.key()) == keys.end()) {
+        return fail(join(path, kv.key()), "unknown field");
+      }
+    }
+    return true;
+  }
+  const json::value* field(const json::object& o, const std::string& path, std::string_view key) {
+    if (const auto* v = o.if_contains(key)) return v;
+    fail(join(path, key), "required");
+    return nullptr;
+  }
+  std::optional<std::string> string(const json::object& o, const std::string& path, std::string_view key,
+                                    bool non_empty = true) {
+    const auto* v = field(o, path, key);
+    if (v == nullptr) return std::nullopt;
+    if (!v->is_string() || (non_empty && v->as_string().empty())) {
+      fail(join(path, key), non_empty ? "expected a non-empty string" : "expected a string");
+      return std::nullopt;
+    }
+    return std::string(v->as_string());
+  }
+  std::optional<std::int64_t> integer(const json::object& o, const std::string& path, std::string_view key) {
+    const auto* v = field(o, path, key);
+    if (v == nullptr) return std::nullopt;
+    if (v->is_int64()) return v->as_int64();
+    if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+      return static_cast<std::int64_t>(v->as_uint64());
+    }
+    fail(join(path, key), "expected an integer");
+    return std::nullopt;
+  }
+  const json::array* array(const json::object& o, const std::string& path, std::string_view key) {
+    const auto* v = field(o, path, key);
+    if (v == nullptr) return nullptr;
+    if (const auto* a = v->if_array()) return a;
+    fail(join(path, key), "expected a list");
+    return nullptr;
+  }
+  std::optional<model::ip_address> ip(const json::value& v, const std::string& path) {
+    if (v.is_string()) {
+      if (auto a = model::ip_address::parse(std::string_view(v.as_string()))) return a;
+      fail(path, "\"" + std::string(v.as_string()) + "\" is not an IP address");
+      return std::nullopt;
+    }
+    fail(path, "expected an IP address string");
+    return std::nullopt;
+  }
+
+  static std::string join(const std::string& path, std::string_view key) {
+    return path.empty() ? std::string(key) : path + "." + std::string(key);
+  }
+
+ private:
+  std::string file_;
+  std::vector<model::error>& errors_;
+};
+
+}  // namespace
+
+std::string encode_ledger(const model::ledger& l) {
+  std::vector<json::object> entries;
+  for (const auto& e : l.entries) {
+    entries.push_back({{"namespace", e.ns}, {"name", e.name}, {"ips", ip_array(e.ips)}, {"pool", e.pool},
+                       {"since", e.since}});
+  }
+  std::vector<json::object> holds;
+  for (const auto& h : l.holds) {
+    holds.push_back({{"ip", h.ip.to_string()}, {"namespace", h.ns}, {"name", h.name}, {"pool", h.pool},
+                     {"released_at", h.released_at}});
+  }
+  return "{\n  \"format\": \"bgplb-ledger\",\n  \"version\": 1,\n  \"revision\": " + std::to_string(l.revision) +
+         ",\n" + lines("allocations", entries, false) + lines("holds", holds, true) + "}\n";
+}
+
+std::string encode_status(const state& s) {
+  std::vector<json::object> services;
+  for (const auto& sv : s.services) {
+    json::array events;
+    for (const auto& e : sv.events) events.push_back(json::object{{"type", e.type}, {"reason", e.reason}, {"message", e.message}});
+    services.push_back({{"namespace", sv.ns}, {"name", sv.name}, {"ingress", ip_array(sv.ingress)}, {"pool", sv.pool},
+                        {"events", std::move(events)}});
+  }
+  std::vector<json::object> pools;
+  for (const auto& p : s.pools) {
+    pools.push_back({{"name", p.name}, {"assigned_ipv4", p.assigned_ipv4}, {"available_ipv4", p.available_ipv4},
+                     {"assigned_ipv6", p.assigned_ipv6}, {"available_ipv6", p.available_ipv6}, {"stranded", p.stranded}});
+  }
+  std::vector<json::object> errors;
+  for (const auto& e : s.config_errors) {
+    errors.push_back({{"file", e.file}, {"object", e.object}, {"path", e.path}, {"message", e.message}});
+  }
+  return "{\n  \"revision\": " + std::to_string(s.ledger.revision) + ",\n" + lines("services", services, false) +
+         lines("pools", pools, false) + lines("errors", errors, true) + "}\n";
+}
+
+ledger_read decode_ledger(std::string_view file, std::string_view text) {
+  ledger_read out;
+  checker c(file, out.errors);
+  json::stream_parser p;
+  boost::system::error_code ec;
+  const std::size_t used = p.write(text.data(), text.size(), ec);
+  if (!ec) p.finish(ec);
+  if (ec) {
+    const std::size_t at = std::min(used, text.size());
+    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
+    const auto nl = text.rfind('\n', at == 0 ? 0 : at - 1);
+    const auto column = at - (nl == std::string_view::npos ? 0 : nl + 1) + 1;
+    c.fail("line " + std::to_string(line) + ", column " + std::to_string(column), "invalid JSON: " + ec.message());
+    return out;
+  }
+  const json::value root = p.release();
+  const auto* o = c.object(root, "");
+  if (o == nullptr || !c.only(*o, "", {"format", "version", "revision", "allocations", "holds"})) return out;
+  const auto format = c.string(*o, "", "format");
+  if (format && *format != "bgplb-ledger") c.fail("format", "\"" + *format + "\" is not a bgplb ledger");
+  const auto version = c.integer(*o, "", "version");
+  if (version && *version != 1) c.fail("version", "unsupported version " + std::to_string(*version) + "; this bgplb reads version 1");
+  const auto revision = c.integer(*o, "", "revision");
+  if (revision && *revision < 0) c.fail("revision", "must not be negative");
+  if (!c.ok()) return out;
+  model::ledger l;
+  l.revision = static_cast<std::uint64_t>(*revision);
+
+  std::set<std::pair<std::string, std::string>> seen;
+  if (const auto* allocs = c.array(*o, "", "allocations")) {
+    for (std::size_t i = 0; c.ok() && i < allocs->size(); ++i) {
+      const std::string path = "allocations[" + std::to_string(i) + "]";
+      const auto* e = c.object((*allocs)[i], path);
+      if (e == nullptr || !c.only(*e, path, {"namespace", "name", "ips", "pool", "since"})) break;
+      model::ledger_entry entry;
+      entry.ns = c.string(*e, path, "namespace").value_or("");
+      entry.name = c.string(*e, path, "name").value_or("");
+      entry.pool = c.string(*e, path, "pool").value_or("");
+      entry.since = c.integer(*e, path, "since").value_or(0);
+      if (const auto* ips = c.array(*e, path, "ips")) {
+        if (ips->empty() || ips->size() > 2) c.fail(path + ".ips", "must hold one or two addresses");
+        for (std::size_t j = 0; c.ok() && j < ips->size(); ++j) {
+          if (auto a = c.ip((*ips)[j], path + ".ips[" + std::to_string(j) + "]")) entry.ips.push_back(*a);
+        }
+        if (c.ok() && entry.ips.size() == 2 && entry.ips[0].family() == entry.ips[1].family()) {
+          c.fail(path + ".ips", "two addresses must be of different IP families");
+        }
+      }
+      if (c.ok() && !seen.insert({entry.ns, entry.name}).second) {
+        c.fail(path, "service " + entry.ns + "/" + entry.name + " is allocated twice");
+      }
+      l.entries.push_back(std::move(entry));
+    }
+  }
+  if (const auto* holds = c.array(*o, "", "holds")) {
+    for (std::size_t i = 0; c.ok() && i < holds->size(); ++i) {
+      const std::string path = "holds[" + std::to_string(i) + "]";
+      const auto* h = c.object((*holds)[i], path);
+      if (h == nullptr || !c.only(*h, path, {"ip", "namespace", "name", "pool", "released_at"})) break;
+      model::ledger_hold hold;
+      if (const auto* v = c.field(*h, path, "ip")) hold.ip = c.ip(*v, path + ".ip").value_or(model::ip_address{});
+      hold.ns = c.string(*h, path, "namespace").value_or("");
+      hold.name = c.string(*h, path, "name").value_or("");
+      hold.pool = c.string(*h, path, "pool", false).value_or("");
+      hold.released_at = c.integer(*h, path, "released_at").value_or(0);
+      l.holds.push_back(std::move(hold));
+    }
+  }
+  if (!c.ok()) return out;
+  std::sort(l.entries.begin(), l.entries.end(),
+            [](const auto& a, const auto& b) { return std::tie(a.ns, a.name) < std::tie(b.ns, b.name); });
+  out.ledger = std::move(l);
+  return out;
+}
+
+}  // namespace store::file

@@ -1,0 +1,76 @@
+// Tests of the real kernel boundary on a temporary directory: recursive listing and
+// inotify notification, including directories created after the watch started.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "store/file_backend.hpp"
+
+namespace store::file {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct temp_root {
+  temp_root() {
+    std::string tmpl = (fs::temp_directory_path() / "bgplb-posix-XXXXXX").string();
+    path = ::mkdtemp(tmpl.data());
+  }
+  ~temp_root() { fs::remove_all(path); }
+  temp_root(const temp_root&) = delete;
+  temp_root& operator=(const temp_root&) = delete;
+  std::string path;
+};
+
+void write(const std::string& p, const std::string& text) {
+  fs::create_directories(fs::path(p).parent_path());
+  std::ofstream(p) << text;
+}
+
+TEST(posix_filesystem, lists_recursively_and_reads) {
+  temp_root t;
+  write(t.path + "/b.yaml", "b");
+  write(t.path + "/sub/dir/a.yml", "a");
+  write(t.path + "/.hidden/c.yaml", "c");
+  auto fsys = make_posix_filesystem();
+  EXPECT_EQ(fsys->list(t.path), (std::vector<std::string>{"b.yaml", "sub/dir/a.yml"}));
+  EXPECT_EQ(fsys->read(t.path, "sub/dir/a.yml").text, "a");
+  const auto missing = fsys->read(t.path, "nope.yaml");
+  EXPECT_FALSE(missing.text);
+  EXPECT_EQ(missing.error, "No such file or directory");
+}
+
+TEST(inotify_watcher, sees_edits_and_new_directories) {
+  temp_root t;
+  auto w = make_inotify_watcher(t.path);
+  EXPECT_GE(w->native_handle(), 0);
+  EXPECT_FALSE(w->wait(std::chrono::milliseconds{10}));
+  write(t.path + "/a.yaml", "x");
+  EXPECT_TRUE(w->wait(std::chrono::milliseconds{1000}));
+  while (w->wait(std::chrono::milliseconds{10})) {
+  }
+  fs::create_directories(t.path + "/new");
+  EXPECT_TRUE(w->wait(std::chrono::milliseconds{1000}));
+  while (w->wait(std::chrono::milliseconds{10})) {
+  }
+  write(t.path + "/new/b.yaml", "y");
+  EXPECT_TRUE(w->wait(std::chrono::milliseconds{1000})) << "a directory created after start is watched";
+}
+
+TEST(file_backend, end_to_end_on_a_real_directory) {
+  temp_root t;
+  write(t.path + "/svc.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n");
+  backend b(t.path, make_posix_filesystem(), make_inotify_watcher(t.path),
+            options{std::chrono::milliseconds{20}, std::chrono::milliseconds{500}, {}});
+  EXPECT_EQ(b.list().snapshot->size(), 1u);
+  write(t.path + "/more/svc2.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: b}\n");
+  std::optional<update> u;
+  for (int i = 0; i < 20 && !u; ++i) u = b.wait(std::chrono::milliseconds{100});
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->snapshot->size(), 2u);
+}
+
+}  // namespace
+}  // namespace store::file

@@ -1,0 +1,170 @@
+// Tests of the state directory: ledger JSON round trip, precise refusal of corrupt
+// ledgers, and atomic replacement on a real directory.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "store/state_dir.hpp"
+
+namespace store::file {
+namespace {
+
+model::ledger sample() {
+  model::ledger l;
+  l.revision = 7;
+  l.entries.push_back({"default", "a", {*model::ip_address::parse("10.0.0.1"), *model::ip_address::parse("fd00::1")},
+                       "dual", 1700000000});
+  l.entries.push_back({"prod", "web", {*model::ip_address::parse("10.0.1.5")}, "prod", 1700000001});
+  l.holds.push_back({*model::ip_address::parse("10.0.0.9"), "ci", "job", "prod", 1700000100});
+  return l;
+}
+
+TEST(ledger_json, round_trip_and_golden) {
+  const auto text = encode_ledger(sample());
+  EXPECT_EQ(text,
+            "{\n"
+            "  \"format\": \"bgplb-ledger\",\n"
+            "  \"version\": 1,\n"
+            "  \"revision\": 7,\n"
+            "  \"allocations\": [\n"
+            "    {\"namespace\":\"default\",\"name\":\"a\",\"ips\":[\"10.0.0.1\",\"fd00::1\"],\"pool\":\"dual\",\"since\":1700000000},\n"
+            "    {\"namespace\":\"prod\",\"name\":\"web\",\"ips\":[\"10.0.1.5\"],\"pool\":\"prod\",\"since\":1700000001}\n"
+            "  ],\n"
+            "  \"holds\": [\n"
+            "    {\"ip\":\"10.0.0.9\",\"namespace\":\"ci\",\"name\":\"job\",\"pool\":\"prod\",\"released_at\":1700000100}\n"
+            "  ]\n"
+            "}\n");
+  const auto back = decode_ledger("ledger.json", text);
+  ASSERT_TRUE(back.errors.empty()) << model::to_string(back.errors);
+  EXPECT_EQ(*back.ledger, sample());
+  EXPECT_EQ(encode_ledger(model::ledger{}),
+            "{\n  \"format\": \"bgplb-ledger\",\n  \"version\": 1,\n  \"revision\": 0,\n  \"allocations\": [],\n  \"holds\": []\n}\n");
+}
+
+TEST(ledger_json, corrupt_files_are_refused_precisely) {
+  const std::string head = R"({"format":"bgplb-ledger","version":1,"revision":1,"holds":[],"allocations":[)";
+  const std::string ok = R"({"namespace":"a","name":"b","ips":["10.0.0.1"],"pool":"p","since":1})";
+  struct row {
+    const char* description;
+    std::string input;
+    std::string expected;
+  };
+  const row rows[] = {
+      {"truncated file", encode_ledger(sample()).substr(0, 120),
+       "s/ledger.json: line 6, column 39: invalid JSON: incomplete JSON"},
+      {"empty file", "", "s/ledger.json: line 1, column 1: invalid JSON: incomplete JSON"},
+      {"not an object", "[]", "s/ledger.json: expected an object"},
+      {"wrong format", R"({"format":"x","version":1,"revision":1,"allocations":[],"holds":[]})",
+       "s/ledger.json: format: \"x\" is not a bgplb ledger"},
+      {"future version", R"({"format":"bgplb-ledger","version":2,"revision":1,"allocations":[],"holds":[]})",
+       "s/ledger.json: version: unsupported version 2; this bgplb reads version 1"},
+      {"unknown field", R"({"format":"bgplb-ledger","version":1,"revision":1,"allocations":[],"holds":[],"x":1})",
+       "s/ledger.json: x: unknown field"},
+      {"missing field", R"({"format":"bgplb-ledger","version":1,"revision":1,"holds":[]})",
+       "s/ledger.json: allocations: required"},
+      {"bad address", head + ok + R"(,{"namespace":"a","name":"c","ips":["10.0.0.x"],"pool":"p","since":1}]})",
+       "s/ledger.json: allocations[1].ips[0]: \"10.0.0.x\" is not an IP address"},
+      {"no address", head + R"({"namespace":"a","name":"c","ips":[],"pool":"p","since":1}]})",
+       "s/ledger.json: allocations[0].ips: must hold one or two addresses"},
+      {"same family twice", head + R"({"namespace":"a","name":"c","ips":["10.0.0.1","10.0.0.2"],"pool":"p","since":1}]})",
+       "s/ledger.json: allocations[0].ips: two addresses must be of different IP families"},
+      {"service twice", head + ok + "," + ok + "]}", "s/ledger.json: allocations[1]: service a/b is allocated twice"},
+      {"since must be an integer", head + R"({"namespace":"a","name":"c","ips":["10.0.0.1"],"pool":"p","since":"x"}]})",
+       "s/ledger.json: allocations[0].since: expected an integer"},
+      {"empty name", head + R"({"namespace":"a","name":"","ips":["10.0.0.1"],"pool":"p","since":1}]})",
+       "s/ledger.json: allocations[0].name: expected a non-empty string"},
+  };
+  for (const auto& r : rows) {
+    const auto out = decode_ledger("s/ledger.json", r.input);
+    EXPECT_FALSE(out.ledger) << r.description;
+    ASSERT_EQ(out.errors.size(), 1u) << r.description;
+    EXPECT_EQ(out.errors[0].to_string(), r.expected) << r.description;
+  }
+}
+
+class temp_dir {
+ public:
+  temp_dir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "bgplb-store-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~temp_dir() { std::filesystem::remove_all(path_); }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string slurp(const std::string& p) {
+  std::ifstream in(p);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(state_dir, write_then_read_back) {
+  temp_dir t;
+  state_dir sd(t.path() + "/state");
+  auto first = sd.read_ledger();
+  ASSERT_TRUE(first.ledger) << "no state directory yet means an empty ledger";
+  EXPECT_EQ(*first.ledger, model::ledger{});
+
+  state s;
+  s.ledger = sample();
+  s.services.push_back({"prod", "web", {*model::ip_address::parse("10.0.1.5")}, "prod",
+                        {{"Normal", "IPAllocated", "Assigned IP [\"10.0.1.5\"]"}}});
+  s.pools.push_back({"prod", 1, 255, 0, 0, 0});
+  s.config_errors.push_back({"p.yaml", "IPAddressPool metallb-system/p", "spec.addresses[0]", "invalid CIDR \"x\""});
+  EXPECT_TRUE(sd.write(s).empty());
+  EXPECT_THAT(slurp(t.path() + "/state/status.json"),
+              ::testing::HasSubstr("  \"errors\": [\n    {\"file\":\"p.yaml\",\"object\":\"IPAddressPool metallb-system/p\","
+                                   "\"path\":\"spec.addresses[0]\",\"message\":\"invalid CIDR \\\"x\\\"\"}\n  ]\n}\n"));
+  EXPECT_EQ(*sd.read_ledger().ledger, sample());
+  EXPECT_THAT(slurp(t.path() + "/state/status.json"),
+              ::testing::HasSubstr("{\"name\":\"prod\",\"assigned_ipv4\":1,\"available_ipv4\":255,"));
+  for (const auto& e : std::filesystem::directory_iterator(t.path() + "/state")) {
+    EXPECT_FALSE(e.path().filename().string().ends_with(".tmp")) << "no temporary left behind";
+  }
+}
+
+TEST(state_dir, stale_temporary_from_a_crash_is_ignored_and_replaced) {
+  temp_dir t;
+  std::filesystem::create_directories(t.path());
+  std::ofstream(t.path() + "/.ledger.json.tmp") << "{\"format\": \"bgplb-le";  // crash mid-write
+  std::ofstream(t.path() + "/ledger.json") << encode_ledger(sample());
+  state_dir sd(t.path());
+  EXPECT_EQ(*sd.read_ledger().ledger, sample());
+  model::ledger next = sample();
+  next.revision = 8;
+  EXPECT_FALSE(atomic_write(t.path(), "ledger.json", encode_ledger(next)));
+  EXPECT_EQ(sd.read_ledger().ledger->revision, 8u);
+}
+
+TEST(state_dir, corrupt_ledger_is_refused) {
+  temp_dir t;
+  std::ofstream(t.path() + "/ledger.json") << "{\"format\": \"bgplb-ledger\", \"version\": 1, \"revision\": -3, "
+                                              "\"allocations\": [], \"holds\": []}";
+  state_dir sd(t.path());
+  const auto r = sd.read_ledger();
+  EXPECT_FALSE(r.ledger);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].to_string(), t.path() + "/ledger.json: revision: must not be negative");
+}
+
+TEST(state_dir, write_failure_is_reported) {
+  temp_dir t;
+  std::ofstream(t.path() + "/file") << "x";
+  state_dir sd(t.path() + "/file/sub");
+  const auto errs = sd.write(state{});
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_THAT(errs[0].to_string(), ::testing::HasSubstr("create directory"));
+}
+
+}  // namespace
+}  // namespace store::file
