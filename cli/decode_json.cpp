@@ -101,7 +101,6 @@ json::object capability_json(const bgp::capability& cap) {
             put_family(o, c.fam);
           },
           [&](const bgp::cap_route_refresh& c) {
-            o["code"] = c.code;
             o["name"] = c.code == bgp::iana::capability::route_refresh_cisco
                             ? "route_refresh_cisco"
                             : "route_refresh";
@@ -148,7 +147,6 @@ json::object capability_json(const bgp::capability& cap) {
             o["domain"] = utf8_text(c.domain);
           },
           [&](const bgp::cap_unknown& c) {
-            o["code"] = c.code;
             o["name"] = "unknown";
             o["hex"] = to_hex(c.value);
           },

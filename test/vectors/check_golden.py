@@ -66,7 +66,7 @@ def main(argv):
         out = proc.stdout.decode("utf-8")
         malformed = any(o["type"] == "error" or "rfc7606" in o
                         for o in map(json.loads, out.splitlines()))
-        if proc.returncode != (1 if malformed else 0):
+        if proc.returncode != (1 if malformed else 0) or proc.stderr:
             failures.append("%s: exit status %d, stderr %r" % (
                 name, proc.returncode, proc.stderr.decode()))
         compare(os.path.join(folder, name[:-len(".hex")] + ".jsonl"), out, update, failures)

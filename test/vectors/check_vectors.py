@@ -7,13 +7,16 @@ Every output line must be valid JSON in the shape docs/decode.md describes. For 
 vectors with an expected decode, every field of `expect` is compared with ours after
 mapping its names onto ours; a field this script does not know how to check is itself
 reported, so nothing is skipped silently. Deliberate departures from an expectation are
-listed in EXCEPTIONS with the reason. Exit status 0 when everything agrees, 1 otherwise.
+listed in EXCEPTIONS with the reason. Randomly corrupted copies of the vectors (fixed
+seed) must each still give one valid JSON object and never crash bgplbctl. Exit status
+0 when everything agrees, 1 otherwise.
 """
 
 import base64
 import ipaddress
 import json
 import os
+import random
 import subprocess
 import sys
 
@@ -127,10 +130,10 @@ class Runner:
     def decode_each(self, ids, hex_lines, args, failures):
         """Decodes a batch; returns {id: (json, exit code of the batch)} for every input.
 
-        When the batch crashes or prints the wrong number of lines, each message is run
-        alone to find the culprit."""
+        When the batch crashes, prints the wrong number of lines or anything on standard
+        error (a sanitizer report, say), each message is run alone to find the culprit."""
         rc, outputs, stderr = self.decode(hex_lines, args)
-        if rc in (0, 1) and len(outputs) == len(hex_lines):
+        if rc in (0, 1) and len(outputs) == len(hex_lines) and not stderr:
             if rc != (1 if any(not is_clean(o) for o in outputs) else 0):
                 failures.append("bgplbctl decode %s on %d messages (%s...): exit code %d "
                                 "disagrees with its output" % (
@@ -139,7 +142,7 @@ class Runner:
         result = {}
         for vid, h in zip(ids, hex_lines):
             rc1, out1, err1 = self.decode([h], args)
-            if rc1 not in (0, 1) or len(out1) != 1:
+            if rc1 not in (0, 1) or len(out1) != 1 or err1:
                 failures.append("%s: bgplbctl decode %s exited %d with %d lines; stderr: %s" % (
                     vid, " ".join(args), rc1, len(out1), err1.strip()[:300]))
                 continue
@@ -671,6 +674,48 @@ def run_bad_len(runner, folder):
     return len(names) * 2, failures, clean
 
 
+def mutate(message, rng):
+    """One random corruption of a message: octets overwritten, or the message cut short
+    or lengthened with its header length field kept consistent."""
+    m = bytearray(message)
+    kind = rng.randrange(4)
+    if kind == 0:
+        for _ in range(rng.randrange(1, 4)):
+            m[rng.randrange(16, len(m))] = rng.randrange(256)
+    elif kind == 1:
+        m = m[:rng.randrange(19, len(m) + 1)]
+    elif kind == 2:
+        at = rng.randrange(19, len(m) + 1)
+        m[at:at] = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 8)))
+    else:
+        m[rng.randrange(16, len(m))] = rng.choice([0x00, 0x01, 0x7f, 0x80, 0xff])
+    if kind in (1, 2):
+        m[16:18] = len(m).to_bytes(2, "big")
+    return bytes(m)
+
+
+def run_mutations(runner, data, per_vector=10, seed=7606):
+    """Corrupted copies of the vectors: one valid JSON object each, never a crash."""
+    rng = random.Random(seed)
+    sources = [v for name in ("exabgp_vectors.jsonl", "realworld_vectors.jsonl",
+                              "exabgp_other_families.jsonl")
+               for v in load_jsonl(os.path.join(data, name))]
+    ids, messages = [], []
+    for v in sources:
+        for k in range(per_vector):
+            ids.append("%s~%d" % (v["id"], k))
+            messages.append(mutate(bytes.fromhex(v["hex"]), rng).hex())
+    failures = []
+    clean = 0
+    for args in ([], ["--add-path", "both"], ["--two-octet-as"]):
+        outputs = runner.decode_each(ids, messages, args, failures)
+        for vid, out in outputs.items():
+            clean += is_clean(out)
+            for p in check_schema(out):
+                failures.append("%s [%s] (mutated): output schema: %s" % (vid, " ".join(args), p))
+    return len(messages) * 3, failures, clean
+
+
 def main(argv):
     if len(argv) != 3:
         print(__doc__, file=sys.stderr)
@@ -687,6 +732,7 @@ def main(argv):
         ("gobgp_encoder_vectors.txt",
          lambda: run_gobgp(runner, os.path.join(data, "gobgp_encoder_vectors.txt"))),
         ("bad-len/", lambda: run_bad_len(runner, os.path.join(data, "bad-len"))),
+        ("mutated copies of the vectors", lambda: run_mutations(runner, data)),
     ]
     total_failures = 0
     for name, run in suites:

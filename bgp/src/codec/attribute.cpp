@@ -308,11 +308,11 @@ fault decode_mp_reach(byte_view v, update_message& m, const session_context& ctx
   byte_view nh;
   if (!r.u16(reach.fam.afi) || !r.u8(reach.fam.safi))
     return attr_fault{sub::optional_attribute_error,
-                      "MP_REACH_NLRI of " + std::to_string(v.size()) + " octets has no AFI/SAFI (RFC 7606 §7.11)",
+                      std::to_string(v.size()) + " octets, too short for AFI/SAFI (RFC 7606 §7.11)",
                       error_action::session_reset, false};
   if (!r.u8(nh_len) || !r.take(nh_len, nh) || !r.u8(reserved))
     return disable(reach.fam, sub::optional_attribute_error,
-                   "MP_REACH_NLRI next hop length " + std::to_string(nh_len) +
+                   "next hop length " + std::to_string(nh_len) +
                        " overruns the attribute (RFC 7606 §7.11)");
   // RFC 4760 §3: the Reserved octet is ignored on receipt.
   const byte_view rest = r.rest();
@@ -336,13 +336,13 @@ fault decode_mp_reach(byte_view v, update_message& m, const session_context& ctx
     }
   } else {
     return disable(reach.fam, sub::optional_attribute_error,
-                   "MP_REACH_NLRI next hop length " + std::to_string(nh_len) + " is not valid for " +
+                   "next hop length " + std::to_string(nh_len) + " is not valid for " +
                        to_string(reach.fam) + " (RFC 7606 §7.11, RFC 4760 §3, RFC 8950 §3)");
   }
   std::string why;
   const afi a = reach.fam.afi == 1 ? afi::ipv4 : afi::ipv6;
   if (!decode_prefixes(rest, a, ctx.add_path(reach.fam), reach.routes, why))
-    return disable(reach.fam, sub::invalid_network_field, "MP_REACH_NLRI: " + why);
+    return disable(reach.fam, sub::invalid_network_field, why);
   m.reach = std::move(reach);
   return std::nullopt;
 }
@@ -352,7 +352,7 @@ fault decode_mp_unreach(byte_view v, update_message& m, const session_context& c
   mp_unreach unreach;
   if (!r.u16(unreach.fam.afi) || !r.u8(unreach.fam.safi))
     return attr_fault{sub::optional_attribute_error,
-                      "MP_UNREACH_NLRI of " + std::to_string(v.size()) + " octets has no AFI/SAFI (RFC 7606 §7.11)",
+                      std::to_string(v.size()) + " octets, too short for AFI/SAFI (RFC 7606 §7.11)",
                       error_action::session_reset, false};
   const byte_view rest = r.rest();
   if (!unicast(unreach.fam)) {
@@ -361,7 +361,7 @@ fault decode_mp_unreach(byte_view v, update_message& m, const session_context& c
     std::string why;
     const afi a = unreach.fam.afi == 1 ? afi::ipv4 : afi::ipv6;
     if (!decode_prefixes(rest, a, ctx.add_path(unreach.fam), unreach.routes, why))
-      return disable(unreach.fam, sub::invalid_network_field, "MP_UNREACH_NLRI: " + why);
+      return disable(unreach.fam, sub::invalid_network_field, why);
   }
   m.unreach = std::move(unreach);
   return std::nullopt;

@@ -152,8 +152,8 @@ frame_result frame(byte_view s, const session_context& ctx) {
 decode_result decode(byte_view wire, const session_context& ctx) {
   if (wire.size() < header_size)
     return fail(header_error(iana::header_subcode::bad_message_length,
-                             "message of " + std::to_string(wire.size()) +
-                                 " octets is shorter than the 19-octet header (RFC 4271 §6.1)",
+                             "message of " + std::to_string(wire.size()) + (wire.size() == 1 ? " octet" : " octets") +
+                                 " is shorter than the 19-octet header (RFC 4271 §6.1)",
                              length_data(static_cast<std::uint16_t>(wire.size()))));
   auto f = frame(wire, ctx);
   if (f.error) return fail(std::move(*f.error));
