@@ -122,6 +122,12 @@ int main(int argc, char** argv) {
     }
     if (auto* d = cfg.if_contains("shutdown_drain_seconds"))
       sc.shutdown_drain = std::chrono::milliseconds(static_cast<long long>(d->to_number<double>() * 1000));
+    // A passive peer needs a listener: without "listen", listen on every address, port 179.
+    if (!sc.listen_address)
+      if (auto* peers = cfg.if_contains("peers"))
+        for (const auto& p : peers->as_array())
+          if (auto* passive = p.as_object().if_contains("passive"); passive && passive->as_bool())
+            sc.listen_address = bgp::ip_address::parse("::");
     speaker = std::make_unique<bgp::speaker>(io, sc);
     if (auto* peers = cfg.if_contains("peers")) {
       int i = 0;

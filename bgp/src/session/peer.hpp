@@ -47,6 +47,8 @@ class peer : public std::enable_shared_from_this<peer> {
   void set_soft_config(const peer_config& c) { cfg_.description = c.description; cfg_.max_prefixes = c.max_prefixes; }
   bool established() const { return fsm_.st == fsm::state::established; }
   bool finished() const { return finished_; }
+  // Routes or bytes still to go out on an established session.
+  bool sending() const { return fsm_.st == fsm::state::established && (rib_.pending() || !tx_.empty()); }
 
  private:
   asio::awaitable<void> run();

@@ -7,6 +7,8 @@
 
 #include <bgp/iana.hpp>
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -175,28 +177,32 @@ void speaker::shutdown(std::string text, std::function<void()> done) {
     p->refresh_routes();
     any_up = any_up || p->established();
   }
-  auto timer = std::make_shared<asio::steady_timer>(i.io);
-  timer->expires_after(any_up ? i.cfg.shutdown_drain : std::chrono::milliseconds(0));
-  timer->async_wait([this, timer, text = std::move(text), done = std::move(done)](boost::system::error_code) {
-    auto& in = *impl_;
-    for (auto& [a, p] : in.peers) p->withdraw_everything();
-    // Give the withdrawals a moment to leave, then close every session with Cease 6/2.
-    timer->expires_after(std::chrono::milliseconds(200));
-    timer->async_wait([this, timer, text, done](boost::system::error_code) {
-      auto& inner = *impl_;
-      for (auto& [a, p] : inner.peers)
-        p->stop(notification_message::cease(iana::cease_subcode::administrative_shutdown, text),
-                "graceful shutdown: " + text, true);
-      if (inner.acceptor) {
-        boost::system::error_code ec;
-        inner.acceptor->close(ec);
-      }
-      timer->expires_after(std::chrono::milliseconds(300));
-      timer->async_wait([done](boost::system::error_code) {
-        if (done) done();
-      });
-    });
+  asio::co_spawn(i.io, i.drain_and_stop(any_up, std::move(text)), [done = std::move(done)](std::exception_ptr) {
+    if (done) done();
   });
+}
+
+asio::awaitable<void> speaker::impl::drain_and_stop(bool drain, std::string text) {
+  asio::steady_timer t(io);
+  auto sleep = [&t](std::chrono::milliseconds d) -> asio::awaitable<void> {
+    t.expires_after(d);
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+  };
+  // RFC 8326: routes carry GRACEFUL_SHUTDOWN for the drain time, then go away.
+  if (drain) co_await sleep(cfg.shutdown_drain);
+  for (auto& [a, p] : peers) p->withdraw_everything();
+  for (int k = 0; k < 50 && std::any_of(peers.begin(), peers.end(), [](auto& x) { return x.second->sending(); }); ++k)
+    co_await sleep(std::chrono::milliseconds(20));
+  for (auto& [a, p] : peers)
+    p->stop(notification_message::cease(iana::cease_subcode::administrative_shutdown, text),
+            "graceful shutdown: " + text, true);
+  if (acceptor) {
+    boost::system::error_code ec;
+    acceptor->close(ec);
+  }
+  // Each peer's coroutine ends once its NOTIFICATION is out (at most ~1 s each).
+  for (int k = 0; k < 100 && std::any_of(peers.begin(), peers.end(), [](auto& x) { return !x.second->finished(); }); ++k)
+    co_await sleep(std::chrono::milliseconds(20));
 }
 
 void speaker::abort() {

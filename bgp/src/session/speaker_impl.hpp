@@ -25,6 +25,7 @@ struct speaker::impl {
     for (const auto& h : subscribers) h(e);
   }
   boost::asio::awaitable<void> accept_loop();
+  boost::asio::awaitable<void> drain_and_stop(bool drain, std::string text);
   void install_listener_keys();
 
   boost::asio::io_context& io;
