@@ -1,7 +1,8 @@
 // bgp::speaker — the BGP speaker library the bgplb speaker process uses: peers,
 // routes to announce, per-peer state and events. One speaker runs on one
 // boost::asio::io_context thread; every member function must be called on that
-// thread (post to it from elsewhere).
+// thread (post to it from elsewhere). Destroy the speaker only once that io_context
+// is no longer run: its peers' coroutines refer to it.
 //
 // The speaker announces; it does not route. Routes received from peers are counted
 // (not kept); a maximum-prefix limit protects memory.

@@ -366,6 +366,7 @@ void peer::receive(byte_view extra) {
     std::copy(extra.begin(), extra.end(), rx_.begin() + static_cast<std::ptrdiff_t>(rx_end_));
     rx_end_ += extra.size();
   }
+  if (rx_begin_ == rx_end_) rx_begin_ = rx_end_ = 0;
   while (connected_state(fsm_.st) && rx_end_ > rx_begin_) {
     const byte_view avail(rx_.data() + rx_begin_, rx_end_ - rx_begin_);
     const auto f = frame(avail, rx_ctx_);
@@ -384,6 +385,7 @@ void peer::receive(byte_view extra) {
       return;
     }
     rx_begin_ += f.length;
+    if (rx_begin_ == rx_end_) rx_begin_ = rx_end_ = 0;  // all consumed: read into the whole buffer
     ++counters_.messages_received;
     auto d = decode(avail.first(f.length), rx_ctx_);
     if (!d.msg || (d.error && d.error->action >= error_action::afi_safi_disable)) {
