@@ -1,0 +1,246 @@
+// A hostile peer: a raw TCP socket on loopback that completes the OPEN exchange with a
+// real bgp::speaker and then sends malformed messages. The speaker must answer with the
+// NOTIFICATION RFC 4271 §6 / RFC 7606 prescribe, or keep the session for a
+// treat-as-withdraw error, and never crash.
+#include "hex.hpp"
+
+#include <bgp/codec.hpp>
+#include <bgp/iana.hpp>
+#include <bgp/speaker.hpp>
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <thread>
+
+namespace bgp {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Blocking helpers for the hostile side (it runs on its own thread).
+struct raw_peer {
+  int listener = -1, conn = -1;
+  std::uint16_t port = 0;
+
+  raw_peer() {
+    listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(0x7F000003);  // 127.0.0.3
+    a.sin_port = 0;
+    int one = 1;
+    ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return;
+    ::listen(listener, 1);
+    socklen_t len = sizeof a;
+    ::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+  }
+  ~raw_peer() {
+    if (conn >= 0) ::close(conn);
+    if (listener >= 0) ::close(listener);
+  }
+  bool accept_one() {
+    timeval tv{10, 0};
+    ::setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    conn = ::accept(listener, nullptr, nullptr);
+    if (conn < 0) return false;
+    ::setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return true;
+  }
+  void send(const bytes& b) { (void)!::write(conn, b.data(), b.size()); }
+  // Reads one whole message; nullopt on EOF, error or timeout.
+  std::optional<bytes> read_message() {
+    bytes m(header_size);
+    if (!read_exact(m.data(), header_size)) return std::nullopt;
+    const std::size_t len = (std::size_t{m[16]} << 8) | m[17];
+    if (len < header_size) return std::nullopt;
+    m.resize(len);
+    if (!read_exact(m.data() + header_size, len - header_size)) return std::nullopt;
+    return m;
+  }
+  bool read_exact(std::uint8_t* p, std::size_t n) {
+    while (n > 0) {
+      const auto r = ::read(conn, p, n);
+      if (r <= 0) return false;
+      p += r;
+      n -= static_cast<std::size_t>(r);
+    }
+    return true;
+  }
+  // Reads until a NOTIFICATION arrives (skipping KEEPALIVEs and UPDATEs).
+  std::optional<notification_message> next_notification() {
+    while (auto m = read_message()) {
+      const auto r = decode(*m, {});
+      if (r.msg)
+        if (auto* n = std::get_if<notification_message>(&*r.msg)) return *n;
+    }
+    return std::nullopt;
+  }
+};
+
+open_message hostile_open(std::uint8_t version = 4, std::uint16_t hold = 90) {
+  open_message o;
+  o.version = version;
+  o.my_as = 65002;
+  o.hold_time = hold;
+  o.bgp_id = 0x03030303;
+  o.capabilities = {cap_multiprotocol{ipv4_unicast}, cap_four_octet_as{65002}};
+  return o;
+}
+
+struct hostile_fixture : ::testing::Test {
+  boost::asio::io_context io;
+  raw_peer hostile;
+  std::unique_ptr<speaker> spk;
+
+  void start_speaker() {
+    ASSERT_NE(hostile.port, 0) << "cannot bind 127.0.0.3";
+    speaker_config c;
+    c.asn = 65001;
+    c.router_id = 0x01010101;
+    spk = std::make_unique<speaker>(io, c);
+    peer_config p;
+    p.address = ip_address::v4(0x7F000003);
+    p.port = hostile.port;
+    p.peer_as = 65002;
+    p.local_address = ip_address::v4(0x7F000001);
+    p.connect_retry = 1;
+    spk->set_peer(p);
+    spk->start();
+  }
+  // Runs the speaker's io_context while `peer_side` plays the hostile peer.
+  template <class F>
+  void play(F peer_side) {
+    std::atomic<bool> done{false};
+    std::thread t([&] {
+      peer_side();
+      done = true;
+    });
+    const auto end = std::chrono::steady_clock::now() + 20s;
+    while (!done && std::chrono::steady_clock::now() < end) io.run_for(10ms);
+    t.join();
+  }
+  // Accept, swap OPENs, KEEPALIVE: the speaker is then Established.
+  bool establish() {
+    if (!hostile.accept_one()) return false;
+    auto theirs = hostile.read_message();  // the speaker's OPEN
+    if (!theirs) return false;
+    hostile.send(encode(hostile_open(), {}));
+    hostile.send(encode(keepalive_message{}, {}));
+    return true;
+  }
+};
+
+struct case_row {
+  const char* description;
+  std::string hex;  // whole message(s) sent once established
+  std::uint8_t code, subcode;
+};
+
+class hostile_updates : public hostile_fixture, public ::testing::WithParamInterface<case_row> {};
+
+TEST_P(hostile_updates, answered_with_the_rfc_notification) {
+  const auto& row = GetParam();
+  start_speaker();
+  std::optional<notification_message> got;
+  play([&] {
+    if (!establish()) return;
+    hostile.send(test::from_hex(row.hex));
+    got = hostile.next_notification();
+  });
+  ASSERT_TRUE(got) << row.description << ": no NOTIFICATION";
+  EXPECT_EQ(got->code, row.code) << row.description;
+  EXPECT_EQ(got->subcode, row.subcode) << row.description;
+  const auto st = spk->peers().at(0);
+  EXPECT_NE(st.state, peer_state::established) << row.description;
+  EXPECT_FALSE(st.last_down_reason.empty());
+}
+
+const std::string marker = "ffffffffffffffffffffffffffffffff";
+const std::string base = "40010100" "40020602010000fde9" "4003047f000003";
+
+INSTANTIATE_TEST_SUITE_P(
+    table, hostile_updates,
+    ::testing::Values(
+        case_row{"bad marker", "00ffffffffffffffffffffffffffffff001304", 1, 1},
+        case_row{"unknown message type", marker + "001307", 1, 3},
+        case_row{"length above 4096 without extended messages", marker + "2000" "02", 1, 2},
+        case_row{"MP_REACH_NLRI twice (RFC 7606 §3(g))",
+                 test::to_hex(test::update("", base + "800e0900010104" "7f000003" "00" "800e0900010104" "7f000003" "00", "")), 3, 1},
+        case_row{"NLRI prefix length 33", test::to_hex(test::update("", base, "210a00000001")), 3, 10},
+        case_row{"unrecognized well-known attribute", test::to_hex(test::update("", base + "40630100", "200a000001")), 3, 2},
+        case_row{"OPEN while Established (RFC 6608)", test::to_hex(encode(hostile_open(), {})), 5, 3},
+        case_row{"ROUTE-REFRESH of 24 octets", marker + "0018050001000100", 7, 1}),
+    [](const auto& param_info) { return std::to_string(param_info.index); });
+
+TEST_F(hostile_fixture, bad_open_version_gets_2_1_with_our_version) {
+  start_speaker();
+  std::optional<notification_message> got;
+  play([&] {
+    if (!hostile.accept_one() || !hostile.read_message()) return;
+    hostile.send(encode(hostile_open(3), {}));
+    got = hostile.next_notification();
+  });
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->code, 2);
+  EXPECT_EQ(got->subcode, 1);
+  EXPECT_EQ(got->data, (bytes{0, 4}));
+}
+
+TEST_F(hostile_fixture, hold_time_one_second_is_unacceptable) {
+  start_speaker();
+  std::optional<notification_message> got;
+  play([&] {
+    if (!hostile.accept_one() || !hostile.read_message()) return;
+    bytes open = encode(hostile_open(4, 90), {});
+    open[22] = 0;  // hold time 1 s, patched past the encoder's checks
+    open[23] = 1;
+    hostile.send(open);
+    got = hostile.next_notification();
+  });
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->code, 2);
+  EXPECT_EQ(got->subcode, 6);
+}
+
+TEST_F(hostile_fixture, treat_as_withdraw_keeps_the_session) {
+  start_speaker();
+  std::optional<notification_message> got;
+  play([&] {
+    if (!establish()) return;
+    hostile.send(test::update("", base, "200a000001" "200a000002"));
+    // ORIGIN 3 is malformed (RFC 7606 §7.1): 10.0.0.1 is withdrawn, the session stays.
+    hostile.send(test::update("", "40010103" "40020602010000fde9" "4003047f000003", "200a000001"));
+    std::this_thread::sleep_for(500ms);
+    hostile.send(encode(keepalive_message{}, {}));
+    std::this_thread::sleep_for(500ms);
+  });
+  const auto st = spk->peers().at(0);
+  EXPECT_EQ(st.state, peer_state::established) << st.last_down_reason;
+  EXPECT_EQ(st.received_prefixes, 1u);
+}
+
+TEST_F(hostile_fixture, garbage_then_close_is_a_clean_down) {
+  start_speaker();
+  play([&] {
+    if (!establish()) return;
+    hostile.send(test::from_hex(marker + "00"));  // half a header, then the connection goes
+    std::this_thread::sleep_for(200ms);
+    ::shutdown(hostile.conn, SHUT_RDWR);
+  });
+  const auto end = std::chrono::steady_clock::now() + 5s;
+  while (spk->peers().at(0).last_down_reason.empty() && std::chrono::steady_clock::now() < end) io.run_for(10ms);
+  EXPECT_EQ(spk->peers().at(0).last_down_reason, "connection closed by peer");
+}
+
+}  // namespace
+}  // namespace bgp
