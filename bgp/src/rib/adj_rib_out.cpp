@@ -3,17 +3,23 @@
 
 #include "codec/internal.hpp"
 
+#include <cstring>
+
 namespace bgp::rib {
 
 std::size_t nlri_hash::operator()(const nlri& n) const noexcept {
-  // FNV-1a over the significant octets, the length and the path id.
-  std::uint64_t h = 1469598103934665603ull;
-  auto mix = [&](std::uint8_t b) { h = (h ^ b) * 1099511628211ull; };
-  const std::size_t bytes = (n.route.length + 7u) / 8u;
-  for (std::size_t i = 0; i < bytes && i < 16; ++i) mix(n.route.address.octets[i]);
-  mix(n.route.length);
-  mix(static_cast<std::uint8_t>(n.route.address.family));
-  for (int s = 0; s < 32; s += 8) mix(static_cast<std::uint8_t>(n.path_id >> s));
+  // Two 64-bit words of address (host bits are zero by construction), then length,
+  // family and path id, folded with multiply-xorshift.
+  std::uint64_t lo = 0, hi = 0;
+  std::memcpy(&lo, n.route.address.octets.data(), 8);
+  std::memcpy(&hi, n.route.address.octets.data() + 8, 8);
+  std::uint64_t h = lo * 0x9E3779B97F4A7C15ull;
+  h ^= (hi + 0x632BE59BD9B4E019ull + (h << 6) + (h >> 2)) * 0xBF58476D1CE4E5B9ull;
+  h ^= (std::uint64_t{n.route.length} << 40) ^ (std::uint64_t{static_cast<std::uint8_t>(n.route.address.family)} << 48) ^
+       n.path_id;
+  h ^= h >> 31;
+  h *= 0x94D049BB133111EBull;
+  h ^= h >> 29;
   return static_cast<std::size_t>(h);
 }
 

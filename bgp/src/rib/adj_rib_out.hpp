@@ -26,6 +26,9 @@ using attr_ref = std::shared_ptr<const attribute_set>;
 struct nlri_hash {
   std::size_t operator()(const nlri& n) const noexcept;
 };
+struct prefix_hash {
+  std::size_t operator()(const prefix& p) const noexcept { return nlri_hash{}(nlri{p, 0}); }
+};
 
 class adj_rib_out {
  public:

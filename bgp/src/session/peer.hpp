@@ -71,6 +71,8 @@ class peer : public std::enable_shared_from_this<peer> {
   std::string prepare_socket(tcp::socket& s, bool outgoing);
   open_message make_open() const;
   std::optional<rib::attr_ref> attributes_for(const route& r, family f);
+  std::optional<rib::attr_ref> derive_attributes(const route& r, family f);
+  static bool same_attributes(const route& x, const route& y);
   std::chrono::milliseconds next_backoff();
 
   speaker::impl& owner_;
@@ -87,6 +89,13 @@ class peer : public std::enable_shared_from_this<peer> {
   rib::adj_rib_out rib_;
   std::map<family, std::unordered_set<nlri, rib::nlri_hash>> received_;
   std::optional<ip_address> local_address_;
+  struct attribute_memo {
+    bgp::route last;
+    family fam;
+    bool graceful_shutdown;
+    std::optional<rib::attr_ref> ref;
+  };
+  std::optional<attribute_memo> memo_;
   bool extended_next_hop_ = false;
 
   std::optional<clock::time_point> connect_retry_at_, hold_at_, keepalive_at_;

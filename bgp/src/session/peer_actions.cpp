@@ -54,6 +54,7 @@ void peer::apply(const fsm::action& a) {
 
 void peer::on_down(const std::string& reason) {
   last_down_reason_ = reason;
+  memo_.reset();
   owner_.emit(speaker_event{speaker_event::kind::peer_down, cfg_.address, peer_state::idle, reason, nullptr});
   rib_ = rib::adj_rib_out{};
   received_.clear();
@@ -135,6 +136,7 @@ void peer::on_established() {
       if (e.nlri_afi == 1 && e.nlri_safi == 1 && e.next_hop_afi == 2) extended_next_hop_ = true;
 
   rib_ = rib::adj_rib_out{};
+  memo_.reset();
   for (const auto& [p, r] : owner_.routes) set_route(r);
   // RFC 4724 §4: End-of-RIB after the initial update, for every family.
   send_end_of_rib_ = true;
@@ -145,6 +147,23 @@ void peer::on_established() {
 }
 
 std::optional<rib::attr_ref> peer::attributes_for(const route& r, family f) {
+  // Bulk announcements mostly repeat one attribute set: reuse the last one when only
+  // the destination differs.
+  if (memo_ && memo_->fam == f && memo_->graceful_shutdown == owner_.graceful_shutdown &&
+      same_attributes(memo_->last, r))
+    return memo_->ref;
+  auto made = derive_attributes(r, f);
+  memo_ = attribute_memo{r, f, owner_.graceful_shutdown, made};
+  return made;
+}
+
+bool peer::same_attributes(const route& x, const route& y) {
+  return x.next_hop == y.next_hop && x.origin == y.origin && x.as_path == y.as_path &&
+         x.communities == y.communities && x.large_communities == y.large_communities &&
+         x.extended_communities == y.extended_communities && x.med == y.med && x.local_pref == y.local_pref;
+}
+
+std::optional<rib::attr_ref> peer::derive_attributes(const route& r, family f) {
   const bool ebgp = cfg_.peer_as != owner_.cfg.asn;
   rib::attribute_set s;
   auto& a = s.attrs;

@@ -10,6 +10,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include <map>
+#include <unordered_map>
 #include <memory>
 
 namespace bgp::session {
@@ -31,7 +32,7 @@ struct speaker::impl {
   boost::asio::io_context& io;
   speaker_config cfg;
   std::map<ip_address, std::shared_ptr<session::peer>> peers;
-  std::map<prefix, route> routes;
+  std::unordered_map<prefix, route, rib::prefix_hash> routes;
   rib::attribute_pool pool;
   std::vector<std::function<void(const speaker_event&)>> subscribers;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;
