@@ -63,6 +63,7 @@ class allocator {
     // Entries left belong to services that are gone (or no longer ours): their addresses
     // are held from now on, already for this run.
     for (const auto& [key, le] : by_key) {
+      if (opts.hold_down.count() <= 0) break;
       for (const auto& ip : le->ips) {
         usage_.hold(ip, key.ns + "/" + key.name);
         held_for_[key.ns + "/" + key.name].push_back(ip);
@@ -144,12 +145,16 @@ class allocator {
     if (current.empty()) return;
 
     const pool* p = pools_.pool_of(current);
-    const bool in_no_pool = std::all_of(current.begin(), current.end(),
-                                        [&](model::ip_address ip) { return pools_.pool_of(ip) == nullptr; });
-    const bool stranded = p == nullptr && in_no_pool && e.previous != nullptr;
+    // Stranded: recorded in the ledger, and every address is either in no pool any more
+    // or still in the pool the ledger names (a dual-stack pool that lost one family).
+    const bool stranded = p == nullptr && e.previous != nullptr &&
+                          std::all_of(current.begin(), current.end(), [&](model::ip_address ip) {
+                            const pool* q = pools_.pool_of(ip);
+                            return q == nullptr || q->name == e.previous->pool;
+                          });
     std::string clear;
     if (p == nullptr && !stranded) {
-      clear = quote_all(current) + " is not allowed in config";
+      clear = detail::quote(current) + " is not allowed in config";
     } else if (p != nullptr && !p->compatible(s)) {
       clear = "pool " + p->name + " not compatible for ip assignment";
     }
@@ -175,14 +180,13 @@ class allocator {
     take(id, current, current_pool);
     if (stranded) {
       for (const auto& ip : current) {
+        if (pools_.pool_of(ip) != nullptr) continue;
         event(id, "Warning", reason::pool_removed, "address " + ip.to_string() + " no longer in any pool");
       }
       return;
     }
     if (e.ips.size() < e.need.families.size()) add_missing_family(id, *p);
   }
-
-  static std::string quote_all(const std::vector<model::ip_address>& ips) { return detail::quote(ips); }
 
   void allocate_new(std::size_t id) {
     entry& e = entries_[id];
@@ -344,6 +348,7 @@ class allocator {
     std::map<model::name_key, const entry*> current;
     for (const auto& e : entries_) current[{e.svc->meta.ns, e.svc->meta.name}] = &e;
     for (const auto& pe : previous_.entries) {
+      if (opts_.hold_down.count() <= 0) break;
       auto it = current.find({pe.ns, pe.name});
       for (const auto& ip : pe.ips) {
         const bool kept = it != current.end() &&

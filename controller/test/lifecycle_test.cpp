@@ -85,6 +85,16 @@ TEST(lifecycle, removed_or_shrunk_pool_strands_instead_of_renumbering) {
   EXPECT_THAT(render_pools(r), ::testing::ElementsAre("p: v4 0/4 v6 0/0 stranded 1", "q: v4 0/0 v6 0/0 stranded 1"));
 }
 
+TEST(lifecycle, dual_stack_pool_losing_one_family_strands_that_address_only) {
+  const std::string dual = "clusterIPs: [10.96.0.1, 'fd00:96::1'], ipFamilyPolicy: RequireDualStack";
+  run({
+      {"dual-stack service", pool("d", "[10.0.0.0/30, 'fd00::/126']") + svc("a", "s1", dual), 100,
+       {"a/s1: 10.0.0.0 fd00:: (d)", ok + "[\"10.0.0.0\" \"fd00::\"]"}},
+      {"the pool drops its IPv6 range", pool("d", "[10.0.0.0/30]") + svc("a", "s1", dual), 110,
+       {"a/s1: 10.0.0.0 fd00:: (d)", "  Warning PoolRemoved: address fd00:: no longer in any pool"}},
+  });
+}
+
 TEST(lifecycle, hold_down_returns_the_address_to_a_recreated_service) {
   run({
       {"one service", p + svc("a", "web"), 100, {"a/web: 10.0.0.0 (p)", ok + "[\"10.0.0.0\"]"}},
@@ -94,18 +104,32 @@ TEST(lifecycle, hold_down_returns_the_address_to_a_recreated_service) {
       {"re-created within hold-down: its address back", p + svc("a", "other") + svc("a", "web"), 300,
        {"a/other: 10.0.0.1 (p)", "a/web: 10.0.0.0 (p)", ok + "[\"10.0.0.0\"]"}},
   });
-  run({
+  auto l = run({
       {"one service", p + svc("a", "web"), 100, {"a/web: 10.0.0.0 (p)", ok + "[\"10.0.0.0\"]"}},
       {"deleted", p, 110, {}},
-      {"after hold-down the address is free for anyone", p + svc("a", "other"), 410,
-       {"a/other: 10.0.0.0 (p)", ok + "[\"10.0.0.0\"]"}},
   });
+  EXPECT_EQ(render_ledger(l), "rev 2; hold 10.0.0.0 for a/web@110");
+  l = run({{"after hold-down the address is free for anyone", p + svc("a", "other"), 410,
+            {"a/other: 10.0.0.0 (p)", ok + "[\"10.0.0.0\"]"}}},
+          l);
+  EXPECT_EQ(render_ledger(l), "rev 3; a/other=10.0.0.0@410");
   run({
       {"deleted and re-created within the same batch keeps its address", p + svc("a", "web"), 100,
        {"a/web: 10.0.0.0 (p)", ok + "[\"10.0.0.0\"]"}},
       {"type changed away and a new service arrives in the same run",
        p + svc("a", "web", "type: ClusterIP") + svc("a", "new"), 110, {"a/new: 10.0.0.1 (p)", ok + "[\"10.0.0.1\"]"}},
   });
+}
+
+TEST(lifecycle, no_hold_down) {
+  model::ledger l;
+  l.entries.push_back({"a", "web", {*model::ip_address::parse("10.0.0.0")}, "p", 50});
+  options o;
+  o.now = 100;
+  o.hold_down = std::chrono::seconds{0};
+  const auto r = allocate(snapshot_of(p + svc("a", "other")), l, o);
+  EXPECT_THAT(render(r), ::testing::ElementsAre("a/other: 10.0.0.0 (p)", ok + "[\"10.0.0.0\"]"));
+  EXPECT_TRUE(r.ledger.holds.empty());
 }
 
 TEST(lifecycle, migration_keeps_status_ingress) {

@@ -7,6 +7,7 @@
 #include <array>
 
 #include "decoders.hpp"
+#include "yaml_load.hpp"
 
 namespace model {
 
@@ -124,14 +125,15 @@ class document_decoder {
 
 decode_result decode(std::string_view file, std::string_view text, const decode_options& options) {
   decode_result out;
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(std::string(text));
-  } catch (const YAML::Exception& e) {
-    std::string where = "line " + std::to_string(e.mark.line + 1) + ", column " + std::to_string(e.mark.column + 1);
-    out.errors.push_back({std::string(file), "", where, "YAML syntax error: " + e.msg});
+  auto loaded = detail::load_all(text);
+  if (loaded.error) {
+    // A file is refused whole, so documents before the syntax error are not decoded.
+    out.errors.push_back({std::string(file), "",
+                          "line " + std::to_string(loaded.error->line) + ", column " + std::to_string(loaded.error->column),
+                          "YAML syntax error: " + loaded.error->message});
     return out;
   }
+  const auto& docs = loaded.documents;
   document_decoder d(file, options, out);
   for (std::size_t i = 0; i < docs.size(); ++i) {
     try {

@@ -55,6 +55,12 @@ TEST(decode, documents_and_metadata) {
        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: s}\n  spec: {type: Bogus}\n",
        {"f.yaml: Service default/s: spec.type: unsupported value \"Bogus\": must be one of ClusterIP, NodePort, "
         "LoadBalancer, ExternalName"}},
+      {"trailing content after a flow mapping (yaml-cpp's LoadAll loops forever on it)",
+       "{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"a\"}},\n  \"x\": 1}\n",
+       {"f.yaml: line 1, column 69: YAML syntax error: unexpected content after the end of a document"}},
+      {"anchors and aliases", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a, labels: &l {t: x}, annotations: *l}\n", {}},
+      {"self-referencing alias does not recurse forever", "apiVersion: v1\nkind: Namespace\nmetadata: &m {name: a, labels: *m}\n",
+       {"f.yaml: metadata.labels.labels: expected a string, got a map"}},
       {"second document named", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n- 1\n",
        {"f.yaml: document 2: expected an object (a map), got a list"}},
   });

@@ -80,46 +80,58 @@ update backend::rescan() {
     next.emplace(path, std::move(st));
   }
 
-  auto inputs = [&](bool with_candidates) {
+  auto in_force = [&] {
     std::map<std::string, const std::vector<model::object>*> in;
     for (const auto& [path, st] : next) in[path] = &st.good;
-    if (with_candidates) {
-      for (const auto& [path, objects] : candidates) in[path] = &objects;
-    }
     return in;
   };
-  const auto baseline = error_texts(model::validate(*build(inputs(false))));
+  // Round 1: every changed file together; files blamed for errors the state in force does
+  // not have are set aside (all changed files when the blame lands on unchanged ones).
+  std::map<std::string, std::vector<model::object>> set_aside;
+  const auto baseline = error_texts(model::validate(*build(in_force())));
   while (!candidates.empty()) {
-    std::vector<model::error> added;
-    for (auto& e : model::validate(*build(inputs(true)))) {
-      if (!baseline.contains(e.to_string())) added.push_back(std::move(e));
-    }
-    if (added.empty()) break;
+    auto in = in_force();
+    for (const auto& [path, objects] : candidates) in[path] = &objects;
     std::set<std::string> blamed;
-    for (const auto& e : added) {
+    bool added = false;
+    for (const auto& e : model::validate(*build(in))) {
+      if (baseline.contains(e.to_string())) continue;
+      added = true;
       if (candidates.contains(e.file)) blamed.insert(e.file);
     }
+    if (!added) break;
     if (blamed.empty()) {
-      // The errors land on files already in force: every changed file is suspect.
-      for (const auto& [path, objects] : candidates) {
-        blamed.insert(path);
-        next[path].errors.push_back({path, "", "", "refused: admitting this file breaks a rule elsewhere: " +
-                                                        added.front().to_string()});
-      }
+      for (const auto& [path, objects] : candidates) blamed.insert(path);
     }
-    for (const auto& path : blamed) {
-      for (const auto& e : added) {
-        if (e.file == path) next[path].errors.push_back(e);
-      }
-      candidates.erase(path);
-    }
+    for (const auto& path : blamed) set_aside[path] = std::move(candidates.extract(path).mapped());
   }
   for (auto& [path, objects] : candidates) next[path].good = std::move(objects);
+  // Round 2: each set-aside file alone on top of what is now in force, in path order:
+  // admitted if it adds no error, otherwise refused with exactly the errors it causes.
+  for (auto& [path, objects] : set_aside) {
+    auto in = in_force();
+    const auto before = error_texts(model::validate(*build(in)));
+    in[path] = &objects;
+    std::vector<model::error> own;
+    std::optional<model::error> elsewhere;
+    for (auto& e : model::validate(*build(in))) {
+      if (before.contains(e.to_string())) continue;
+      if (e.file == path) own.push_back(std::move(e));
+      else if (!elsewhere) elsewhere = std::move(e);
+    }
+    if (own.empty() && !elsewhere) {
+      next[path].good = std::move(objects);
+    } else if (!own.empty()) {
+      next[path].errors = std::move(own);
+    } else {
+      next[path].errors = {{path, "", "", "refused: admitting this file breaks a rule elsewhere: " + elsewhere->to_string()}};
+    }
+  }
   files_ = std::move(next);
 
-  std::map<std::string, const std::vector<model::object>*> in_force;
-  for (const auto& [path, st] : files_) in_force[path] = &st.good;
-  auto snap = build(in_force);
+  std::map<std::string, const std::vector<model::object>*> admitted;
+  for (const auto& [path, st] : files_) admitted[path] = &st.good;
+  auto snap = build(admitted);
   ++generation_;
   update u;
   u.changes = model::diff(*current_, *snap);

@@ -162,6 +162,20 @@ TEST(file_backend, cross_object_error_refuses_the_changed_file) {
               ::testing::ElementsAre("IPAddressPool metallb-system/prod", "IPAddressPool metallb-system/zzz"));
 }
 
+TEST(file_backend, innocent_file_in_the_same_burst_is_admitted) {
+  harness h;
+  h.disk->files = {{"zzz.yaml", pool("zzz", "[10.5.0.0/24]")}};
+  h.b.list();
+  h.disk->files["aaa.yaml"] = pool("aaa", "[10.5.0.0/25]");  // the blame lands on zzz.yaml
+  h.disk->files["svc.yaml"] = svc("web");
+  const auto u = h.b.list();
+  EXPECT_EQ(find_pool(u, "aaa"), nullptr);
+  EXPECT_NE(u.snapshot->find<model::service>("default", "web"), nullptr);
+  EXPECT_THAT(errors(u), ::testing::ElementsAre(
+                             "aaa.yaml: refused: admitting this file breaks a rule elsewhere: zzz.yaml: IPAddressPool "
+                             "metallb-system/zzz: spec.addresses[0]: 10.5.0.0/24 overlaps pool \"aaa\" (10.5.0.0/25)"));
+}
+
 TEST(file_backend, initial_conflict_blames_one_file_and_duplicates_the_later) {
   harness h;
   h.disk->files = {{"1.yaml", svc("web")}, {"2.yaml", svc("web")}, {"3.yaml", pool("b", "[10.0.0.0/24]")},

@@ -193,7 +193,7 @@ def main(argv):
         return SKIP
 
     proc = subprocess.run([argv[1]], capture_output=True, text=True)
-    if proc.returncode != 0:
+    if proc.returncode != 0 or proc.stderr:
         print("FAIL: encode_samples exited %d: %s" % (proc.returncode, proc.stderr.strip()))
         return 1
     samples = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
