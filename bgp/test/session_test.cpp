@@ -203,5 +203,79 @@ TEST_F(pair_fixture, config_change_resets_only_when_needed) {
   EXPECT_EQ(a->peers().at(0).description, "tor-1");
 }
 
+
+TEST_F(pair_fixture, max_prefixes_ends_the_session_with_cease_1) {
+  make(65001, 65002);
+  peer_config pa;
+  pa.address = a_addr;
+  pa.peer_as = 65001;
+  pa.passive = true;
+  pa.max_prefixes = 5;
+  b->set_peer(pa);  // a changed limit is absorbed by the live session
+  ASSERT_TRUE(established());
+  for (std::uint32_t i = 0; i < 10; ++i) {
+    route x;
+    x.destination = prefix::make(ip_address::v4(0x0A900000 + i), 32);
+    a->announce(x);
+  }
+  ASSERT_TRUE(run_until(io, [&] { return !a->peers().at(0).last_down_reason.empty(); }));
+  EXPECT_EQ(a->peers().at(0).last_down_reason, "peer sent NOTIFICATION 6/1 maximum number of prefixes reached");
+  EXPECT_EQ(b->peers().at(0).last_down_reason,
+            "sent NOTIFICATION 6/1 maximum number of prefixes reached (more than 5 ipv4-unicast prefixes received)");
+}
+
+TEST(speaker_peers, an_asn_change_resets_only_that_peer) {
+  boost::asio::io_context io;
+  std::vector<std::unique_ptr<speaker>> routers;
+  speaker_config ac;
+  ac.asn = 65001;
+  ac.router_id = 0x01010101;
+  speaker a(io, ac);
+  for (std::uint32_t k = 2; k <= 3; ++k) {
+    speaker_config rc;
+    rc.asn = 65000 + k;
+    rc.router_id = 0x02020200 + k;
+    rc.listen_address = ip_address::v4(0x7F000000 + k);
+    rc.listen_port = 0;
+    routers.push_back(std::make_unique<speaker>(io, rc));
+    peer_config back;
+    back.address = ip_address::v4(0x7F000001);
+    back.peer_as = 65001;
+    back.passive = true;
+    routers.back()->set_peer(back);
+    routers.back()->start();
+    peer_config p;
+    p.address = ip_address::v4(0x7F000000 + k);
+    p.port = routers.back()->listen_port();
+    p.peer_as = 65000 + k;
+    p.local_address = ip_address::v4(0x7F000001);
+    p.connect_retry = 1;
+    a.set_peer(p);
+  }
+  a.start();
+  auto up = [&] {
+    for (const auto& s : a.peers())
+      if (s.state != peer_state::established) return false;
+    return true;
+  };
+  ASSERT_TRUE(run_until(io, up));
+  // The peer at 127.0.0.3 now claims another AS: only that session goes down.
+  peer_config changed;
+  changed.address = ip_address::v4(0x7F000003);
+  changed.port = routers[1]->listen_port();
+  changed.peer_as = 65099;
+  changed.local_address = ip_address::v4(0x7F000001);
+  changed.connect_retry = 1;
+  a.set_peer(changed);
+  run_until(io, [] { return false; }, 300ms);
+  const auto first = a.peer(ip_address::v4(0x7F000002));
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->state, peer_state::established);
+  EXPECT_EQ(first->counters.established_transitions, 1u);
+  const auto second = a.peer(ip_address::v4(0x7F000003));
+  ASSERT_TRUE(second);
+  EXPECT_NE(second->state, peer_state::established);
+}
+
 }  // namespace
 }  // namespace bgp

@@ -76,10 +76,13 @@ notification_message hold_expired() { return notification_message{ec::hold_timer
 // Events every connected state handles alike.
 bool common(builder& b, const session& s, const event& e, step_result& out) {
   switch (e.kind) {
-    case event_kind::stop:
+    case event_kind::stop: {
       out = b.fail(e.notification.code ? e.notification
                                        : notification_message::cease(iana::cease_subcode::administrative_shutdown, {}));
+      auto& why = out.actions.back().reason;
+      if (!e.reason.empty() && why.find(e.reason) == std::string::npos) why += " (" + e.reason + ")";
       return true;
+    }
     case event_kind::hold_expired:
       out = b.fail(hold_expired());
       out.actions.back().reason = "hold timer expired (" + std::to_string(s.hold_time ? s.hold_time : initial_hold_seconds) + " s)";

@@ -114,7 +114,8 @@ void speaker::set_peer(peer_config config) {
       it->second->set_soft_config(config);  // absorbed without a reset
       return;
     }
-    it->second->stop(notification_message::cease(iana::cease_subcode::other_configuration_change, "configuration changed"),
+    // RFC 9003 messages belong to subcodes 2 and 4 only: these Cease carry no data.
+    it->second->stop(notification_message{iana::error_code::cease, iana::cease_subcode::other_configuration_change, {}},
                      "configuration changed", true);
     i.peers.erase(it);
   }
@@ -128,7 +129,7 @@ void speaker::remove_peer(const ip_address& address) {
   auto& i = *impl_;
   auto it = i.peers.find(address);
   if (it == i.peers.end()) return;
-  it->second->stop(notification_message::cease(iana::cease_subcode::peer_deconfigured, "peer removed"),
+  it->second->stop(notification_message{iana::error_code::cease, iana::cease_subcode::peer_deconfigured, {}},
                    "peer removed from configuration", true);
   if (i.acceptor && !it->second->config().password.empty())
     session::set_md5(i.acceptor->native_handle(), address, "");
@@ -195,7 +196,7 @@ asio::awaitable<void> speaker::impl::drain_and_stop(bool drain, std::string text
     co_await sleep(std::chrono::milliseconds(20));
   for (auto& [a, p] : peers)
     p->stop(notification_message::cease(iana::cease_subcode::administrative_shutdown, text),
-            "graceful shutdown: " + text, true);
+            "graceful shutdown", true);
   if (acceptor) {
     boost::system::error_code ec;
     acceptor->close(ec);
