@@ -22,6 +22,13 @@ with open(sys.argv[1]) as f:
         g_skip = re.search(r"\[  SKIPPED \] (\d+) tests?", out)
         # Our Python suites end with "N passed, N failed[, N skipped]".
         p = re.findall(r"^(?:\w+: )?(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$", out, re.M)
+        # pytest: "89 passed, 2 skipped in 195.20s (0:03:15)", possibly inside "=== ... ===".
+        py = re.findall(r"^=* ?((?:\d+ (?:passed|failed|skipped|errors?|xfailed|xpassed)(?:, )?)+) in [\d.]+s", out, re.M)
+        if py and not (g_pass or g_fail):
+            counts = dict((k, int(v)) for v, k in re.findall(r"(\d+) (\w+)", py[-1]))
+            p = [(str(counts.get("passed", 0)),
+                  str(counts.get("failed", 0) + counts.get("error", 0) + counts.get("errors", 0)),
+                  str(counts.get("skipped", 0)))]
         if g_pass or g_fail:
             passed += int(g_pass.group(1)) if g_pass else 0
             failed += int(g_fail.group(1)) if g_fail else 0

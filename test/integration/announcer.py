@@ -98,7 +98,7 @@ class Speaker:
 
     def kill9(self):
         """Crash: SIGKILL, no NOTIFICATION, the TCP connection is reset by the kernel."""
-        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
 
     def close(self):
@@ -113,7 +113,8 @@ class Speaker:
         for fn in sorted(os.listdir(self.dir)):
             if fn.endswith(('.log', '.out', '.err')):
                 try:
-                    lines = open(os.path.join(self.dir, fn), errors='replace').read().splitlines()
+                    with open(os.path.join(self.dir, fn), errors='replace') as f:
+                        lines = f.read().splitlines()
                 except OSError:
                     continue
                 out.append('--- speaker/%s (last %d lines)' % (fn, n))
@@ -197,7 +198,7 @@ class BgplbAnnouncer(Speaker):
         return out
 
     def graceful_stop(self, timeout=60):
-        os.kill(self.proc.pid, signal.SIGTERM)
+        self.proc.send_signal(signal.SIGTERM)
         try:
             return self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -340,7 +341,7 @@ class GobgpAnnouncer(Speaker):
         for p in self.config['peers']:     # Cease / Administrative Shutdown with an RFC 9003 message
             self.cli('neighbor', p['address'], 'shutdown', '--reason', 'bgplb graceful shutdown', check=False)
         time.sleep(0.3)
-        os.kill(self.proc.pid, signal.SIGTERM)
+        self.proc.send_signal(signal.SIGTERM)
         try:
             return self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -357,7 +358,8 @@ class GobgpAnnouncer(Speaker):
 
 def _gobgp_down_reason(log):
     try:
-        txt = open(log, errors='replace').read()
+        with open(log, errors='replace') as f:
+            txt = f.read()
     except OSError:
         return ''
     m = re.findall(r'msg="Peer Down".*?Reason=("[^"]*"|\S+)', txt)

@@ -71,7 +71,9 @@ class Sampler:
 
 class Capture:
     """tcpdump of the BGP session on the router's side of the link, decoded by tshark after
-    the fact: an independent record of what our speaker put on the wire."""
+    the fact: an independent record of what our speaker put on the wire. Not promiscuous
+    (-p): the flag change reaches FRR's zebra as an interface event and bgpd resets its
+    directly connected eBGP sessions."""
     FIELDS = ('frame.time_epoch', 'bgp.type', 'bgp.withdrawn_prefix', 'bgp.mp_unreach_nlri_ipv4_prefix',
               'bgp.mp_unreach_nlri_ipv6_prefix', 'bgp.nlri_prefix', 'bgp.mp_reach_nlri_ipv6_prefix',
               'bgp.notify.major_error', 'bgp.notify.minor_error_cease', 'bgp.notify.communication')
@@ -82,13 +84,17 @@ class Capture:
         self.proc = None
 
     def __enter__(self):
-        self.proc = self.ns.popen(['tcpdump', '-i', self.ifname, '-n', '-s', '0', '-U', '--immediate-mode',
+        self.proc = self.ns.popen(['tcpdump', '-i', self.ifname, '-p', '-n', '-s', '0', '-U', '--immediate-mode',
                                    '-Z', 'root', '-w', self.path, 'tcp port 179'], log_path=self.path + '.log')
-        routers.wait_for(lambda: 'listening on' in open(self.path + '.log', errors='replace').read()
-                         or self.proc.poll() is not None, 10, 'tcpdump did not start')
+        routers.wait_for(lambda: 'listening on' in self._log() or self.proc.poll() is not None, 10,
+                         'tcpdump did not start')
         if self.proc.poll() is not None:
-            raise RuntimeError('tcpdump failed: %s' % open(self.path + '.log').read())
+            raise RuntimeError('tcpdump failed: %s' % self._log())
         return self
+
+    def _log(self):
+        with open(self.path + '.log', errors='replace') as f:
+            return f.read()
 
     def __exit__(self, *exc):
         time.sleep(0.3)

@@ -33,6 +33,16 @@ def _interrupt(signum, frame):
 def pytest_configure(config):
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
+    if os.geteuid() == 0 and shutil.which('ip'):
+        for name in netns.reap_stale():
+            print('removed %s, left by a run that died' % name)
+    kind, path = announcer.announcer_setting()
+    if kind == 'bgplb' and not path.endswith('.py'):
+        # Test a snapshot: a rebuild during the run must not swap (or half-write) the binary.
+        d = netns.make_tempdir('bin')
+        copy = os.path.join(d, os.path.basename(path))
+        shutil.copy2(path, copy)
+        os.environ['BGPLB_ANNOUNCER'] = copy
 
 
 def environment_problem():
@@ -71,7 +81,7 @@ class Bed:
     def __init__(self, router_kind, transport='ipv4', speaker_as=SPEAKER_AS, router_as=ROUTER_AS,
                  speaker_password=None, router_password=None, graceful_restart=None, drain=None,
                  hold_time=9, router_hold_time=None, routes=(), speaker_passive=False,
-                 router_passive=False, router_gr=True):
+                 router_passive=False, router_gr=True, router_port=179, speaker_port=179):
         self.kind, self.transport = router_kind, transport
         self.speaker_as, self.router_as = speaker_as, router_as
         self.ibgp = speaker_as == router_as
@@ -85,18 +95,20 @@ class Bed:
         self.rtr_addr = self.rtr_ns.addr(transport)
         self.nh = {'ipv4': self.spk_ns.addr('ipv4'), 'ipv6': self.spk_ns.addr('ipv6')}
         rcfg = routers.RouterConfig(
-            asn=router_as, router_id=self.rtr_ns.addr('ipv4'),
+            asn=router_as, router_id=self.rtr_ns.addr('ipv4'), port=router_port,
             peers=[routers.PeerConfig(address=self.spk_addr, asn=speaker_as, local_address=self.rtr_addr,
-                                      passive=router_passive, password=router_password,
+                                      passive=router_passive, password=router_password, port=speaker_port,
                                       hold_time=router_hold_time or hold_time, graceful_restart=router_gr)])
         self.router = routers.make_router(router_kind, self.rtr_ns, rcfg)
         self.stack.callback(self.router.close)
         peer = {'address': self.rtr_addr, 'asn': router_as, 'local_address': self.spk_addr,
-                'passive': speaker_passive, 'hold_time': hold_time, 'connect_retry': 1}
+                'passive': speaker_passive, 'hold_time': hold_time, 'connect_retry': 1, 'port': router_port}
         if speaker_password:
             peer['password'] = speaker_password
         scfg = announcer.speaker_config(speaker_as, self.spk_ns.addr('ipv4'), [peer], routes=routes,
-                                        graceful_restart=graceful_restart, drain=drain)
+                                        graceful_restart=graceful_restart, drain=drain,
+                                        listen={'address': self.spk_addr, 'port': speaker_port}
+                                        if speaker_port != 179 else None)
         self.speaker = announcer.make_speaker(self.spk_ns, scfg)
         self.stack.callback(self.speaker.close)
 
@@ -106,7 +118,13 @@ class Bed:
         return self
 
     def wait_up(self, timeout=40):
-        self.router.wait_session(self.spk_addr, timeout=timeout)
+        def up():
+            if not self.speaker.alive():
+                raise AssertionError('speaker exited (%s) before the session came up\n%s' % (
+                    self.speaker.proc.poll() if self.speaker.proc else None, self.speaker.log_tail()))
+            return self.router.session_state(self.spk_addr) == 'established'
+        routers.wait_for(up, timeout, lambda: '%s: session with %s not established (now %r)' % (
+            self.kind, self.spk_addr, self.router.session_state(self.spk_addr)))
         self.speaker.wait_state(self.rtr_addr, timeout=10)
 
     def route(self, prefix, **kw):

@@ -44,7 +44,7 @@ def suffix():
 
 
 def make_tempdir(prefix):
-    d = tempfile.mkdtemp(prefix='bgplb-it-%s-' % prefix)
+    d = tempfile.mkdtemp(prefix='bgplb-it-p%d-%s-' % (os.getpid(), prefix))
     os.chmod(d, 0o755)              # FRR drops privileges to user frr and must reach its files
     with _lock:
         _tempdirs.append(d)
@@ -63,7 +63,8 @@ def remove_tempdir(d):
 
 def _alive(pid):
     try:
-        st = open('/proc/%d/stat' % pid).read().rsplit(')', 1)[1].split()[0]
+        with open('/proc/%d/stat' % pid) as f:
+            st = f.read().rsplit(')', 1)[1].split()[0]
         return st != 'Z'
     except OSError:
         return False
@@ -78,6 +79,13 @@ def stop_process(p, sig=signal.SIGTERM, grace=5.0):
     """Signal one process we started (Popen or pid), SIGKILL it after `grace`, reap it.
     Resumes it first in case a test left it SIGSTOPped."""
     pid = p.pid if hasattr(p, 'pid') else p
+    if hasattr(p, 'poll') and p.poll() is not None:
+        # Already exited and reaped: its pid may belong to someone else by now (pid_max is
+        # small here and the suite spawns many short-lived CLI processes).
+        with _lock:
+            if p in _processes:
+                _processes.remove(p)
+        return
     for s in (signal.SIGCONT, sig):
         try:
             os.kill(pid, s)
@@ -88,7 +96,7 @@ def stop_process(p, sig=signal.SIGTERM, grace=5.0):
         if hasattr(p, 'poll') and p.poll() is not None:
             break
         time.sleep(0.02)
-    if _alive(pid):
+    if (p.poll() is None) if hasattr(p, 'poll') else _alive(pid):
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -159,12 +167,42 @@ class Namespace:
         return 'Namespace(%s)' % self.name
 
 
+def reap_stale(tag='bgplb'):
+    """Remove namespaces and temp dirs left by runs of this harness that died without cleaning up (SIGKILL):
+    their name carries the pid of the run; if that process is gone, the processes still inside
+    the namespace (routers it started) are killed by pid and the namespace deleted."""
+    out = run(['ip', 'netns', 'list'], check=False).stdout
+    reaped = []
+    for ln in out.splitlines():
+        name = ln.split()[0] if ln.split() else ''
+        parts = name.split('-')
+        if len(parts) != 4 or parts[0] != tag or not parts[1].startswith('p') or not parts[1][1:].isdigit():
+            continue
+        if _alive(int(parts[1][1:])):
+            continue
+        for pid in run(['ip', 'netns', 'pids', name], check=False).stdout.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+        subprocess.run(['ip', 'netns', 'del', name], capture_output=True)
+        reaped.append(name)
+    tmp = tempfile.gettempdir()
+    for fn in os.listdir(tmp):
+        parts = fn.split('-')
+        if fn.startswith('bgplb-it-p') and len(parts) > 3 and parts[2][1:].isdigit() and not _alive(int(parts[2][1:])):
+            shutil.rmtree(os.path.join(tmp, fn), ignore_errors=True)
+            reaped.append(os.path.join(tmp, fn))
+    return reaped
+
+
 class Topology:
-    """Context manager owning namespaces and veth pairs; removes them on exit."""
+    """Context manager owning namespaces and veth pairs; removes them on exit.
+    Namespace names: <tag>-p<pid of this run>-<random>-<role>, e.g. bgplb-p4242-a1b2c3-rtr."""
 
     def __init__(self, tag='bgplb'):
         self.id = suffix()
-        self.tag = tag
+        self.tag = '%s-p%d' % (tag, os.getpid())
         self.namespaces = []
         self.links = 0
 

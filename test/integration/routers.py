@@ -28,7 +28,6 @@ import pwd
 import re
 import shutil
 import signal
-import subprocess
 import time
 
 import netns
@@ -128,15 +127,11 @@ class Router:
         self.close()
         return False
 
-    @property
-    def bgp_pid(self):
-        return self.procs[-1].pid
-
     def pause(self):
-        os.kill(self.bgp_pid, signal.SIGSTOP)
+        self.procs[-1].send_signal(signal.SIGSTOP)
 
     def resume(self):
-        os.kill(self.bgp_pid, signal.SIGCONT)
+        self.procs[-1].send_signal(signal.SIGCONT)
 
     def alive(self):
         return all(p.poll() is None for p in self.procs)
@@ -146,7 +141,8 @@ class Router:
         for fn in sorted(os.listdir(self.dir)):
             if fn.endswith(('.log', '.out')):
                 try:
-                    lines = open(os.path.join(self.dir, fn), errors='replace').read().splitlines()
+                    with open(os.path.join(self.dir, fn), errors='replace') as f:
+                        lines = f.read().splitlines()
                 except OSError:
                     continue
                 out.append('--- %s/%s (last %d lines)' % (self.kind, fn, n))

@@ -22,6 +22,12 @@ def test_graceful_restart_no_flap(bed_factory, router_kind):
     want = {keep4['prefix'], keep6['prefix'], lost['prefix']}
     bed.router.wait_routes(lambda rib: want <= set(rib) and not any(rib[p].stale for p in want),
                            what='all routes, not stale')
+
+    def in_fib():
+        out = bed.rtr_ns.run(['ip', 'route', 'show', keep4['prefix']]).stdout
+        return 'via %s' % bed.nh['ipv4'] in out
+    if router_kind == 'frr':            # zebra installs FRR's best routes in the namespace's kernel
+        routers.wait_for(in_fib, 10, 'FRR did not install %s in the FIB' % keep4['prefix'])
     with checks.Capture(bed.rtr_ns, bed.rtr_ns.ifname(), bed.router.dir) as cap, checks.Sampler(bed.router) as s:
         time.sleep(0.5)
         t_kill = time.monotonic()
@@ -30,8 +36,7 @@ def test_graceful_restart_no_flap(bed_factory, router_kind):
                                      what='routes kept as stale after the speaker died')
         assert bed.router.session_state(bed.spk_addr) != 'established'
         if router_kind == 'frr':        # FRR forwards on the stale routes: zebra keeps them in the kernel
-            out = bed.rtr_ns.run(['ip', 'route', 'show', keep4['prefix']]).stdout
-            assert 'via %s' % bed.nh['ipv4'] in out, 'stale route not in the FIB: %r' % out
+            assert in_fib(), 'stale route %s left the FIB after the crash' % keep4['prefix']
         time.sleep(2)
         t_restart = time.monotonic()
         bed.speaker.start(restarting=True)

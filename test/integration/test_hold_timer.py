@@ -2,7 +2,6 @@
 at the negotiated hold time, then reconnects once the router resumes (SIGCONT)."""
 import time
 
-import routers
 
 HOLD = 3
 

@@ -28,3 +28,20 @@ def test_session_up(bed_factory, router_kind, transport, case):
     got = bed.router.wait_routes(lambda r: probe['prefix'] in r, 'ipv4', what=probe['prefix'])
     checks.assert_route_matches(bed, got[probe['prefix']], probe)
 
+
+
+ROLES = {
+    'speaker-passive': dict(speaker_passive=True),
+    'router-passive': dict(router_passive=True),
+    'other-ports': dict(router_port=1179, speaker_port=1790),
+    'other-ports-speaker-passive': dict(router_port=1179, speaker_port=1790, speaker_passive=True),
+}
+
+
+@pytest.mark.parametrize('roles', list(ROLES))
+def test_active_passive_and_ports(bed_factory, router_kind, roles):
+    """Either side may open the connection; the router may listen on a port other than 179
+    and so may the speaker (its "listen" setting)."""
+    bed = bed_factory(router_kind, routes=[{'prefix': '10.1.0.2/32', 'next_hop': '10.0.0.1'}], **ROLES[roles])
+    bed.wait_up()
+    bed.router.wait_routes(lambda r: '10.1.0.2/32' in r, 'ipv4', what='10.1.0.2/32')
