@@ -134,13 +134,6 @@ std::size_t adj_rib_out::sent(family f) const {
   return n;
 }
 
-void adj_rib_out::for_each_desired(
-    const std::function<void(family, const nlri&, const attribute_set&)>& fn) const {
-  for (const auto& [f, t] : tables_)
-    for (const auto& [k, e] : t)
-      if (e.desired) fn(f, k, *e.desired);
-}
-
 attr_ref attribute_pool::intern(attribute_set s) {
   // The canonical wire form of the attributes plus the next hops is the key.
   bytes key;

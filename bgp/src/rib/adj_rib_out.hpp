@@ -7,7 +7,6 @@
 #include <bgp/codec.hpp>
 
 #include <cstddef>
-#include <functional>
 #include <map>
 #include <memory>
 #include <unordered_map>
@@ -47,7 +46,6 @@ class adj_rib_out {
   bool pending() const { return !dirty_.empty(); }
   std::size_t size() const;            // desired routes
   std::size_t sent(family f) const;    // routes the peer has
-  void for_each_desired(const std::function<void(family, const nlri&, const attribute_set&)>& f) const;
 
  private:
   struct entry {

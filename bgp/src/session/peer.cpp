@@ -2,6 +2,7 @@
 // the FSM actions carried out on a real socket.
 #include "session/peer.hpp"
 
+#include "session/endpoint.hpp"
 #include "session/socket_options.hpp"
 #include "session/speaker_impl.hpp"
 
@@ -25,22 +26,6 @@ using fsm::event_kind;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 namespace {
-
-tcp::endpoint endpoint_of(const ip_address& a, std::uint16_t port) {
-  if (a.is_v4()) return {asio::ip::address_v4(a.v4_host_order()), port};
-  asio::ip::address_v6::bytes_type b;
-  std::copy(a.octets.begin(), a.octets.end(), b.begin());
-  return {asio::ip::address_v6(b), port};
-}
-
-ip_address address_of(const asio::ip::address& a) {
-  if (a.is_v4()) return ip_address::v4(a.to_v4().to_uint());
-  if (a.to_v6().is_v4_mapped()) return ip_address::v4(asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).to_uint());
-  std::array<std::uint8_t, 16> b{};
-  const auto bytes = a.to_v6().to_bytes();
-  std::copy(bytes.begin(), bytes.end(), b.begin());
-  return ip_address::v6(b);
-}
 
 fsm::event make_event(event_kind k, std::string reason = {}) {
   fsm::event e;

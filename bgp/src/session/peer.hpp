@@ -44,7 +44,17 @@ class peer : public std::enable_shared_from_this<peer> {
 
   peer_status status() const;
   const peer_config& config() const { return cfg_; }
-  void set_soft_config(const peer_config& c) { cfg_.description = c.description; cfg_.max_prefixes = c.max_prefixes; }
+  // A change the live session can absorb: only the description and the prefix limit.
+  bool absorbs(const peer_config& c) const {
+    auto same = c;
+    same.description = cfg_.description;
+    same.max_prefixes = cfg_.max_prefixes;
+    return same == cfg_;
+  }
+  void set_soft_config(const peer_config& c) {
+    cfg_.description = c.description;
+    cfg_.max_prefixes = c.max_prefixes;
+  }
   bool established() const { return fsm_.st == fsm::state::established; }
   bool finished() const { return finished_; }
   // Routes or bytes still to go out on an established session.
@@ -101,7 +111,6 @@ class peer : public std::enable_shared_from_this<peer> {
   std::optional<clock::time_point> connect_retry_at_, hold_at_, keepalive_at_;
   std::chrono::milliseconds backoff_;
   bool want_connect_ = false;
-  bool close_requested_ = false;
   bool wake_pending_ = false;
   bool removed_ = false;
   bool aborted_ = false;

@@ -1,6 +1,7 @@
 // bgp::speaker: peers, routes, the listener, graceful shutdown.
 #include <bgp/speaker.hpp>
 
+#include "session/endpoint.hpp"
 #include "session/peer.hpp"
 #include "session/socket_options.hpp"
 #include "session/speaker_impl.hpp"
@@ -49,17 +50,7 @@ asio::awaitable<void> speaker::impl::accept_loop() {
     boost::system::error_code rec;
     const auto remote = s.remote_endpoint(rec).address();
     if (rec) continue;
-    ip_address from;
-    if (remote.is_v4()) {
-      from = ip_address::v4(remote.to_v4().to_uint());
-    } else if (remote.to_v6().is_v4_mapped()) {
-      from = ip_address::v4(asio::ip::make_address_v4(asio::ip::v4_mapped, remote.to_v6()).to_uint());
-    } else {
-      const auto b = remote.to_v6().to_bytes();
-      std::array<std::uint8_t, 16> a{};
-      std::copy(b.begin(), b.end(), a.begin());
-      from = ip_address::v6(a);
-    }
+    const ip_address from = session::address_of(remote);
     auto it = peers.find(from);
     if (it == peers.end()) {
       // RFC 4271 §8.2.1: connections from unconfigured addresses are refused.
@@ -76,14 +67,7 @@ void speaker::start() {
   i.started = true;
   if (i.cfg.listen_address) {
     const auto& a = *i.cfg.listen_address;
-    tcp::endpoint ep;
-    if (a.is_v4()) {
-      ep = {asio::ip::address_v4(a.v4_host_order()), i.cfg.listen_port};
-    } else {
-      asio::ip::address_v6::bytes_type b;
-      std::copy(a.octets.begin(), a.octets.end(), b.begin());
-      ep = {asio::ip::address_v6(b), i.cfg.listen_port};
-    }
+    const tcp::endpoint ep = session::endpoint_of(a, i.cfg.listen_port);
     i.acceptor = std::make_unique<tcp::acceptor>(i.io);
     i.acceptor->open(ep.protocol());
     i.acceptor->set_option(tcp::acceptor::reuse_address(true));
@@ -107,11 +91,8 @@ void speaker::set_peer(peer_config config) {
   auto& i = *impl_;
   auto it = i.peers.find(config.address);
   if (it != i.peers.end()) {
-    auto changed = config;
-    changed.description = it->second->config().description;
-    changed.max_prefixes = it->second->config().max_prefixes;
-    if (changed == it->second->config()) {
-      it->second->set_soft_config(config);  // absorbed without a reset
+    if (it->second->absorbs(config)) {
+      it->second->set_soft_config(config);
       return;
     }
     // RFC 9003 messages belong to subcodes 2 and 4 only: these Cease carry no data.
