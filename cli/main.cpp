@@ -1,6 +1,8 @@
 // bgplbctl: the operator's client. Only wires subcommands together; each lives in its
 // own <name>_command.cpp.
 #include "decode_command.hpp"
+#include "gobgp_command.hpp"
+#include "pools_command.hpp"
 
 #include "cli11.hpp"
 
@@ -18,6 +20,8 @@ int main(int argc, char** argv) {
 
   int status = 0;
   bgplbctl::add_decode_command(app, status);
+  bgplbctl::add_gobgp_commands(app, status);
+  bgplbctl::add_pools_command(app, status);
 
   try {
     app.parse(argc, argv);

@@ -2,6 +2,7 @@
 # Installs every Debian package that bgplb's build and tests need, by name.
 # Idempotent: packages already present are skipped, and apt is not touched at all
 # when nothing is missing. Run as root (or with sudo) on Debian 12.
+# usage: install-deps.sh [--bench]
 set -euo pipefail
 
 packages=(
@@ -11,6 +12,7 @@ packages=(
   # libraries
   libboost1.81-all-dev libboost-json1.81-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  golang-github-osrg-gobgp-dev   # GoBGP API protos, compiled by proto/
   libfmt-dev libspdlog-dev libyaml-cpp-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libbpf-dev
@@ -19,6 +21,11 @@ packages=(
   # interop test peers and harness (test/integration/)
   gobgpd bird2 frr exabgp iproute2 tcpdump procps python3-pytest
 )
+# --bench: also what only the on-demand peer benchmark needs (test/bench/peers/): the Go
+# toolchain and protobuf module its gobgpd loader is built with, offline.
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(golang-go golang-github-golang-protobuf-1-5-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -134,6 +134,32 @@ TEST_F(pair_fixture, ibgp_gets_local_pref_and_no_prepend) {
   EXPECT_EQ(at_b.begin()->second.path, as_path{});
 }
 
+TEST_F(pair_fixture, per_peer_routes_replace_and_fall_back_to_speaker_wide_ones) {
+  make(65001, 65002);
+  route wide = r("10.2.0.1/32");
+  wide.communities = {0x00010001};
+  a->announce(wide);
+  route own = wide;
+  own.communities = {0x00020002};
+  a->announce_to(b_addr, own);                 // before Established: sent with the initial flush
+  a->announce_to(b_addr, r("10.2.0.2/32"));
+  a->announce_to(ip_address::v4(0x7F0000FE), r("10.2.0.3/32"));  // another peer's: never sent to B
+  ASSERT_TRUE(established());
+  ASSERT_TRUE(run_until(io, [&] { return at_b.size() == 2; }));
+  EXPECT_EQ(at_b.at(wide.destination).communities, own.communities);
+  EXPECT_FALSE(at_b.contains(*prefix::parse("10.2.0.3/32")));
+
+  a->withdraw_from(b_addr, own.destination);  // falls back to the speaker-wide route
+  ASSERT_TRUE(run_until(io, [&] { return at_b.at(wide.destination).communities == wide.communities; }));
+  a->withdraw_from(b_addr, *prefix::parse("10.2.0.2/32"));
+  ASSERT_TRUE(run_until(io, [&] { return at_b.size() == 1; }));
+  a->announce_to(b_addr, own);
+  a->withdraw(wide.destination);  // overridden toward B: B keeps the per-peer route
+  a->announce_to(b_addr, r("10.2.0.4/32"));
+  ASSERT_TRUE(run_until(io, [&] { return at_b.size() == 2; }));
+  EXPECT_EQ(at_b.at(wide.destination).communities, own.communities);
+}
+
 TEST_F(pair_fixture, ten_thousand_routes_in_few_updates) {
   make(65001, 65002);
   ASSERT_TRUE(established());

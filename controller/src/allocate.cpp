@@ -1,25 +1,23 @@
-// controller::allocate (see allocate.hpp). Two passes over the LoadBalancer services:
-// first every service that already has addresses (ledger entries, then status ingress)
-// keeps or loses them, so nothing new can take an address that a later service is about
-// to restore; then every service still without addresses is allocated, in that same
-// order. Within a pass, services go in namespace/name order.
+// MetalLB's rules for one service (controller/service.go convergeBalancer,
+// internal/allocator), applied by detail::engine in two phases: restore() keeps or clears
+// what a service already has (ledger entry, else status ingress) for every service of the
+// pass first, so nothing new can take an address a later service is about to restore;
+// then allocate_new() serves every service still without addresses, in the same order
+// (ledger, ingress only, neither; namespace/name within each).
 #include "controller/allocate.hpp"
 
 #include <algorithm>
-#include <limits>
 
 #include "controller/events.hpp"
-#include "pools.hpp"
-#include "service_info.hpp"
-#include "usage.hpp"
+#include "engine.hpp"
 
 namespace controller {
 
+namespace detail {
+
 namespace {
 
-using detail::pool;
-
-std::string family_word(const detail::family_need& n) {
+std::string family_word(const family_need& n) {
   if (n.families.size() == 2) return "dual";
   return n.families.at(0) == model::ip_family::v4 ? "ipv4" : "ipv6";
 }
@@ -30,7 +28,7 @@ bool same_set(std::vector<model::ip_address> a, std::vector<model::ip_address> b
   return a == b;
 }
 
-bool fits(const std::vector<model::ip_address>& ips, const detail::family_need& n) {
+bool fits(const std::vector<model::ip_address>& ips, const family_need& n) {
   if (ips.empty() || ips.size() > n.families.size()) return false;
   if (ips.size() == 2 && ips[0].family() == ips[1].family()) return false;
   for (const auto& ip : ips) {
@@ -39,371 +37,236 @@ bool fits(const std::vector<model::ip_address>& ips, const detail::family_need& 
   return ips.size() == n.families.size() || n.prefer_dual;
 }
 
-class allocator {
- public:
-  allocator(const model::snapshot& s, const model::ledger& previous, const options& opts)
-      : previous_(previous), opts_(opts), pools_(s), usage_(sharers_) {
-    for (const auto& [key, svc] : s.all<model::service>()) {
-      const bool ours = opts.load_balancer_class ? svc.load_balancer_class == opts.load_balancer_class
-                                                 : !svc.load_balancer_class.has_value();
-      if (!ours || svc.type != "LoadBalancer") continue;
-      entry e;
-      e.svc = &svc;
-      sharers_.push_back(detail::sharer_of(svc, e.events));
-      entries_.push_back(std::move(e));
-    }
-    std::map<model::name_key, const model::ledger_entry*> by_key;
-    for (const auto& le : previous.entries) by_key[{le.ns, le.name}] = &le;
-    for (auto& e : entries_) {
-      auto it = by_key.find({e.svc->meta.ns, e.svc->meta.name});
-      if (it == by_key.end()) continue;
-      e.previous = it->second;
-      by_key.erase(it);
-    }
-    // Entries left belong to services that are gone (or no longer ours): their addresses
-    // are held from now on, already for this run.
-    for (const auto& [key, le] : by_key) {
-      if (opts.hold_down.count() <= 0) break;
-      for (const auto& ip : le->ips) {
-        usage_.hold(ip, key.ns + "/" + key.name);
-        held_for_[key.ns + "/" + key.name].push_back(ip);
-      }
-    }
-    for (const auto& h : previous.holds) {
-      if (h.released_at + opts.hold_down.count() <= opts.now) continue;
-      usage_.hold(h.ip, h.ns + "/" + h.name);
-      held_for_[h.ns + "/" + h.name].push_back(h.ip);
-      holds_.push_back(h);
-    }
+}  // namespace
+
+bool same_addresses(const std::vector<model::ip_address>& a, const std::vector<model::ip_address>& b) {
+  return same_set(a, b);
+}
+
+void engine::event(std::size_t id, std::string_view type, std::string_view why, std::string message) {
+  slots_[id].events.push_back({std::string(type), std::string(why), std::move(message)});
+}
+
+void engine::take(std::size_t id, const std::vector<model::ip_address>& ips, const std::string& pool_name) {
+  slots_[id].pool = pool_name;  // first: a stranded address is counted against it
+  slots_[id].ips = ips;
+  for (const auto& ip : ips) use_ip(id, ip);
+}
+
+// MetalLB convergeBalancer steps 1-4: keep, or clear for reallocation.
+void engine::restore(work& w) {
+  const std::size_t id = w.id;
+  const model::service& s = *w.svc;
+  w.need = needs(s);
+  if (w.need.families.empty()) return;  // no cluster IPs yet: nothing to do
+  if (s.family_policy == model::ip_family_policy::require_dual_stack && w.need.families.size() < 2) {
+    std::string ips;
+    for (const auto& ip : s.cluster_ips) ips += (ips.empty() ? "" : " ") + ip.to_string();
+    event(id, "Warning", reason::not_enough_cluster_ips, "Service requires dual stack but not enough clusterips [" + ips + "]");
+    return;
   }
+  w.request = requested(s, slots_[id].events);
+  w.pool_annotation = annotation(s, "address-pool", slots_[id].events);
+  if (w.pool_annotation && w.pool_annotation->empty()) w.pool_annotation.reset();
 
-  result run() {
-    std::vector<std::size_t> order;
-    for (std::size_t i = 0; i < entries_.size(); ++i) {
-      if (entries_[i].previous != nullptr) order.push_back(i);
-    }
-    for (std::size_t i = 0; i < entries_.size(); ++i) {
-      if (entries_[i].previous == nullptr && !entries_[i].svc->ingress_ips.empty()) order.push_back(i);
-    }
-    for (std::size_t i = 0; i < entries_.size(); ++i) {
-      if (entries_[i].previous == nullptr && entries_[i].svc->ingress_ips.empty()) order.push_back(i);
-    }
-    for (auto id : order) restore(id);
-    for (auto id : order) {
-      if (entries_[id].pending) allocate_new(id);
-    }
-    result r;
-    r.ledger = next_ledger();
-    for (auto& e : entries_) {
-      r.services.push_back({e.svc->meta.ns, e.svc->meta.name, e.ips, e.pool, std::move(e.events)});
-    }
-    r.pools = pool_status();
-    return r;
+  const std::vector<model::ip_address>& current = w.previous ? w.previous->ips : s.ingress_ips;
+  w.pending = true;
+  if (current.empty()) return;
+
+  const pool* p = pools_.pool_of(current);
+  // Stranded: recorded in the ledger, and every address is either in no pool any more
+  // or still in the pool the ledger names (a dual-stack pool that lost one family).
+  const bool stranded = p == nullptr && w.previous &&
+                        std::all_of(current.begin(), current.end(), [&](model::ip_address ip) {
+                          const pool* q = pools_.pool_of(ip);
+                          return q == nullptr || q->name == w.previous->pool;
+                        });
+  std::string clear;
+  if (p == nullptr && !stranded) {
+    clear = quote(current) + " is not allowed in config";
+  } else if (p != nullptr && !p->compatible(s)) {
+    clear = "pool " + p->name + " not compatible for ip assignment";
   }
-
- private:
-  struct entry {
-    const model::service* svc = nullptr;
-    const model::ledger_entry* previous = nullptr;
-    std::vector<model::ip_address> ips;
-    std::string pool;
-    bool pending = false;  // needs allocate_new
-    detail::family_need need;
-    detail::requested_ips request;
-    std::optional<std::string> pool_annotation;
-    std::vector<model::event> events;
-  };
-
-  std::string name_of(std::size_t id) const { return sharers_[id].name; }
-
-  void event(std::size_t id, std::string_view type, std::string_view why, std::string message) {
-    entries_[id].events.push_back({std::string(type), std::string(why), std::move(message)});
+  for (const auto& ip : current) {
+    if (!clear.empty()) break;
+    clear = usage_.check(id, ip);
   }
-
-  void take(std::size_t id, std::vector<model::ip_address> ips, std::string pool_name) {
-    for (const auto& ip : ips) usage_.add(id, ip);
-    entries_[id].ips = std::move(ips);
-    entries_[id].pool = std::move(pool_name);
+  const std::string current_pool = p != nullptr ? p->name : w.previous ? w.previous->pool : "";
+  const bool user_changed = (w.pool_annotation && *w.pool_annotation != current_pool) ||
+                            (!w.request.ips.empty() && !same_set(w.request.ips, current)) || !fits(current, w.need);
+  if (!clear.empty()) {
+    event(id, "Normal", reason::clear_assignment,
+          "current IP for \"" + name_of(id) + "\" not allowed by config, will attempt for new IP assignment: " + clear);
+    return;
   }
+  if (user_changed) return;
 
-  // MetalLB convergeBalancer steps 1-4: keep, or clear for reallocation.
-  void restore(std::size_t id) {
-    entry& e = entries_[id];
-    const model::service& s = *e.svc;
-    e.need = detail::needs(s);
-    if (e.need.families.empty()) return;  // no cluster IPs yet: nothing to do
-    if (s.family_policy == model::ip_family_policy::require_dual_stack && e.need.families.size() < 2) {
-      event(id, "Warning", reason::no_cluster_ips_family, "not enough clusterips");
-      return;
-    }
-    e.request = detail::requested(s, e.events);
-    e.pool_annotation = detail::annotation(s, "address-pool", e.events);
-    if (e.pool_annotation && e.pool_annotation->empty()) e.pool_annotation.reset();
-
-    const std::vector<model::ip_address>& current = e.previous ? e.previous->ips : s.ingress_ips;
-    e.pending = true;
-    if (current.empty()) return;
-
-    const pool* p = pools_.pool_of(current);
-    // Stranded: recorded in the ledger, and every address is either in no pool any more
-    // or still in the pool the ledger names (a dual-stack pool that lost one family).
-    const bool stranded = p == nullptr && e.previous != nullptr &&
-                          std::all_of(current.begin(), current.end(), [&](model::ip_address ip) {
-                            const pool* q = pools_.pool_of(ip);
-                            return q == nullptr || q->name == e.previous->pool;
-                          });
-    std::string clear;
-    if (p == nullptr && !stranded) {
-      clear = detail::quote(current) + " is not allowed in config";
-    } else if (p != nullptr && !p->compatible(s)) {
-      clear = "pool " + p->name + " not compatible for ip assignment";
-    }
+  w.pending = false;
+  if (!w.request.error.empty()) {
+    event(id, "Warning", reason::load_balancer_failed,
+          "Failed to allocate IP for \"" + name_of(id) + "\": " + w.request.error);
+  }
+  take(id, current, current_pool);
+  if (stranded) {
     for (const auto& ip : current) {
-      if (!clear.empty()) break;
-      clear = usage_.check(id, ip);
+      if (pools_.pool_of(ip) != nullptr) continue;
+      event(id, "Warning", reason::pool_removed, "address " + ip.to_string() + " no longer in any pool");
     }
-    const std::string current_pool = p != nullptr ? p->name : e.previous != nullptr ? e.previous->pool : "";
-    const bool user_changed = (e.pool_annotation && *e.pool_annotation != current_pool) ||
-                              (!e.request.ips.empty() && !same_set(e.request.ips, current)) || !fits(current, e.need);
-    if (!clear.empty()) {
-      event(id, "Normal", reason::clear_assignment,
-            "current IP " + detail::quote(current) + " not allowed by config, clearing: " + clear);
-      return;
-    }
-    if (user_changed) return;
-
-    e.pending = false;
-    if (!e.request.error.empty()) {
-      event(id, "Warning", reason::load_balancer_failed,
-            "Failed to allocate IP for \"" + name_of(id) + "\": " + e.request.error);
-    }
-    take(id, current, current_pool);
-    if (stranded) {
-      for (const auto& ip : current) {
-        if (pools_.pool_of(ip) != nullptr) continue;
-        event(id, "Warning", reason::pool_removed, "address " + ip.to_string() + " no longer in any pool");
-      }
-      return;
-    }
-    if (e.ips.size() < e.need.families.size()) add_missing_family(id, *p);
+    return;
   }
+  // Adding the other family is an allocation: it waits until every service is restored.
+  w.add_family = slots_[id].ips.size() < w.need.families.size();
+}
 
-  void allocate_new(std::size_t id) {
-    entry& e = entries_[id];
-    if (!e.request.error.empty()) {
-      event(id, "Warning", reason::load_balancer_failed,
-            "Failed to allocate IP for \"" + name_of(id) + "\": " + e.request.error);
-      return;
-    }
-    std::vector<model::ip_address> ips;
-    const pool* p = nullptr;
-    std::string err;
-    if (!e.request.ips.empty()) {
-      ips = e.request.ips;
-      err = assign_requested(id, ips, p);
-    } else if (e.pool_annotation) {
-      p = pools_.find(*e.pool_annotation);
-      err = p == nullptr ? "unknown pool \"" + *e.pool_annotation + "\"" : from_pool(id, *p, ips);
-    } else {
-      err = from_any_pool(id, ips, p);
-    }
-    if (!err.empty()) {
-      event(id, "Warning", reason::allocation_failed, "Failed to allocate IP for \"" + name_of(id) + "\": " + err);
-      return;
-    }
-    take(id, ips, p->name);
-    event(id, "Normal", reason::ip_allocated, "Assigned IP " + detail::quote(e.ips));
-    if (e.ips.size() < e.need.families.size()) additional_failed(id, *p);
+void engine::allocate_new(work& w) {
+  const std::size_t id = w.id;
+  if (w.add_family) {
+    add_missing_family(w, *pools_.find(slots_[id].pool));
+    return;
   }
-
-  // MetalLB allocateIPs with requested addresses, then Assign.
-  std::string assign_requested(std::size_t id, const std::vector<model::ip_address>& ips, const pool*& p) {
-    const entry& e = entries_[id];
-    std::vector<model::ip_family> want = e.need.families;
-    std::vector<model::ip_family> got;
-    for (const auto& ip : ips) got.push_back(ip.family());
-    std::sort(want.begin(), want.end());
-    std::sort(got.begin(), got.end());
-    if (want != got) {
-      return "requested loadBalancer IP(s) " + detail::quote(ips) + " does not match the ipFamily of the service";
-    }
-    p = pools_.pool_of(ips);
-    if (p == nullptr) return detail::quote(ips) + " is not allowed in config";
-    if (e.pool_annotation && *e.pool_annotation != p->name) {
-      return "requested IP(s) " + detail::quote(ips) + " are not in pool \"" + *e.pool_annotation + "\"";
-    }
-    for (const auto& ip : ips) {
-      if (auto why = usage_.check(id, ip); !why.empty()) return why;
-    }
-    if (!p->compatible(*e.svc)) return "pool " + p->name + " not compatible for ip assignment";
-    return "";
+  if (!w.request.error.empty()) {
+    event(id, "Warning", reason::load_balancer_failed,
+          "Failed to allocate IP for \"" + name_of(id) + "\": " + w.request.error);
+    return;
   }
-
-  // MetalLB AllocateFromPool: one pass per family over the ranges in spec order.
-  std::string from_pool(std::size_t id, const pool& p, std::vector<model::ip_address>& out) {
-    const entry& e = entries_[id];
-    if (!p.compatible(*e.svc)) return "pool " + p.name + " not compatible for ip assignment";
-    std::vector<model::ip_family> missing = e.need.families;
-    out.clear();
-    for (const auto& r : p.ranges) {
-      auto it = std::find(missing.begin(), missing.end(), r.family());
-      if (it == missing.end()) continue;
-      if (auto ip = usage_.first_available(id, r, p.avoid_buggy_ips)) {
-        out.push_back(*ip);
-        missing.erase(it);
-      }
-    }
-    if (missing.empty() || (e.need.prefer_dual && !out.empty())) return "";
-    out.clear();
-    return "no available IPs in pool \"" + p.name + "\" for " + family_word(e.need) + " IPFamily";
+  std::vector<model::ip_address> ips;
+  const pool* p = nullptr;
+  std::string err;
+  if (!w.request.ips.empty()) {
+    ips = w.request.ips;
+    err = assign_requested(w, ips, p);
+  } else if (w.pool_annotation) {
+    p = pools_.find(*w.pool_annotation);
+    err = p == nullptr ? "unknown pool \"" + *w.pool_annotation + "\"" : from_pool(w, *p, ips);
+  } else {
+    err = from_any_pool(w, ips, p);
   }
-
-  // MetalLB Allocate: the service's own held address, pinned pools by priority, then
-  // auto-assign pools without serviceAllocation (by name, not Go map order).
-  std::string from_any_pool(std::size_t id, std::vector<model::ip_address>& out, const pool*& chosen) {
-    const entry& e = entries_[id];
-    if (auto it = held_for_.find(name_of(id)); it != held_for_.end()) {
-      std::vector<model::ip_address> mine;
-      for (auto f : e.need.families) {
-        for (const auto& ip : it->second) {
-          if (ip.family() == f && std::find(mine.begin(), mine.end(), ip) == mine.end()) {
-            mine.push_back(ip);
-            break;
-          }
-        }
-      }
-      const pool* p = pools_.pool_of(mine);
-      if (p != nullptr && p->auto_assign && p->compatible(*e.svc) && fits(mine, e.need) &&
-          std::all_of(mine.begin(), mine.end(), [&](model::ip_address ip) { return usage_.check(id, ip).empty(); })) {
-        out = mine;
-        chosen = p;
-        return "";
-      }
-    }
-    std::vector<const pool*> pinned;
-    for (const auto& p : pools_.all()) {
-      if (p.pinned_for(*e.svc)) pinned.push_back(&p);
-    }
-    std::stable_sort(pinned.begin(), pinned.end(), [](const pool* a, const pool* b) {
-      if (a->priority == 0) return false;
-      if (b->priority == 0) return true;
-      return a->priority < b->priority;
-    });
-    for (const pool* p : pinned) {
-      if (from_pool(id, *p, out).empty()) {
-        chosen = p;
-        return "";
-      }
-    }
-    for (const auto& p : pools_.all()) {
-      if (!p.auto_assign || p.has_allocation) continue;
-      if (from_pool(id, p, out).empty()) {
-        chosen = &p;
-        return "";
-      }
-    }
-    return "no available IPs";
+  if (!err.empty()) {
+    event(id, "Warning", reason::allocation_failed, "Failed to allocate IP for \"" + name_of(id) + "\": " + err);
+    return;
   }
+  take(id, ips, p->name);
+  event(id, "Normal", reason::ip_allocated, "Assigned IP " + quote(slots_[id].ips));
+  if (slots_[id].ips.size() < w.need.families.size()) additional_failed(w, *p);
+}
 
-  // PreferDualStack with one family: try to add the other from the same pool.
-  void add_missing_family(std::size_t id, const pool& p) {
-    entry& e = entries_[id];
-    for (auto f : e.need.families) {
-      if (std::any_of(e.ips.begin(), e.ips.end(), [&](model::ip_address ip) { return ip.family() == f; })) continue;
-      for (const auto& r : p.ranges) {
-        if (r.family() != f) continue;
-        if (auto ip = usage_.first_available(id, r, p.avoid_buggy_ips)) {
-          usage_.add(id, *ip);
-          e.ips.push_back(*ip);
+// MetalLB allocateIPs with requested addresses, then Assign.
+std::string engine::assign_requested(const work& w, const std::vector<model::ip_address>& ips, const pool*& p) {
+  std::vector<model::ip_family> want = w.need.families;
+  std::vector<model::ip_family> got;
+  for (const auto& ip : ips) got.push_back(ip.family());
+  std::sort(want.begin(), want.end());
+  std::sort(got.begin(), got.end());
+  if (want != got) {
+    return "requested loadBalancer IP(s) " + quote(ips) + " does not match the ipFamily of the service";
+  }
+  p = pools_.pool_of(ips);
+  if (p == nullptr) return quote(ips) + " is not allowed in config";
+  if (w.pool_annotation && *w.pool_annotation != p->name) {
+    return "requested IP(s) " + quote(ips) + " are not in pool \"" + *w.pool_annotation + "\"";
+  }
+  for (const auto& ip : ips) {
+    if (auto why = usage_.check(w.id, ip); !why.empty()) return why;
+  }
+  if (!p->compatible(*w.svc)) return "pool " + p->name + " not compatible for ip assignment";
+  return "";
+}
+
+// MetalLB AllocateFromPool: one pass per family over the ranges in spec order.
+std::string engine::from_pool(const work& w, const pool& p, std::vector<model::ip_address>& out) {
+  if (!p.compatible(*w.svc)) return "pool " + p.name + " not compatible for ip assignment";
+  std::vector<model::ip_family> missing = w.need.families;
+  out.clear();
+  for (const auto& r : p.ranges) {
+    auto it = std::find(missing.begin(), missing.end(), r.family());
+    if (it == missing.end()) continue;
+    if (auto ip = usage_.first_available(w.id, r, p.avoid_buggy_ips)) {
+      out.push_back(*ip);
+      missing.erase(it);
+    }
+  }
+  if (missing.empty() || (w.need.prefer_dual && !out.empty())) return "";
+  out.clear();
+  return "no available IPs in pool \"" + p.name + "\" for " + family_word(w.need) + " IPFamily";
+}
+
+// MetalLB Allocate: the service's own held address, pinned pools by priority, then
+// auto-assign pools without serviceAllocation (by name, not Go map order).
+std::string engine::from_any_pool(const work& w, std::vector<model::ip_address>& out, const pool*& chosen) {
+  const std::size_t id = w.id;
+  if (auto it = held_for_.find(name_of(id)); it != held_for_.end()) {
+    std::vector<model::ip_address> mine;
+    for (auto f : w.need.families) {
+      for (const auto& ip : it->second) {
+        if (ip.family() == f) {
+          mine.push_back(ip);
           break;
         }
       }
     }
-    if (e.ips.size() < e.need.families.size()) additional_failed(id, p);
+    const pool* p = pools_.pool_of(mine);
+    if (p != nullptr && p->auto_assign && p->compatible(*w.svc) && fits(mine, w.need) &&
+        std::all_of(mine.begin(), mine.end(), [&](model::ip_address ip) { return usage_.check(id, ip).empty(); })) {
+      out = mine;
+      chosen = p;
+      return "";
+    }
   }
-
-  void additional_failed(std::size_t id, const pool& p) {
-    const entry& e = entries_[id];
-    const auto have = e.ips.at(0).family();
-    const auto other = have == model::ip_family::v4 ? "IPv6" : "IPv4";
-    event(id, "Normal", reason::additional_assign_failed,
-          "Failed to allocate additional " + std::string(other) + " address for \"" + name_of(id) +
-              "\": no available IPs in pool \"" + p.name + "\"");
+  std::vector<const pool*> pinned;
+  for (const auto& p : pools_.all()) {
+    if (p.pinned_for(*w.svc)) pinned.push_back(&p);
   }
-
-  model::ledger next_ledger() const {
-    model::ledger l;
-    for (const auto& e : entries_) {
-      if (e.ips.empty()) continue;
-      model::ledger_entry le{e.svc->meta.ns, e.svc->meta.name, e.ips, e.pool, opts_.now};
-      if (e.previous != nullptr && same_set(e.previous->ips, e.ips) && e.previous->pool == e.pool) {
-        le.since = e.previous->since;
-      }
-      l.entries.push_back(std::move(le));
+  std::stable_sort(pinned.begin(), pinned.end(), [](const pool* a, const pool* b) {
+    if (a->priority == 0) return false;
+    if (b->priority == 0) return true;
+    return a->priority < b->priority;
+  });
+  for (const pool* p : pinned) {
+    if (from_pool(w, *p, out).empty()) {
+      chosen = p;
+      return "";
     }
-    std::map<model::ip_address, model::ledger_hold> holds;
-    for (const auto& h : holds_) {
-      if (!usage_.all().contains(h.ip)) holds[h.ip] = h;
-    }
-    std::map<model::name_key, const entry*> current;
-    for (const auto& e : entries_) current[{e.svc->meta.ns, e.svc->meta.name}] = &e;
-    for (const auto& pe : previous_.entries) {
-      if (opts_.hold_down.count() <= 0) break;
-      auto it = current.find({pe.ns, pe.name});
-      for (const auto& ip : pe.ips) {
-        const bool kept = it != current.end() &&
-                          std::find(it->second->ips.begin(), it->second->ips.end(), ip) != it->second->ips.end();
-        if (kept || usage_.all().contains(ip)) continue;
-        holds[ip] = model::ledger_hold{ip, pe.ns, pe.name, pe.pool, opts_.now};
-      }
-    }
-    for (auto& [ip, h] : holds) l.holds.push_back(std::move(h));
-    const bool same = l.entries == previous_.entries && l.holds == previous_.holds;
-    l.revision = previous_.revision + (same ? 0 : 1);
-    return l;
   }
-
-  std::vector<model::pool_status> pool_status() const {
-    std::map<std::string, model::pool_status> out;
-    for (const auto& p : pools_.all()) {
-      auto& st = out[p.name];
-      st.name = p.name;
-      st.available_ipv4 = p.size(model::ip_family::v4);
-      st.available_ipv6 = p.size(model::ip_family::v6);
+  for (const auto& p : pools_.all()) {
+    if (!p.auto_assign || p.has_allocation) continue;
+    if (from_pool(w, p, out).empty()) {
+      chosen = &p;
+      return "";
     }
-    for (const auto& [ip, use] : usage_.all()) {
-      if (const pool* p = pools_.pool_of(ip)) {
-        auto& st = out[p->name];
-        const bool v4 = ip.family() == model::ip_family::v4;
-        ++(v4 ? st.assigned_ipv4 : st.assigned_ipv6);
-        auto& avail = v4 ? st.available_ipv4 : st.available_ipv6;
-        if (avail != std::numeric_limits<std::int64_t>::max()) --avail;
-      } else if (!use.services.empty()) {
-        const auto& name = entries_[use.services.front()].pool;
-        auto& st = out[name];
-        st.name = name;
-        ++st.stranded;
+  }
+  return "no available IPs";
+}
+
+// PreferDualStack with one family: try to add the other from the same pool.
+void engine::add_missing_family(work& w, const pool& p) {
+  slot& e = slots_[w.id];
+  for (auto f : w.need.families) {
+    if (std::any_of(e.ips.begin(), e.ips.end(), [&](model::ip_address ip) { return ip.family() == f; })) continue;
+    for (const auto& r : p.ranges) {
+      if (r.family() != f) continue;
+      if (auto ip = usage_.first_available(w.id, r, p.avoid_buggy_ips)) {
+        e.ips.push_back(*ip);
+        use_ip(w.id, *ip);
+        event(w.id, "Normal", reason::ip_allocated, "Assigned additional IP \"" + ip->to_string() + "\"");
+        break;
       }
     }
-    std::vector<model::pool_status> v;
-    for (auto& [name, st] : out) v.push_back(std::move(st));
-    return v;
   }
+  if (e.ips.size() < w.need.families.size()) additional_failed(w, p);
+}
 
-  const model::ledger& previous_;
-  const options& opts_;
-  detail::pool_table pools_;
-  std::vector<detail::sharer> sharers_;
-  std::vector<entry> entries_;
-  detail::usage usage_;
-  std::map<std::string, std::vector<model::ip_address>> held_for_;
-  std::vector<model::ledger_hold> holds_;
-};
+void engine::additional_failed(const work& w, const pool& p) {
+  const auto have = slots_[w.id].ips.at(0).family();
+  const auto other = have == model::ip_family::v4 ? "ipv6" : "ipv4";
+  event(w.id, "Normal", reason::additional_assign_failed,
+        "cannot assign additional IP in PreferDualStack: no available IPs in pool \"" + p.name + "\" for " +
+            std::string(other) + " IPFamily");
+}
 
-}  // namespace
+}  // namespace detail
 
 result allocate(const model::snapshot& s, const model::ledger& previous, const options& opts) {
-  return allocator(s, previous, opts).run();
+  return detail::engine(s, previous, opts).current();
 }
 
 }  // namespace controller

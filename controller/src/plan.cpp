@@ -45,6 +45,12 @@ void pretty(std::string& out, const json::value& v, int depth) {
 
 }  // namespace
 
+std::string pretty_json(std::string_view compact_json) {
+  std::string out;
+  pretty(out, json::parse(compact_json), 0);
+  return out + "\n";
+}
+
 std::string plan_json(const result& r, const std::vector<model::error>& errors) {
   json::array services;
   for (const auto& s : r.services) {

@@ -14,21 +14,28 @@ std::vector<model::error> reconciler::load() {
 reconciler::outcome reconciler::reconcile(const store::update& u, std::int64_t now) {
   outcome out;
   if (!loaded_) return out;
-  options o = options_;
-  o.now = now;
-  out.allocation = allocate(*u.snapshot, ledger_, o);
+  bool changed = true;
+  if (!allocator_) {
+    options o = options_;
+    o.now = now;
+    allocator_.emplace(*u.snapshot, ledger_, o);
+  } else {
+    const bool seen = u.snapshot == last_snapshot_;
+    changed = !allocator_->apply(*u.snapshot, seen ? model::change_set{} : u.changes, now).empty();
+  }
+  last_snapshot_ = u.snapshot;
+  if (written_ && !changed && u.errors == last_errors_) return out;
+  out.allocation = allocator_->current();
   const auto& a = out.allocation;
-  if (written_ && a.ledger == ledger_ && a.services == last_services_ && a.pools == last_pools_ &&
-      u.errors == last_errors_) {
+  out.errors = state_.write({a.ledger, a.services, a.pools, u.errors});
+  if (!out.errors.empty()) {
+    // Keep the old ledger: the next pass starts over from it, as after a restart.
+    allocator_.reset();
     return out;
   }
-  out.errors = state_.write({a.ledger, a.services, a.pools, u.errors});
-  if (!out.errors.empty()) return out;  // keep the old ledger: the next pass retries
   out.wrote = true;
   written_ = true;
   ledger_ = a.ledger;
-  last_services_ = a.services;
-  last_pools_ = a.pools;
   last_errors_ = u.errors;
   return out;
 }

@@ -69,6 +69,8 @@ sharer sharer_of(const model::service& s, std::vector<model::event>& events) {
   out.name = s.meta.ns + "/" + s.meta.name;
   out.sharing_key = annotation(s, "allow-shared-ip", events).value_or("");
   if (s.external_traffic_policy == model::traffic_policy::local) out.backend_key = model::to_selector_string(s.selector);
+  // Ports only matter between services that share an address, i.e. that have a key.
+  if (out.sharing_key.empty()) return out;
   for (const auto& p : s.ports) out.ports.push_back({p.protocol, p.port});
   std::sort(out.ports.begin(), out.ports.end());
   return out;

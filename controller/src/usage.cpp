@@ -7,6 +7,29 @@ namespace controller::detail {
 
 std::string to_string(const port_key& p) { return p.protocol + "/" + std::to_string(p.port); }
 
+void usage::hold(model::ip_address ip, std::string owner) {
+  unhold(ip);
+  holds_by_owner_[owner].insert(ip);
+  holds_[ip] = std::move(owner);
+}
+
+void usage::unhold(model::ip_address ip) {
+  auto it = holds_.find(ip);
+  if (it == holds_.end()) return;
+  auto o = holds_by_owner_.find(it->second);
+  o->second.erase(ip);
+  if (o->second.empty()) holds_by_owner_.erase(o);
+  holds_.erase(it);
+  lower_cursor(ip);
+}
+
+void usage::lower_cursor(model::ip_address ip) {
+  auto c = cursor_.upper_bound(ip);
+  if (c == cursor_.begin()) return;
+  --c;
+  if (ip < c->second) c->second = ip;
+}
+
 bool usage::held_against(model::ip_address ip, std::size_t id) const {
   auto it = holds_.find(ip);
   return it != holds_.end() && it->second != services_[id].name;
@@ -21,11 +44,16 @@ std::string usage::check(std::size_t id, model::ip_address ip) const {
   for (auto s : u.services) {
     if (s != id) others.push_back(s);
   }
-  const bool sharing_ok = !u.sharing_key.empty() && !me.sharing_key.empty() && u.sharing_key == me.sharing_key &&
-                          u.backend_key == me.backend_key;
+  const sharer& keys = keys_of(u);
+  const bool sharing_ok = !keys.sharing_key.empty() && !me.sharing_key.empty() && keys.sharing_key == me.sharing_key &&
+                          keys.backend_key == me.backend_key;
   if (!sharing_ok && !others.empty()) {
+    // Name order, so the message does not depend on who came first.
+    std::vector<std::string_view> sorted;
+    for (auto s : others) sorted.push_back(services_[s].name);
+    std::sort(sorted.begin(), sorted.end());
     std::string names;
-    for (auto s : others) names += (names.empty() ? "" : ",") + services_[s].name;
+    for (auto n : sorted) names += (names.empty() ? "" : ",") + std::string(n);
     return "can't change sharing key for \"" + me.name + "\", address also in use by " + names;
   }
   for (const auto& p : me.ports) {
@@ -42,29 +70,25 @@ std::string usage::check(std::size_t id, model::ip_address ip) const {
 void usage::add(std::size_t id, model::ip_address ip) {
   use& u = uses_[ip];
   if (std::find(u.services.begin(), u.services.end(), id) == u.services.end()) u.services.push_back(id);
-  if (u.services.size() == 1) {
-    // The sole user sets (or changes) the address's keys.
-    if (!u.sharing_key.empty()) by_sharing_key_[u.sharing_key].erase(ip);
-    u.sharing_key = services_[id].sharing_key;
-    u.backend_key = services_[id].backend_key;
-    if (!u.sharing_key.empty()) by_sharing_key_[u.sharing_key].insert(ip);
-  }
-  holds_.erase(ip);
+  // The first user sets the address's keys.
+  if (u.services.size() == 1 && !services_[id].sharing_key.empty()) by_sharing_key_[services_[id].sharing_key].insert(ip);
+  unhold(ip);
 }
 
 void usage::remove(std::size_t id, model::ip_address ip) {
   auto it = uses_.find(ip);
   if (it == uses_.end()) return;
   auto& s = it->second.services;
+  const std::string key = keys_of(it->second).sharing_key;
   s.erase(std::remove(s.begin(), s.end(), id), s.end());
   if (!s.empty()) return;
-  if (!it->second.sharing_key.empty()) by_sharing_key_[it->second.sharing_key].erase(ip);
-  uses_.erase(it);
-  auto c = cursor_.upper_bound(ip);
-  if (c != cursor_.begin()) {
-    --c;
-    if (ip < c->second) c->second = ip;
+  if (!key.empty()) {
+    auto k = by_sharing_key_.find(key);
+    k->second.erase(ip);
+    if (k->second.empty()) by_sharing_key_.erase(k);
   }
+  uses_.erase(it);
+  lower_cursor(ip);
 }
 
 std::optional<model::ip_address> usage::first_available(std::size_t id, const model::ip_range& r, bool avoid_buggy) {
@@ -86,6 +110,14 @@ std::optional<model::ip_address> usage::first_available(std::size_t id, const mo
     a = model::next(a);
   }
   cur->second = a;
+  // Below the cursor, only an address held for this very service can still be free for it.
+  if (auto own = holds_by_owner_.find(services_[id].name); own != holds_by_owner_.end()) {
+    for (auto h = own->second.lower_bound(r.first()); h != own->second.end() && *h < a && *h <= r.last(); ++h) {
+      if (uses_.contains(*h) || (avoid_buggy && model::is_buggy_firmware_address(*h))) continue;
+      free = *h;
+      break;
+    }
+  }
 
   const sharer& me = services_[id];
   if (!me.sharing_key.empty()) {

@@ -194,12 +194,12 @@ TEST(allocate, families) {
        {"a/s1:", "  Warning AllocationFailed: Failed to allocate IP for \"a/s1\": no available IPs"}},
       {"RequireDualStack with one cluster IP",
        pool("d", "[10.0.0.0/30, 'fd00::/126']") + svc("a", "s1", "ipFamilyPolicy: RequireDualStack"),
-       {"a/s1:", "  Warning noclusterIPsIPFamily: not enough clusterips"}},
+       {"a/s1:", "  Warning not enough clusterips: Service requires dual stack but not enough clusterips [10.96.0.1]"}},
       {"PreferDualStack accepts one family and says so",
        pool("a4", "[10.0.0.0/30]") + svc("a", "s1", dual + "ipFamilyPolicy: PreferDualStack"),
        {"a/s1: 10.0.0.0 (a4)", ok + "[\"10.0.0.0\"]",
-        "  Normal AdditionalAssignFailed: Failed to allocate additional IPv6 address for \"a/s1\": no available IPs in "
-        "pool \"a4\""}},
+        "  Normal AdditionalAssignFailed: cannot assign additional IP in PreferDualStack: no available IPs in pool "
+        "\"a4\" for ipv6 IPFamily"}},
       {"IPv6 single stack skips IPv4 ranges",
        pool("d", "[10.0.0.0/30, 'fd00::/126']") + svc("a", "s1", "clusterIP: 'fd00:96::1'"),
        {"a/s1: fd00:: (d)", ok + "[\"fd00::\"]"}},

@@ -142,8 +142,8 @@ TEST(lifecycle, migration_keeps_status_ingress) {
   outside.replace(outside.rfind("---\n"), 4, "status: {loadBalancer: {ingress: [{ip: 192.0.2.1}]}}\n---\n");
   run({{"status ingress outside every pool is cleared (no ledger entry: MetalLB's rule)", p + outside, 100,
         {"z/old: 10.0.0.0 (p)",
-         "  Normal ClearAssignment: current IP [\"192.0.2.1\"] not allowed by config, clearing: [\"192.0.2.1\"] is not "
-         "allowed in config",
+         "  Normal ClearAssignment: current IP for \"z/old\" not allowed by config, will attempt for new IP "
+         "assignment: [\"192.0.2.1\"] is not allowed in config",
          ok + "[\"10.0.0.0\"]"}}});
 }
 
@@ -164,8 +164,8 @@ TEST(lifecycle, user_changes_reallocate) {
       {"pool no longer matches the namespace", p + pool("q", "[10.0.1.0/30]", "serviceAllocation: {namespaces: [b]}") + svc("a", "s1"),
        110,
        {"a/s1: 10.0.0.0 (p)",
-        "  Normal ClearAssignment: current IP [\"10.0.1.0\"] not allowed by config, clearing: pool q not compatible for "
-        "ip assignment",
+        "  Normal ClearAssignment: current IP for \"a/s1\" not allowed by config, will attempt for new IP assignment: "
+        "pool q not compatible for ip assignment",
         ok + "[\"10.0.0.0\"]"}},
       {"malformed request later: address kept, warning shown",
        p + pool("q", "[10.0.1.0/30]", "serviceAllocation: {namespaces: [b]}") +
@@ -181,10 +181,11 @@ TEST(lifecycle, prefer_dual_stack_adds_the_missing_family_later) {
   run({
       {"v4 only for now", pool("d", "[10.0.0.0/30]") + svc("a", "s1", dual), 100,
        {"a/s1: 10.0.0.0 (d)", ok + "[\"10.0.0.0\"]",
-        "  Normal AdditionalAssignFailed: Failed to allocate additional IPv6 address for \"a/s1\": no available IPs in "
-        "pool \"d\""}},
+        "  Normal AdditionalAssignFailed: cannot assign additional IP in PreferDualStack: no available IPs in pool "
+        "\"d\" for ipv6 IPFamily"}},
       {"the pool gains IPv6: the service gains an address, keeps the old one", pool("d", "[10.0.0.0/30, 'fd00::/126']") + svc("a", "s1", dual),
-       110, {"a/s1: 10.0.0.0 fd00:: (d)"}},
+       110, {"a/s1: 10.0.0.0 fd00:: (d)", "  Normal IPAllocated: Assigned additional IP \"fd00::\""}},
+      {"and says so once", pool("d", "[10.0.0.0/30, 'fd00::/126']") + svc("a", "s1", dual), 120, {"a/s1: 10.0.0.0 fd00:: (d)"}},
   });
 }
 

@@ -7,6 +7,7 @@
 #include <array>
 
 #include "decoders.hpp"
+#include "k8s_names.hpp"
 #include "yaml_load.hpp"
 
 namespace model {
@@ -85,7 +86,17 @@ class document_decoder {
     if (row->namespaced && meta.ns.empty()) meta.ns = row->metallb ? options_.metallb_namespace : "default";
     if (!row->namespaced) meta.ns.clear();
     r.set_object(object_key{row->kind, meta.ns, meta.name.empty() ? "<unnamed>" : meta.name}.to_string());
-    if (meta.name.empty()) r.fail("metadata.name", "required");
+    if (meta.name.empty()) {
+      r.fail("metadata.name", "required");
+    } else if (auto why = row->kind == kind::service      ? k8s_names::dns1035_label(meta.name)
+                          : row->kind == kind::namespace_ ? k8s_names::dns1123_label(meta.name)
+                                                          : k8s_names::dns1123_subdomain(meta.name);
+               !why.empty()) {
+      r.fail("metadata.name", why);
+    }
+    if (row->namespaced) {
+      if (auto why = k8s_names::dns1123_label(meta.ns); !why.empty()) r.fail("metadata.namespace", why);
+    }
     if (row->metallb && meta.ns != options_.metallb_namespace) {
       r.fail("metadata.namespace", "MetalLB objects must live in namespace \"" + options_.metallb_namespace + "\"");
     }

@@ -85,6 +85,15 @@ bgp_advertisement decode_bgp_advertisement(reader& r, const field& root, object_
   a.ip_address_pool_selectors = r.selectors(spec["ipAddressPoolSelectors"]);
   a.node_selectors = r.selectors(spec["nodeSelectors"]);
   a.peers = r.strings(spec["peers"]);
+  // MetalLB bgpAdvertisementFromCR validateDuplicate.
+  for (const auto& [list, field_name] : {std::pair{&a.ip_address_pools, "ipAddressPools"}, std::pair{&a.peers, "peers"}}) {
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      if (names.insert((*list)[i]).second) continue;
+      r.fail(spec.path + "." + field_name + "[" + std::to_string(i) + "]",
+             "duplicate definition of " + std::string(field_name) + " \"" + (*list)[i] + "\"");
+    }
+  }
   a.service_selectors = r.selectors(spec["serviceSelectors"]);
   const bool default_aggregation = a.aggregation_length.value_or(32) == 32 && a.aggregation_length_v6.value_or(128) == 128;
   if (!a.service_selectors.empty() && !default_aggregation) {

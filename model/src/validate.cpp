@@ -4,6 +4,7 @@
 #include "model/validate.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 namespace model {
@@ -130,8 +131,25 @@ void check_advertisements(const snapshot& s, std::vector<error>& out) {
   }
 }
 
+// MetalLB DiscardNativeOnly (FRR and FRR-K8s modes, the default): one session per
+// address (or interface) and VRF. The port is not part of MetalLB's identity, so two
+// peers differing only in peerPort are refused as well.
+std::string peer_identity(const bgp_peer& p) {
+  const std::string id = p.peer_address ? p.peer_address->to_string() : p.interface.value_or("");
+  return id + "-" + p.vrf.value_or("");
+}
+
 void check_peers(const snapshot& s, std::vector<error>& out) {
+  std::map<std::string, const bgp_peer*> identities;
   for (const auto& [key, p] : s.all<bgp_peer>()) {
+    const auto [it, fresh] = identities.try_emplace(peer_identity(p), &p);
+    if (!fresh) {
+      const bool by_address = p.peer_address.has_value();
+      const std::string where = by_address ? "address " + p.peer_address->to_string() : "interface " + p.interface.value_or("");
+      out.push_back(blame(p.meta, kind::bgp_peer, by_address ? "spec.peerAddress" : "spec.interface",
+                          "duplicate BGPPeer: " + where + (p.vrf ? " in VRF \"" + *p.vrf + "\"" : "") +
+                              " is already peered by BGPPeer " + it->second->meta.ns + "/" + it->second->meta.name));
+    }
     if (p.bfd_profile && !s.find<bfd_profile>(p.meta.ns, *p.bfd_profile)) {
       out.push_back(blame(p.meta, kind::bgp_peer, "spec.bfdProfile", "BFDProfile \"" + *p.bfd_profile + "\" does not exist"));
     }
@@ -151,6 +169,25 @@ void check_peers(const snapshot& s, std::vector<error>& out) {
 }
 
 }  // namespace
+
+std::vector<error> warnings(const snapshot& s) {
+  std::vector<error> out;
+  for (const auto& [key, a] : s.all<bgp_advertisement>()) {
+    for (std::size_t i = 0; i < a.ip_address_pools.size(); ++i) {
+      const auto& name = a.ip_address_pools[i];
+      if (s.find<ip_address_pool>(a.meta.ns, name) != nullptr) continue;
+      out.push_back(blame(a.meta, kind::bgp_advertisement, "spec.ipAddressPools[" + std::to_string(i) + "]",
+                          "IPAddressPool \"" + name + "\" does not exist; the advertisement ignores it"));
+    }
+    for (std::size_t i = 0; i < a.peers.size(); ++i) {
+      const auto& name = a.peers[i];
+      if (s.find<bgp_peer>(a.meta.ns, name) != nullptr) continue;
+      out.push_back(blame(a.meta, kind::bgp_advertisement, "spec.peers[" + std::to_string(i) + "]",
+                          "BGPPeer \"" + name + "\" does not exist; the advertisement goes to no session of that name"));
+    }
+  }
+  return out;
+}
 
 std::vector<error> validate(const snapshot& s) {
   std::vector<error> out = s.conflicts();

@@ -236,6 +236,50 @@ TEST(decode, advertisement_community_bfd_rules) {
        {"f.yaml: BFDProfile metallb-system/b: spec.receiveInterval: 5 is out of range 10-60000"}},
       {"bfd minimum ttl", bfd + "  minimumTtl: 255\n",
        {"f.yaml: BFDProfile metallb-system/b: spec.minimumTtl: 255 is out of range 1-254"}},
+      {"pool named twice in one advertisement (MetalLB validateDuplicate)", adv + "  ipAddressPools: [a, b, a]\n",
+       {"f.yaml: BGPAdvertisement metallb-system/a: spec.ipAddressPools[2]: duplicate definition of ipAddressPools \"a\""}},
+      {"peer named twice in one advertisement (MetalLB validateDuplicate)", adv + "  peers: [p, p]\n",
+       {"f.yaml: BGPAdvertisement metallb-system/a: spec.peers[1]: duplicate definition of peers \"p\""}},
+  });
+}
+
+// The API server's name rules, before any webhook (k8s.io/apimachinery validation).
+TEST(decode, kubernetes_name_syntax) {
+  const auto ns = [](const std::string& name) { return "apiVersion: v1\nkind: Namespace\nmetadata: {name: '" + name + "'}\n"; };
+  const auto obj = [](const std::string& kind, const std::string& name, const std::string& nspace = "") {
+    const bool metallb = kind == "IPAddressPool";
+    return std::string("apiVersion: ") + (metallb ? "metallb.io/v1beta1" : "v1") + "\nkind: " + kind +
+           "\nmetadata: {name: '" + name + "'" + (nspace.empty() ? "" : ", namespace: '" + nspace + "'") + "}\n" +
+           (metallb ? "spec: {addresses: [10.0.0.0/24]}\n" : "");
+  };
+  const std::string subdomain =
+      "is invalid: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and "
+      "must start and end with an alphanumeric character";
+  const std::string label =
+      "is invalid: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
+      "start and end with an alphanumeric character";
+  run({
+      {"RFC 1123 subdomain: dots and dashes allowed", obj("IPAddressPool", "prod-v4.example"), {}},
+      {"RFC 1123 subdomain: no upper case", obj("IPAddressPool", "Prod"),
+       {"f.yaml: IPAddressPool metallb-system/Prod: metadata.name: \"Prod\" " + subdomain}},
+      {"RFC 1123 subdomain: no underscore", obj("Secret", "a_b"),
+       {"f.yaml: Secret default/a_b: metadata.name: \"a_b\" " + subdomain}},
+      {"RFC 1123 subdomain: each label ends alphanumeric", obj("Node", "n1-.x"),
+       {"f.yaml: Node n1-.x: metadata.name: \"n1-.x\" " + subdomain}},
+      {"RFC 1123 subdomain: at most 253 characters", obj("Node", std::string(254, 'a')),
+       {"f.yaml: Node " + std::string(254, 'a') + ": metadata.name: \"" + std::string(254, 'a') +
+        "\" is invalid: must be no more than 253 characters"}},
+      {"Namespace names are RFC 1123 labels: no dots", ns("a.b"), {"f.yaml: Namespace a.b: metadata.name: \"a.b\" " + label}},
+      {"Namespace names are RFC 1123 labels: at most 63", ns(std::string(64, 'n')),
+       {"f.yaml: Namespace " + std::string(64, 'n') + ": metadata.name: \"" + std::string(64, 'n') +
+        "\" is invalid: must be no more than 63 characters"}},
+      {"metadata.namespace is an RFC 1123 label", obj("Secret", "s", "Team_A"),
+       {"f.yaml: Secret Team_A/s: metadata.namespace: \"Team_A\" " + label}},
+      {"Service names are RFC 1035 labels: start with a letter", obj("Service", "1web"),
+       {"f.yaml: Service default/1web: metadata.name: \"1web\" is invalid: a DNS-1035 label must consist of lower "
+        "case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric "
+        "character"}},
+      {"Service names are RFC 1035 labels: digits inside are fine", obj("Service", "web-1"), {}},
   });
 }
 

@@ -36,6 +36,11 @@ std::string pool(const std::string& name, const std::string& addresses, const st
          "}\nspec: {addresses: " + addresses + "}\n---\n";
 }
 
+std::string peer(const std::string& name, const std::string& spec) {
+  return "apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: " + name + "}\nspec: {myASN: 64512, peerASN: 64513, " +
+         spec + "}\n---\n";
+}
+
 std::string adv(const std::string& name, const std::string& spec) {
   return "apiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: " + name + "}\nspec: " + spec + "\n---\n";
 }
@@ -107,9 +112,52 @@ TEST(validate, cross_object_rules) {
        {{"p.yaml", "apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: p}\n"
                    "spec: {myASN: 1, peerASN: 2, peerAddress: 192.0.2.1, passwordSecret: {name: s}}\n"}},
        {"p.yaml: BGPPeer metallb-system/p: spec.passwordSecret: Secret metallb-system/s does not exist"}},
+      {"duplicate BGPPeer: same address and VRF (MetalLB DiscardNativeOnly)",
+       {{"p.yaml", peer("a", "peerAddress: 192.0.2.1") + peer("b", "peerAddress: 192.0.2.1, peerPort: 1179")}},
+       {"p.yaml: BGPPeer metallb-system/b: spec.peerAddress: duplicate BGPPeer: address 192.0.2.1 is already peered "
+        "by BGPPeer metallb-system/a"}},
+      {"duplicate BGPPeer: same interface and VRF",
+       {{"p.yaml", peer("a", "interface: eth1, vrf: red") + peer("b", "interface: eth1, vrf: red")}},
+       {"p.yaml: BGPPeer metallb-system/b: spec.interface: duplicate BGPPeer: interface eth1 in VRF \"red\" is already "
+        "peered by BGPPeer metallb-system/a"}},
+      {"same address in another VRF is another session",
+       {{"p.yaml", peer("a", "peerAddress: 192.0.2.1") + peer("b", "peerAddress: 192.0.2.1, vrf: red")}},
+       {}},
   };
   for (const auto& r : rows) {
     EXPECT_THAT(run(r.input), ::testing::ElementsAreArray(r.expected)) << r.description;
+  }
+}
+
+// MetalLB accepts advertisements naming pools and peers that do not exist (it skips the
+// names); bgplb accepts them too and warns.
+TEST(validate, warnings_for_what_metallb_accepts) {
+  const std::vector<row> rows = {
+      {"unknown pool: accepted, warned",
+       {{"a.yaml", pool("prod", "[10.0.0.0/24]") + adv("a", "{ipAddressPools: [prod, lab]}")}},
+       {"a.yaml: BGPAdvertisement metallb-system/a: spec.ipAddressPools[1]: IPAddressPool \"lab\" does not exist; the "
+        "advertisement ignores it"}},
+      {"unknown peer: accepted, warned",
+       {{"a.yaml", peer("p1", "peerAddress: 192.0.2.1") + adv("a", "{peers: [p1, p2]}")}},
+       {"a.yaml: BGPAdvertisement metallb-system/a: spec.peers[1]: BGPPeer \"p2\" does not exist; the advertisement "
+        "goes to no session of that name"}},
+      {"known names: nothing to say",
+       {{"a.yaml", pool("prod", "[10.0.0.0/24]") + peer("p1", "peerAddress: 192.0.2.1") +
+                       adv("a", "{ipAddressPools: [prod], peers: [p1]}")}},
+       {}},
+  };
+  for (const auto& r : rows) {
+    std::vector<object> objects;
+    for (const auto& f : r.input) {
+      auto d = decode(f.name, f.text);
+      EXPECT_TRUE(d.errors.empty()) << r.description;
+      for (auto& o : d.objects) objects.push_back(std::move(o));
+    }
+    const snapshot snap(std::move(objects));
+    EXPECT_TRUE(validate(snap).empty()) << r.description << ": MetalLB accepts it";
+    std::vector<std::string> got;
+    for (const auto& e : warnings(snap)) got.push_back(e.to_string());
+    EXPECT_THAT(got, ::testing::ElementsAreArray(r.expected)) << r.description;
   }
 }
 

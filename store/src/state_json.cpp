@@ -94,6 +94,20 @@ class checker {
     return std::nullopt;
   }
 
+  // Calls f(object, path) for each element of the list o[key], each an object with only
+  // `fields`; stops at the first problem.
+  template <class F>
+  void each(const json::object& o, const std::string& path, std::string_view key,
+            std::initializer_list<std::string_view> fields, F&& f) {
+    const auto* list = array(o, path, key);
+    for (std::size_t i = 0; list != nullptr && ok() && i < list->size(); ++i) {
+      const std::string item = join(path, key) + "[" + std::to_string(i) + "]";
+      const auto* e = object((*list)[i], item);
+      if (e == nullptr || !only(*e, item, fields)) return;
+      f(*e, item);
+    }
+  }
+
   static std::string join(const std::string& path, std::string_view key) {
     return path.empty() ? std::string(key) : path + "." + std::string(key);
   }
@@ -141,9 +155,10 @@ std::string encode_status(const state& s) {
          lines("pools", pools, false) + lines("errors", errors, true) + "}\n";
 }
 
-ledger_read decode_ledger(std::string_view file, std::string_view text) {
-  ledger_read out;
-  checker c(file, out.errors);
+namespace {
+
+// The parsed document, or nothing with the error (line and column) recorded in `c`.
+std::optional<json::value> parse(checker& c, std::string_view text) {
   json::stream_parser p;
   boost::system::error_code ec;
   const std::size_t used = p.write(text.data(), text.size(), ec);
@@ -154,9 +169,65 @@ ledger_read decode_ledger(std::string_view file, std::string_view text) {
     const auto nl = text.rfind('\n', at == 0 ? 0 : at - 1);
     const auto column = at - (nl == std::string_view::npos ? 0 : nl + 1) + 1;
     c.fail("line " + std::to_string(line) + ", column " + std::to_string(column), "invalid JSON: " + ec.message());
-    return out;
+    return std::nullopt;
   }
-  const json::value root = p.release();
+  return p.release();
+}
+
+}  // namespace
+
+status_read decode_status(std::string_view file, std::string_view text) {
+  status_read out;
+  checker c(file, out.errors);
+  const auto root = parse(c, text);
+  if (!root) return out;
+  const auto* o = c.object(*root, "");
+  if (o == nullptr || !c.only(*o, "", {"revision", "services", "pools", "errors"})) return out;
+  state st;
+  const auto revision = c.integer(*o, "", "revision");
+  if (revision && *revision < 0) c.fail("revision", "must not be negative");
+  st.ledger.revision = static_cast<std::uint64_t>(revision.value_or(0));
+  c.each(*o, "", "services", {"namespace", "name", "ingress", "pool", "events"}, [&](const json::object& e, const std::string& path) {
+    model::service_status sv;
+    sv.ns = c.string(e, path, "namespace").value_or("");
+    sv.name = c.string(e, path, "name").value_or("");
+    sv.pool = c.string(e, path, "pool", false).value_or("");
+    if (const auto* ips = c.array(e, path, "ingress")) {
+      for (std::size_t j = 0; c.ok() && j < ips->size(); ++j) {
+        if (auto a = c.ip((*ips)[j], path + ".ingress[" + std::to_string(j) + "]")) sv.ingress.push_back(*a);
+      }
+    }
+    c.each(e, path, "events", {"type", "reason", "message"}, [&](const json::object& ev, const std::string& epath) {
+      sv.events.push_back({c.string(ev, epath, "type").value_or(""), c.string(ev, epath, "reason").value_or(""),
+                           c.string(ev, epath, "message", false).value_or("")});
+    });
+    st.services.push_back(std::move(sv));
+  });
+  c.each(*o, "", "pools", {"name", "assigned_ipv4", "available_ipv4", "assigned_ipv6", "available_ipv6", "stranded"},
+         [&](const json::object& e, const std::string& path) {
+           model::pool_status p;
+           p.name = c.string(e, path, "name").value_or("");
+           p.assigned_ipv4 = c.integer(e, path, "assigned_ipv4").value_or(0);
+           p.available_ipv4 = c.integer(e, path, "available_ipv4").value_or(0);
+           p.assigned_ipv6 = c.integer(e, path, "assigned_ipv6").value_or(0);
+           p.available_ipv6 = c.integer(e, path, "available_ipv6").value_or(0);
+           p.stranded = c.integer(e, path, "stranded").value_or(0);
+           st.pools.push_back(std::move(p));
+         });
+  c.each(*o, "", "errors", {"file", "object", "path", "message"}, [&](const json::object& e, const std::string& path) {
+    st.config_errors.push_back({c.string(e, path, "file", false).value_or(""), c.string(e, path, "object", false).value_or(""),
+                                c.string(e, path, "path", false).value_or(""), c.string(e, path, "message").value_or("")});
+  });
+  if (c.ok()) out.status = std::move(st);
+  return out;
+}
+
+ledger_read decode_ledger(std::string_view file, std::string_view text) {
+  ledger_read out;
+  checker c(file, out.errors);
+  const auto root_value = parse(c, text);
+  if (!root_value) return out;
+  const json::value& root = *root_value;
   const auto* o = c.object(root, "");
   if (o == nullptr || !c.only(*o, "", {"format", "version", "revision", "allocations", "holds"})) return out;
   const auto format = c.string(*o, "", "format");

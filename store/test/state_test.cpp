@@ -13,6 +13,17 @@
 namespace store::file {
 namespace {
 
+// Each row's input is refused with exactly one error, `expected`; `decode` returns the
+// errors of a refused input and nothing for an accepted one.
+template <class Rows, class Decode>
+void expect_refused(const Rows& rows, Decode decode) {
+  for (const auto& r : rows) {
+    const auto errors = decode(r.input);
+    ASSERT_EQ(errors.size(), 1u) << r.description;
+    EXPECT_EQ(errors[0].to_string(), r.expected) << r.description;
+  }
+}
+
 model::ledger sample() {
   model::ledger l;
   l.revision = 7;
@@ -78,12 +89,10 @@ TEST(ledger_json, corrupt_files_are_refused_precisely) {
       {"empty name", head + R"({"namespace":"a","name":"","ips":["10.0.0.1"],"pool":"p","since":1}]})",
        "s/ledger.json: allocations[0].name: expected a non-empty string"},
   };
-  for (const auto& r : rows) {
-    const auto out = decode_ledger("s/ledger.json", r.input);
-    EXPECT_FALSE(out.ledger) << r.description;
-    ASSERT_EQ(out.errors.size(), 1u) << r.description;
-    EXPECT_EQ(out.errors[0].to_string(), r.expected) << r.description;
-  }
+  expect_refused(rows, [](std::string_view text) {
+    auto out = decode_ledger("s/ledger.json", text);
+    return out.ledger ? std::vector<model::error>{} : std::move(out.errors);
+  });
 }
 
 class temp_dir {
@@ -106,6 +115,40 @@ std::string slurp(const std::string& p) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+TEST(status_json, round_trip_and_refusals) {
+  state st;
+  st.ledger.revision = 7;
+  st.services.push_back({"shop", "web", {*model::ip_address::parse("10.9.0.5")}, "old",
+                         {{"Warning", "PoolRemoved", "address 10.9.0.5 no longer in any pool"}}});
+  st.services.push_back({"shop", "db", {}, "", {}});
+  st.pools.push_back({"old", 0, 0, 0, 0, 1});
+  st.pools.push_back({"prod", 2, 14, 1, 9223372036854775807, 0});
+  st.config_errors.push_back({"pools.yaml", "IPAddressPool metallb-system/x", "spec.addresses[0]", "bad"});
+  const auto back = decode_status("status.json", encode_status(st));
+  ASSERT_TRUE(back.status) << model::to_string(back.errors);
+  EXPECT_EQ(back.status->ledger.revision, 7u);
+  EXPECT_EQ(back.status->services, st.services);
+  EXPECT_EQ(back.status->pools, st.pools);
+  EXPECT_EQ(back.status->config_errors, st.config_errors);
+
+  const struct {
+    const char* description;
+    std::string input;
+    std::string expected;
+  } rows[] = {
+      {"not JSON", "{", "status.json: line 1, column 2: invalid JSON: incomplete JSON"},
+      {"unknown field", R"({"revision": 1, "services": [], "pools": [], "errors": [], "x": 1})", "status.json: x: unknown field"},
+      {"bad address", R"({"revision": 1, "services": [{"namespace": "a", "name": "b", "ingress": ["x"], "pool": "", "events": []}], "pools": [], "errors": []})",
+       "status.json: services[0].ingress[0]: \"x\" is not an IP address"},
+      {"pool count not a number", R"({"revision": 1, "services": [], "pools": [{"name": "p", "assigned_ipv4": "1", "available_ipv4": 0, "assigned_ipv6": 0, "available_ipv6": 0, "stranded": 0}], "errors": []})",
+       "status.json: pools[0].assigned_ipv4: expected an integer"},
+  };
+  expect_refused(rows, [](std::string_view text) {
+    auto out = decode_status("status.json", text);
+    return out.status ? std::vector<model::error>{} : std::move(out.errors);
+  });
 }
 
 TEST(state_dir, write_then_read_back) {

@@ -39,13 +39,16 @@ class Sampler:
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
 
+    def _sample(self):
+        try:
+            r = self.router.all_routes()
+        except Exception as e:              # the router's CLI must answer throughout
+            r = e
+        self.samples.append((time.monotonic(), r))
+
     def _run(self):
         while not self._stop.is_set():
-            try:
-                r = self.router.all_routes()
-            except Exception as e:          # the router's CLI must answer throughout
-                r = e
-            self.samples.append((time.monotonic(), r))
+            self._sample()
             time.sleep(self.interval)
 
     def __enter__(self):
@@ -55,6 +58,9 @@ class Sampler:
     def __exit__(self, *exc):
         self._stop.set()
         self._t.join(timeout=30)
+        # One sample after the block: under load a poll can take longer than the block's
+        # own final check, and the state the block waited for must be in the record.
+        self._sample()
         return False
 
     def first(self, pred, after=0.0):

@@ -50,6 +50,7 @@ class PeerConfig:
     graceful_restart: bool = True   # helper (receiving speaker) mode
     families: tuple = ('ipv4', 'ipv6')
     port: int = 179                 # the speaker's port
+    extended_nexthop: bool = False  # RFC 8950 capability (FRR `capability extended-nexthop`)
 
     @property
     def keepalive_time(self):
@@ -514,6 +515,8 @@ class FRR(Router):
                 L.append(' neighbor %s password %s' % (a, p.password))
             if not p.graceful_restart:
                 L.append(' neighbor %s graceful-restart-disable' % a)
+            if p.extended_nexthop:
+                L.append(' neighbor %s capability extended-nexthop' % a)
         for fam in ('ipv4', 'ipv6'):
             act = [p for p in c.peers if fam in p.families]
             if act:

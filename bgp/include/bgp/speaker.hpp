@@ -102,13 +102,40 @@ struct peer_status {
   std::optional<ip_address> local_address;
 };
 
+// routes_sent: every change announced or withdrawn so far toward the peer has been
+// written to its socket (for change-to-wire latency).
 struct speaker_event {
-  enum class kind : std::uint8_t { peer_state, peer_down, routes_received } what;
+  enum class kind : std::uint8_t { peer_state, peer_down, routes_received, routes_sent } what;
   ip_address peer;
   peer_state state = peer_state::idle;
   std::string reason;
   const update_message* update = nullptr;  // with routes_received, valid during the call
 };
+
+// ---- Inspection and operator control (api/, bgplbctl) --------------------------
+// Read and control functions for operators; implemented in
+// src/session/speaker_inspect.cpp. Like the rest, call them on the io_context thread.
+
+// One route as a peer is given it: its Adj-RIB-Out entry (RFC 4271 §3.2).
+struct advertised_route {
+  nlri destination;
+  path_attributes attrs;
+  std::vector<ip_address> next_hops;
+};
+
+enum class soft_reset_direction : std::uint8_t { in, out, both };
+
+struct peer_inspection {
+  peer_config config;  // password always empty: it is never reported back
+  peer_status status;
+  bool admin_down = false;  // disabled by an operator; stays Idle until enabled
+  open_message local_open;  // the OPEN we send this peer
+  std::optional<std::chrono::system_clock::time_point> uptime;  // last Established
+  std::chrono::system_clock::time_point downtime;               // last state change otherwise
+  std::uint16_t local_port = 0, remote_port = 0;                 // of the live connection
+  std::vector<std::pair<family, std::uint64_t>> received, advertised;  // prefixes per family
+};
+// ---- end of inspection types -------------------------------------------------
 
 class speaker {
  public:
@@ -128,8 +155,14 @@ class speaker {
   void set_peer(peer_config config);
   void remove_peer(const ip_address& address);
 
+  // Routes for every peer.
   void announce(const route& r);
   void withdraw(const prefix& p);
+  // Routes for one peer: a per-peer route replaces the speaker-wide route for the same
+  // prefix toward that peer; withdrawing it falls back to the speaker-wide one. Per-peer
+  // routes outlive a reset of the peer (set_peer) and are forgotten by remove_peer.
+  void announce_to(const ip_address& peer, const route& r);
+  void withdraw_from(const ip_address& peer, const prefix& p);
 
   std::vector<peer_status> peers() const;
   std::optional<peer_status> peer(const ip_address& address) const;
@@ -144,6 +177,25 @@ class speaker {
 
   // Stop at once without NOTIFICATION, as a crash would (for graceful-restart tests).
   void abort();
+
+  // ---- Inspection and operator control (speaker_inspect.cpp) -------------------
+  const speaker_config& configuration() const;
+  // Every route we originate: the speaker-wide ones (announce), then each distinct
+  // per-peer one (announce_to) that differs from them; no particular order.
+  std::vector<route> originated_routes() const;
+  std::vector<peer_inspection> inspect_peers() const;
+  std::optional<peer_inspection> inspect_peer(const ip_address& address) const;
+  // What `peer` is given for family `f`; nullopt when there is no such peer.
+  std::optional<std::vector<advertised_route>> adj_rib_out(const ip_address& peer, family f) const;
+  // Each returns false when there is no such peer.
+  // Hard reset: Cease 6/4 with an RFC 9003 `communication`, then connect again.
+  bool reset_peer(const ip_address& address, std::string communication);
+  // out: send the Adj-RIB-Out again; in: ask the peer for a ROUTE-REFRESH.
+  bool soft_reset_peer(const ip_address& address, soft_reset_direction d);
+  // Cease 6/2 with `communication`; the peer stays Idle (admin down) until enabled.
+  bool disable_peer(const ip_address& address, std::string communication);
+  bool enable_peer(const ip_address& address);
+  // ---- end of inspection and operator control ----------------------------------
 
   struct impl;
 

@@ -23,10 +23,10 @@ std::size_t nlri_hash::operator()(const nlri& n) const noexcept {
   return static_cast<std::size_t>(h);
 }
 
-void adj_rib_out::touch(family f, const nlri& n, table::iterator it) {
-  if (!it->second.dirty) {
-    it->second.dirty = true;
-    dirty_.emplace_back(f, n);
+void adj_rib_out::touch(family f, slot& s) {
+  if (!s.second.dirty) {
+    s.second.dirty = true;
+    dirty_.emplace_back(f, &s);
   }
 }
 
@@ -34,7 +34,7 @@ void adj_rib_out::announce(family f, const nlri& n, attr_ref a) {
   auto& t = tables_[f];
   auto it = t.try_emplace(n).first;
   it->second.desired = std::move(a);
-  touch(f, n, it);
+  touch(f, *it);
 }
 
 void adj_rib_out::withdraw(family f, const nlri& n) {
@@ -43,7 +43,7 @@ void adj_rib_out::withdraw(family f, const nlri& n) {
   auto it = t->second.find(n);
   if (it == t->second.end() || !it->second.desired) return;
   it->second.desired.reset();
-  touch(f, n, it);
+  touch(f, *it);
 }
 
 void adj_rib_out::withdraw_all() {
@@ -51,7 +51,7 @@ void adj_rib_out::withdraw_all() {
     for (auto it = t.begin(); it != t.end(); ++it)
       if (it->second.desired) {
         it->second.desired.reset();
-        touch(f, it->first, it);
+        touch(f, *it);
       }
 }
 
@@ -63,7 +63,7 @@ void adj_rib_out::forget_sent() {
         it = t.erase(it);
         continue;
       }
-      if (it->second.desired) touch(f, it->first, it);
+      if (it->second.desired) touch(f, *it);
       ++it;
     }
   }
@@ -78,20 +78,18 @@ std::size_t adj_rib_out::flush(bytes& out, const session_context& ctx,
   std::map<family, std::vector<nlri>> withdrawals;
   std::map<family, std::vector<group>> announcements;
   std::map<const attribute_set*, std::size_t> group_index;
-  std::vector<std::pair<family, nlri>> keep;  // dirty entries of families not carried
+  std::vector<std::pair<family, slot*>> keep;  // dirty entries of families not carried
   auto carried = [&](family f) {
     for (auto x : families)
       if (x == f) return true;
     return false;
   };
 
-  for (const auto& [f, n] : dirty_) {
-    auto& t = tables_[f];
-    auto it = t.find(n);
-    if (it == t.end()) continue;
-    entry& e = it->second;
+  for (const auto& [f, s] : dirty_) {
+    const nlri& n = s->first;
+    entry& e = s->second;
     if (!carried(f)) {
-      keep.emplace_back(f, n);
+      keep.emplace_back(f, s);
       continue;
     }
     e.dirty = false;
@@ -105,7 +103,10 @@ std::size_t adj_rib_out::flush(bytes& out, const session_context& ctx,
       announcements[f][gi->second].routes.push_back(n);
     }
     e.sent = e.desired;
-    if (!e.desired) t.erase(it);
+    if (!e.desired) {
+      const nlri key = n;  // not a reference into the element being erased
+      tables_[f].erase(key);
+    }
   }
   dirty_ = std::move(keep);
 

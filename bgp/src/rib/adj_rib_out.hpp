@@ -31,6 +31,12 @@ struct prefix_hash {
 
 class adj_rib_out {
  public:
+  adj_rib_out() = default;
+  adj_rib_out(adj_rib_out&&) = default;             // moves keep the elements in place
+  adj_rib_out& operator=(adj_rib_out&&) = default;
+  adj_rib_out(const adj_rib_out&) = delete;         // a copy's dirty list would point into this one
+  adj_rib_out& operator=(const adj_rib_out&) = delete;
+
   void announce(family f, const nlri& n, attr_ref a);
   void withdraw(family f, const nlri& n);
   void withdraw_all();
@@ -43,6 +49,14 @@ class adj_rib_out {
   // flush sends every desired route again.
   void forget_sent();
 
+  // Calls fn(nlri, attribute_set) for each route of family f the peer is to have.
+  template <class F>
+  void for_each_desired(family f, F&& fn) const {
+    if (auto t = tables_.find(f); t != tables_.end())
+      for (const auto& [n, e] : t->second)
+        if (e.desired) fn(n, *e.desired);
+  }
+
   bool pending() const { return !dirty_.empty(); }
   std::size_t size() const;            // desired routes
   std::size_t sent(family f) const;    // routes the peer has
@@ -54,10 +68,13 @@ class adj_rib_out {
     bool dirty = false;
   };
   using table = std::unordered_map<nlri, entry, nlri_hash>;
-  void touch(family f, const nlri& n, table::iterator it);
+  // An element of a table: its address is stable until it is erased (rehashing moves no
+  // element), so the dirty list points at elements and flush() needs no lookups.
+  using slot = table::value_type;
+  void touch(family f, slot& s);
 
   std::map<family, table> tables_;
-  std::vector<std::pair<family, nlri>> dirty_;
+  std::vector<std::pair<family, slot*>> dirty_;  // an element is erased only in flush()
 };
 
 // Interns attribute sets so that routes with equal attributes share one object, which

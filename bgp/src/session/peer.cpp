@@ -90,7 +90,7 @@ void peer::abort() {
 }
 
 void peer::offer(tcp::socket s) {
-  if (removed_) return;
+  if (removed_ || admin_down_) return;
   if (!connected_state(fsm_.st)) {
     incoming_.emplace(std::move(s));
     wake();
@@ -164,6 +164,8 @@ asio::awaitable<void> peer::sleep_until(clock::time_point t) {
 asio::awaitable<void> peer::run() {
   auto self = shared_from_this();
   while (!removed_) {
+    while (admin_down_ && !removed_) co_await sleep_until(clock::now() + std::chrono::hours(24));
+    if (removed_) break;
     handle(make_event(event_kind::start));
     co_await connect_phase();
     if (connected_state(fsm_.st)) co_await session_phase();
@@ -289,6 +291,7 @@ asio::awaitable<void> peer::session_phase() {
       const std::size_t n = rib_.flush(tx_, tx_ctx_, families_);
       counters_.updates_sent += n;
       counters_.messages_sent += n;
+      updates_in_flight_ = updates_in_flight_ || n > 0;
       if (send_end_of_rib_) {
         send_end_of_rib_ = false;
         for (auto f : families_) send(end_of_rib(f));
@@ -298,6 +301,10 @@ asio::awaitable<void> peer::session_phase() {
       if (!co_await write_pending()) {
         handle(make_event(event_kind::tcp_failed, "write failed"));
         continue;
+      }
+      if (updates_in_flight_ && !rib_.pending()) {
+        updates_in_flight_ = false;
+        owner_.emit(speaker_event{speaker_event::kind::routes_sent, cfg_.address, peer_state::established, {}, nullptr});
       }
       continue;  // state may have moved on while writing
     }
@@ -336,11 +343,29 @@ asio::awaitable<void> peer::session_phase() {
       handle(make_event(event_kind::keepalive_expired));
     }
   }
-  // Send what is queued (a final NOTIFICATION), briefly, then close.
+  co_await send_final_and_close();
+}
+
+asio::awaitable<void> peer::send_final_and_close() {
+  // Send what is queued (a final NOTIFICATION), briefly, then close. Closing a socket with
+  // unread data makes the kernel answer with RST, and a peer that gets the RST before it
+  // read our NOTIFICATION never sees it (RFC 4271 §6 wants it delivered): half-close, read
+  // until the peer closes too (or a second passes), then close.
   if (!aborted_ && !tx_.empty()) {
     asio::steady_timer limit(owner_.io);
     limit.expires_after(std::chrono::seconds(1));
-    co_await (write_pending() || limit.async_wait(tuple_awaitable));
+    const auto written = co_await (write_pending() || limit.async_wait(tuple_awaitable));
+    if (written.index() == 0 && std::get<0>(written)) {
+      boost::system::error_code drain;
+      socket_.shutdown(tcp::socket::shutdown_send, drain);
+      std::array<std::uint8_t, 4096> sink{};
+      while (!drain) {
+        auto r = co_await (socket_.async_read_some(asio::buffer(sink), tuple_awaitable) ||
+                           limit.async_wait(tuple_awaitable));
+        if (r.index() != 0) break;
+        drain = std::get<0>(std::get<0>(r));
+      }
+    }
   }
   close_socket();
 }

@@ -57,6 +57,18 @@ class peer : public std::enable_shared_from_this<peer> {
   }
   bool established() const { return fsm_.st == fsm::state::established; }
   bool finished() const { return finished_; }
+  // Operator control and inspection (speaker_inspect.cpp).
+  void hard_reset(std::string communication);
+  void soft_reset(soft_reset_direction d);
+  void set_admin_down(bool down, std::string communication);
+  bool admin_down() const { return admin_down_; }
+  open_message local_open() const { return make_open(); }
+  std::pair<std::uint16_t, std::uint16_t> ports() const;  // local, remote
+  std::vector<std::pair<family, std::uint64_t>> received_counts() const;
+  std::uint64_t advertised_count(family f) const { return rib_.sent(f); }
+  template <class F>
+  void for_each_advertised(family f, F&& fn) const { rib_.for_each_desired(f, fn); }
+
   // Routes or bytes still to go out on an established session.
   bool sending() const { return fsm_.st == fsm::state::established && (rib_.pending() || !tx_.empty()); }
 
@@ -65,6 +77,7 @@ class peer : public std::enable_shared_from_this<peer> {
   asio::awaitable<void> connect_phase();
   asio::awaitable<void> session_phase();
   asio::awaitable<bool> write_pending();
+  asio::awaitable<void> send_final_and_close();  // the last NOTIFICATION, delivered
   asio::awaitable<void> sleep_until(clock::time_point t);
   asio::awaitable<void> screen_incoming(std::shared_ptr<tcp::socket> s);
 
@@ -113,9 +126,11 @@ class peer : public std::enable_shared_from_this<peer> {
   bool want_connect_ = false;
   bool wake_pending_ = false;
   bool removed_ = false;
+  bool admin_down_ = false;  // disabled by an operator: no connection until enabled
   bool aborted_ = false;
   bool finished_ = false;
   bool send_end_of_rib_ = false;
+  bool updates_in_flight_ = false;  // UPDATEs queued since the last routes_sent event
   std::optional<tcp::socket> incoming_;
   struct replacement {
     tcp::socket socket;

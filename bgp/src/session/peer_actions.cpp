@@ -137,7 +137,7 @@ void peer::on_established() {
 
   rib_ = rib::adj_rib_out{};
   memo_.reset();
-  for (const auto& [p, r] : owner_.routes) set_route(r);
+  owner_.for_each_route_of(cfg_.address, [this](const route& r) { set_route(r); });
   // RFC 4724 §4: End-of-RIB after the initial update, for every family.
   send_end_of_rib_ = true;
   if (!rib_.pending()) {
@@ -215,7 +215,7 @@ void peer::remove_route(const prefix& p) {
 
 void peer::refresh_routes() {
   if (fsm_.st != fsm::state::established) return;
-  for (const auto& [p, r] : owner_.routes) set_route(r);
+  owner_.for_each_route_of(cfg_.address, [this](const route& r) { set_route(r); });
 }
 
 void peer::withdraw_everything() {

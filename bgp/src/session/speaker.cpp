@@ -112,6 +112,7 @@ void speaker::remove_peer(const ip_address& address) {
   if (it == i.peers.end()) return;
   it->second->stop(notification_message{iana::error_code::cease, iana::cease_subcode::peer_deconfigured, {}},
                    "peer removed from configuration", true);
+  i.peer_routes.erase(address);
   if (i.acceptor && !it->second->config().password.empty())
     session::set_md5(i.acceptor->native_handle(), address, "");
   i.peers.erase(it);
@@ -124,13 +125,36 @@ void speaker::announce(const route& r) {
     if (it->second == r) return;
     it->second = r;
   }
-  for (auto& [a, p] : i.peers) p->set_route(r);
+  for (auto& [a, p] : i.peers)
+    if (!i.overridden(a, r.destination)) p->set_route(r);
 }
 
 void speaker::withdraw(const prefix& pfx) {
   auto& i = *impl_;
   if (i.routes.erase(pfx) == 0) return;
-  for (auto& [a, p] : i.peers) p->remove_route(pfx);
+  for (auto& [a, p] : i.peers)
+    if (!i.overridden(a, pfx)) p->remove_route(pfx);
+}
+
+void speaker::announce_to(const ip_address& peer, const route& r) {
+  auto& i = *impl_;
+  auto [it, fresh] = i.peer_routes[peer].try_emplace(r.destination, r);
+  if (!fresh) {
+    if (it->second == r) return;
+    it->second = r;
+  }
+  if (auto p = i.peers.find(peer); p != i.peers.end()) p->second->set_route(r);
+}
+
+void speaker::withdraw_from(const ip_address& peer, const prefix& pfx) {
+  auto& i = *impl_;
+  auto own = i.peer_routes.find(peer);
+  if (own == i.peer_routes.end() || own->second.erase(pfx) == 0) return;
+  if (own->second.empty()) i.peer_routes.erase(own);
+  auto p = i.peers.find(peer);
+  if (p == i.peers.end()) return;
+  if (auto g = i.routes.find(pfx); g != i.routes.end()) p->second->set_route(g->second);
+  else p->second->remove_route(pfx);
 }
 
 std::vector<peer_status> speaker::peers() const {

@@ -32,7 +32,25 @@ struct speaker::impl {
   boost::asio::io_context& io;
   speaker_config cfg;
   std::map<ip_address, std::shared_ptr<session::peer>> peers;
-  std::unordered_map<prefix, route, rib::prefix_hash> routes;
+  using route_table = std::unordered_map<prefix, route, rib::prefix_hash>;
+  // What peer `a` should carry: the speaker-wide routes, with its own routes in place
+  // of speaker-wide ones for the same prefix.
+  template <class F>
+  void for_each_route_of(const ip_address& a, F&& f) const {
+    const auto own = peer_routes.find(a);
+    for (const auto& [p, r] : routes)
+      if (own == peer_routes.end() || !own->second.contains(p)) f(r);
+    if (own != peer_routes.end())
+      for (const auto& [p, r] : own->second) f(r);
+  }
+
+  bool overridden(const ip_address& a, const prefix& p) const {
+    const auto own = peer_routes.find(a);
+    return own != peer_routes.end() && own->second.contains(p);
+  }
+
+  route_table routes;
+  std::map<ip_address, route_table> peer_routes;
   rib::attribute_pool pool;
   std::vector<std::function<void(const speaker_event&)>> subscribers;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;

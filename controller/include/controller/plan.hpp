@@ -16,4 +16,8 @@ namespace controller {
 std::string plan_json(const result& r, const std::vector<model::error>& errors);
 std::string plan_table(const result& r, const std::vector<model::error>& errors);
 
+// JSON text indented the way plan_json() is (objects and arrays of objects one member per
+// line, short scalar arrays inline), for callers that extend a plan.
+std::string pretty_json(std::string_view compact_json);
+
 }  // namespace controller

@@ -1,12 +1,17 @@
 // controller::reconciler: the controller's level-triggered loop body. It restores the
-// ledger from the state writer once (refusing a corrupt one), then for every snapshot
-// runs allocate() and persists ledger and status when they changed. No I/O of its own
-// beyond the injected state_writer, so it is tested with an in-memory one.
+// ledger from the state writer once (refusing a corrupt one), runs one full pass, then
+// for every update re-runs only what the update's change set touches
+// (incremental_allocator) and persists ledger and status when they changed. No I/O of
+// its own beyond the injected state_writer, so it is tested with an in-memory one.
 #pragma once
 
 #include <vector>
 
+#include <memory>
+#include <optional>
+
 #include "controller/allocate.hpp"
+#include "controller/incremental.hpp"
 #include "store/backend.hpp"
 
 namespace controller {
@@ -21,10 +26,12 @@ class reconciler {
   bool loaded() const { return loaded_; }
 
   struct outcome {
-    result allocation;
+    result allocation;  // the whole result when the state changed (a write was due), else empty
     bool wrote = false;
     std::vector<model::error> errors;  // from writing the state
   };
+  // Updates must come in the order the backend gave them: each one's change set is
+  // against the one before. The same update again is fine (a timer pass).
   outcome reconcile(const store::update& u, std::int64_t now);
 
   const model::ledger& ledger() const { return ledger_; }
@@ -33,9 +40,9 @@ class reconciler {
   store::state_writer& state_;
   options options_;
   bool loaded_ = false;
-  model::ledger ledger_;
-  std::vector<model::service_status> last_services_;
-  std::vector<model::pool_status> last_pools_;
+  model::ledger ledger_;  // as last written
+  std::optional<incremental_allocator> allocator_;
+  std::shared_ptr<const model::snapshot> last_snapshot_;
   std::vector<model::error> last_errors_;
   bool written_ = false;
 };

@@ -1,7 +1,7 @@
 // Rules that span objects, checked on a whole snapshot as MetalLB checks its whole config:
 // overlapping pools, undefined community aliases, aggregation length vs the pool's
-// prefixes, conflicting LOCAL_PREF, duplicate advertisements, missing BFD profiles and
-// password secrets. Each error is blamed on one object (the later one in name order when
+// prefixes, conflicting LOCAL_PREF, duplicate advertisements, duplicate BGPPeers (same
+// address or interface and VRF), missing BFD profiles and password secrets. Each error is blamed on one object (the later one in name order when
 // two objects conflict), so a datastore can refuse exactly that object's file.
 #pragma once
 
@@ -13,5 +13,10 @@
 namespace model {
 
 std::vector<error> validate(const snapshot& s);
+
+// What MetalLB accepts but is most likely a mistake, in the same format; nothing is
+// refused for it: a BGPAdvertisement naming an IPAddressPool or a BGPPeer that does not
+// exist (MetalLB setBGPAdvertisementsToPools and validateConfig skip unknown names).
+std::vector<error> warnings(const snapshot& s);
 
 }  // namespace model

@@ -18,6 +18,13 @@ std::string encode_status(const state& s);
 // Parse and check a ledger file; errors name `file`, the field path and the rule.
 ledger_read decode_ledger(std::string_view file, std::string_view text);
 
+// Parse and check a status file (for bgplbctl); the ledger part holds only the revision.
+struct status_read {
+  std::optional<state> status;  // set iff errors is empty
+  std::vector<model::error> errors;
+};
+status_read decode_status(std::string_view file, std::string_view text);
+
 // Replace dir/name atomically and durably; the error text, or nothing on success.
 std::optional<std::string> atomic_write(const std::string& dir, const std::string& name, std::string_view contents);
 

@@ -1,0 +1,189 @@
+// Test-only: a fixed topology of bgp::speakers on loopback addresses in one process,
+// with A serving the GoBGP API. It mirrors the reference capture
+// (../shared/reference/gobgp-cli/README.md):
+//   A  AS65001 rid 10.0.0.1  127.0.0.1  serves the API, originates the routes below
+//   B  AS65002 rid 10.0.0.2  127.0.0.2  eBGP with A
+//   C  AS65001 rid 10.0.0.3  127.0.0.3  iBGP with A
+//   A also has neighbour 127.0.0.4 (AS65004), which never comes up.
+// usage: api_fixture --bgp-port P --api ADDR [--allow-writes] [--allow-remote]
+//                    [--tls-cert F --tls-key F]
+// Prints "ready" once the API serves and both sessions are Established; runs until
+// SIGTERM/SIGINT.
+#include <api/server.hpp>
+#include <bgp/speaker.hpp>
+
+#include <boost/asio/post.hpp>
+
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <future>
+#include <iostream>
+#include <string>
+#include <thread>
+
+namespace {
+
+bgp::ip_address ip(const char* s) { return *bgp::ip_address::parse(s); }
+
+bgp::route route(const char* pfx) {
+  bgp::route r;
+  r.destination = *bgp::prefix::parse(pfx);
+  return r;
+}
+
+bgp::speaker_config speaker_config(std::uint32_t asn, std::uint32_t rid, const char* addr, std::uint16_t port) {
+  bgp::speaker_config c;
+  c.asn = asn;
+  c.router_id = rid;
+  c.listen_address = ip(addr);
+  c.listen_port = port;
+  c.graceful_restart = false;
+  return c;
+}
+
+bgp::peer_config peer(const char* addr, std::uint32_t as, std::uint16_t port, const char* local, const char* desc) {
+  bgp::peer_config p;
+  p.address = ip(addr);
+  p.peer_as = as;
+  p.port = port;
+  p.local_address = ip(local);
+  p.connect_retry = 1;
+  p.description = desc;
+  return p;
+}
+
+// The routes A originates (as in setup/routes.sh of the reference capture).
+void originate(bgp::speaker& a) {
+  auto r1 = route("10.1.0.1/32");
+  r1.origin = bgp::origin_type::incomplete;
+  r1.local_pref = 200;
+  r1.communities = {65001u << 16 | 100};
+  a.announce(r1);
+  auto r2 = route("10.1.0.2/32");
+  r2.origin = bgp::origin_type::egp;
+  r2.next_hop = ip("192.0.2.11");
+  r2.med = 50;
+  r2.communities = {65001u << 16 | 200, 0xFFFFFF01};
+  a.announce(r2);
+  auto r3 = route("2001:db8::1/128");
+  r3.origin = bgp::origin_type::incomplete;
+  r3.local_pref = 150;
+  r3.communities = {65001u << 16 | 300};
+  a.announce(r3);
+  auto r4 = route("2001:db8::2/128");
+  r4.next_hop = ip("2001:db8::ff");
+  r4.as_path = {65100, 65200};
+  r4.med = 10;
+  a.announce(r4);
+  auto r5 = route("10.77.0.0/16");
+  r5.as_path = {65002};
+  r5.large_communities = {{1, 1, 1}, {2, 2, 2}};
+  a.announce(r5);
+  auto r6 = route("10.88.0.0/16");  // for B only
+  r6.communities = {65001u << 16 | 888};
+  a.announce_to(ip("127.0.0.2"), r6);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::uint16_t bgp_port = 0;
+  api::server_config api_cfg;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::cerr << "api_fixture: " << a << " needs a value\n";
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--bgp-port") bgp_port = static_cast<std::uint16_t>(std::stoi(next()));
+    else if (a == "--api") api_cfg.listen = next();
+    else if (a == "--allow-writes") api_cfg.allow_writes = true;
+    else if (a == "--allow-remote") api_cfg.allow_remote = true;
+    else if (a == "--tls-cert") api_cfg.tls_certificate_file = next();
+    else if (a == "--tls-key") api_cfg.tls_private_key_file = next();
+    else {
+      std::cerr << "api_fixture: unknown argument " << a << '\n';
+      return 2;
+    }
+  }
+  if (bgp_port == 0) {
+    std::cerr << "api_fixture: --bgp-port is required\n";
+    return 2;
+  }
+
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);  // every thread; main waits for them
+
+  boost::asio::io_context io;
+  bgp::speaker a(io, speaker_config(65001, 0x0A000001, "127.0.0.1", bgp_port));
+  bgp::speaker b(io, speaker_config(65002, 0x0A000002, "127.0.0.2", bgp_port));
+  bgp::speaker c(io, speaker_config(65001, 0x0A000003, "127.0.0.3", bgp_port));
+  auto to_b = peer("127.0.0.2", 65002, bgp_port, "127.0.0.1", "ebgp-peer-b");
+  to_b.password = getenv("FX_NOMD5") ? "" : "secret-md5";  // must never show in the API
+  auto b_to_a = peer("127.0.0.1", 65001, bgp_port, "127.0.0.2", "a");
+  b_to_a.password = to_b.password;
+  // A waits for B and C to connect: with both sides connecting at once, the
+  // collision is sometimes lost and the session sits in OpenSent (reported).
+  to_b.passive = true;
+  auto to_c = peer("127.0.0.3", 65001, bgp_port, "127.0.0.1", "ibgp-peer-c");
+  to_c.passive = true;
+  a.set_peer(to_b);
+  a.set_peer(to_c);
+  a.set_peer(peer("127.0.0.4", 65004, bgp_port, "127.0.0.1", "never-up"));
+  b.set_peer(b_to_a);
+  c.set_peer(peer("127.0.0.1", 65001, bgp_port, "127.0.0.3", "a"));
+  originate(a);
+  if (std::getenv("FX_DEBUG"))
+    for (auto* s : {&a, &b, &c})
+      s->subscribe([s](const bgp::speaker_event& e) {
+        if (e.what == bgp::speaker_event::kind::routes_received) return;
+        std::cerr << "speaker AS" << s->configuration().asn << " peer " << e.peer.to_string() << ' '
+                  << bgp::to_string(e.state) << ' ' << e.reason << '\n';
+      });
+  a.start();
+  b.start();
+  c.start();
+  std::thread core([&io] {
+    auto guard = boost::asio::make_work_guard(io);
+    io.run();
+  });
+
+  api::gobgp_server server(api_cfg, {api::speaker_ref{io, a}});
+  int status = 0;
+  try {
+    server.start();
+    // Wait (up to 20 s) for both sessions before saying ready.
+    for (int k = 0; k < 200; ++k) {
+      std::promise<bool> up;
+      boost::asio::post(io, [&] {
+        auto pb = a.peer(ip("127.0.0.2")), pc = a.peer(ip("127.0.0.3"));
+        up.set_value(pb && pc && pb->state == bgp::peer_state::established &&
+                     pc->state == bgp::peer_state::established);
+      });
+      if (up.get_future().get()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    std::cout << "ready api-port=" << server.port() << std::endl;
+    int sig = 0;
+    sigwait(&sigs, &sig);
+  } catch (const std::exception& e) {
+    std::cerr << "api_fixture: " << e.what() << '\n';
+    status = 1;
+  }
+  server.stop();
+  boost::asio::post(io, [&] {
+    a.abort();
+    b.abort();
+    c.abort();
+    io.stop();
+  });
+  core.join();
+  return status;
+}

@@ -1,0 +1,388 @@
+// The allocator's state between passes (see engine.hpp, incremental.hpp): which slots
+// serve which services, address usage, the ledger's holds and the pool counters, and
+// which services a change obliges a pass to re-run.
+#include <algorithm>
+#include <limits>
+#include <queue>
+
+#include "engine.hpp"
+
+namespace controller {
+
+namespace detail {
+
+namespace {
+
+std::string owner_of(const model::name_key& k) { return k.ns + "/" + k.name; }
+
+}  // namespace
+
+engine::engine(const model::snapshot& s, const model::ledger& previous, const options& opts)
+    : opts_(opts), pools_(s), usage_(sharers_), revision_(previous.revision) {
+  for (const auto& p : pools_.all()) {
+    auto& st = pool_status_[p.name];
+    st.name = p.name;
+    st.available_ipv4 = p.size(model::ip_family::v4);
+    st.available_ipv6 = p.size(model::ip_family::v6);
+  }
+  std::map<model::name_key, const model::ledger_entry*> by_key;
+  for (const auto& le : previous.entries) by_key[{le.ns, le.name}] = &le;
+  std::vector<work> items;
+  for (const auto& [key, svc] : s.all<model::service>()) {
+    if (!ours(svc)) continue;
+    work w;
+    w.id = new_slot(key);
+    w.svc = &svc;
+    if (auto it = by_key.find(key); it != by_key.end()) {
+      w.previous = held_entry{it->second->ips, it->second->pool, it->second->since};
+      by_key.erase(it);
+    }
+    items.push_back(std::move(w));
+  }
+  // Entries left belong to services that are gone (or no longer ours): their addresses
+  // are held from now on, already for this pass.
+  std::vector<std::pair<model::name_key, held_entry>> gone;
+  for (const auto& [key, le] : by_key) {
+    gone.push_back({key, held_entry{le->ips, le->pool, le->since}});
+    if (opts_.hold_down.count() <= 0) continue;
+    for (const auto& ip : le->ips) {
+      usage_.hold(ip, owner_of(key));
+      held_for_[owner_of(key)].insert(ip);
+    }
+  }
+  for (const auto& h : previous.holds) {
+    if (h.released_at + opts_.hold_down.count() <= opts_.now) continue;
+    usage_.hold(h.ip, h.ns + "/" + h.name);
+    held_for_[h.ns + "/" + h.name].insert(h.ip);
+    holds_[h.ip] = h;
+    expiry_.insert({h.released_at, h.ip});
+  }
+  run(items, gone);
+  const auto l = current().ledger;
+  revision_ = previous.revision + (l.entries == previous.entries && l.holds == previous.holds ? 0 : 1);
+}
+
+bool engine::ours(const model::service& s) const {
+  const bool cls = opts_.load_balancer_class ? s.load_balancer_class == opts_.load_balancer_class
+                                             : !s.load_balancer_class.has_value();
+  return cls && s.type == "LoadBalancer";
+}
+
+bool engine::needs_full_pass(const model::change_set& changes) const {
+  // Namespaces matter only through serviceAllocation.namespaceSelectors.
+  const bool selectors = std::any_of(pools_.all().begin(), pools_.all().end(),
+                                     [](const pool& p) { return p.namespace_constrained; });
+  for (const auto* list : {&changes.added, &changes.modified, &changes.removed}) {
+    for (const auto& k : *list) {
+      if (k.kind == model::kind::ip_address_pool) return true;
+      if (k.kind == model::kind::namespace_ && selectors) return true;
+    }
+  }
+  return false;
+}
+
+std::size_t engine::new_slot(const model::name_key& key) {
+  std::size_t id = slots_.size();
+  if (!free_slots_.empty()) {
+    id = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    slots_.emplace_back();
+    sharers_.emplace_back();
+  }
+  slots_[id] = slot{};
+  slots_[id].key = &ids_.insert_or_assign(key, id).first->first;
+  return id;
+}
+
+void engine::release(std::size_t id) {
+  ids_.erase(ids_.find(*slots_[id].key));
+  unsettled_.erase(id);
+  slots_[id] = slot{};
+  sharers_[id] = sharer{};
+  free_slots_.push_back(id);
+}
+
+model::service_status engine::status_of(std::size_t id) const {
+  const slot& e = slots_[id];
+  return {e.key->ns, e.key->name, e.ips, e.pool, e.events};
+}
+
+void engine::touch_pool(const std::string& name) {
+  if (pools_before_.contains(name)) return;
+  auto it = pool_status_.find(name);
+  pools_before_[name] = it == pool_status_.end() ? std::nullopt : std::optional(it->second);
+}
+
+// Pool counters follow usage: an address counts once, whoever and however many use it.
+void engine::count(model::ip_address ip, const std::string& pool_name, int delta) {
+  constexpr auto max = std::numeric_limits<std::int64_t>::max();
+  if (const pool* p = pools_.pool_of(ip)) {
+    touch_pool(p->name);
+    auto& st = pool_status_[p->name];
+    const bool v4 = ip.family() == model::ip_family::v4;
+    (v4 ? st.assigned_ipv4 : st.assigned_ipv6) += delta;
+    auto& avail = v4 ? st.available_ipv4 : st.available_ipv6;
+    if (avail != max) avail -= delta;
+    return;
+  }
+  std::string name = pool_name;
+  if (delta > 0) {
+    stranded_[ip] = name;
+  } else {
+    auto it = stranded_.find(ip);
+    name = it->second;
+    stranded_.erase(it);
+  }
+  touch_pool(name);
+  auto& st = pool_status_[name];
+  st.name = name;
+  st.stranded += delta;
+  if (st.stranded == 0 && pools_.find(name) == nullptr) pool_status_.erase(name);
+}
+
+void engine::use_ip(std::size_t id, model::ip_address ip) {
+  const bool fresh = !usage_.all().contains(ip);
+  usage_.add(id, ip);
+  if (fresh) count(ip, slots_[id].pool, +1);
+}
+
+void engine::drop_ip(std::size_t id, model::ip_address ip) {
+  usage_.remove(id, ip);
+  if (!usage_.all().contains(ip)) count(ip, "", -1);
+}
+
+void engine::add_hold(const model::ledger_hold& h) {
+  drop_hold(h.ip);
+  holds_[h.ip] = h;
+  expiry_.insert({h.released_at, h.ip});
+  held_for_[h.ns + "/" + h.name].insert(h.ip);
+  usage_.hold(h.ip, h.ns + "/" + h.name);
+  ledger_changed_ = true;
+}
+
+// Forgets a hold of the ledger; usage_ is the caller's business.
+void engine::drop_hold(model::ip_address ip) {
+  auto it = holds_.find(ip);
+  if (it == holds_.end()) return;
+  const std::string owner = it->second.ns + "/" + it->second.name;
+  if (auto o = held_for_.find(owner); o != held_for_.end()) {
+    o->second.erase(ip);
+    if (o->second.empty()) held_for_.erase(o);
+  }
+  expiry_.erase({it->second.released_at, ip});
+  holds_.erase(it);
+  ledger_changed_ = true;
+}
+
+void engine::expire_holds() {
+  while (!expiry_.empty() && expiry_.begin()->first + opts_.hold_down.count() <= opts_.now) {
+    const auto ip = expiry_.begin()->second;
+    drop_hold(ip);
+    usage_.unhold(ip);
+  }
+}
+
+// One pass over `items` (services to re-run; every other service keeps its result) and
+// `gone` (ledger entries of services that left, their addresses already held).
+void engine::run(std::vector<work> items, const std::vector<std::pair<model::name_key, held_entry>>& gone) {
+  for (auto& w : items) {
+    slot& e = slots_[w.id];
+    e.events = {};  // also frees the buffer: most services settle with no events
+    e.ips.clear();
+    e.pool.clear();
+    sharers_[w.id] = sharer_of(*w.svc, e.events);
+    w.group = w.previous ? 0 : !w.svc->ingress_ips.empty() ? 1 : 2;
+  }
+  std::sort(items.begin(), items.end(), [&](const work& a, const work& b) {
+    return std::tie(a.group, *slots_[a.id].key) < std::tie(b.group, *slots_[b.id].key);
+  });
+  for (auto& w : items) restore(w);
+  for (auto& w : items) {
+    if (w.pending || w.add_family) allocate_new(w);
+  }
+  for (const auto& w : items) {
+    slot& e = slots_[w.id];
+    e.since = opts_.now;
+    if (w.previous && same_addresses(w.previous->ips, e.ips) && w.previous->pool == e.pool) e.since = w.previous->since;
+    const bool had = w.previous.has_value();
+    if (had != !e.ips.empty() ||
+        (had && (w.previous->ips != e.ips || w.previous->pool != e.pool || w.previous->since != e.since))) {
+      ledger_changed_ = true;
+    }
+    // Settled: kept what the ledger recorded, with nothing left to try, or has nothing to
+    // ask for. Everything else runs again next pass, as a full pass would run it.
+    e.settled = e.ips.empty() ? !w.pending : (had && !w.pending && !w.add_family);
+    if (e.settled) unsettled_.erase(w.id);
+    else unsettled_.insert(w.id);
+  }
+  settle_holds(items, gone);
+}
+
+// The ledger's holds after a pass: earlier holds whose address someone took are gone;
+// addresses a service had and no longer has, and nobody took, are held for it from now.
+void engine::settle_holds(const std::vector<work>& items,
+                          const std::vector<std::pair<model::name_key, held_entry>>& gone) {
+  for (const auto& w : items) {
+    for (const auto& ip : slots_[w.id].ips) drop_hold(ip);
+  }
+  auto release = [&](const model::name_key& key, const held_entry& prev, const std::vector<model::ip_address>& kept) {
+    for (const auto& ip : prev.ips) {
+      if (std::find(kept.begin(), kept.end(), ip) != kept.end() || usage_.all().contains(ip)) continue;
+      if (opts_.hold_down.count() > 0) add_hold({ip, key.ns, key.name, prev.pool, opts_.now});
+    }
+  };
+  for (const auto& w : items) {
+    if (w.previous) release(*slots_[w.id].key, *w.previous, slots_[w.id].ips);
+  }
+  for (const auto& [key, prev] : gone) {
+    ledger_changed_ = true;
+    release(key, prev, {});
+    // Held at the start of the pass but taken since: no longer held for the owner.
+    const std::string owner = owner_of(key);
+    auto o = held_for_.find(owner);
+    if (o == held_for_.end()) continue;
+    for (const auto& ip : prev.ips) {
+      if (!holds_.contains(ip)) o->second.erase(ip);
+    }
+    if (o->second.empty()) held_for_.erase(o);
+  }
+}
+
+const incremental_allocator::delta& engine::apply(const model::snapshot& s, const model::change_set& changes,
+                                                  std::int64_t now) {
+  delta_ = {};
+  pools_before_.clear();
+  ledger_changed_ = false;
+  opts_.now = now;
+  expire_holds();
+
+  std::set<model::name_key> keys;
+  for (const auto* list : {&changes.added, &changes.modified, &changes.removed}) {
+    for (const auto& k : *list) {
+      if (k.kind == model::kind::service) keys.insert({k.ns, k.name});
+    }
+  }
+  for (auto id : unsettled_) keys.insert(*slots_[id].key);
+  // Services sharing an address with one that is re-run are re-run too: a full pass
+  // restores them in name order, and the later of two that no longer fit is the one cleared.
+  std::queue<model::name_key> todo;
+  for (const auto& k : keys) todo.push(k);
+  while (!todo.empty()) {
+    auto it = ids_.find(todo.front());
+    todo.pop();
+    if (it == ids_.end()) continue;
+    for (const auto& ip : slots_[it->second].ips) {
+      for (auto other : usage_.all().at(ip).services) {
+        if (keys.insert(*slots_[other].key).second) todo.push(*slots_[other].key);
+      }
+    }
+  }
+
+  std::vector<work> items;
+  std::vector<std::pair<model::name_key, held_entry>> gone;
+  std::map<model::name_key, model::service_status> before;
+  for (const auto& key : keys) {
+    const model::service* svc = s.find<model::service>(key.ns, key.name);
+    if (svc != nullptr && !ours(*svc)) svc = nullptr;
+    std::optional<held_entry> prev;
+    auto it = ids_.find(key);
+    if (it != ids_.end()) {
+      const std::size_t id = it->second;
+      before[key] = status_of(id);
+      slot& e = slots_[id];
+      if (!e.ips.empty()) prev = held_entry{e.ips, e.pool, e.since};
+      for (const auto& ip : e.ips) drop_ip(id, ip);
+      e.ips.clear();
+      if (svc == nullptr) {
+        if (prev) {
+          gone.push_back({key, *prev});
+          for (const auto& ip : prev->ips) {
+            if (opts_.hold_down.count() <= 0) break;
+            usage_.hold(ip, owner_of(key));
+            held_for_[owner_of(key)].insert(ip);
+          }
+        }
+        release(id);
+        delta_.services.push_back(key);
+        continue;
+      }
+    }
+    if (svc == nullptr) continue;
+    work w;
+    w.id = it != ids_.end() ? it->second : new_slot(key);
+    w.svc = svc;
+    w.previous = std::move(prev);
+    items.push_back(std::move(w));
+  }
+  delta_.rerun = items.size();
+  std::vector<std::size_t> ran;
+  for (const auto& w : items) ran.push_back(w.id);
+  run(std::move(items), gone);
+
+  for (auto id : ran) {
+    auto st = status_of(id);
+    auto b = before.find(*slots_[id].key);
+    if (b == before.end() || !(b->second == st)) delta_.services.push_back(*slots_[id].key);
+  }
+  std::sort(delta_.services.begin(), delta_.services.end());
+  for (const auto& [name, old] : pools_before_) {
+    auto it = pool_status_.find(name);
+    const auto now_st = it == pool_status_.end() ? std::nullopt : std::optional(it->second);
+    if (now_st != old) delta_.pools = true;
+  }
+  if (ledger_changed_) ++revision_;
+  delta_.ledger = ledger_changed_;
+  return delta_;
+}
+
+result engine::current() const {
+  result r;
+  r.ledger.revision = revision_;
+  for (const auto& [key, id] : ids_) {
+    const slot& e = slots_[id];
+    r.services.push_back(status_of(id));
+    if (!e.ips.empty()) r.ledger.entries.push_back({key.ns, key.name, e.ips, e.pool, e.since});
+  }
+  for (const auto& [ip, h] : holds_) r.ledger.holds.push_back(h);
+  for (const auto& [name, st] : pool_status_) r.pools.push_back(st);
+  return r;
+}
+
+}  // namespace detail
+
+incremental_allocator::incremental_allocator(const model::snapshot& s, const model::ledger& previous,
+                                             const options& opts)
+    : engine_(std::make_unique<detail::engine>(s, previous, opts)), options_(opts) {}
+
+incremental_allocator::~incremental_allocator() = default;
+incremental_allocator::incremental_allocator(incremental_allocator&&) noexcept = default;
+incremental_allocator& incremental_allocator::operator=(incremental_allocator&&) noexcept = default;
+
+const incremental_allocator::delta& incremental_allocator::apply(const model::snapshot& s,
+                                                                 const model::change_set& changes, std::int64_t now) {
+  if (!engine_->needs_full_pass(changes)) return engine_->apply(s, changes, now);
+  auto before = engine_->current();
+  options_.now = now;
+  engine_ = std::make_unique<detail::engine>(s, before.ledger, options_);
+  auto after = engine_->current();
+  full_ = {};
+  full_.full = true;
+  full_.rerun = after.services.size();
+  full_.ledger = after.ledger != before.ledger;
+  full_.pools = after.pools != before.pools;
+  std::map<model::name_key, const model::service_status*> old;
+  for (const auto& st : before.services) old[{st.ns, st.name}] = &st;
+  for (const auto& st : after.services) {
+    auto it = old.find({st.ns, st.name});
+    if (it == old.end() || !(*it->second == st)) full_.services.push_back({st.ns, st.name});
+    if (it != old.end()) old.erase(it);
+  }
+  for (const auto& [key, st] : old) full_.services.push_back(key);
+  std::sort(full_.services.begin(), full_.services.end());
+  return full_;
+}
+
+result incremental_allocator::current() const { return engine_->current(); }
+
+}  // namespace controller

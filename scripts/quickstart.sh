@@ -1,0 +1,416 @@
+#!/usr/bin/env bash
+# The README's first Quick start command. On a fresh Debian 12 machine, as root:
+# installs what is missing (scripts/install-deps.sh), builds into build/, then shows bgplb
+# announcing two services to a top-of-rack router, everything inside network namespaces
+# that exist only while the demo runs:
+#
+#                 tor: FRR (zebra + bgpd), AS 64500, 192.0.2.1 on a bridge
+#                   |                                   |
+#   node1: bgplb run --node node1, 192.0.2.11   node2: bgplb run --node node2, 192.0.2.12
+#
+# Both nodes read the same copy of examples/quickstart/ (pool, peer, advertisement, nodes,
+# a Local and a Cluster service with their EndpointSlices). The script checks every
+# expectation, prints PASS or FAIL for each, removes everything it created (also on
+# failure and Ctrl-C) and exits 0 only when every expectation held. Two runs can go at once:
+# every namespace and interface name carries this run's pid and a random suffix.
+#
+# Environment:
+#   BGPLB_BUILD_DIR=DIR   build directory (default: build)
+#   BGPLB_SKIP_DEPS=1     do not run scripts/install-deps.sh
+#   BGPLB_SKIP_BUILD=1    do not run meson/ninja; use what DIR holds
+#   BGPLB_KEEP_TMP=1      keep the temp dir (router configs, bgplb logs and state)
+#   BGPLB_TIMEOUT=SECONDS how long to wait for each expectation (default 20)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+src=$PWD
+build=${BGPLB_BUILD_DIR:-build}
+timeout=${BGPLB_TIMEOUT:-20}
+
+# ---------------------------------------------------------------- output helpers
+if [ -t 1 ]; then
+  bold=$'\e[1m' green=$'\e[32m' red=$'\e[31m' dim=$'\e[2m' reset=$'\e[0m'
+else
+  bold='' green='' red='' dim='' reset=''
+fi
+stepno=0
+step() { stepno=$((stepno + 1)); printf '\n%s==> %d. %s%s\n' "$bold" "$stepno" "$*" "$reset"; }
+say() { printf '    %s\n' "$*"; }
+shown() { printf '%s    $ %s%s\n' "$dim" "$*" "$reset"; }
+indent() { sed 's/^/      /'; }
+die() { printf '%squickstart: %s%s\n' "$red" "$*" "$reset" >&2; exit 1; }
+
+passed=0 failed=0
+pass() { passed=$((passed + 1)); printf '    %sPASS%s %s\n' "$green" "$reset" "$*"; }
+fail() { failed=$((failed + 1)); printf '    %sFAIL%s %s\n' "$red" "$reset" "$*"; }
+
+[ "$(id -u)" -eq 0 ] || die "run as root (it creates network namespaces): sudo $0"
+
+# ---------------------------------------------------------------- dependencies and build
+if [ -z "${BGPLB_SKIP_DEPS:-}" ]; then
+  step "Installing missing Debian packages (scripts/install-deps.sh)"
+  bash scripts/install-deps.sh | indent
+fi
+if [ -z "${BGPLB_SKIP_BUILD:-}" ]; then
+  step "Building bgplb into $build/ (meson + ninja; minutes on a fresh machine)"
+  build_log=$(mktemp /tmp/bgplb-quickstart-build-XXXXXX.log)
+  if [ ! -f "$build/build.ninja" ]; then
+    shown "meson setup $build"
+    meson setup "$build" >"$build_log" 2>&1 || { tail -n 40 "$build_log"; die "meson setup failed (log: $build_log)"; }
+  fi
+  shown "ninja -C $build"
+  ninja -C "$build" >>"$build_log" 2>&1 || { tail -n 40 "$build_log"; die "the build failed (log: $build_log)"; }
+  tail -n 1 "$build_log" | indent
+  rm -f "$build_log"
+fi
+
+# The bgplb binary that carries the speaker: `bgplb run` with --node.
+bgplb=
+for cand in "$build/speaker/cmd/bgplb" "$build/cmd/bgplb" "$build/controller/cmd/bgplb" "$build/controller/bgplb"; do
+  if [ -x "$cand" ] && "$cand" run --help 2>&1 | grep -q -- '--node'; then bgplb=$(realpath "$cand"); break; fi
+done
+[ -n "$bgplb" ] || die "no bgplb with the speaker (\`bgplb run --node\`) in $build/; build it first"
+for b in /usr/lib/frr/zebra /usr/lib/frr/bgpd vtysh ip python3; do
+  command -v "$b" >/dev/null || die "$b is missing (scripts/install-deps.sh installs it)"
+done
+
+# ---------------------------------------------------------------- names and cleanup
+rand=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+tag=bgplbqs-$$-$rand
+ns_tor=$tag-tor ns_n1=$tag-node1 ns_n2=$tag-node2
+# Interface names (at most 15 characters): q<rand><role>.
+if_br=q${rand}br if_n1=q${rand}n1 if_n2=q${rand}n2 if_t1=q${rand}t1 if_t2=q${rand}t2
+tmp=
+namespaces=()
+pids=()     # started daemons (started with `ip netns exec ... &`, which execs: $! is the daemon)
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  [ -n "${cleaning:-}" ] && return
+  cleaning=1
+  step "Cleaning up"
+  local i p
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    p=${pids[i]}
+    kill -TERM "$p" 2>/dev/null || continue
+  done
+  # bgplb drains its sessions (RFC 8326 graceful shutdown) before it exits.
+  for p in "${pids[@]}"; do
+    for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  # Anything still running inside our namespaces was started by this run.
+  for n in "${namespaces[@]}"; do
+    for p in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+    ip netns del "$n" 2>/dev/null || true
+  done
+  if [ -n "$tmp" ]; then
+    if [ -n "${BGPLB_KEEP_TMP:-}" ]; then
+      # Renamed so that the next run does not take it for what a killed run left behind.
+      mv "$tmp" "${tmp/bgplb-quickstart-/bgplb-quickstart-kept-}" && say "kept ${tmp/bgplb-quickstart-/bgplb-quickstart-kept-}"
+    else
+      rm -rf "$tmp"
+    fi
+  fi
+  say "stopped ${#pids[@]} processes, removed ${#namespaces[@]} namespaces"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# What a run killed with SIGKILL left behind: namespaces and temp dirs named after a pid
+# that no longer runs this script.
+for n in $(ip netns list | awk '{print $1}'); do
+  if [[ $n =~ ^bgplbqs-([0-9]+)-[0-9a-f]{6}- ]] && ! grep -qs quickstart "/proc/${BASH_REMATCH[1]}/cmdline"; then
+    for p in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+    ip netns del "$n" 2>/dev/null && echo "quickstart: removed namespace $n left by a run that died"
+  fi
+done
+for d in /tmp/bgplb-quickstart-*; do
+  [[ $d =~ ^/tmp/bgplb-quickstart-([0-9]+)- ]] || continue
+  grep -qs quickstart "/proc/${BASH_REMATCH[1]}/cmdline" || rm -rf "$d"
+done
+
+tmp=$(mktemp -d "/tmp/bgplb-quickstart-$$-XXXXXX")
+chmod 755 "$tmp"
+
+# ---------------------------------------------------------------- helpers for the checks
+in_ns() { local n=$1; shift; ip netns exec "$n" "$@"; }
+vty() { in_ns "$ns_tor" vtysh --vty_socket "$tmp/frr" "$@"; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# fib MODE IP WANT SECONDS: watch the next hops of IP/32 in the router's kernel FIB
+# (`ip -j route`, every 10 ms). MODE until: exit 0 as soon as they equal WANT (sorted,
+# comma-separated; "" = no route); MODE stays: exit 0 if they equal WANT throughout. Prints
+# the elapsed milliseconds and the next hops last seen.
+fib() {
+  python3 - "$ns_tor" "$@" <<'PY'
+import json, os, subprocess, sys, time
+ns, mode, ip, want, seconds = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5])
+def hops():
+    out = subprocess.run(["ip", "-n", ns, "-j", "-4", "route", "show", ip + "/32"],
+                         capture_output=True, text=True).stdout
+    found = set()
+    for r in json.loads(out or "[]"):
+        found.update(h["gateway"] for h in [r] + r.get("nexthops", []) if h.get("gateway"))
+    return ",".join(sorted(found))
+t0 = int(os.environ.get("SINCE_NS") or time.time_ns())   # the change, when the caller made one
+while True:
+    got, ms = hops(), (time.time_ns() - t0) // 1000000
+    if mode == "until" and got == want:
+        sys.exit(print(ms, got))
+    if mode == "stays" and got != want:
+        print(ms, got)
+        sys.exit(1)
+    if ms > seconds * 1000:
+        print(ms, got)
+        sys.exit(0 if mode == "stays" else 1)
+    time.sleep(0.01)
+PY
+}
+
+# BGP state the router has for neighbor $1 ("" when unknown).
+bgp_state() {
+  vty -d bgpd -c "show bgp ipv4 unicast summary json" 2>/dev/null | python3 -c '
+import json, sys
+try:
+    peers = json.loads(sys.stdin.read()).get("peers", {})
+except ValueError:
+    peers = {}
+print(peers.get(sys.argv[1], {}).get("state", ""))' "$1"
+}
+
+# wait_until SECONDS CMD...: poll CMD every 50 ms; the elapsed milliseconds in $waited.
+wait_until() {
+  local limit=$1 t0
+  shift
+  t0=$(now_ms)
+  while true; do
+    if "$@"; then waited=$(($(now_ms) - t0)); return 0; fi
+    if [ $(($(now_ms) - t0)) -gt $((limit * 1000)) ]; then waited=$(($(now_ms) - t0)); return 1; fi
+    sleep 0.05
+  done
+}
+established() { [ "$(bgp_state "$1")" = "Established" ]; }
+alive() { local p; for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null || return 1; done; }
+
+# expect_fib IP EXPECTED DESCRIPTION: PASS when the FIB comes to hold exactly EXPECTED;
+# the time is counted from $since_ns (the change) when set.
+expect_fib() {
+  local r
+  if r=$(SINCE_NS=${since_ns:-} fib until "$1" "$2" "$timeout"); then
+    pass "$3 (seen after ${r%% *} ms)"
+  else
+    fail "$3: the router's FIB has next hops '${r#* }' for $1 after ${timeout}s, want '$2'"
+  fi
+}
+
+# expect_fib_stays IP EXPECTED SECONDS DESCRIPTION: PASS when the FIB holds EXPECTED throughout.
+expect_fib_stays() {
+  local r
+  if r=$(fib stays "$1" "$2" "$3"); then
+    pass "$4 (unchanged for ${3}s)"
+  else
+    fail "$4: after ${r%% *} ms the router's FIB has next hops '${r#* }' for $1, want '$2'"
+  fi
+}
+
+show_logs() {
+  local f
+  for f in "$tmp"/node1.log "$tmp"/node2.log "$tmp"/frr/bgpd.log; do
+    [ -f "$f" ] || continue
+    say "--- last lines of $(basename "$f")"
+    tail -n 15 "$f" | indent
+  done
+}
+
+# ---------------------------------------------------------------- the demo
+step "Creating network namespaces: a ToR router and two nodes on one segment"
+for n in "$ns_tor" "$ns_n1" "$ns_n2"; do
+  namespaces+=("$n")
+  ip netns add "$n"
+  ip -n "$n" link set lo up
+done
+ip -n "$ns_tor" link add "$if_br" type bridge
+ip -n "$ns_tor" addr add 192.0.2.1/24 dev "$if_br"
+ip -n "$ns_tor" link set "$if_br" up
+i=0
+for pair in "$ns_n1:$if_n1:$if_t1:192.0.2.11" "$ns_n2:$if_n2:$if_t2:192.0.2.12"; do
+  IFS=: read -r n nif tif addr <<<"$pair"
+  i=$((i + 1))
+  ip -n "$n" link add "$nif" type veth peer name "$tif" netns "$ns_tor"
+  ip -n "$n" addr add "$addr/24" dev "$nif"
+  ip -n "$n" link set "$nif" up
+  ip -n "$ns_tor" link set "$tif" master "$if_br" up
+done
+say "tor    $ns_tor    bridge $if_br 192.0.2.1/24"
+say "node1  $ns_n1  $if_n1 192.0.2.11/24"
+say "node2  $ns_n2  $if_n2 192.0.2.12/24"
+
+step "Starting FRR on the ToR: AS 64500, both nodes as eBGP neighbors, ECMP over up to 8 paths"
+mkdir -p "$tmp/frr"
+chown frr:frr "$tmp/frr"
+cat >"$tmp/frr/zebra.conf" <<EOF
+hostname tor
+log file $tmp/frr/zebra.log informational
+EOF
+cat >"$tmp/frr/bgpd.conf" <<EOF
+frr defaults traditional
+hostname tor
+log file $tmp/frr/bgpd.log informational
+log timestamp precision 3
+router bgp 64500
+ bgp router-id 192.0.2.1
+ no bgp ebgp-requires-policy
+ no bgp default ipv4-unicast
+ ! equal-cost paths from different AS numbers count as multipath too
+ bgp bestpath as-path multipath-relax
+ neighbor nodes peer-group
+ neighbor nodes remote-as 64512
+ neighbor nodes timers 3 9
+ neighbor nodes timers connect 1
+ neighbor 192.0.2.11 peer-group nodes
+ neighbor 192.0.2.12 peer-group nodes
+ address-family ipv4 unicast
+  neighbor nodes activate
+  maximum-paths 8
+ exit-address-family
+EOF
+chmod 644 "$tmp/frr/zebra.conf" "$tmp/frr/bgpd.conf"
+sed 's/^/      /' "$tmp/frr/bgpd.conf" | grep -v -e 'log ' -e '^ *!'
+frr_common=(--vty_socket "$tmp/frr" -P 0 -z "$tmp/frr/zserv.api")
+ip netns exec "$ns_tor" /usr/lib/frr/zebra -f "$tmp/frr/zebra.conf" -i "$tmp/frr/zebra.pid" "${frr_common[@]}" \
+  >"$tmp/frr/zebra.out" 2>&1 &
+pids+=($!)
+wait_until 20 test -S "$tmp/frr/zserv.api" || die "zebra did not start: $(cat "$tmp/frr/zebra.out")"
+ip netns exec "$ns_tor" /usr/lib/frr/bgpd -f "$tmp/frr/bgpd.conf" -i "$tmp/frr/bgpd.pid" "${frr_common[@]}" \
+  >"$tmp/frr/bgpd.out" 2>&1 &
+pids+=($!)
+wait_until 20 eval 'vty -d bgpd -c "show bgp summary" >/dev/null 2>&1' ||
+  die "bgpd did not start: $(cat "$tmp/frr/bgpd.out")"
+say "zebra and bgpd are up (configs and logs in $tmp/frr)"
+
+step "Copying examples/quickstart/ to a temp dir: the datastore both nodes read"
+cp -r "$src/examples/quickstart" "$tmp/manifests"
+rm -f "$tmp/manifests/README.md"
+for f in "$tmp"/manifests/*.yaml; do say "$(basename "$f")"; done
+shown "bgplb plan -f $tmp/manifests -o table"
+plan=$("$bgplb" plan -f "$tmp/manifests" -o json) || { "$bgplb" plan -f "$tmp/manifests" -o table | indent; die "bgplb plan reports configuration errors"; }
+"$bgplb" plan -f "$tmp/manifests" -o table | indent
+service_ip() {
+  python3 -c '
+import json, sys
+for s in json.loads(sys.argv[1])["services"]:
+    if (s["namespace"], s["name"]) == ("demo", sys.argv[2]) and s["ips"]:
+        print(s["ips"][0])' "$plan" "$1"
+}
+ip_local=$(service_ip web-local)
+ip_cluster=$(service_ip web-cluster)
+{ [ -n "$ip_local" ] && [ -n "$ip_cluster" ]; } || die "bgplb plan allocated no address to the demo services"
+say "demo/web-local   (externalTrafficPolicy Local)   -> $ip_local   endpoints on node1 and node2"
+say "demo/web-cluster (externalTrafficPolicy Cluster) -> $ip_cluster   endpoint on node1 only"
+
+step "Starting bgplb on each node: controller + speaker in one process, each with its own state dir"
+for n in 1 2; do
+  ns_var=ns_n$n
+  mkdir -p "$tmp/state-node$n"
+  shown "ip netns exec ${!ns_var} bgplb run -f $tmp/manifests --state $tmp/state-node$n --node node$n --shutdown-drain 1"
+  ip netns exec "${!ns_var}" "$bgplb" run -f "$tmp/manifests" --state "$tmp/state-node$n" --node "node$n" \
+    --shutdown-drain 1 >"$tmp/node$n.log" 2>&1 &
+  pids+=($!)
+done
+say "both allocate the same addresses: allocation is deterministic"
+
+step "Waiting for the BGP sessions at the ToR"
+for pair in node1:192.0.2.11 node2:192.0.2.12; do
+  if wait_until "$timeout" established "${pair#*:}"; then
+    pass "session from ${pair%%:*} (${pair#*:}) Established at the ToR (after ${waited} ms)"
+  else
+    fail "session from ${pair%%:*} (${pair#*:}) not Established after ${timeout}s (state '$(bgp_state "${pair#*:}")')"
+  fi
+done
+shown 'vtysh -c "show bgp ipv4 unicast summary"'
+vty -d bgpd -c "show bgp ipv4 unicast summary" | sed -n '/^Neighbor/,/^$/p' | indent
+
+step "The ToR learns both service addresses from both nodes and installs ECMP routes"
+expect_fib "$ip_local" 192.0.2.11,192.0.2.12 "web-local $ip_local via node1 and node2 (both have a ready endpoint)"
+expect_fib "$ip_cluster" 192.0.2.11,192.0.2.12 "web-cluster $ip_cluster via node1 and node2 (Cluster: every node announces)"
+shown 'vtysh -c "show ip route"'
+vty -d zebra -c "show ip route" | sed -n '/^[A-Z>*]/p;/^ *\*/p;/^ *via/p' | grep -v '^Codes' | indent
+shown "ip route        (the ToR's kernel FIB)"
+ip -n "$ns_tor" route | indent
+
+step "Removing web-local's endpoint on node2 (an atomic rewrite of its EndpointSlice)"
+slice=$tmp/manifests/endpoints-web-local.yaml
+cat >"$tmp/manifests/.endpoints-web-local.yaml.new" <<'EOF'
+# Endpoints of demo/web-local: node2's pod is gone; only node1 has one.
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: web-local-x7k2p
+  namespace: demo
+  labels: {kubernetes.io/service-name: web-local}
+addressType: IPv4
+ports:
+- {name: http, port: 8080, protocol: TCP}
+endpoints:
+- addresses: [10.244.1.10]
+  nodeName: node1
+  conditions: {ready: true, serving: true, terminating: false}
+EOF
+diff -u "$slice" "$tmp/manifests/.endpoints-web-local.yaml.new" | tail -n +3 | grep '^[-+]' | indent || true
+# The datastore skips dot-files, so it only ever sees the old file or the new one.
+log_mark=$(wc -l <"$tmp/node2.log")
+since_ns=$(date +%s%N)
+mv "$tmp/manifests/.endpoints-web-local.yaml.new" "$slice"
+expect_fib "$ip_local" 192.0.2.11 "web-local $ip_local now via node1 only: node2 withdrew it"
+since_ns=
+expect_fib_stays "$ip_cluster" 192.0.2.11,192.0.2.12 1 "web-cluster $ip_cluster still via node1 and node2"
+shown 'vtysh -c "show ip route bgp"'
+vty -d zebra -c "show ip route bgp" | sed -n '/^B/p;/^ *\*/p;/^ *via/p' | indent
+shown "ip route        (the ToR's kernel FIB)"
+ip -n "$ns_tor" route | indent
+
+step "Why node2 withholds web-local: bgplb plan --node node2"
+shown "bgplb plan -f $tmp/manifests --node node2 -o json"
+withheld=$("$bgplb" plan -f "$tmp/manifests" --node node2 -o json 2>/dev/null | python3 -c '
+import json, sys
+try:
+    d = json.loads(sys.stdin.read())
+except ValueError:
+    sys.exit(0)
+for w in d.get("withheld", []):
+    svc = w.get("service") or "%s/%s" % (w.get("namespace"), w.get("name"))
+    print("%s %s: %s" % (svc, w.get("ip"), w.get("reason")))' || true)
+if grep -q "web-local" <<<"$withheld"; then
+  printf '%s\n' "$withheld" | indent
+  pass "bgplb plan says why node2 does not announce web-local"
+else
+  fail "bgplb plan --node node2 lists no withheld web-local (got: ${withheld:-nothing})"
+fi
+say "node2's log since the edit (route and withheld-service events):"
+tail -n +$((log_mark + 1)) "$tmp/node2.log" | grep -e 'event=route_' -e 'event=service_withheld' | head -n 6 | indent || true
+
+step "What node1 reports on its metrics endpoint (127.0.0.1:7472 in its namespace)"
+shown "GET http://127.0.0.1:7472/metrics   (from node1's namespace; MetalLB's metric names)"
+in_ns "$ns_n1" python3 -c '
+import sys, urllib.request
+try:
+    text = urllib.request.urlopen("http://127.0.0.1:7472/metrics", timeout=3).read().decode()
+except OSError as e:
+    sys.exit("metrics not reachable: %s" % e)
+for line in text.splitlines():
+    if line.startswith(("metallb_bgp_session_up", "metallb_speaker_announced", "metallb_bgp_announced_prefixes_total")):
+        print(line)' 2>&1 | indent || true
+
+if alive; then
+  pass "bgplb on both nodes and FRR ran throughout"
+else
+  fail "a process exited early"
+fi
+[ "$failed" -eq 0 ] || show_logs
+
+printf '\n%s%d expectations: %d passed, %d failed%s\n' "$bold" $((passed + failed)) "$passed" "$failed" "$reset"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,85 @@
+// speaker::agent: carries a node's plan out on BGP sessions. It keeps one bgp::speaker per
+// local identity (myASN, router ID, graceful restart), since BGPPeers of one node may use
+// different local ASNs; routes go per peer (bgp::speaker::announce_to), so adverts limited
+// to some peers and per-peer attributes need nothing special. Runs on the io_context's
+// thread like bgp::speaker; the planner's deltas are applied as they come, and only the
+// changed (peer, prefix) pairs reach the sessions.
+#pragma once
+
+#include <bgp/speaker.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "speaker/plan.hpp"
+
+namespace speaker {
+
+struct agent_options {
+  // Used when neither the BGPPeer's routerID nor the node's InternalIP gives one.
+  std::optional<model::ip_address> router_id;
+  std::chrono::milliseconds shutdown_drain{5000};
+  std::string hostname;  // FQDN capability
+};
+
+struct session_view {
+  std::string name;  // BGPPeer name
+  bgp::peer_status status;
+  std::size_t desired_prefixes = 0;  // what the plan gives this peer
+};
+
+class agent {
+ public:
+  agent(boost::asio::io_context& io, agent_options opts);
+  ~agent();
+  agent(const agent&) = delete;
+  agent& operator=(const agent&) = delete;
+
+  // Peers first (add, change — a change the session cannot absorb resets only that peer —
+  // or remove), then routes.
+  void set_peers(const std::vector<peer_plan>& peers);
+  void apply(const std::vector<route_change>& changes);
+
+  std::vector<session_view> sessions() const;
+  std::vector<bgp::speaker*> speakers() const;  // for the GoBGP API
+
+  // Events of every session, with the BGPPeer's name.
+  using handler = std::function<void(const std::string& peer, const bgp::speaker_event&)>;
+  void subscribe(handler h) { handlers_.push_back(std::move(h)); }
+
+  // RFC 8326 graceful shutdown of every session, then `done`.
+  void shutdown(std::string text, std::function<void()> done);
+
+ private:
+  using identity = std::tuple<std::uint32_t, std::uint32_t, bool>;  // ASN, router ID, GR
+  struct peer_entry {
+    peer_plan plan;
+    identity id;
+  };
+  bgp::speaker& group(const identity& id);
+  identity identity_of(const peer_plan& p) const;
+  void add(const peer_plan& p);
+  void remove(const std::string& name);
+
+  boost::asio::io_context& io_;
+  agent_options options_;
+  std::map<identity, std::unique_ptr<bgp::speaker>> groups_;  // never destroyed while io runs
+  std::map<std::string, peer_entry> peers_;
+  std::map<std::pair<identity, bgp::ip_address>, std::string> names_;
+  std::map<std::string, std::map<model::cidr, route_plan>> desired_;
+  std::vector<handler> handlers_;
+};
+
+// Conversions between the model's addresses and the BGP library's.
+bgp::ip_address to_bgp(const model::ip_address& a);
+bgp::prefix to_bgp(const model::cidr& c);
+bgp::route to_route(const model::cidr& prefix, const route_plan& r, std::uint32_t my_asn);
+
+}  // namespace speaker

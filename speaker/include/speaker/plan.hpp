@@ -1,0 +1,159 @@
+// speaker::plan: what one node announces, as a pure function of a snapshot, the service
+// addresses the controller assigned, and the node's name. MetalLB's announce rules for
+// LoadBalancer IPs (BGPAdvertisement × BGPPeer × node, ShouldAnnounce's order) and
+// Calico's service-range advertisement (BGPConfiguration). The result is per BGPPeer, so
+// adverts limited to some peers and per-peer attributes need no special case downstream.
+//
+// planner keeps each service's contribution, so an event that touches a few services
+// re-plans only those (O(k log n)); anything else (pools, adverts, peers, this node,
+// communities, BGPConfiguration) re-plans everything. plan() is the reference.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "model/error.hpp"
+#include "model/ip.hpp"
+#include "model/snapshot.hpp"
+
+namespace speaker {
+
+// One BGP session this node runs (a BGPPeer whose nodeSelectors select it).
+struct peer_plan {
+  std::string name;  // BGPPeer metadata.name
+  std::uint32_t my_asn = 0;
+  std::uint32_t peer_asn = 0;
+  model::ip_address address;
+  std::uint16_t port = 179;
+  std::chrono::seconds hold_time{90};
+  std::optional<std::chrono::seconds> keepalive;  // unset: hold time / 3
+  std::optional<std::chrono::seconds> connect_time;
+  std::optional<model::ip_address> source_address;
+  std::optional<model::ip_address> router_id;  // BGPPeer routerID, else the node's InternalIP
+  std::string password;                        // password, or the passwordSecret's key
+  bool ebgp_multihop = false;
+  bool graceful_restart = false;
+  friend bool operator==(const peer_plan&, const peer_plan&) = default;
+};
+
+struct large_community {
+  std::uint32_t global = 0, local1 = 0, local2 = 0;
+  friend auto operator<=>(const large_community&, const large_community&) = default;
+};
+
+// Attributes of one announced prefix toward one peer.
+struct route_plan {
+  std::set<std::uint32_t> communities;
+  std::set<large_community> large_communities;
+  std::optional<std::uint32_t> local_pref;  // applied by the BGP library toward iBGP only
+  // RFC 4360 link bandwidth (bgplb.io/weighted-ecmp): bytes/s as IEEE float, per ready
+  // local endpoint; empty when the advertisement does not ask for it.
+  std::optional<std::uint32_t> link_bandwidth_endpoints;
+  friend bool operator==(const route_plan&, const route_plan&) = default;
+};
+
+// A service address this node does not announce, and why (for logs, metrics, plan).
+struct withheld_address {
+  std::string ns, name;
+  model::ip_address ip;
+  std::string reason;
+  friend bool operator==(const withheld_address&, const withheld_address&) = default;
+};
+
+// One announced service address (metallb_speaker_announced, bgplbctl services).
+struct announced_address {
+  std::string ns, name;
+  model::ip_address ip;
+  std::vector<std::string> peers;
+  friend bool operator==(const announced_address&, const announced_address&) = default;
+};
+
+using route_table = std::map<std::string, std::map<model::cidr, route_plan>>;  // peer name -> prefix -> attributes
+
+// Assigned addresses per service (the controller's ledger/status; for a speaker without
+// a controller, Service status.loadBalancer.ingress).
+using assignments = std::map<model::name_key, std::vector<model::ip_address>>;
+
+struct node_plan {
+  std::vector<peer_plan> peers;  // name order
+  route_table routes;
+  std::vector<announced_address> announced;  // namespace/name, then address order
+  std::vector<withheld_address> withheld;    // namespace/name, then address order
+  std::vector<model::error> errors;  // peers this node cannot run (missing secret, ...)
+  friend bool operator==(const node_plan&, const node_plan&) = default;
+};
+
+// The reference: everything from scratch.
+node_plan plan(const model::snapshot& s, const assignments& ips, const std::string& node);
+
+// A change of one peer's route for one prefix; `route` empty means withdraw.
+struct route_change {
+  std::string peer;
+  model::cidr prefix;
+  std::optional<route_plan> route;
+  friend bool operator==(const route_change&, const route_change&) = default;
+};
+
+class planner {
+ public:
+  explicit planner(std::string node) : node_(std::move(node)) {}
+
+  struct delta {
+    bool full = false;                    // the whole node was re-planned
+    bool peers_changed = false;           // peers() differ from before
+    std::vector<route_change> routes;     // (peer, prefix) order
+    std::vector<withheld_address> newly_withheld;  // for the log: services that stopped or never started
+  };
+
+  // Re-plan for a new snapshot. `changes` is the snapshot's change set against the one
+  // last given; `ips_changed` names services whose assigned addresses changed. The first
+  // call (or an empty `changes` with full=true) plans everything.
+  delta update(std::shared_ptr<const model::snapshot> s, const model::change_set& changes, const assignments& ips,
+               const std::set<model::name_key>& ips_changed);
+  delta update_all(std::shared_ptr<const model::snapshot> s, const assignments& ips);
+
+  // The current plan, as plan() would return it.
+  node_plan current() const;
+  const std::vector<peer_plan>& peers() const { return peers_; }
+  const route_table& routes() const { return merged_; }
+
+  struct contribution {
+    std::vector<std::pair<std::string, std::pair<model::cidr, route_plan>>> routes;  // (peer, (prefix, attrs))
+    std::vector<announced_address> announced;
+    std::vector<withheld_address> withheld;
+  };
+  struct context;  // node-wide facts (src/context.hpp)
+
+ private:
+  void replan_service(const model::name_key& k, const context& ctx, const assignments& ips,
+                      std::set<std::pair<std::string, model::cidr>>& dirty);
+  delta finish(std::set<std::pair<std::string, model::cidr>>& dirty, std::vector<withheld_address> before,
+               const std::vector<model::name_key>& keys, bool full, bool peers_changed);
+
+  std::string node_;
+  std::shared_ptr<const model::snapshot> snapshot_;
+  std::vector<peer_plan> peers_;
+  std::vector<model::error> errors_;
+  std::map<model::name_key, contribution> by_service_;
+  // (peer, prefix) -> contributing services -> attributes; merged_ is their union.
+  std::map<std::pair<std::string, model::cidr>, std::map<model::name_key, route_plan>> contributors_;
+  route_table merged_;
+  std::shared_ptr<const context> ctx_;
+};
+
+// `bgplb plan --node`: {"announcements":[{"prefix","peers","communities","large_communities",
+// "local_pref"}],"withheld":[{"namespace","name","ip","reason"}]} members, as JSON text
+// fragments the caller splices into its object.
+std::string announcements_json(const node_plan& p);
+std::string withheld_json(const node_plan& p);
+
+std::string to_string(const large_community& c);
+std::string community_string(std::uint32_t c);
+
+}  // namespace speaker

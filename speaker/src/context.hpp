@@ -1,0 +1,64 @@
+// The node-wide facts a service's plan depends on, computed once per full re-plan: this
+// node's labels and conditions, the BGPPeers that select it, which advertisements apply
+// to each pool, community aliases and Calico's service ranges.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "speaker/plan.hpp"
+
+namespace speaker::detail {
+
+struct advert {
+  std::string name;
+  // Copies, not pointers: the context outlives the snapshot it was built from.
+  std::vector<model::label_selector> service_selectors;
+  bool selects_node = false;
+  route_plan attrs;                // communities resolved, local_pref
+  std::vector<std::string> peers;  // selected peers it goes to (name order)
+  unsigned length_v4 = 32, length_v6 = 128;
+  bool weighted = false;
+};
+
+struct pool_adverts {
+  std::string pool;
+  std::vector<model::ip_range> ranges;
+  std::vector<advert> adverts;  // advertisement name order
+};
+
+struct calico_range {
+  model::cidr range;
+  route_plan attrs;
+};
+
+struct node_facts {
+  std::string name;
+  model::label_map labels;
+  bool excluded = false;
+  bool network_unavailable = false;
+  std::optional<model::ip_address> internal_ipv4;
+};
+
+}  // namespace speaker::detail
+
+namespace speaker {
+
+struct planner::context {
+  detail::node_facts node;
+  std::vector<peer_plan> peers;
+  std::vector<model::error> errors;
+  std::vector<detail::pool_adverts> pools;  // pool name order
+  // Calico: every configured service range (announced as a whole) and the three kinds.
+  std::vector<detail::calico_range> cluster_ranges, external_ranges, lb_ranges;
+  std::vector<std::pair<model::cidr, route_plan>> prefix_attrs;  // prefixAdvertisements
+  bool calico = false;
+
+  const detail::pool_adverts* pool_for(const model::ip_address& a) const;
+  route_plan calico_attrs(const model::cidr& c) const;
+};
+
+std::shared_ptr<const planner::context> make_context(const model::snapshot& s, const std::string& node);
+
+}  // namespace speaker

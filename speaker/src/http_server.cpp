@@ -1,0 +1,109 @@
+// HTTP endpoint for metrics and health (see http_server.hpp).
+#include "http_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <charconv>
+
+namespace speaker::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+struct http_server::state {
+  state(asio::io_context& io, handler h) : acceptor(io), on_request(std::move(h)) {}
+  tcp::acceptor acceptor;
+  handler on_request;
+};
+
+namespace {
+
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+asio::awaitable<void> serve(std::shared_ptr<http_server::state> st, tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  for (;;) {
+    stream.expires_after(std::chrono::seconds(30));
+    http::request<http::string_body> req;
+    auto [ec, n] = co_await http::async_read(stream, buffer, req, tuple_awaitable);
+    if (ec) break;
+    http::response<http::string_body> res;
+    res.version(req.version());
+    res.keep_alive(req.keep_alive());
+    res.set(http::field::server, "bgplb");
+    if (req.method() != http::verb::get && req.method() != http::verb::head) {
+      res.result(http::status::method_not_allowed);
+      res.set(http::field::allow, "GET, HEAD");
+      res.body() = "only GET\n";
+    } else {
+      std::string path(req.target());
+      if (auto q = path.find('?'); q != std::string::npos) path.resize(q);
+      auto out = st->on_request(path);
+      res.result(out.status);
+      res.set(http::field::content_type, out.content_type);
+      if (req.method() == http::verb::get) res.body() = std::move(out.body);
+    }
+    res.prepare_payload();
+    auto [wec, wn] = co_await http::async_write(stream, res, tuple_awaitable);
+    if (wec || !res.keep_alive()) break;
+  }
+  beast::error_code ignore;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignore);
+}
+
+asio::awaitable<void> accept_loop(std::shared_ptr<http_server::state> st) {
+  while (st->acceptor.is_open()) {
+    auto [ec, socket] = co_await st->acceptor.async_accept(tuple_awaitable);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !st->acceptor.is_open()) co_return;
+      continue;
+    }
+    asio::co_spawn(st->acceptor.get_executor(), serve(st, std::move(socket)), asio::detached);
+  }
+}
+
+}  // namespace
+
+http_server::http_server(asio::io_context& io, const tcp::endpoint& at, handler h)
+    : state_(std::make_shared<state>(io, std::move(h))) {
+  state_->acceptor.open(at.protocol());
+  state_->acceptor.set_option(tcp::acceptor::reuse_address(true));
+  state_->acceptor.bind(at);
+  state_->acceptor.listen();
+  asio::co_spawn(io, accept_loop(state_), asio::detached);
+}
+
+http_server::~http_server() { close(); }
+
+void http_server::close() {
+  boost::system::error_code ec;
+  state_->acceptor.close(ec);
+}
+
+tcp::endpoint http_server::local_endpoint() const { return state_->acceptor.local_endpoint(); }
+
+std::optional<tcp::endpoint> parse_endpoint(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  std::string host = text.substr(0, colon);
+  const std::string port_text = text.substr(colon + 1);
+  unsigned port = 0;
+  auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc{} || p != port_text.data() + port_text.size() || port > 65535) return std::nullopt;
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty()) host = "::";
+  boost::system::error_code aec;
+  const auto addr = asio::ip::make_address(host, aec);
+  if (aec) return std::nullopt;
+  return tcp::endpoint(addr, static_cast<unsigned short>(port));
+}
+
+}  // namespace speaker::detail

@@ -1,0 +1,325 @@
+// Planner table tests: each MetalLB announce rule (metallb-semantics §3) and Calico's
+// service-range rules, named; then the incremental planner against the reference plan().
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "model/decode.hpp"
+#include "model/validate.hpp"
+#include "speaker/plan.hpp"
+
+namespace {
+
+using speaker::assignments;
+using speaker::node_plan;
+
+std::string pool(const std::string& name, const std::string& addresses, const std::string& meta = "") {
+  return "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: " + name + (meta.empty() ? "" : ", ") +
+         meta + "}\nspec: {addresses: " + addresses + "}\n---\n";
+}
+std::string peer(const std::string& name, const std::string& address, const std::string& extra = "") {
+  return "apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: " + name +
+         "}\nspec: {myASN: 64512, peerASN: 64513, peerAddress: " + address + (extra.empty() ? "" : ", ") + extra +
+         "}\n---\n";
+}
+std::string advert(const std::string& name, const std::string& spec = "", const std::string& meta = "") {
+  return "apiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: " + name +
+         (meta.empty() ? "" : ", ") + meta + "}\nspec: {" + spec + "}\n---\n";
+}
+std::string node(const std::string& name, const std::string& labels = "{}", const std::string& status = "{}") {
+  return "apiVersion: v1\nkind: Node\nmetadata: {name: " + name + ", labels: " + labels + "}\nstatus: " + status +
+         "\n---\n";
+}
+std::string service(const std::string& name, const std::string& spec = "", const std::string& meta = "") {
+  return "apiVersion: v1\nkind: Service\nmetadata: {name: " + name + ", namespace: default" +
+         (meta.empty() ? "" : ", ") + meta + "}\nspec: {type: LoadBalancer, clusterIP: 10.96.0.10, ports: [{port: 80}]" +
+         (spec.empty() ? "" : ", ") + spec + "}\n---\n";
+}
+// `endpoints`: "node1:ready node2:notready node3:serving" (serving = terminating, serving).
+std::string slice(const std::string& svc, const std::string& endpoints, const std::string& name = "") {
+  std::string eps;
+  int i = 0;
+  std::size_t b = 0;
+  while (b < endpoints.size()) {
+    auto e = endpoints.find(' ', b);
+    const auto item = endpoints.substr(b, e == std::string::npos ? std::string::npos : e - b);
+    b = e == std::string::npos ? endpoints.size() : e + 1;
+    const auto colon = item.find(':');
+    const auto n = item.substr(0, colon);
+    const auto state = item.substr(colon + 1);
+    std::string cond = state == "ready"      ? "{ready: true}"
+                       : state == "notready" ? "{ready: false, serving: false}"
+                                             : "{ready: false, serving: true, terminating: true}";
+    eps += (eps.empty() ? "" : ", ") + std::string("{addresses: [10.244.0.") + std::to_string(++i) +
+           "], nodeName: " + n + ", conditions: " + cond + "}";
+  }
+  return "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: " + (name.empty() ? svc + "-x" : name) +
+         ", namespace: default, labels: {kubernetes.io/service-name: " + svc +
+         "}}\naddressType: IPv4\nendpoints: [" + eps + "]\n---\n";
+}
+
+std::shared_ptr<const model::snapshot> snap(const std::string& manifests) {
+  auto d = model::decode("test.yaml", manifests);
+  EXPECT_TRUE(d.errors.empty()) << model::to_string(d.errors);
+  auto s = std::make_shared<const model::snapshot>(std::move(d.objects));
+  const auto errs = model::validate(*s);
+  EXPECT_TRUE(errs.empty()) << model::to_string(errs);
+  return s;
+}
+
+assignments ips(std::initializer_list<std::pair<const char*, const char*>> l) {
+  assignments a;
+  for (const auto& [name, ip] : l) a[{"default", name}].push_back(*model::ip_address::parse(ip));
+  return a;
+}
+
+// "peer prefix [communities] [lp]" lines, to compare whole plans at a glance.
+std::vector<std::string> routes(const node_plan& p) {
+  std::vector<std::string> out;
+  for (const auto& [peer, table] : p.routes)
+    for (const auto& [prefix, r] : table) {
+      std::string line = peer + " " + prefix.to_string();
+      for (auto c : r.communities) line += " " + speaker::community_string(c);
+      for (const auto& l : r.large_communities) line += " large:" + speaker::to_string(l);
+      if (r.local_pref) line += " lp=" + std::to_string(*r.local_pref);
+      if (r.link_bandwidth_endpoints) line += " weight=" + std::to_string(*r.link_bandwidth_endpoints);
+      out.push_back(line);
+    }
+  return out;
+}
+std::vector<std::string> reasons(const node_plan& p) {
+  std::vector<std::string> out;
+  for (const auto& w : p.withheld) out.push_back(w.name + " " + w.ip.to_string() + ": " + w.reason);
+  return out;
+}
+
+const std::string base = pool("p1", "[10.0.0.0/24]") + peer("tor", "192.168.0.1") + advert("adv") + node("n1") +
+                         node("n2");
+
+using lines = std::vector<std::string>;
+
+TEST(plan, cluster_policy_announces_from_every_node_while_any_endpoint_is_ready) {
+  auto s = snap(base + service("web") + slice("web", "n2:ready"));
+  const auto a = ips({{"web", "10.0.0.5"}});
+  EXPECT_EQ(routes(speaker::plan(*s, a, "n1")), lines{"tor 10.0.0.5/32"});
+  EXPECT_EQ(routes(speaker::plan(*s, a, "n2")), lines{"tor 10.0.0.5/32"});
+  auto none = snap(base + service("web") + slice("web", "n2:notready"));
+  EXPECT_EQ(reasons(speaker::plan(*none, a, "n1")), lines{"web 10.0.0.5: no ready endpoint on any node"});
+}
+
+TEST(plan, rule6_local_policy_announces_only_where_a_local_endpoint_is_ready) {
+  auto s = snap(base + service("web", "externalTrafficPolicy: Local") + slice("web", "n2:ready n1:notready"));
+  const auto a = ips({{"web", "10.0.0.5"}});
+  EXPECT_EQ(routes(speaker::plan(*s, a, "n2")), lines{"tor 10.0.0.5/32"});
+  const auto p1 = speaker::plan(*s, a, "n1");
+  EXPECT_TRUE(p1.routes.empty());
+  EXPECT_EQ(reasons(p1), lines{"web 10.0.0.5: no ready endpoint on node n1"});
+}
+
+TEST(plan, rule6_terminating_but_serving_endpoint_keeps_the_route) {
+  auto s = snap(base + service("web", "externalTrafficPolicy: Local") + slice("web", "n1:serving"));
+  EXPECT_EQ(routes(speaker::plan(*s, ips({{"web", "10.0.0.5"}}), "n1")), lines{"tor 10.0.0.5/32"});
+}
+
+TEST(plan, rule6_endpoint_with_unset_ready_counts) {
+  auto s = snap(base + service("web", "externalTrafficPolicy: Local") +
+                "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: w, namespace: default, labels: "
+                "{kubernetes.io/service-name: web}}\naddressType: IPv4\nendpoints: [{addresses: [10.244.0.9], nodeName: n1}]\n");
+  EXPECT_EQ(routes(speaker::plan(*s, ips({{"web", "10.0.0.5"}}), "n1")), lines{"tor 10.0.0.5/32"});
+}
+
+TEST(plan, rule5_excluded_node_announces_nothing) {
+  auto s = snap(pool("p1", "[10.0.0.0/24]") + peer("tor", "192.168.0.1") + advert("adv") +
+                node("n1", "{node.kubernetes.io/exclude-from-external-load-balancers: ''}") + service("web") +
+                slice("web", "n1:ready"));
+  const auto p = speaker::plan(*s, ips({{"web", "10.0.0.5"}}), "n1");
+  EXPECT_TRUE(p.routes.empty());
+  EXPECT_EQ(reasons(p), lines{"web 10.0.0.5: node n1 is excluded by label "
+                              "node.kubernetes.io/exclude-from-external-load-balancers"});
+}
+
+TEST(plan, rule4_network_unavailable_node_announces_nothing) {
+  auto s = snap(pool("p1", "[10.0.0.0/24]") + peer("tor", "192.168.0.1") + advert("adv") +
+                node("n1", "{}", "{conditions: [{type: NetworkUnavailable, status: 'True'}]}") + service("web") +
+                slice("web", "n1:ready"));
+  EXPECT_EQ(reasons(speaker::plan(*s, ips({{"web", "10.0.0.5"}}), "n1")),
+            lines{"web 10.0.0.5: node n1 has condition NetworkUnavailable=True"});
+}
+
+TEST(plan, rule1_advert_node_selector_must_select_this_node) {
+  auto s = snap(pool("p1", "[10.0.0.0/24]") + peer("tor", "192.168.0.1") +
+                advert("adv", "nodeSelectors: [{matchLabels: {rack: a}}]") + node("n1", "{rack: b}") +
+                node("n2", "{rack: a}") + service("web") + slice("web", "n1:ready"));
+  const auto a = ips({{"web", "10.0.0.5"}});
+  EXPECT_EQ(reasons(speaker::plan(*s, a, "n1")), lines{"web 10.0.0.5: no BGPAdvertisement for pool p1 selects node n1"});
+  EXPECT_EQ(routes(speaker::plan(*s, a, "n2")), lines{"tor 10.0.0.5/32"});
+}
+
+TEST(plan, rule2_service_selectors_must_match) {
+  auto s = snap(pool("p1", "[10.0.0.0/24]") + peer("tor", "192.168.0.1") +
+                advert("adv", "serviceSelectors: [{matchLabels: {tier: web}}]") + node("n1") + service("web") +
+                service("db", "", "labels: {tier: web}") + slice("web", "n1:ready") + slice("db", "n1:ready"));
+  const auto p = speaker::plan(*s, ips({{"web", "10.0.0.5"}, {"db", "10.0.0.6"}}), "n1");
+  EXPECT_EQ(routes(p), lines{"tor 10.0.0.6/32"});
+  EXPECT_EQ(reasons(p), lines{"web 10.0.0.5: no BGPAdvertisement for pool p1 selects the service's labels"});
+}
+
+TEST(plan, rule3_conflicting_local_pref_withholds) {
+  // Two adverts with different localPref for one pool differ in peers, which validation
+  // allows; for a service both match, MetalLB refuses to announce.
+  auto s = snap(pool("p1", "[10.0.0.0/24]") + peer("tor", "192.168.0.1") + peer("tor2", "192.168.0.2") +
+                advert("a1", "localPref: 100, peers: [tor]") + advert("a2", "localPref: 200, peers: [tor2]") +
+                node("n1") + service("web") + slice("web", "n1:ready"));
+  EXPECT_EQ(reasons(speaker::plan(*s, ips({{"web", "10.0.0.5"}}), "n1")),
+            lines{"web 10.0.0.5: conflicting localPref: BGPAdvertisement a1 sets 100, a2 sets 200"});
+}
+
+TEST(plan, advert_attributes_aggregation_communities_aliases_and_peers) {
+  auto s = snap(pool("p1", "[10.0.0.0/24, 'fd00::/120']") + peer("tor", "192.168.0.1") + peer("tor2", "192.168.0.2") +
+                "apiVersion: metallb.io/v1beta1\nkind: Community\nmetadata: {name: c}\nspec: {communities: [{name: "
+                "no-export, value: '65535:65281'}, {name: big, value: 'large:64512:1:2'}]}\n---\n" +
+                advert("agg", "aggregationLength: 24, aggregationLengthV6: 120, communities: [no-export, '64512:7'], "
+                              "localPref: 150, peers: [tor2]") +
+                advert("hosts", "communities: [big]") + node("n1") + service("web") + slice("web", "n1:ready"));
+  const auto p = speaker::plan(*s, ips({{"web", "10.0.0.5"}, {"web", "fd00::5"}}), "n1");
+  EXPECT_EQ(routes(p), (lines{"tor 10.0.0.5/32 large:64512:1:2", "tor fd00::5/128 large:64512:1:2",
+                              "tor2 10.0.0.0/24 64512:7 65535:65281 lp=150", "tor2 10.0.0.5/32 large:64512:1:2",
+                              "tor2 fd00::/120 64512:7 65535:65281 lp=150", "tor2 fd00::5/128 large:64512:1:2"}));
+  const std::string first =
+      R"([{"prefix":"10.0.0.0/24","peers":["tor2"],"communities":["64512:7","65535:65281"],"large_communities":[],"local_pref":150},)";
+  EXPECT_EQ(speaker::announcements_json(p).substr(0, first.size()), first);
+}
+
+TEST(plan, peers_follow_node_selectors_and_secrets) {
+  auto s = snap(pool("p1", "[10.0.0.0/24]") + peer("tor", "192.168.0.1", "nodeSelectors: [{matchLabels: {rack: a}}]") +
+                peer("spine", "192.168.0.9", "passwordSecret: {name: pw, namespace: metallb-system}, holdTime: 9s") +
+                "apiVersion: v1\nkind: Secret\nmetadata: {name: pw, namespace: metallb-system}\ntype: "
+                "kubernetes.io/basic-auth\nstringData: {password: s3cret}\n---\n" +
+                advert("adv") + node("n1", "{rack: b}") + service("web") + slice("web", "n1:ready"));
+  const auto p = speaker::plan(*s, ips({{"web", "10.0.0.5"}}), "n1");
+  ASSERT_EQ(p.peers.size(), 1u);
+  EXPECT_EQ(p.peers[0].name, "spine");
+  EXPECT_EQ(p.peers[0].password, "s3cret");
+  EXPECT_EQ(p.peers[0].hold_time, std::chrono::seconds{9});
+  EXPECT_EQ(routes(p), lines{"spine 10.0.0.5/32"});
+}
+
+TEST(plan, address_outside_every_pool_is_withheld_with_reason) {
+  auto s = snap(base + service("web") + slice("web", "n1:ready"));
+  EXPECT_EQ(reasons(speaker::plan(*s, ips({{"web", "10.9.0.5"}}), "n1")),
+            lines{"web 10.9.0.5: address 10.9.0.5 is in no IPAddressPool"});
+}
+
+TEST(plan, weighted_ecmp_carries_local_endpoint_count_when_asked) {
+  auto s = snap(pool("p1", "[10.0.0.0/24]") + peer("tor", "192.168.0.1") +
+                advert("adv", "", "annotations: {bgplb.io/weighted-ecmp: 'true'}") + node("n1") +
+                service("web", "externalTrafficPolicy: Local") + slice("web", "n1:ready n1:ready n2:ready"));
+  EXPECT_EQ(routes(speaker::plan(*s, ips({{"web", "10.0.0.5"}}), "n1")), lines{"tor 10.0.0.5/32 weight=2"});
+}
+
+const std::string calico =
+    "apiVersion: crd.projectcalico.org/v1\nkind: BGPConfiguration\nmetadata: {name: default}\nspec: {asNumber: 64512, "
+    "serviceClusterIPs: [{cidr: 10.96.0.0/12}], serviceExternalIPs: [{cidr: 192.0.2.0/24}], "
+    "communities: [{name: svc, value: '64512:300'}], prefixAdvertisements: [{cidr: 192.0.2.0/24, communities: [svc]}]}\n---\n";
+
+TEST(plan, calico_ranges_from_every_node_and_local_services_as_host_routes) {
+  auto s = snap(calico + peer("tor", "192.168.0.1") + node("n1") + node("n2") +
+                service("web", "type: ClusterIP, externalIPs: [192.0.2.7], externalTrafficPolicy: Local") +
+                slice("web", "n1:ready"));
+  EXPECT_EQ(routes(speaker::plan(*s, {}, "n1")),
+            (lines{"tor 10.96.0.0/12", "tor 10.96.0.10/32", "tor 192.0.2.0/24 64512:300", "tor 192.0.2.7/32 64512:300"}));
+  const auto p2 = speaker::plan(*s, {}, "n2");
+  EXPECT_EQ(routes(p2), (lines{"tor 10.96.0.0/12", "tor 192.0.2.0/24 64512:300"}));
+  EXPECT_EQ(reasons(p2), (lines{"web 10.96.0.10: no ready endpoint on node n2", "web 192.0.2.7: no ready endpoint on node n2"}));
+}
+
+TEST(planner, survives_the_snapshots_it_was_built_from_being_freed) {
+  // The context is built on a full re-plan and kept across incremental ones; it must not
+  // point into the snapshot it came from (ASan catches a regression here).
+  const std::string cfg = pool("p1", "[10.0.0.0/24]") + peer("tor", "192.168.0.1") +
+                          advert("adv", "serviceSelectors: [{matchLabels: {app: web}}]") + node("n1");
+  const auto svc = service("web", "externalTrafficPolicy: Local", "labels: {app: web}");
+  const auto a = ips({{"web", "10.0.0.5"}});
+  speaker::planner p("n1");
+  auto s1 = snap(cfg + svc + slice("web", "n1:ready"));
+  p.update(s1, {}, a, {});
+  auto s2 = snap(cfg + svc + slice("web", "n1:notready"));
+  p.update(s2, model::diff(*s1, *s2), a, {});
+  s1.reset();
+  auto s3 = snap(cfg + svc + slice("web", "n1:ready"));
+  const auto d = p.update(s3, model::diff(*s2, *s3), a, {});
+  s2.reset();
+  EXPECT_FALSE(d.full);
+  EXPECT_EQ(routes(p.current()), lines{"tor 10.0.0.5/32"});
+}
+
+// ---- incremental == reference ----
+
+std::string random_manifests(std::mt19937& rng, int services) {
+  std::string m = pool("p1", "[10.0.0.0/24]") + pool("p2", "['fd00::/120']", "labels: {v6: 'y'}") +
+                  peer("tor", "192.168.0.1") + peer("tor2", "192.168.0.2", "nodeSelectors: [{matchLabels: {rack: a}}]") +
+                  node("n1", "{rack: a}") + node("n2");
+  m += advert("all", "communities: ['64512:1']");
+  if (rng() % 8) m += advert("agg", "aggregationLength: 28, peers: [tor2], ipAddressPools: [p1]");
+  if (rng() % 8) m += advert("v6", "ipAddressPoolSelectors: [{matchLabels: {v6: 'y'}}], communities: ['large:1:2:3']");
+  const char* states[] = {"ready", "notready", "serving"};
+  for (int i = 0; i < services; ++i) {
+    const auto name = "s" + std::to_string(i);
+    m += service(name, rng() % 2 ? "externalTrafficPolicy: Local" : "");
+    std::string eps;
+    for (int e = rng() % 3; e > 0; --e)
+      eps += (eps.empty() ? "" : " ") + std::string(rng() % 2 ? "n1:" : "n2:") + states[rng() % 3];
+    if (!eps.empty()) m += slice(name, eps);
+  }
+  return m;
+}
+
+assignments random_ips(std::mt19937& rng, int services) {
+  assignments a;
+  for (int i = 0; i < services; ++i) {
+    if (rng() % 4 == 0) continue;
+    const auto n = static_cast<unsigned>(rng() % 40);
+    a[{"default", "s" + std::to_string(i)}].push_back(rng() % 3 ? model::ip_address::v4(0x0A000000 + n)
+                                                                  : *model::ip_address::parse("fd00::" + std::to_string(n + 1)));
+  }
+  return a;
+}
+
+TEST(planner, incremental_updates_equal_a_fresh_plan) {
+  std::mt19937 rng(7);
+  int incremental = 0;
+  for (int round = 0; round < 40; ++round) {
+    const int n = 1 + static_cast<int>(rng() % 12);
+    speaker::planner inc("n1");
+    auto before = snap(random_manifests(rng, n));
+    auto a = random_ips(rng, n);
+    inc.update(before, {}, a, {});
+    speaker::route_table applied = inc.routes();
+    for (int step = 0; step < 8; ++step) {
+      auto after = snap(random_manifests(rng, n));
+      auto b = rng() % 2 ? random_ips(rng, n) : a;
+      std::set<model::name_key> changed;
+      for (const auto& [k, v] : a)
+        if (!b.contains(k) || b.at(k) != v) changed.insert(k);
+      for (const auto& [k, v] : b)
+        if (!a.contains(k)) changed.insert(k);
+      const auto d = inc.update(after, model::diff(*before, *after), b, changed);
+      incremental += d.full ? 0 : 1;
+      for (const auto& c : d.routes) {
+        if (c.route) applied[c.peer][c.prefix] = *c.route;
+        else {
+          applied[c.peer].erase(c.prefix);
+          if (applied[c.peer].empty()) applied.erase(c.peer);
+        }
+      }
+      const auto ref = speaker::plan(*after, b, "n1");
+      ASSERT_EQ(inc.current(), ref) << "round " << round << " step " << step;
+      ASSERT_EQ(applied, ref.routes) << "the deltas replay to the plan; round " << round << " step " << step;
+      before = after;
+      a = b;
+    }
+  }
+  EXPECT_GT(incremental, 50) << "most steps must take the incremental path";
+}
+
+}  // namespace

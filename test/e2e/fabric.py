@@ -1,0 +1,275 @@
+"""The e2e test bed: a rack in network namespaces.
+
+    tor   FRR or BIRD, AS 64500, 192.0.2.1/24 on a bridge
+     |  (one shared segment)
+    n1 192.0.2.11   n2 192.0.2.12   n3 192.0.2.13    each: bgplb-speaker --node nodeK
+    ctl             bgplb-controller (no network needed; its own namespace all the same)
+
+All speakers read one manifest directory and the controller's state directory (service
+addresses from its ledger; the tests read them from status.json). Namespaces, veths and
+temp dirs come from test/integration/netns.py: per-run names, cleanup on exit, failure and
+signals.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import manifests
+import netns
+import routers
+import tor as tor_mod
+
+TOR_ADDR = '192.0.2.1'
+PREFIXLEN = 24
+MY_ASN, TOR_ASN = 64512, 64500
+NODES = (('node1', '192.0.2.11'), ('node2', '192.0.2.12'), ('node3', '192.0.2.13'))
+CHANGE_TIMEOUT = 10.0       # a change must reach the router's FIB within this
+
+
+def binaries():
+    """(speaker, controller) paths from $BGPLB_SPEAKER / $BGPLB_CONTROLLER, else the build
+    directory in $BGPLB_BUILD_DIR (default build/); None where missing."""
+    build = os.environ.get('BGPLB_BUILD_DIR', 'build')
+    found = []
+    for env, cands in (('BGPLB_SPEAKER', ('speaker/cmd/bgplb-speaker', 'speaker/bgplb-speaker')),
+                       ('BGPLB_CONTROLLER', ('controller/cmd/bgplb-controller', 'controller/bgplb-controller'))):
+        path = os.environ.get(env)
+        if not path:
+            path = next((os.path.join(build, c) for c in cands if os.access(os.path.join(build, c), os.X_OK)), None)
+        found.append(os.path.abspath(path) if path and os.access(path, os.X_OK) else None)
+    return tuple(found)
+
+
+def problem(kind):
+    if os.geteuid() != 0:
+        return 'needs root (network namespaces)'
+    missing = tor_mod.TORS[kind].missing_binaries()
+    if missing:
+        return '%s not installed (%s)' % (kind, ', '.join(missing))
+    speaker, controller = binaries()
+    if not speaker:
+        return 'bgplb-speaker not built (set BGPLB_SPEAKER or BGPLB_BUILD_DIR)'
+    if not controller:
+        return 'bgplb-controller not built (set BGPLB_CONTROLLER or BGPLB_BUILD_DIR)'
+    return None
+
+
+def snapshot(path):
+    """Copy a binary to a temp dir: a rebuild during the run must not swap it."""
+    d = netns.make_tempdir('bin')
+    copy = os.path.join(d, os.path.basename(path))
+    shutil.copy2(path, copy)
+    return copy
+
+
+ACTIVE = []     # fabrics owned by single tests, whose logs a failing test prints
+
+
+class Fabric:
+    def __init__(self, router_kind, speaker_bin, controller_bin):
+        self.kind = router_kind
+        self.speaker_bin, self.controller_bin = speaker_bin, controller_bin
+        self.topo = netns.Topology('bgplbe2e')
+        self.dir = netns.make_tempdir('e2e')
+        self.manifest_dir = manifests.Directory(os.path.join(self.dir, 'manifests'))
+        self.state_dir = os.path.join(self.dir, 'state')
+        os.makedirs(self.state_dir)
+        self.speakers = {}          # node name -> Popen
+        self.controller = None
+        self.router = None
+        self.node_addr = dict(NODES)
+        self.cluster = None
+        self._build_topology()
+
+    # ------------------------------------------------------------------ set-up
+    def _build_topology(self):
+        t = self.topo
+        self.tor_ns = t.add_ns('tor')
+        self.ctl_ns = t.add_ns('ctl')
+        br = 'b%sbr' % t.id
+        self.tor_ns.run(['ip', 'link', 'add', br, 'type', 'bridge'])
+        self.tor_ns.run(['ip', 'addr', 'add', '%s/%d' % (TOR_ADDR, PREFIXLEN), 'dev', br])
+        self.tor_ns.run(['ip', 'link', 'set', br, 'up'])
+        self.node_ns = {}
+        for k, (name, addr) in enumerate(NODES, 1):
+            ns = t.add_ns('n%d' % k)
+            inner, outer = 'b%sn%d' % (t.id, k), 'b%st%d' % (t.id, k)
+            ns.run(['ip', 'link', 'add', inner, 'type', 'veth', 'peer', 'name', outer, 'netns', self.tor_ns.name])
+            ns.run(['ip', 'addr', 'add', '%s/%d' % (addr, PREFIXLEN), 'dev', inner])
+            ns.run(['ip', 'link', 'set', inner, 'up'])
+            self.tor_ns.run(['ip', 'link', 'set', outer, 'master', br, 'up'])
+            self.node_ns[name] = ns
+
+    def start(self, cluster, speakers_first=False):
+        """Router, then the controller and the speakers. By default the speakers start once
+        the controller has written its first ledger; speakers_first starts them a second
+        before the controller instead (they must pick the ledger up when it appears)."""
+        self.cluster = cluster.clone()
+        self.manifest_dir.sync(self.cluster)
+        cfg = routers.RouterConfig(asn=TOR_ASN, router_id=TOR_ADDR, peers=[
+            routers.PeerConfig(address=addr, asn=MY_ASN, local_address=TOR_ADDR, hold_time=9, connect_retry=1)
+            for _, addr in NODES])
+        self.router = tor_mod.TORS[self.kind](self.tor_ns, cfg, workdir=os.path.join(self.dir, self.kind))
+        os.makedirs(self.router.dir)
+        os.chmod(self.router.dir, 0o755)
+        self.router.start()
+        if speakers_first:
+            self._start_speakers()
+            time.sleep(1.0)
+            self._start_controller()
+        else:
+            self._start_controller()
+            routers.wait_for(lambda: self.check_alive() or os.path.exists(os.path.join(self.state_dir, 'ledger.json')),
+                             20, lambda: 'the controller wrote no ledger.json\n' + self.logs())
+            self._start_speakers()
+        return self
+
+    def _start_controller(self):
+        self.controller = self.ctl_ns.popen([self.controller_bin, '-f', self.manifest_dir.path, '--state', self.state_dir],
+                                            log_path=os.path.join(self.dir, 'controller.log'))
+
+    def _start_speakers(self):
+        extra = os.environ.get('BGPLB_E2E_SPEAKER_ARGS', '').split()
+        for name, _ in NODES:
+            self.speakers[name] = self.node_ns[name].popen(
+                [self.speaker_bin, '-f', self.manifest_dir.path, '--node', name, '--state', self.state_dir] + extra,
+                log_path=self.speaker_log(name))
+
+    def speaker_log(self, name):
+        return os.path.join(self.dir, 'speaker-%s.log' % name)
+
+    def wait_sessions(self, timeout=30):
+        def up():
+            self.check_alive()
+            return all(s.state == 'established' for s in self.router.sessions().values())
+        routers.wait_for(up, timeout, lambda: '%s: sessions not all established: %r' % (
+            self.kind, {a: s.state for a, s in self.router.sessions().items()}))
+
+    # ------------------------------------------------------------------ changes
+    def apply(self, cluster):
+        """Write the new desired state; returns the monotonic time of the write."""
+        self.cluster = cluster.clone()
+        self.manifest_dir.sync(self.cluster)
+        return time.monotonic()
+
+    def edit(self, fn):
+        """Apply fn to a copy of the current cluster and write it."""
+        c = self.cluster.clone()
+        fn(c)
+        return self.apply(c)
+
+    # ------------------------------------------------------------------ observations
+    def status(self):
+        import json
+        try:
+            with open(os.path.join(self.state_dir, 'status.json')) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {}
+
+    def service_ip(self, name, namespace='e2e', timeout=CHANGE_TIMEOUT):
+        """The controller's address for a service (status.json), waiting for it."""
+        box = {}
+
+        def has():
+            for s in self.status().get('services', []):
+                if (s.get('namespace'), s.get('name')) == (namespace, name) and s.get('ingress'):
+                    box['ip'] = s['ingress'][0]
+                    return True
+            return False
+        routers.wait_for(has, timeout, lambda: 'controller assigned no address to %s/%s; status.json: %r' % (
+            namespace, name, self.status()))
+        return box['ip']
+
+    def fib(self):
+        return tor_mod.fib(self.tor_ns)
+
+    def hops(self, ip):
+        """Node names the ToR's FIB sends ip/32 to (empty set: no route)."""
+        by_addr = {a: n for n, a in NODES}
+        return {by_addr.get(g, g) for g in self.fib().get(ip + '/32', ())}
+
+    def wait_hops(self, ip, nodes, timeout=CHANGE_TIMEOUT, since=None, what=''):
+        """Poll until the FIB sends ip to exactly `nodes`; returns seconds since `since`."""
+        want = set(nodes)
+        routers.wait_for(lambda: self.check_alive() or self.hops(ip) == want, timeout,
+                         lambda: '%s%s: FIB next hops for %s are %s after %.0fs, want %s\n--- ToR FIB:\n%s' % (
+                             self.kind, (' ' + what) if what else '', ip, sorted(self.hops(ip)) or 'none',
+                             timeout, sorted(want) or 'none', tor_mod.fib_text(self.tor_ns)), interval=0.05)
+        if since is None:
+            return None
+        took = time.monotonic() - since
+        print('%s: %s: %s -> %s in %.0f ms' % (self.kind, what, ip, sorted(want) or 'none', took * 1000))
+        return took
+
+    def hold_hops(self, ip, nodes, seconds, what=''):
+        """Assert the FIB sends ip to exactly `nodes` throughout `seconds`."""
+        want = set(nodes)
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            got = self.hops(ip)
+            assert got == want, '%s%s: FIB next hops for %s became %s, want %s throughout %.1fs' % (
+                self.kind, (' ' + what) if what else '', ip, sorted(got) or 'none', sorted(want), seconds)
+            time.sleep(0.1)
+
+    def check_alive(self):
+        dead = {n: p.returncode for n, p in self.speakers.items() if p.poll() is not None}
+        if self.controller is not None and self.controller.poll() is not None:
+            dead['controller'] = self.controller.returncode
+        if dead:
+            raise AssertionError('exited early: %s\n%s' % (dead, self.logs()))
+        return False
+
+    def logs(self, n=40):
+        out = []
+        for fn in ['controller.log'] + ['speaker-%s.log' % name for name, _ in NODES]:
+            path = os.path.join(self.dir, fn)
+            try:
+                with open(path, errors='replace') as f:
+                    lines = f.read().splitlines()
+            except OSError:
+                continue
+            out.append('--- %s (last %d of %d lines)' % (fn, min(n, len(lines)), len(lines)))
+            out += lines[-n:]
+        if self.router is not None:
+            out.append(self.router.log_tail(n))
+            out.append('--- ToR RIB\n' + self.router.rib_text())
+        out.append('--- ToR FIB\n' + tor_mod.fib_text(self.tor_ns))
+        out.append('--- status.json\n%s' % self.status())
+        return '\n'.join(out)
+
+    # ------------------------------------------------------------------ tear-down
+    def stop_speaker(self, name, timeout=15.0):
+        """SIGTERM one speaker (graceful shutdown); its exit code, None if it had to be killed."""
+        p = self.speakers.pop(name)
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGTERM)
+            try:
+                p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        rc = p.poll()
+        netns.stop_process(p, sig=signal.SIGKILL, grace=2.0)
+        return rc
+
+    def close(self):
+        procs = list(self.speakers.values()) + ([self.controller] if self.controller else [])
+        for p in procs:                     # all drain at once
+            if p.poll() is None:
+                try:
+                    os.kill(p.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        end = time.monotonic() + 10
+        for p in procs:
+            try:
+                p.wait(timeout=max(0.1, end - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+            netns.stop_process(p, sig=signal.SIGKILL, grace=2.0)
+        if self.router is not None:
+            self.router.stop()
+        self.topo.close()
+        netns.remove_tempdir(self.dir)

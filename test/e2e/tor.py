@@ -1,0 +1,137 @@
+"""The top-of-rack router of the e2e fabric: FRR or BIRD in the ToR namespace, peering
+with every node over one shared segment and installing equal-cost paths into the
+namespace's kernel FIB, which is what the tests read.
+
+Built on test/integration/routers.py (daemon start-up, CLI parsing, sessions(), routes(),
+log_tail()); only the configuration differs: one router, many neighbors, ECMP, a FIB.
+"""
+import grp
+import json
+import os
+import pwd
+
+import routers
+
+
+class FrrTor(routers.FRR):
+    """zebra + bgpd; `maximum-paths` and as-path multipath-relax so eBGP paths from every
+    node (one AS or several) become one ECMP route in zebra and the kernel."""
+
+    def start(self):
+        c = self.config
+        uid, gid = pwd.getpwnam('frr').pw_uid, grp.getgrnam('frr').gr_gid
+        os.chown(self.dir, uid, gid)
+        d = self.dir
+        zc = os.path.join(d, 'zebra.conf')
+        with open(zc, 'w') as f:
+            f.write('hostname tor\nlog file %s/zebra.log informational\n' % d)
+        L = ['frr defaults traditional', 'hostname tor',
+             'log file %s/bgpd.log debugging' % d, 'log timestamp precision 3',
+             'debug bgp neighbor-events', 'debug bgp updates in', 'debug bgp zebra',
+             'router bgp %d' % c.asn, ' bgp router-id %s' % c.router_id,
+             ' no bgp ebgp-requires-policy', ' no bgp default ipv4-unicast', ' no bgp network import-check',
+             ' bgp bestpath as-path multipath-relax']
+        for p in c.peers:
+            a = p.address
+            L += [' neighbor %s remote-as %d' % (a, p.asn),
+                  ' neighbor %s update-source %s' % (a, p.local_address),
+                  ' neighbor %s timers %d %d' % (a, p.keepalive_time, p.hold_time),
+                  ' neighbor %s timers connect %d' % (a, p.connect_retry)]
+        L.append(' address-family ipv4 unicast')
+        L += ['  neighbor %s activate' % p.address for p in c.peers]
+        L += ['  maximum-paths 16', ' exit-address-family']
+        bc = os.path.join(d, 'bgpd.conf')
+        with open(bc, 'w') as f:
+            f.write('\n'.join(L) + '\n')
+        for fn in (zc, bc):
+            os.chmod(fn, 0o644)
+        zsock = os.path.join(d, 'zserv.api')
+        common = ['--vty_socket', d, '-P', '0', '-z', zsock]
+        z = self.ns.popen(['/usr/lib/frr/zebra', '-f', zc, '-i', os.path.join(d, 'zebra.pid')] + common,
+                          log_path=os.path.join(d, 'zebra.out'))
+        self.procs.append(z)
+        routers.wait_for(lambda: z.poll() is not None or os.path.exists(zsock), 20, 'zebra did not come up', 0.05)
+        if z.poll() is not None:
+            raise RuntimeError('zebra exited: %s' % self.log_tail())
+        b = self.ns.popen(['/usr/lib/frr/bgpd', '-f', bc, '-i', os.path.join(d, 'bgpd.pid'),
+                           '-p', str(c.port)] + common, log_path=os.path.join(d, 'bgpd.out'))
+        self.procs.append(b)
+        routers.wait_for(lambda: b.poll() is not None or
+                         self.vtysh('show bgp summary json', check=False).returncode == 0,
+                         20, 'bgpd vty did not come up', 0.05)
+        if b.poll() is not None:
+            raise RuntimeError('bgpd exited: %s' % self.log_tail())
+
+    def rib_text(self):
+        return self.vtysh('show bgp ipv4 unicast', check=False).stdout
+
+
+class BirdTor(routers.Bird):
+    """BIRD 2: one BGP protocol per node, `merge paths on` in the kernel protocol so equal
+    BGP routes from several nodes become one multipath route in the FIB."""
+
+    def start(self):
+        c = self.config
+        self.sock = os.path.join(self.dir, 'bird.ctl')
+        L = ['log "%s" all;' % os.path.join(self.dir, 'bird.log'), 'router id %s;' % c.router_id,
+             'timeformat protocol iso long ms;', 'timeformat route iso long ms;',
+             'protocol device { scan time 1; }',
+             'protocol kernel { ipv4 { export all; }; merge paths on limit 16; }']
+        for i, p in enumerate(c.peers):
+            L += ['protocol bgp %s {' % self.proto(i),
+                  '  local %s port %d as %d;' % (p.local_address, c.port, c.asn),
+                  '  neighbor %s port %d as %d;' % (p.address, p.port, p.asn),
+                  '  hold time %d;' % p.hold_time, '  keepalive time %d;' % p.keepalive_time,
+                  '  connect delay time %d;' % p.connect_retry, '  connect retry time %d;' % p.connect_retry,
+                  '  error wait time %d, %d;' % (p.connect_retry, max(p.connect_retry, 10)),
+                  '  ipv4 { import all; export none; };',
+                  '}']
+        conf = os.path.join(self.dir, 'bird.conf')
+        with open(conf, 'w') as f:
+            f.write('\n'.join(L) + '\n')
+        p = self.ns.popen(['bird', '-f', '-c', conf, '-s', self.sock, '-P', os.path.join(self.dir, 'bird.pid')],
+                          log_path=os.path.join(self.dir, 'bird.out'))
+        self.procs.append(p)
+        routers.wait_for(lambda: p.poll() is not None or self.birdc('show status', check=False).returncode == 0,
+                         20, 'bird control socket did not come up', interval=0.05)
+        if p.poll() is not None:
+            raise RuntimeError('bird exited: %s' % self.log_tail())
+
+    def rib_text(self):
+        return self.birdc('show route all', check=False).stdout
+
+
+TORS = {'frr': FrrTor, 'bird': BirdTor}
+
+
+def fib(ns):
+    """The namespace's IPv4 FIB as {prefix: frozenset(gateways)}, routes with a gateway only
+    (connected routes have none). Host routes show as '198.51.100.1': they become '/32'."""
+    out = ns.run(['ip', '-j', '-4', 'route', 'show', 'table', 'main'], check=False).stdout
+    try:
+        entries = json.loads(out or '[]')
+    except ValueError:
+        return {}
+    table = {}
+    for r in entries:
+        dst = r.get('dst', '')
+        if dst == 'default' or not dst:
+            continue
+        prefix = dst if '/' in dst else dst + '/32'
+        hops = set()
+        if r.get('gateway'):
+            hops.add(r['gateway'])
+        for h in r.get('nexthops', []):
+            if h.get('gateway'):
+                hops.add(h['gateway'])
+        if hops:
+            table[prefix] = frozenset(hops)
+    return table
+
+
+def fib_text(ns):
+    return ns.run(['ip', '-4', 'route', 'show', 'table', 'main'], check=False).stdout
+
+
+def missing_binaries():
+    return [b for cls in TORS.values() for b in cls.missing_binaries()]
