@@ -3,6 +3,7 @@
 #include "decode_command.hpp"
 #include "gobgp_command.hpp"
 #include "pools_command.hpp"
+#include "services_command.hpp"
 
 #include "cli11.hpp"
 
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
   bgplbctl::add_decode_command(app, status);
   bgplbctl::add_gobgp_commands(app, status);
   bgplbctl::add_pools_command(app, status);
+  bgplbctl::add_services_command(app, status);
 
   try {
     app.parse(argc, argv);

@@ -2,6 +2,7 @@
 // although no pool holds it any more (issue 4, safe pool lifecycle): the pool status
 // counts them, the services' PoolRemoved events name them.
 #include "pools_command.hpp"
+#include "text_table.hpp"
 
 #include <boost/json.hpp>
 
@@ -40,25 +41,6 @@ std::vector<stranded_address> stranded_of(const store::state& s) {
   return out;
 }
 
-std::string pad(const std::string& s, std::size_t width) {
-  return s.size() >= width ? s + "  " : s + std::string(width - s.size() + 2, ' ');
-}
-
-std::string table(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> widths;
-  for (const auto& r : rows) {
-    widths.resize(std::max(widths.size(), r.size()));
-    for (std::size_t i = 0; i < r.size(); ++i) widths[i] = std::max(widths[i], r[i].size());
-  }
-  std::string out;
-  for (const auto& r : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < r.size(); ++i) line += i + 1 == r.size() ? r[i] : pad(r[i], widths[i]);
-    out += line + "\n";
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string pools_table(const store::state& s) {
@@ -68,12 +50,12 @@ std::string pools_table(const store::state& s) {
     rows.push_back({p.name, std::to_string(p.assigned_ipv4), std::to_string(p.available_ipv4),
                     std::to_string(p.assigned_ipv6), std::to_string(p.available_ipv6), std::to_string(p.stranded)});
   }
-  std::string out = table(rows);
+  std::string out = text_table(rows);
   const auto stranded = stranded_of(s);
   if (stranded.empty()) return out;
   std::vector<std::vector<std::string>> srows = {{"STRANDED ADDRESS", "SERVICE", "POOL"}};
   for (const auto& a : stranded) srows.push_back({a.address, a.ns + "/" + a.name, a.pool});
-  return out + "\n" + table(srows);
+  return out + "\n" + text_table(srows);
 }
 
 std::string pools_json(const store::state& s) {

@@ -174,7 +174,9 @@ std::shared_ptr<const planner::context> make_context(const model::snapshot& s, c
 
   std::map<std::string, const model::ip_address_pool*> pools;
   for (const auto& [key, p] : s.all<model::ip_address_pool>()) pools.try_emplace(p.meta.name, &p);
-  for (const auto& [name, pool] : pools) {
+  for (const auto& entry : pools) {
+    const auto& name = entry.first;
+    const model::ip_address_pool* pool = entry.second;
     detail::pool_adverts pa;
     pa.pool = name;
     pa.ranges = pool->ranges;

@@ -4,6 +4,7 @@
 #include "speaker/daemon.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/json.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
@@ -18,6 +19,7 @@
 
 #include "api/server.hpp"
 #include "controller/reconciler.hpp"
+#include "model/validate.hpp"
 #include "http_server.hpp"
 #include "log_events.hpp"
 #include "metrics.hpp"
@@ -157,6 +159,7 @@ class daemon {
   void on_session_event(const std::string& peer, const bgp::speaker_event& e);
   detail::http_response http(const std::string& path);
   std::string metrics_text();
+  std::string services_json();
   void reader_loop(store::backend& b);
   void ledger_loop(std::unique_ptr<store::file::watcher> watcher);
   void stop_readers();
@@ -178,6 +181,7 @@ class daemon {
   reaper reaper_;
   std::shared_ptr<const model::snapshot> snapshot_;
   std::vector<model::error> config_errors_;
+  std::vector<model::error> config_warnings_;
   std::vector<model::error> peer_errors_;
   assignments ips_;
   std::optional<controller::result> allocation_;
@@ -234,6 +238,12 @@ void daemon::on_update(store::update u, clock::time_point seen) {
   if (u.errors != config_errors_)
     for (const auto& e : u.errors) log::warn(log::ev::config_error, "error", e.to_string());
   config_errors_ = u.errors;
+  // What MetalLB accepts but is most likely a mistake (an advertisement naming a pool or
+  // peer that does not exist): logged when it changes, never refused.
+  if (auto w = model::warnings(*u.snapshot); w != config_warnings_) {
+    for (const auto& e : w) log::warn(log::ev::config_warning, "warning", e.to_string());
+    config_warnings_ = std::move(w);
+  }
   assignments next;
   if (reconciler_) {
     auto out = reconciler_->reconcile(u, unix_now());
@@ -429,8 +439,47 @@ std::string daemon::metrics_text() {
   return x.text();
 }
 
+// What `bgplbctl services` shows: each service address this node knows of, its pool,
+// and the BGPPeers it is announced to from here, or why not.
+std::string daemon::services_json() {
+  namespace json = boost::json;
+  const auto p = planner_.current();
+  std::map<model::name_key, json::object> services;
+  auto entry = [&](const std::string& ns, const std::string& name) -> json::object& {
+    auto [it, fresh] = services.try_emplace({ns, name});
+    if (fresh) {
+      it->second["namespace"] = ns;
+      it->second["name"] = name;
+      it->second["addresses"] = json::array();
+    }
+    return it->second;
+  };
+  auto pool_of = [&](const model::ip_address& ip) -> std::string {
+    if (snapshot_)
+      for (const auto& [k, pool] : snapshot_->all<model::ip_address_pool>())
+        for (const auto& r : pool.ranges)
+          if (r.contains(ip)) return pool.meta.name;
+    return "";
+  };
+  for (const auto& a : p.announced) {
+    json::array peers(a.peers.begin(), a.peers.end());
+    entry(a.ns, a.name)["addresses"].as_array().push_back(
+        json::object{{"ip", a.ip.to_string()}, {"pool", pool_of(a.ip)}, {"announced_to", std::move(peers)}, {"reason", ""}});
+  }
+  for (const auto& w : p.withheld)
+    entry(w.ns, w.name)["addresses"].as_array().push_back(
+        json::object{{"ip", w.ip.to_string()}, {"pool", pool_of(w.ip)}, {"announced_to", json::array()}, {"reason", w.reason}});
+  json::array list;
+  for (auto& [k, o] : services) list.push_back(std::move(o));
+  return json::serialize(json::object{{"node", o_.node}, {"services", std::move(list)}}) + "\n";
+}
+
 detail::http_response daemon::http(const std::string& path) {
   if (path == "/metrics") return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_text()};
+  if (path == "/v1/services") {
+    if (!o_.speaker) return {404, "text/plain; charset=utf-8", "this process runs no speaker\n"};
+    return {200, "application/json", services_json()};
+  }
   if (path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n"};
   if (path == "/readyz") {
     if (stopping_) return {503, "text/plain; charset=utf-8", "shutting down\n"};

@@ -17,6 +17,7 @@ inline constexpr std::string_view stopped = "stopped";
 inline constexpr std::string_view reload = "reload";
 inline constexpr std::string_view refused_to_start = "refused_to_start";
 inline constexpr std::string_view config_error = "config_error";          // a manifest refused; last good kept
+inline constexpr std::string_view config_warning = "config_warning";      // accepted, but likely a mistake
 inline constexpr std::string_view state_error = "state_error";            // the state directory
 inline constexpr std::string_view allocation = "allocation";              // a controller event on a service
 inline constexpr std::string_view peer_config_error = "peer_config_error";  // a BGPPeer this node cannot run

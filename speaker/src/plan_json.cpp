@@ -33,7 +33,8 @@ std::string announcements_json(const node_plan& p) {
   for (const auto& [peer, routes] : p.routes)
     for (const auto& [prefix, attrs] : routes) {
       auto& groups = by_prefix[prefix];
-      auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& x) { return x.first == attrs; });
+      const route_plan& a = attrs;  // clang 14 cannot capture a structured binding
+      auto g = std::find_if(groups.begin(), groups.end(), [&a](const auto& x) { return x.first == a; });
       if (g == groups.end()) groups.push_back({attrs, {peer}});
       else g->second.push_back(peer);
     }
