@@ -248,11 +248,19 @@ void daemon::on_update(store::update u, clock::time_point seen) {
   if (reconciler_) {
     auto out = reconciler_->reconcile(u, unix_now());
     for (const auto& e : out.errors) log::error(log::ev::state_error, "error", e.to_string());
-    if (out.wrote)
-      for (const auto& s : out.allocation.services)
+    if (out.wrote) {
+      // Each service's events once, when its status changes, not on every write.
+      std::map<model::name_key, const model::service_status*> before;
+      if (allocation_)
+        for (const auto& s : allocation_->services) before.emplace(model::name_key{s.ns, s.name}, &s);
+      for (const auto& s : out.allocation.services) {
+        auto b = before.find({s.ns, s.name});
+        if (b != before.end() && *b->second == s) continue;
         for (const auto& ev : s.events)
           log::info(log::ev::allocation, "service", service_name(s.ns, s.name), "type", ev.type, "reason", ev.reason,
                     "message", ev.message);
+      }
+    }
     // Only what is persisted is announced: a restart must not renumber a route.
     if (out.wrote) {
       next = from_result(out.allocation);
