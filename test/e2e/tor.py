@@ -40,27 +40,7 @@ class FrrTor(routers.FRR):
         L.append(' address-family ipv4 unicast')
         L += ['  neighbor %s activate' % p.address for p in c.peers]
         L += ['  maximum-paths 16', ' exit-address-family']
-        bc = os.path.join(d, 'bgpd.conf')
-        with open(bc, 'w') as f:
-            f.write('\n'.join(L) + '\n')
-        for fn in (zc, bc):
-            os.chmod(fn, 0o644)
-        zsock = os.path.join(d, 'zserv.api')
-        common = ['--vty_socket', d, '-P', '0', '-z', zsock]
-        z = self.ns.popen(['/usr/lib/frr/zebra', '-f', zc, '-i', os.path.join(d, 'zebra.pid')] + common,
-                          log_path=os.path.join(d, 'zebra.out'))
-        self.procs.append(z)
-        routers.wait_for(lambda: z.poll() is not None or os.path.exists(zsock), 20, 'zebra did not come up', 0.05)
-        if z.poll() is not None:
-            raise RuntimeError('zebra exited: %s' % self.log_tail())
-        b = self.ns.popen(['/usr/lib/frr/bgpd', '-f', bc, '-i', os.path.join(d, 'bgpd.pid'),
-                           '-p', str(c.port)] + common, log_path=os.path.join(d, 'bgpd.out'))
-        self.procs.append(b)
-        routers.wait_for(lambda: b.poll() is not None or
-                         self.vtysh('show bgp summary json', check=False).returncode == 0,
-                         20, 'bgpd vty did not come up', 0.05)
-        if b.poll() is not None:
-            raise RuntimeError('bgpd exited: %s' % self.log_tail())
+        self.launch(zc, L)
 
     def rib_text(self):
         return self.vtysh('show bgp ipv4 unicast', check=False).stdout

@@ -523,9 +523,14 @@ class FRR(Router):
                 L.append(' address-family %s unicast' % fam)
                 L += ['  neighbor %s activate' % p.address for p in act]
                 L.append(' exit-address-family')
+        self.launch(zc, L)
+
+    def launch(self, zc, bgpd_lines):
+        """Writes bgpd.conf, starts zebra (config `zc`) and bgpd, waits for bgpd's vty."""
+        c, d = self.config, self.dir
         bc = os.path.join(d, 'bgpd.conf')
         with open(bc, 'w') as f:
-            f.write('\n'.join(L) + '\n')
+            f.write('\n'.join(bgpd_lines) + '\n')
         for fn in (zc, bc):
             os.chmod(fn, 0o644)
         zsock = os.path.join(d, 'zserv.api')
