@@ -154,7 +154,8 @@ class daemon {
 
   void on_update(store::update u, clock::time_point seen);
   void on_ledger(model::ledger l, clock::time_point seen);
-  void replan(std::shared_ptr<const model::snapshot> s, const model::change_set& changes, assignments next,
+  // `next`: the services' new addresses, or nothing when they did not change.
+  void replan(std::shared_ptr<const model::snapshot> s, const model::change_set& changes, std::optional<assignments> next,
               clock::time_point seen, bool full);
   void on_session_event(const std::string& peer, const bgp::speaker_event& e);
   detail::http_response http(const std::string& path);
@@ -244,10 +245,11 @@ void daemon::on_update(store::update u, clock::time_point seen) {
     for (const auto& e : w) log::warn(log::ev::config_warning, "warning", e.to_string());
     config_warnings_ = std::move(w);
   }
-  assignments next;
+  std::optional<assignments> next;  // unset: the addresses did not change
   if (reconciler_) {
     auto out = reconciler_->reconcile(u, unix_now());
     for (const auto& e : out.errors) log::error(log::ev::state_error, "error", e.to_string());
+    // Only what is persisted is announced: a restart must not renumber a route.
     if (out.wrote) {
       // Each service's events once, when its status changes, not on every write.
       std::map<model::name_key, const model::service_status*> before;
@@ -260,19 +262,12 @@ void daemon::on_update(store::update u, clock::time_point seen) {
           log::info(log::ev::allocation, "service", service_name(s.ns, s.name), "type", ev.type, "reason", ev.reason,
                     "message", ev.message);
       }
-    }
-    // Only what is persisted is announced: a restart must not renumber a route.
-    if (out.wrote) {
       next = from_result(out.allocation);
       allocation_ = std::move(out.allocation);
-    } else {
-      next = ips_;
     }
-  } else if (state_) {
-    next = ips_;  // the ledger reader keeps these current
-  } else {
+  } else if (!state_) {
     next = from_status(*u.snapshot, o_.load_balancer_class);
-  }
+  }  // else the ledger reader keeps the addresses current
   const auto allocated = clock::now();
   replan(u.snapshot, u.changes, std::move(next), seen, !ready_);
   ready_ = true;
@@ -289,10 +284,13 @@ void daemon::on_ledger(model::ledger l, clock::time_point seen) {
   replan(snapshot_, {}, from_ledger(l), seen, false);
 }
 
-void daemon::replan(std::shared_ptr<const model::snapshot> s, const model::change_set& changes, assignments next,
+void daemon::replan(std::shared_ptr<const model::snapshot> s, const model::change_set& changes, std::optional<assignments> next,
                     clock::time_point seen, bool full) {
-  const auto changed = changed_keys(ips_, next);
-  ips_ = std::move(next);
+  std::set<model::name_key> changed;
+  if (next) {
+    changed = changed_keys(ips_, *next);
+    ips_ = std::move(*next);
+  }
   // Hold the replaced snapshot until the reconciler and the planner have let go of it,
   // then let the reaper free it.
   auto replaced = std::exchange(snapshot_, s);

@@ -18,7 +18,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'integration'))
 import fabric  # noqa: E402
 import tor  # noqa: E402
-from run_pytest import SKIP, python_with_pytest  # noqa: E402  (test/integration's runner)
+from run_pytest import SKIP, python_with_pytest, run_suite  # noqa: E402  (test/integration's runner)
 
 
 def skip(why):
@@ -43,16 +43,8 @@ def main():
     py = python_with_pytest()
     if py is None:
         skip('pytest is not installed (Debian python3-pytest)')
-    root = os.path.dirname(os.path.dirname(HERE))
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE='1', BGPLB_SPEAKER=speaker, BGPLB_CONTROLLER=controller)
     print('e2e tests: %s, %s, %s' % (speaker, controller, py), flush=True)
-    argv = [py, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', '-rfEs', 'test/e2e'] + sys.argv[1:]
-    p = subprocess.Popen(argv, cwd=root, env=env)
-    try:
-        return p.wait()
-    except KeyboardInterrupt:
-        p.wait()
-        raise
+    return run_suite(py, 'test/e2e', {'BGPLB_SPEAKER': speaker, 'BGPLB_CONTROLLER': controller})
 
 
 if __name__ == '__main__':

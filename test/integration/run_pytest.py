@@ -46,10 +46,15 @@ def main():
     py = python_with_pytest()
     if py is None:
         skip('pytest is not installed (Debian python3-pytest)')
-    root = os.path.dirname(os.path.dirname(HERE))
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE='1')
     print('interop tests: announcer %s (%s), %s' % (kind, os.environ['BGPLB_ANNOUNCER'], py), flush=True)
-    argv = [py, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', '-rfEs', 'test/integration'] + sys.argv[1:]
+    return run_suite(py, 'test/integration', {})
+
+
+def run_suite(py, folder, extra_env):
+    """pytest on `folder` (relative to the source root) with the script's own arguments."""
+    root = os.path.dirname(os.path.dirname(HERE))
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE='1', **extra_env)
+    argv = [py, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', '-rfEs', folder] + sys.argv[1:]
     p = subprocess.Popen(argv, cwd=root, env=env)
     try:
         return p.wait()
