@@ -191,6 +191,11 @@ class Fabric:
         by_addr = {a: n for n, a in NODES}
         return {by_addr.get(g, g) for g in self.fib().get(ip + '/32', ())}
 
+    def weights(self, ip):
+        """{node name: kernel next-hop weight} of the ToR's route to ip/32."""
+        by_addr = {a: n for n, a in NODES}
+        return {by_addr.get(g, g): w for g, w in tor_mod.fib_weights(self.tor_ns, ip + '/32').items()}
+
     def wait_hops(self, ip, nodes, timeout=CHANGE_TIMEOUT, since=None, what=''):
         """Poll until the FIB sends ip to exactly `nodes`; returns seconds since `since`."""
         want = set(nodes)

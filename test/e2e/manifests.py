@@ -55,6 +55,7 @@ class Cluster:
     pool_labels: dict
     advert_pool_selector: dict          # matchLabels of the advertisement's pool selector
     hold_time: str = '9s'
+    advert_annotations: dict = dataclasses.field(default_factory=dict)
 
     def clone(self):
         return copy.deepcopy(self)
@@ -77,7 +78,8 @@ def objects(c):
                      'holdTime': c.hold_time}},
         'advert-main.json': {
             'apiVersion': 'metallb.io/v1beta1', 'kind': 'BGPAdvertisement',
-            'metadata': {'name': 'main', 'namespace': METALLB_NS},
+            'metadata': dict({'name': 'main', 'namespace': METALLB_NS},
+                             **({'annotations': dict(c.advert_annotations)} if c.advert_annotations else {})),
             'spec': {'ipAddressPoolSelectors': [{'matchLabels': dict(c.advert_pool_selector)}]}},
     }
     for n in c.nodes:

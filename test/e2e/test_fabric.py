@@ -7,7 +7,10 @@ the expected next hops (10 s at most). Runs once with FRR and once with BIRD as 
 """
 import time
 
+import pytest
+
 import manifests
+import routers
 from scenario import CLUSTER, LOCAL, UNREADY
 
 ALL = {'node1', 'node2', 'node3'}
@@ -66,6 +69,32 @@ def test_terminating_but_serving_keeps_the_route(bed, fab):
     fab.hold_hops(ip, {'node1', 'node2'}, 2.0, 'terminating endpoint still serving on node2')
     t = fab.edit(terminating(False))
     fab.wait_hops(ip, {'node1'}, since=t, what='terminating endpoint on node2 stopped serving')
+
+
+def test_weighted_ecmp_follows_local_endpoint_counts(bed, fab):
+    """bgplb.io/weighted-ecmp on the advertisement: each node's route carries the link
+    bandwidth extended community in proportion to its ready local endpoints, and FRR turns
+    it into kernel next-hop weights: two endpoints on node1, one on node2 -> 2:1. Without
+    the annotation the paths are equal again."""
+    if bed.kind != 'frr':
+        pytest.skip('BIRD 2 does not weight ECMP by link bandwidth')
+    ip = bed.ip[LOCAL]
+
+    def ratio():
+        w = fab.weights(ip)
+        return w['node1'] / w['node2'] if set(w) == {'node1', 'node2'} else None
+
+    def weighted(c):
+        c.advert_annotations = {'bgplb.io/weighted-ecmp': 'true'}
+        c.services[LOCAL].endpoints.append(E('node1', '10.244.1.20'))
+    fab.edit(weighted)
+    routers.wait_for(lambda: (ratio() or 0) > 1.9 and ratio() < 2.1, 10,
+                     lambda: 'weights for %s are %r, want node1:node2 = 2:1' % (ip, fab.weights(ip)), interval=0.1)
+    print('%s: weighted ECMP: %s -> %r' % (bed.kind, ip, fab.weights(ip)))
+    fab.edit(lambda c: setattr(c, 'advert_annotations', {}))
+    routers.wait_for(lambda: ratio() == 1, 10,
+                     lambda: 'weights for %s are %r after the annotation went, want equal' % (ip, fab.weights(ip)),
+                     interval=0.1)
 
 
 def test_node_excluded_by_label(bed, fab):

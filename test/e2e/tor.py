@@ -109,6 +109,25 @@ def fib(ns):
     return table
 
 
+def fib_weights(ns, prefix):
+    """{gateway: weight} of the multipath route to `prefix` in the namespace's FIB; a single
+    next hop has weight 1 (the kernel's default)."""
+    dst = prefix[:-3] if prefix.endswith('/32') else prefix
+    out = ns.run(['ip', '-j', '-4', 'route', 'show', 'table', 'main', dst], check=False).stdout
+    try:
+        entries = json.loads(out or '[]')
+    except ValueError:
+        return {}
+    weights = {}
+    for r in entries:
+        if r.get('gateway'):
+            weights[r['gateway']] = 1
+        for h in r.get('nexthops', []):
+            if h.get('gateway'):
+                weights[h['gateway']] = h.get('weight', 1)
+    return weights
+
+
 def fib_text(ns):
     return ns.run(['ip', '-4', 'route', 'show', 'table', 'main'], check=False).stdout
 
