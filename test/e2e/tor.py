@@ -84,48 +84,41 @@ class BirdTor(routers.Bird):
 TORS = {'frr': FrrTor, 'bird': BirdTor}
 
 
+def _routes(ns, *selector):
+    """`ip -j route show` of the namespace's main IPv4 table as a list of dicts."""
+    out = ns.run(['ip', '-j', '-4', 'route', 'show', 'table', 'main', *selector], check=False).stdout
+    try:
+        return json.loads(out or '[]')
+    except ValueError:
+        return []
+
+
+def _gateways(route):
+    """(gateway, weight) of each next hop; a single next hop has the kernel's weight 1."""
+    if route.get('gateway'):
+        yield route['gateway'], 1
+    for h in route.get('nexthops', []):
+        if h.get('gateway'):
+            yield h['gateway'], h.get('weight', 1)
+
+
 def fib(ns):
     """The namespace's IPv4 FIB as {prefix: frozenset(gateways)}, routes with a gateway only
     (connected routes have none). Host routes show as '198.51.100.1': they become '/32'."""
-    out = ns.run(['ip', '-j', '-4', 'route', 'show', 'table', 'main'], check=False).stdout
-    try:
-        entries = json.loads(out or '[]')
-    except ValueError:
-        return {}
     table = {}
-    for r in entries:
+    for r in _routes(ns):
         dst = r.get('dst', '')
         if dst == 'default' or not dst:
             continue
-        prefix = dst if '/' in dst else dst + '/32'
-        hops = set()
-        if r.get('gateway'):
-            hops.add(r['gateway'])
-        for h in r.get('nexthops', []):
-            if h.get('gateway'):
-                hops.add(h['gateway'])
+        hops = frozenset(g for g, _ in _gateways(r))
         if hops:
-            table[prefix] = frozenset(hops)
+            table[dst if '/' in dst else dst + '/32'] = hops
     return table
 
 
 def fib_weights(ns, prefix):
-    """{gateway: weight} of the multipath route to `prefix` in the namespace's FIB; a single
-    next hop has weight 1 (the kernel's default)."""
-    dst = prefix[:-3] if prefix.endswith('/32') else prefix
-    out = ns.run(['ip', '-j', '-4', 'route', 'show', 'table', 'main', dst], check=False).stdout
-    try:
-        entries = json.loads(out or '[]')
-    except ValueError:
-        return {}
-    weights = {}
-    for r in entries:
-        if r.get('gateway'):
-            weights[r['gateway']] = 1
-        for h in r.get('nexthops', []):
-            if h.get('gateway'):
-                weights[h['gateway']] = h.get('weight', 1)
-    return weights
+    """{gateway: weight} of the route to `prefix` in the namespace's FIB."""
+    return {g: w for r in _routes(ns, prefix) for g, w in _gateways(r)}
 
 
 def fib_text(ns):
