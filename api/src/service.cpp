@@ -139,15 +139,17 @@ grpc::Status gobgp_service::collect(const apipb::ListPathRequest& req, destinati
         }
       }
       break;
-    case apipb::ADJ_IN:
-      break;  // the speaker keeps no Adj-RIB-In (docs/sessions.md)
+    case apipb::ADJ_IN:  // empty unless the peer keeps received routes (--adj-rib-in)
     case apipb::ADJ_OUT: {
+      const bool in = req.table_type() == apipb::ADJ_IN;
       const auto a = bgp::ip_address::parse(req.name());
-      if (!a) return {grpc::StatusCode::INVALID_ARGUMENT, "ADJ_OUT needs a neighbor address, not \"" + req.name() + "\""};
+      if (!a)
+        return {grpc::StatusCode::INVALID_ARGUMENT,
+                std::string(in ? "ADJ_IN" : "ADJ_OUT") + " needs a neighbor address, not \"" + req.name() + "\""};
       bool found = false;
       const auto now = std::chrono::system_clock::now();
       for (const auto& s : speakers_) {
-        auto r = on_core(s, [a = *a, fam](bgp::speaker& sp) { return sp.adj_rib_out(a, fam); });
+        auto r = on_core(s, [a = *a, fam, in](bgp::speaker& sp) { return in ? sp.adj_rib_in(a, fam) : sp.adj_rib_out(a, fam); });
         if (!r) return speaker_unavailable;
         if (!*r) continue;
         found = true;
@@ -205,7 +207,7 @@ grpc::Status gobgp_service::WatchEvent(grpc::ServerContext* ctx, const apipb::Wa
   if (auto st = admit(ctx); !st.ok()) return st;
   bool table = false, init = false;
   for (const auto& f : req->table().filters()) {
-    // ADJIN streams nothing (no Adj-RIB-In is kept); BEST and POST_POLICY are our routes.
+    // ADJIN is not streamed (the Adj-RIB-In is kept only for ListPath); BEST and POST_POLICY are our routes.
     if (f.type() == apipb::WatchEventRequest::Table::Filter::ADJIN) continue;
     table = true;
     init = init || f.init();

@@ -3,7 +3,7 @@
 // (../shared/reference/gobgp-cli/README.md):
 //   A  AS65001 rid 10.0.0.1  127.0.0.1  serves the API, originates the routes below
 //   B  AS65002 rid 10.0.0.2  127.0.0.2  eBGP with A
-//   C  AS65001 rid 10.0.0.3  127.0.0.3  iBGP with A
+//   C  AS65001 rid 10.0.0.3  127.0.0.3  iBGP with A; sends A 10.3.0.1/32, which A keeps
 //   A also has neighbour 127.0.0.4 (AS65004), which never comes up.
 // usage: api_fixture --bgp-port P --api ADDR [--allow-writes] [--allow-remote]
 //                    [--tls-cert F --tls-key F]
@@ -129,17 +129,19 @@ int main(int argc, char** argv) {
   to_b.password = getenv("FX_NOMD5") ? "" : "secret-md5";  // must never show in the API
   auto b_to_a = peer("127.0.0.1", 65001, bgp_port, "127.0.0.2", "a");
   b_to_a.password = to_b.password;
-  // A waits for B and C to connect: with both sides connecting at once, the
-  // collision is sometimes lost and the session sits in OpenSent (reported).
-  to_b.passive = true;
+  // A and B both connect (a collision to resolve); A waits for C.
   auto to_c = peer("127.0.0.3", 65001, bgp_port, "127.0.0.1", "ibgp-peer-c");
   to_c.passive = true;
+  to_c.keep_received = true;  // A keeps what C sends: `neighbor 127.0.0.3 adj-in`
   a.set_peer(to_b);
   a.set_peer(to_c);
   a.set_peer(peer("127.0.0.4", 65004, bgp_port, "127.0.0.1", "never-up"));
   b.set_peer(b_to_a);
   c.set_peer(peer("127.0.0.1", 65001, bgp_port, "127.0.0.3", "a"));
   originate(a);
+  auto from_c = route("10.3.0.1/32");
+  from_c.communities = {65001u << 16 | 333};
+  c.announce(from_c);
   if (std::getenv("FX_DEBUG"))
     for (auto* s : {&a, &b, &c})
       s->subscribe([s](const bgp::speaker_event& e) {

@@ -136,7 +136,10 @@ def read_only_commands(c):
     expect(c, 'neighbor 127.0.0.4 -j', is_json=True)
     expect(c, 'neighbor 127.0.0.9', rc=1, has=[r'^not found neighbor 127\.0\.0\.9$'])
     expect(c, 'neighbor 127.0.0.9 -j', rc=1, has=[r'^\{"error":"not found neighbor 127\.0\.0\.9"\}$'])
-    expect(c, 'neighbor 127.0.0.2 adj-in', has=[r'^Network not in table$'])  # no Adj-RIB-In is kept
+    expect(c, 'neighbor 127.0.0.2 adj-in', has=[r'^Network not in table$'])  # B sends nothing
+    expect(c, 'neighbor 127.0.0.3 adj-in', has=[  # A keeps what C sends (keep_received)
+        r'^ +\d+ +10\.3\.0\.1/32 +127\.0\.0\.3 +.*\{Communities: 65001:333\}'])
+    expect(c, 'neighbor 127.0.0.3 adj-in summary', has=[r'^Destination: 1, Path: 1$'])
     expect(c, 'neighbor 127.0.0.2 adj-in summary', has=[r'^Destination: 0, Path: 0$'])
     expect(c, 'neighbor 127.0.0.4 adj-in', rc=1, has=[r"neighbor 127\.0\.0\.4's BGP session is not established"])
     expect(c, 'neighbor 127.0.0.2 adj-out', has=[
@@ -158,7 +161,8 @@ SAME_AS_GOBGP = ['global', 'global -j', 'global rib', 'global rib -j', 'global r
                  'neighbor -q', 'neighbor -a ipv6', 'neighbor 127.0.0.2', 'neighbor 127.0.0.2 -j', 'neighbor 127.0.0.4',
                  'neighbor 127.0.0.9', 'neighbor 127.0.0.9 -j', 'neighbor 127.0.0.2 adj-in',
                  'neighbor 127.0.0.2 adj-out', 'neighbor 127.0.0.2 adj-out -j', 'neighbor 127.0.0.2 adj-out -a ipv6',
-                 'neighbor 127.0.0.2 adj-out summary', 'neighbor 127.0.0.3 adj-out', 'neighbor 127.0.0.4 adj-in']
+                 'neighbor 127.0.0.2 adj-out summary', 'neighbor 127.0.0.3 adj-out', 'neighbor 127.0.0.4 adj-in',
+                 'neighbor 127.0.0.3 adj-in', 'neighbor 127.0.0.3 adj-in -j']
 
 
 def masked(text):

@@ -229,6 +229,41 @@ TEST_F(hostile_fixture, treat_as_withdraw_keeps_the_session) {
   EXPECT_EQ(st.received_prefixes, 1u);
 }
 
+// RFC 4724 §4 with RFC 2918: OPEN, KEEPALIVE and ROUTE-REFRESH arrive in one segment, so
+// the refresh is answered (every route, at once) before the first slice of the initial
+// update has gone out. End-of-RIB must still follow, after every route.
+TEST_F(hostile_fixture, end_of_rib_follows_a_refresh_answered_during_the_initial_update) {
+  start_speaker();
+  for (std::uint32_t i = 0; i < 40000; ++i) {
+    route r;
+    r.destination = prefix::make(ip_address::v4(0x0AB00000 + i), 32);
+    spk->announce(r);
+  }
+  std::size_t routes = 0, routes_at_eor = 0;
+  bool eor = false;
+  play([&] {
+    if (!hostile.accept_one() || !hostile.read_message()) return;
+    bytes burst = encode(hostile_open(), {});
+    encode(burst, keepalive_message{}, {});
+    encode(burst, route_refresh_message{ipv4_unicast, iana::route_refresh_subtype::normal}, {});
+    hostile.send(burst);
+    while (auto m = hostile.read_message()) {
+      const auto r = decode(*m, {});
+      if (!r.msg) return;
+      const auto* u = std::get_if<update_message>(&*r.msg);
+      if (!u) continue;
+      if (u->routes.empty() && u->withdrawn.empty() && !u->reach && !u->unreach) {
+        eor = true;
+        routes_at_eor = routes;
+        return;
+      }
+      routes += u->routes.size();
+    }
+  });
+  EXPECT_TRUE(eor) << routes << " routes, no End-of-RIB";
+  EXPECT_EQ(routes_at_eor, 40000u);  // the answer replaced the initial update: each route once
+}
+
 TEST_F(hostile_fixture, garbage_then_close_is_a_clean_down) {
   start_speaker();
   play([&] {

@@ -173,6 +173,37 @@ TEST_F(pair_fixture, ten_thousand_routes_in_few_updates) {
   EXPECT_LT(a->peers().at(0).counters.updates_sent, 20u);
 }
 
+// RFC 4724 §4: the initial update (40,000 routes, several slices) ends with End-of-RIB for
+// each family, after its last route; a ROUTE-REFRESH the peer sends as soon as it is
+// Established is answered and does not lose it. (hostile_peer_test has the case where
+// the refresh is answered in the middle of the initial update.)
+TEST_F(pair_fixture, end_of_rib_follows_the_initial_update_even_with_a_refresh) {
+  make(65001, 65002);
+  std::size_t end_of_ribs = 0, routes_before_eor = 0, routes = 0;
+  b->subscribe([&](const speaker_event& e) {
+    if (e.what == speaker_event::kind::peer_state && e.state == peer_state::established)
+      b->soft_reset_peer(a_addr, soft_reset_direction::in);  // ROUTE-REFRESH at once
+    if (e.what != speaker_event::kind::routes_received) return;
+    const update_message& u = *e.update;
+    const bool eor = u.routes.empty() && u.withdrawn.empty() && !u.reach &&
+                     (!u.unreach || u.unreach->routes.empty());
+    if (eor) {
+      if (end_of_ribs++ == 0) routes_before_eor = routes;
+    }
+    routes += u.routes.size();
+  });
+  for (std::uint32_t i = 0; i < 40000; ++i) {
+    route x;
+    x.destination = prefix::make(ip_address::v4(0x0AA00000 + i), 32);
+    a->announce(x);
+  }
+  ASSERT_TRUE(established());
+  ASSERT_TRUE(run_until(io, [&] { return end_of_ribs >= 2 && at_b.size() == 40000; }));
+  EXPECT_EQ(end_of_ribs, 2u);  // IPv4 and IPv6
+  EXPECT_GE(routes_before_eor, 40000u);
+  EXPECT_EQ(a->peers().at(0).counters.route_refreshes_received, 2u);  // one per family
+}
+
 TEST_F(pair_fixture, graceful_shutdown_marks_routes_before_withdrawing) {
   make(65001, 65002);
   a->announce(r("10.1.0.3/32"));
@@ -250,6 +281,47 @@ TEST_F(pair_fixture, max_prefixes_ends_the_session_with_cease_1) {
             "sent NOTIFICATION 6/1 maximum number of prefixes reached (more than 5 ipv4-unicast prefixes received)");
 }
 
+TEST_F(pair_fixture, adj_rib_in_keeps_received_routes_only_when_asked) {
+  make(65001, 65002);
+  route v4 = r("10.1.0.7/32");
+  v4.communities = {0xFDE90007};
+  route v6 = r("2001:db8::7/128");
+  v6.next_hop = ip_address::parse("2001:db8::ff");
+  a->announce(v4);
+  a->announce(v6);
+  ASSERT_TRUE(established());
+  ASSERT_TRUE(run_until(io, [&] { return at_b.size() == 2; }));
+  EXPECT_TRUE(b->adj_rib_in(a_addr, ipv4_unicast)->empty());  // counted, not kept
+  EXPECT_EQ(b->peers().at(0).received_prefixes, 2u);
+  EXPECT_FALSE(b->adj_rib_in(ip_address::v4(0x7F000009), ipv4_unicast));  // no such peer
+
+  peer_config pa;
+  pa.address = a_addr;
+  pa.peer_as = 65001;
+  pa.passive = true;
+  pa.keep_received = true;
+  b->set_peer(pa);  // absorbed; B asks A for its routes again (ROUTE-REFRESH)
+  const auto kept = [&](family f) { return b->adj_rib_in(a_addr, f)->size(); };
+  ASSERT_TRUE(run_until(io, [&] { return kept(ipv4_unicast) == 1 && kept(ipv6_unicast) == 1; }));
+  EXPECT_EQ(b->peers().at(0).counters.established_transitions, 1u);
+  const auto in4 = b->adj_rib_in(a_addr, ipv4_unicast)->at(0);
+  EXPECT_EQ(in4.destination.route, v4.destination);
+  EXPECT_EQ(in4.attrs.communities, v4.communities);
+  EXPECT_EQ(in4.attrs.path, (as_path{{segment_type::as_sequence, {65001}}}));
+  EXPECT_EQ(in4.next_hops, std::vector<ip_address>{a_addr});
+  const auto in6 = b->adj_rib_in(a_addr, ipv6_unicast)->at(0);
+  EXPECT_EQ(in6.next_hops.at(0), *ip_address::parse("2001:db8::ff"));
+  EXPECT_FALSE(in6.attrs.next_hop);  // MP routes carry theirs in MP_REACH_NLRI
+
+  a->withdraw(v4.destination);
+  ASSERT_TRUE(run_until(io, [&] { return kept(ipv4_unicast) == 0; }));
+  EXPECT_EQ(kept(ipv6_unicast), 1u);
+  pa.keep_received = false;
+  b->set_peer(pa);  // the attributes go; the count stays
+  EXPECT_EQ(kept(ipv6_unicast), 0u);
+  EXPECT_EQ(b->peers().at(0).received_prefixes, 1u);
+}
+
 TEST(speaker_peers, an_asn_change_resets_only_that_peer) {
   boost::asio::io_context io;
   std::vector<std::unique_ptr<speaker>> routers;
@@ -301,6 +373,45 @@ TEST(speaker_peers, an_asn_change_resets_only_that_peer) {
   const auto second = a.peer(ip_address::v4(0x7F000003));
   ASSERT_TRUE(second);
   EXPECT_NE(second->state, peer_state::established);
+}
+
+// RFC 4271 §6.8: two speakers that both connect at once (neither passive) end up on one
+// connection, the same one on both sides, within a few seconds; a lost collision used to
+// leave both in OpenSent until the 240 s hold timer. The race depends on the order in
+// which the connects and accepts complete, so it is run many times.
+TEST(speaker_peers, simultaneous_open_settles_on_one_connection) {
+  for (int round = 0; round < 40; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    boost::asio::io_context io;
+    std::vector<std::unique_ptr<speaker>> s;
+    for (std::uint32_t k = 1; k <= 2; ++k) {
+      speaker_config c;
+      c.asn = 65000 + k;
+      c.router_id = 0x0A000000 + k;  // the second has the higher BGP Identifier
+      c.listen_address = ip_address::v4(0x7F000000 + k);
+      c.listen_port = 0;
+      s.push_back(std::make_unique<speaker>(io, c));
+      s.back()->start();
+    }
+    for (std::uint32_t k = 1; k <= 2; ++k) {
+      const std::uint32_t other = 3 - k;
+      peer_config p;
+      p.address = ip_address::v4(0x7F000000 + other);
+      p.port = s[other - 1]->listen_port();
+      p.peer_as = 65000 + other;
+      p.local_address = ip_address::v4(0x7F000000 + k);
+      p.connect_retry = 1;
+      s[k - 1]->set_peer(p);
+    }
+    const auto a_addr = ip_address::v4(0x7F000001), b_addr = ip_address::v4(0x7F000002);
+    ASSERT_TRUE(run_until(io, [&] {
+      return s[0]->peer(b_addr)->state == peer_state::established && s[1]->peer(a_addr)->state == peer_state::established;
+    }, 5s)) << "A " << to_string(s[0]->peer(b_addr)->state) << ", B " << to_string(s[1]->peer(a_addr)->state);
+    const auto a = s[0]->inspect_peer(b_addr), b = s[1]->inspect_peer(a_addr);
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(a->local_port, b->remote_port);
+    EXPECT_EQ(a->remote_port, b->local_port);
+  }
 }
 
 }  // namespace

@@ -112,12 +112,16 @@ INSTANTIATE_TEST_SUITE_P(
         error_row{"ORIGIN twice", "", base + "40010102", nlri24, 1, discard},
         error_row{"MP_REACH_NLRI twice", "", base + "800e1500020110" "00000000000000000000000000000001" "00" "800e1500020110" "00000000000000000000000000000001" "00", "", 1, reset},
         // RFC 7606 §7.11 multiprotocol attributes.
-        error_row{"MP_REACH_NLRI of 2 octets", "", base + "800e020002", "", 9, reset},
-        error_row{"MP_REACH_NLRI IPv6 next hop of 5 octets", "", origin + path + "800e0a00020105" "2001000000" "00", "", 9, disable},
-        error_row{"MP_REACH_NLRI next hop overruns", "", origin + path + "800e0500020110" "20", "", 9, disable},
-        error_row{"MP_REACH_NLRI IPv6 prefix length 129", "", origin + path + "800e1700020110" "20010db8000000000000000000000001" "00" "81" "20", "", 10, disable},
+        // RFC 4271 §6.3: Optional Attribute Error carries the attribute as data.
+        error_row{"MP_REACH_NLRI of 2 octets", "", base + "800e020002", "", 9, reset, "800e020002"},
+        error_row{"MP_REACH_NLRI IPv6 next hop of 5 octets", "", origin + path + "800e0a00020105" "2001000000" "00", "", 9, disable,
+                  "800e0a000201052001000000" "00"},
+        error_row{"MP_REACH_NLRI next hop overruns", "", origin + path + "800e0500020110" "20", "", 9, disable, "800e050002011020"},
+        error_row{"MP_REACH_NLRI extended length, next hop overruns", "", origin + path + "900e00050002011020", "", 9, disable,
+                  "900e00050002011020"},
+        error_row{"MP_REACH_NLRI IPv6 prefix length 129", "", origin + path + "800e1700020110" "20010db8000000000000000000000001" "00" "81" "20", "", 10, disable, ""},
         error_row{"MP_UNREACH_NLRI IPv6 prefix overruns", "", "800f05000201" "4020", "", 10, disable},
-        error_row{"MP_UNREACH_NLRI of 1 octet", "", "800f0100", "", 9, reset},
+        error_row{"MP_UNREACH_NLRI of 1 octet", "", "800f0100", "", 9, reset, "800f0100"},
         // RFC 4271 §6.3: an unrecognized well-known attribute.
         error_row{"unrecognized well-known attribute 99", "", base + "40630100", nlri24, 2, reset, "40630100"}),
     [](const auto& param_info) { return std::to_string(param_info.index); });

@@ -5,6 +5,8 @@
 
 #include <unistd.h>
 
+#include <cstdint>
+
 #include "speaker/daemon.hpp"
 
 namespace speaker::cmd {
@@ -14,6 +16,7 @@ struct raw_options {
   int drain_seconds = 5;
   int hold_down_seconds = 300;
   int coalesce_ms = 5;
+  std::uint64_t max_received = 0;
   std::string lb_class;
 };
 
@@ -45,6 +48,12 @@ inline void add_speaker(CLI::App& app, daemon_options& o, raw_options& raw) {
   app.add_option("--shutdown-drain", raw.drain_seconds, "seconds routes carry GRACEFUL_SHUTDOWN before withdrawal (RFC 8326)")
       ->check(CLI::Range(0, 3600))
       ->capture_default_str();
+  app.add_flag("--adj-rib-in", o.keep_received,
+               "keep the routes each peer sends, with their attributes, for `gobgp neighbor ADDR adj-in`");
+  app.add_option("--max-received-prefixes", raw.max_received,
+                 "close a session (RFC 4486 Cease 1) whose peer sends more prefixes of one family; 0: no limit")
+      ->check(CLI::Range(0u, 4294967295u))
+      ->capture_default_str();
 }
 
 inline void add_api(CLI::App& app, daemon_options& o) {
@@ -69,6 +78,7 @@ inline std::string finish(daemon_options& o, const raw_options& raw) {
   o.shutdown_drain = std::chrono::seconds(raw.drain_seconds);
   o.hold_down = std::chrono::seconds(raw.hold_down_seconds);
   o.coalesce = std::chrono::milliseconds(raw.coalesce_ms);
+  if (raw.max_received > 0) o.max_received = static_cast<std::uint32_t>(raw.max_received);
   if (!raw.lb_class.empty()) o.load_balancer_class = raw.lb_class;
   if (o.api_tls_certificate.empty() != o.api_tls_key.empty()) return "--api-tls-cert and --api-tls-key go together";
   if (!raw.router_id.empty()) {

@@ -86,6 +86,8 @@ void agent::add(const peer_plan& p) {
   c.password = p.password;
   c.ebgp_multihop_ttl = p.ebgp_multihop ? 255 : 1;
   c.description = p.name;
+  c.keep_received = options_.keep_received;
+  c.max_prefixes = options_.max_received;
   auto& s = group(id);
   names_[{id, c.address}] = p.name;
   const bool fresh = !s.peer(c.address);

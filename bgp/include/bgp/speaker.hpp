@@ -4,8 +4,9 @@
 // thread (post to it from elsewhere). Destroy the speaker only once that io_context
 // is no longer run: its peers' coroutines refer to it.
 //
-// The speaker announces; it does not route. Routes received from peers are counted
-// (not kept); a maximum-prefix limit protects memory.
+// The speaker announces; it does not route. Routes received from peers are counted and,
+// with peer_config::keep_received, kept for inspection (Adj-RIB-In); a maximum-prefix
+// limit protects memory.
 #pragma once
 
 #include <bgp/message.hpp>
@@ -40,6 +41,7 @@ struct peer_config {
   bool gtsm = false;                        // RFC 5082: send 255, accept >= 255 - hops + 1
   bool add_path_send = false;               // RFC 7911: offer to send path identifiers
   std::optional<std::uint32_t> max_prefixes;  // RFC 4486 Cease 1 beyond this
+  bool keep_received = false;               // keep received routes' attributes (Adj-RIB-In)
   std::optional<ip_address> next_hop_ipv4;  // next-hop-self overrides per family
   std::optional<ip_address> next_hop_ipv6;
   bool ipv4_unicast = true;
@@ -187,6 +189,9 @@ class speaker {
   std::optional<peer_inspection> inspect_peer(const ip_address& address) const;
   // What `peer` is given for family `f`; nullopt when there is no such peer.
   std::optional<std::vector<advertised_route>> adj_rib_out(const ip_address& peer, family f) const;
+  // What `peer` sent us for family `f` and has not withdrawn, attributes as received;
+  // empty unless its config has keep_received; nullopt when there is no such peer.
+  std::optional<std::vector<advertised_route>> adj_rib_in(const ip_address& peer, family f) const;
   // Each returns false when there is no such peer.
   // Hard reset: Cease 6/4 with an RFC 9003 `communication`, then connect again.
   bool reset_peer(const ip_address& address, std::string communication);

@@ -296,8 +296,11 @@ const descriptor* find_descriptor(std::uint8_t c) {
 
 bool unicast(family f) { return f == ipv4_unicast || f == ipv6_unicast; }
 
+// RFC 4271 §6.3: with Optional Attribute Error (3/9) the Data field is the erroneous
+// attribute (type, length, value); Invalid Network Field (3/10) has no data.
 attr_fault disable(family f, std::uint8_t subcode, std::string reason) {
-  attr_fault a{subcode, std::move(reason), error_action::afi_safi_disable, false, f};
+  attr_fault a{subcode, std::move(reason), error_action::afi_safi_disable,
+               subcode == sub::optional_attribute_error, f};
   return a;
 }
 
@@ -309,7 +312,7 @@ fault decode_mp_reach(byte_view v, update_message& m, const session_context& ctx
   if (!r.u16(reach.fam.afi) || !r.u8(reach.fam.safi))
     return attr_fault{sub::optional_attribute_error,
                       std::to_string(v.size()) + " octets, too short for AFI/SAFI (RFC 7606 §7.11)",
-                      error_action::session_reset, false};
+                      error_action::session_reset, true};
   if (!r.u8(nh_len) || !r.take(nh_len, nh) || !r.u8(reserved))
     return disable(reach.fam, sub::optional_attribute_error,
                    "next hop length " + std::to_string(nh_len) +
@@ -353,7 +356,7 @@ fault decode_mp_unreach(byte_view v, update_message& m, const session_context& c
   if (!r.u16(unreach.fam.afi) || !r.u8(unreach.fam.safi))
     return attr_fault{sub::optional_attribute_error,
                       std::to_string(v.size()) + " octets, too short for AFI/SAFI (RFC 7606 §7.11)",
-                      error_action::session_reset, false};
+                      error_action::session_reset, true};
   const byte_view rest = r.rest();
   if (!unicast(unreach.fam)) {
     unreach.raw_nlri.assign(rest.begin(), rest.end());

@@ -3,6 +3,7 @@
 
 #include "codec/internal.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace bgp::rib {
@@ -23,116 +24,132 @@ std::size_t nlri_hash::operator()(const nlri& n) const noexcept {
   return static_cast<std::size_t>(h);
 }
 
-void adj_rib_out::touch(family f, slot& s) {
-  if (!s.second.dirty) {
-    s.second.dirty = true;
-    dirty_.emplace_back(f, &s);
-  }
+void adj_rib_out::recheck(std::vector<prefix> prefixes, bool resend) {
+  // A resend still under way stays one (the new list holds its prefixes too).
+  resend_ = resend || (rechecking() && resend_);
+  recheck_ = std::move(prefixes);
+  recheck_at_ = 0;
 }
 
-void adj_rib_out::announce(family f, const nlri& n, attr_ref a) {
-  auto& t = tables_[f];
-  auto it = t.try_emplace(n).first;
-  it->second.desired = std::move(a);
-  touch(f, *it);
+void adj_rib_out::recheck_sent() {
+  std::vector<prefix> all;
+  all.reserve(sent_.size());
+  for (const auto& kv : sent_) all.push_back(kv.first);
+  recheck(std::move(all), false);
 }
 
-void adj_rib_out::withdraw(family f, const nlri& n) {
-  auto t = tables_.find(f);
-  if (t == tables_.end()) return;
-  auto it = t->second.find(n);
-  if (it == t->second.end() || !it->second.desired) return;
-  it->second.desired.reset();
-  touch(f, *it);
-}
-
-void adj_rib_out::withdraw_all() {
-  for (auto& [f, t] : tables_)
-    for (auto it = t.begin(); it != t.end(); ++it)
-      if (it->second.desired) {
-        it->second.desired.reset();
-        touch(f, *it);
-      }
-}
-
-void adj_rib_out::forget_sent() {
-  for (auto& [f, t] : tables_) {
-    for (auto it = t.begin(); it != t.end();) {
-      it->second.sent.reset();
-      if (!it->second.desired && !it->second.dirty) {
-        it = t.erase(it);
-        continue;
-      }
-      if (it->second.desired) touch(f, *it);
-      ++it;
+std::uint32_t adj_rib_out::hold(const attr_ref& a) {
+  auto [it, fresh] = held_index_.try_emplace(a.get(), 0);
+  if (fresh) {
+    if (!held_free_.empty()) {
+      it->second = held_free_.back();
+      held_free_.pop_back();
+    } else {
+      it->second = static_cast<std::uint32_t>(held_.size());
+      held_.emplace_back();
     }
+    held_[it->second].set = a;
   }
+  ++held_[it->second].routes;
+  return it->second;
 }
 
-std::size_t adj_rib_out::flush(bytes& out, const session_context& ctx,
-                               const std::vector<family>& families) {
+void adj_rib_out::release(std::uint32_t i) {
+  held& h = held_[i];
+  if (--h.routes > 0) return;
+  held_index_.erase(h.set.get());
+  h.set.reset();
+  held_free_.push_back(i);
+}
+
+std::size_t adj_rib_out::flush(bytes& out, const session_context& ctx, const std::vector<family>& families,
+                               const lookup& desired, std::size_t budget) {
   struct group {
     const attribute_set* attrs;
     std::vector<nlri> routes;
   };
-  std::map<family, std::vector<nlri>> withdrawals;
-  std::map<family, std::vector<group>> announcements;
-  std::map<const attribute_set*, std::size_t> group_index;
-  std::vector<std::pair<family, slot*>> keep;  // dirty entries of families not carried
-  auto carried = [&](family f) {
-    for (auto x : families)
-      if (x == f) return true;
-    return false;
+  struct per_family {
+    family fam{};
+    bool carried = false;
+    std::uint32_t path_id = 0;  // RFC 7911: one path per prefix, id 1, when ADD-PATH is on
+    std::vector<nlri> withdrawals;
+    std::vector<group> announcements;
+    boost::unordered_flat_map<const attribute_set*, std::size_t> group_of;
+  };
+  per_family fams[2];
+  fams[0].fam = ipv4_unicast;
+  fams[1].fam = ipv6_unicast;
+  for (auto& pf : fams) {
+    for (auto f : families) pf.carried = pf.carried || f == pf.fam;
+    pf.path_id = ctx.add_path(pf.fam) ? 1u : 0u;
+  }
+  auto family_of = [&](const prefix& p) -> per_family& { return fams[p.is_v4() ? 0 : 1]; };
+
+  auto visit = [&](const prefix& p, bool resend) {
+    per_family& pf = family_of(p);
+    const attr_ref* d = desired(p);
+    const attr_ref want = d ? *d : attr_ref{};
+    auto it = sent_.find(p);
+    const attribute_set* have = it == sent_.end() ? nullptr : held_[it->second].set.get();
+    if (want.get() == have && !(resend && want)) return;  // nothing to say, or undone
+    const nlri n{p, pf.path_id};
+    std::size_t& count = p.is_v4() ? sent_v4_ : sent_v6_;
+    if (!want) {
+      pf.withdrawals.push_back(n);
+      release(it->second);
+      sent_.erase(it);
+      --count;
+      return;
+    }
+    auto [gi, fresh] = pf.group_of.try_emplace(want.get(), pf.announcements.size());
+    if (fresh) pf.announcements.push_back(group{want.get(), {}});
+    pf.announcements[gi->second].routes.push_back(n);
+    if (it == sent_.end()) {
+      sent_.emplace(p, hold(want));
+      ++count;
+    } else if (want.get() != have) {
+      const auto old = it->second;
+      it->second = hold(want);
+      release(old);
+    }
   };
 
-  for (const auto& [f, s] : dirty_) {
-    const nlri& n = s->first;
-    entry& e = s->second;
-    if (!carried(f)) {
-      keep.emplace_back(f, s);
-      continue;
+  std::size_t looked = 0;
+  if (!dirty_.empty()) {
+    std::vector<prefix> batch;
+    batch.reserve(std::min(budget, dirty_.size()));
+    for (auto it = dirty_.begin(); it != dirty_.end() && batch.size() < budget; ++it)
+      if (family_of(*it).carried) batch.push_back(*it);
+    for (const auto& p : batch) {
+      dirty_.erase(p);
+      visit(p, false);
     }
-    e.dirty = false;
-    if (e.desired == e.sent) {
-      // Changed and changed back before this flush: nothing to send.
-    } else if (!e.desired) {
-      withdrawals[f].push_back(n);
-    } else {
-      auto [gi, fresh] = group_index.try_emplace(e.desired.get(), announcements[f].size());
-      if (fresh) announcements[f].push_back(group{e.desired.get(), {}});
-      announcements[f][gi->second].routes.push_back(n);
-    }
-    e.sent = e.desired;
-    if (!e.desired) {
-      const nlri key = n;  // not a reference into the element being erased
-      tables_[f].erase(key);
-    }
+    looked = batch.size();
   }
-  dirty_ = std::move(keep);
+  while (recheck_at_ < recheck_.size() && looked < budget) {
+    const prefix& p = recheck_[recheck_at_++];
+    ++looked;
+    if (family_of(p).carried) visit(p, resend_);
+  }
+  if (recheck_at_ == recheck_.size() && !recheck_.empty()) {
+    std::vector<prefix>().swap(recheck_);  // give the memory back
+    recheck_at_ = 0;
+    resend_ = false;
+  }
 
   std::size_t messages = 0;
-  for (const auto& [f, routes] : withdrawals) messages += pack_withdraw(out, f, routes, ctx);
-  for (const auto& [f, groups] : announcements)
-    for (const auto& g : groups)
-      messages += pack_announce(out, f, g.attrs->attrs, g.attrs->next_hops, g.routes, ctx);
+  for (const auto& pf : fams)
+    if (!pf.withdrawals.empty()) messages += pack_withdraw(out, pf.fam, pf.withdrawals, ctx);
+  for (const auto& pf : fams)
+    for (const auto& g : pf.announcements)
+      messages += pack_announce(out, pf.fam, g.attrs->attrs, g.attrs->next_hops, g.routes, ctx);
   return messages;
 }
 
-std::size_t adj_rib_out::size() const {
-  std::size_t n = 0;
-  for (const auto& [f, t] : tables_)
-    for (const auto& [k, e] : t)
-      if (e.desired) ++n;
-  return n;
-}
-
 std::size_t adj_rib_out::sent(family f) const {
-  auto t = tables_.find(f);
-  if (t == tables_.end()) return 0;
-  std::size_t n = 0;
-  for (const auto& [k, e] : t->second)
-    if (e.sent) ++n;
-  return n;
+  if (f == ipv4_unicast) return sent_v4_;
+  if (f == ipv6_unicast) return sent_v6_;
+  return 0;
 }
 
 attr_ref attribute_pool::intern(attribute_set s) {

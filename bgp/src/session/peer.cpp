@@ -91,16 +91,28 @@ void peer::abort() {
 
 void peer::offer(tcp::socket s) {
   if (removed_ || admin_down_) return;
-  if (!connected_state(fsm_.st)) {
+  // Idle or Active: no connection of ours is under way, so this one is the session's.
+  if (fsm_.st == fsm::state::idle || fsm_.st == fsm::state::active) {
     incoming_.emplace(std::move(s));
     wake();
     return;
   }
+  // Connect (our own connection may complete any moment) and the connected states:
+  // decided once the new connection's OPEN is in.
   asio::co_spawn(owner_.io, screen_incoming(std::make_shared<tcp::socket>(std::move(s))), asio::detached);
 }
 
-// RFC 4271 §6.8: a second connection while one is in OpenSent/OpenConfirm is decided by
-// BGP Identifier once the new connection's OPEN is in; one in Established always wins.
+// RFC 4271 §6.8 (and RFC 6286 §2.3 for equal identifiers): of two connections that both
+// reach OpenSent/OpenConfirm, the one opened by the speaker with the higher BGP
+// Identifier is kept. We decide on the incoming one once its OPEN is in, having sent
+// nothing on it; the peer, doing the same with ours, reaches the same verdict. One in
+// Established always wins. If our own connection is not up by then (Connect), the
+// incoming one is taken and ours is abandoned.
+bool peer::incoming_wins(const open_message& theirs) const {
+  if (theirs.bgp_id != owner_.cfg.router_id) return theirs.bgp_id > owner_.cfg.router_id;
+  return theirs.effective_as() > owner_.cfg.asn;
+}
+
 asio::awaitable<void> peer::screen_incoming(std::shared_ptr<tcp::socket> s) {
   auto self = shared_from_this();
   const auto reject = [&]() -> asio::awaitable<void> {
@@ -132,7 +144,8 @@ asio::awaitable<void> peer::screen_incoming(std::shared_ptr<tcp::socket> s) {
     const auto d = decode(byte_view(buf.data(), f.length), {});
     const auto* open = d.ok() ? std::get_if<open_message>(&*d.msg) : nullptr;
     if (!open) co_return;
-    if (!connected_state(fsm_.st) || fsm_.st == fsm::state::established || owner_.cfg.router_id > open->bgp_id) {
+    if (removed_ || admin_down_ || fsm_.st == fsm::state::established ||
+        (connected_state(fsm_.st) && !incoming_wins(*open))) {
       co_await reject();
       co_return;
     }
@@ -174,7 +187,7 @@ asio::awaitable<void> peer::run() {
     if (fsm_.st == fsm::state::idle) {
       // Back off before starting again; an incoming connection ends the wait.
       const auto until = clock::now() + next_backoff();
-      while (!removed_ && !incoming_ && clock::now() < until) co_await sleep_until(until);
+      while (!removed_ && !incoming_ && !replacement_ && clock::now() < until) co_await sleep_until(until);
     }
   }
   close_socket();
@@ -200,6 +213,19 @@ std::string peer::prepare_socket(tcp::socket& s, bool outgoing) {
 
 asio::awaitable<void> peer::connect_phase() {
   while (!removed_ && (fsm_.st == fsm::state::connect || fsm_.st == fsm::state::active)) {
+    if (replacement_) {
+      // An incoming connection whose OPEN is in, taken while ours was not up: drop our
+      // attempt and continue on it (session_phase feeds its OPEN to the FSM).
+      close_socket();
+      socket_ = std::move(replacement_->socket);
+      if (auto err = prepare_socket(socket_, false); !err.empty()) {
+        replacement_.reset();
+        handle(make_event(event_kind::tcp_failed, err));
+        continue;
+      }
+      handle(make_event(event_kind::tcp_connected));
+      co_return;
+    }
     if (incoming_) {
       close_socket();
       socket_ = std::move(*incoming_);
@@ -239,7 +265,7 @@ asio::awaitable<void> peer::connect_phase() {
         wake_pending_ = false;
         close_socket();
         if (connect_retry_at_ && clock::now() >= *connect_retry_at_) handle(make_event(event_kind::connect_retry_expired));
-        else if (!incoming_ && !removed_) want_connect_ = true;  // woken for nothing: try again
+        else if (!incoming_ && !replacement_ && !removed_) want_connect_ = true;  // woken for nothing: try again
       }
       continue;
     }
@@ -266,17 +292,29 @@ asio::awaitable<void> peer::session_phase() {
   const auto local = socket_.local_endpoint(ec);
   local_address_ = ec ? std::nullopt : std::optional<ip_address>(address_of(local.address()));
   rx_begin_ = rx_end_ = 0;
+  if (incoming_) {
+    // Accepted while ours was completing: a collision like any other.
+    asio::co_spawn(owner_.io, screen_incoming(std::make_shared<tcp::socket>(std::move(*incoming_))), asio::detached);
+    incoming_.reset();
+  }
   while (connected_state(fsm_.st) && !aborted_) {
+    if (replacement_ && fsm_.st == fsm::state::established) {
+      // Ours reached Established before we got to it: the peer kept ours too.
+      replacement_.reset();
+      continue;
+    }
     if (replacement_) {
-      // The incoming connection won the collision: Cease 7 on ours, continue on it.
-      send(notification_message{iana::error_code::cease, iana::cease_subcode::connection_collision_resolution, {}});
-      co_await write_pending();
-      close_socket();
-      socket_ = std::move(replacement_->socket);
-      prepare_socket(socket_, false);
-      fsm_ = fsm::session{fsm::state::open_sent, 0, 0, {}};
-      send(make_open());
-      hold_at_ = clock::now() + std::chrono::seconds(fsm::initial_hold_seconds);
+      if (replacement_->socket.is_open()) {
+        // The incoming connection won the collision: Cease 7 on ours, continue on it.
+        send(notification_message{iana::error_code::cease, iana::cease_subcode::connection_collision_resolution, {}});
+        co_await write_pending();
+        close_socket();
+        socket_ = std::move(replacement_->socket);
+        prepare_socket(socket_, false);
+        fsm_ = fsm::session{fsm::state::open_sent, 0, 0, {}};
+        send(make_open());
+        hold_at_ = clock::now() + std::chrono::seconds(fsm::initial_hold_seconds);
+      }  // else connect_phase took it already and sent our OPEN
       fsm::event e = make_event(event_kind::open_received);
       e.open = replacement_->open;
       const bytes rest = std::move(replacement_->leftover);
@@ -288,14 +326,15 @@ asio::awaitable<void> peer::session_phase() {
       continue;
     }
     if (fsm_.st == fsm::state::established && rib_.pending()) {
-      const std::size_t n = rib_.flush(tx_, tx_ctx_, families_);
-      counters_.updates_sent += n;
-      counters_.messages_sent += n;
+      // One slice at a time: it is written before the next is looked at.
+      const std::size_t n = flush_routes(flush_slice);
       updates_in_flight_ = updates_in_flight_ || n > 0;
-      if (send_end_of_rib_) {
-        send_end_of_rib_ = false;
-        for (auto f : families_) send(end_of_rib(f));
-      }
+    }
+    // After the last slice of the initial update (which a route refresh answered in
+    // the meantime may have sent already).
+    if (fsm_.st == fsm::state::established && send_end_of_rib_ && !rib_.rechecking()) {
+      send_end_of_rib_ = false;
+      for (auto f : families_) send(end_of_rib(f));
     }
     if (!tx_.empty()) {
       if (!co_await write_pending()) {
@@ -443,10 +482,23 @@ void peer::on_update(const update_message& u, const std::optional<decode_error>&
   if (u.unreach)
     for (const auto& n : u.unreach->routes) received_[u.unreach->fam].erase(n);
   const bool withdraw = err && err->action == error_action::treat_as_withdraw;
-  for (const auto& n : u.routes) withdraw ? (void)v4.erase(n) : (void)v4.insert(n);
-  if (u.reach)
-    for (const auto& n : u.reach->routes)
-      withdraw ? (void)received_[u.reach->fam].erase(n) : (void)received_[u.reach->fam].insert(n);
+  auto keep = [&](const std::vector<nlri>& routes, auto& table, std::vector<ip_address> next_hops) {
+    if (withdraw) {
+      for (const auto& n : routes) table.erase(n);
+      return;
+    }
+    std::shared_ptr<const received_path> path;
+    if (cfg_.keep_received && !routes.empty()) {
+      auto attrs = u.attrs;
+      if (&routes != &u.routes) attrs.next_hop.reset();  // MP routes use MP_REACH's next hops
+      path = std::make_shared<const received_path>(received_path{std::move(attrs), std::move(next_hops)});
+    }
+    for (const auto& n : routes) table.insert_or_assign(n, path);
+  };
+  std::vector<ip_address> v4_next_hop;
+  if (u.attrs.next_hop) v4_next_hop.push_back(*u.attrs.next_hop);
+  keep(u.routes, v4, std::move(v4_next_hop));
+  if (u.reach) keep(u.reach->routes, received_[u.reach->fam], u.reach->next_hops);
   speaker_event ev{speaker_event::kind::routes_received, cfg_.address, peer_state::established,
                    err ? err->reason : std::string{}, &u};
   owner_.emit(ev);
@@ -465,15 +517,26 @@ void peer::on_update(const update_message& u, const std::optional<decode_error>&
   }
 }
 
+void peer::set_soft_config(const peer_config& c) {
+  cfg_.description = c.description;
+  cfg_.max_prefixes = c.max_prefixes;
+  if (c.keep_received == cfg_.keep_received) return;
+  cfg_.keep_received = c.keep_received;
+  if (!cfg_.keep_received) {
+    for (auto& [f, table] : received_)
+      for (auto& [n, path] : table) path.reset();
+  } else if (established()) {
+    soft_reset(soft_reset_direction::in);
+  }
+}
+
 void peer::answer_route_refresh(family f) {
   // RFC 2918 §4 / RFC 7313 §4: resend the Adj-RIB-Out, framed by BoRR/EoRR when the
   // peer supports enhanced route refresh.
   const bool enhanced = fsm_.peer_open.find<cap_enhanced_route_refresh>() != nullptr;
   if (enhanced) send(route_refresh_message{f, iana::route_refresh_subtype::borr});
-  rib_.forget_sent();
-  const std::size_t n = rib_.flush(tx_, tx_ctx_, families_);
-  counters_.updates_sent += n;
-  counters_.messages_sent += n;
+  rib_.recheck(carried_prefixes(), true);
+  flush_routes(rib::adj_rib_out::unlimited);
   if (enhanced) send(route_refresh_message{f, iana::route_refresh_subtype::eorr});
 }
 

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace bgp::session {
@@ -36,8 +37,8 @@ class peer : public std::enable_shared_from_this<peer> {
   // An incoming connection from this peer's address (RFC 4271 §6.8 collisions).
   void offer(tcp::socket s);
 
-  void set_route(const route& r);
-  void remove_route(const prefix& p);
+  // The route for p (speaker-wide or this peer's own) was added, changed or removed.
+  void route_changed(const prefix& p);
   // Re-derive every route's attributes (graceful shutdown on/off).
   void refresh_routes();
   void withdraw_everything();
@@ -49,12 +50,12 @@ class peer : public std::enable_shared_from_this<peer> {
     auto same = c;
     same.description = cfg_.description;
     same.max_prefixes = cfg_.max_prefixes;
+    same.keep_received = cfg_.keep_received;
     return same == cfg_;
   }
-  void set_soft_config(const peer_config& c) {
-    cfg_.description = c.description;
-    cfg_.max_prefixes = c.max_prefixes;
-  }
+  // Turning keep_received on asks the peer for its routes again (ROUTE-REFRESH) so the
+  // Adj-RIB-In fills; turning it off drops the kept attributes.
+  void set_soft_config(const peer_config& c);
   bool established() const { return fsm_.st == fsm::state::established; }
   bool finished() const { return finished_; }
   // Operator control and inspection (speaker_inspect.cpp).
@@ -65,9 +66,10 @@ class peer : public std::enable_shared_from_this<peer> {
   open_message local_open() const { return make_open(); }
   std::pair<std::uint16_t, std::uint16_t> ports() const;  // local, remote
   std::vector<std::pair<family, std::uint64_t>> received_counts() const;
+  std::vector<advertised_route> received_routes(family f) const;  // kept ones only
   std::uint64_t advertised_count(family f) const { return rib_.sent(f); }
-  template <class F>
-  void for_each_advertised(family f, F&& fn) const { rib_.for_each_desired(f, fn); }
+  // What the peer is given for family f (its Adj-RIB-Out as desired, RFC 4271 §3.2).
+  std::vector<advertised_route> advertised(family f) const;
 
   // Routes or bytes still to go out on an established session.
   bool sending() const { return fsm_.st == fsm::state::established && (rib_.pending() || !tx_.empty()); }
@@ -80,6 +82,7 @@ class peer : public std::enable_shared_from_this<peer> {
   asio::awaitable<void> send_final_and_close();  // the last NOTIFICATION, delivered
   asio::awaitable<void> sleep_until(clock::time_point t);
   asio::awaitable<void> screen_incoming(std::shared_ptr<tcp::socket> s);
+  bool incoming_wins(const open_message& theirs) const;
 
   void wake();
   void handle(const fsm::event& e);
@@ -93,9 +96,17 @@ class peer : public std::enable_shared_from_this<peer> {
   void close_socket();
   std::string prepare_socket(tcp::socket& s, bool outgoing);
   open_message make_open() const;
-  std::optional<rib::attr_ref> attributes_for(const route& r, family f);
-  std::optional<rib::attr_ref> derive_attributes(const route& r, family f);
-  static bool same_attributes(const route& x, const route& y);
+  // The attribute set this peer is to have for p (null: nothing), looked up in the
+  // speaker's tables (`own`: this peer's own routes, or null).
+  const rib::attr_ref* desired(const rib::route_table* own, const prefix& p) const;
+  const rib::attr_ref* attributes_for(rib::route_pool::id route_attrs, family f) const;
+  std::optional<rib::attr_ref> derive_attributes(const route& r, family f) const;
+  // Every prefix this peer may carry, of the families of this session.
+  std::vector<prefix> carried_prefixes() const;
+  // Writes UPDATEs for the changes, looking at no more than `budget` prefixes.
+  std::size_t flush_routes(std::size_t budget);
+  // Route refresh or soft reset out: every route again (RFC 2918 §4).
+  void resend_all();
   std::chrono::milliseconds next_backoff();
 
   speaker::impl& owner_;
@@ -110,15 +121,27 @@ class peer : public std::enable_shared_from_this<peer> {
   session_context tx_ctx_, rx_ctx_;
   std::vector<family> families_;
   rib::adj_rib_out rib_;
-  std::map<family, std::unordered_set<nlri, rib::nlri_hash>> received_;
-  std::optional<ip_address> local_address_;
-  struct attribute_memo {
-    bgp::route last;
-    family fam;
-    bool graceful_shutdown;
-    std::optional<rib::attr_ref> ref;
+  // Received routes per family; with cfg_.keep_received, each with the attributes it came
+  // with (one shared copy per UPDATE), otherwise with none (counted only).
+  struct received_path {
+    path_attributes attrs;
+    std::vector<ip_address> next_hops;
   };
-  std::optional<attribute_memo> memo_;
+  std::map<family, std::unordered_map<nlri, std::shared_ptr<const received_path>, rib::nlri_hash>> received_;
+  std::optional<ip_address> local_address_;
+  // Derived attribute sets by route-attribute id, per family (0: IPv4, 1: IPv6); valid
+  // for one route_pool generation, graceful-shutdown setting and session.
+  mutable std::vector<std::optional<rib::attr_ref>> derived_[2];
+  mutable std::uint64_t derived_generation_ = 0;
+  mutable bool derived_graceful_shutdown_ = false;
+  void forget_derived() const {
+    derived_[0].clear();
+    derived_[1].clear();
+  }
+  bool withdrawn_all_ = false;  // withdraw_everything(): the peer is to have nothing
+  // Prefixes looked at per flush while the session is dumping its routes: UPDATEs
+  // start leaving before the whole Adj-RIB-Out has been looked at.
+  static constexpr std::size_t flush_slice = 16384;
   bool extended_next_hop_ = false;
 
   std::optional<clock::time_point> connect_retry_at_, hold_at_, keepalive_at_;

@@ -54,7 +54,7 @@ void peer::apply(const fsm::action& a) {
 
 void peer::on_down(const std::string& reason) {
   last_down_reason_ = reason;
-  memo_.reset();
+  forget_derived();
   owner_.emit(speaker_event{speaker_event::kind::peer_down, cfg_.address, peer_state::idle, reason, nullptr});
   rib_ = rib::adj_rib_out{};
   received_.clear();
@@ -135,9 +135,12 @@ void peer::on_established() {
     for (const auto& e : enh->entries)
       if (e.nlri_afi == 1 && e.nlri_safi == 1 && e.next_hop_afi == 2) extended_next_hop_ = true;
 
+  // The initial update: every route, looked at in slices by the session loop, so the
+  // first UPDATEs leave while the rest is still being looked at.
   rib_ = rib::adj_rib_out{};
-  memo_.reset();
-  owner_.for_each_route_of(cfg_.address, [this](const route& r) { set_route(r); });
+  forget_derived();
+  withdrawn_all_ = false;
+  rib_.recheck(carried_prefixes(), false);
   // RFC 4724 §4: End-of-RIB after the initial update, for every family.
   send_end_of_rib_ = true;
   if (!rib_.pending()) {
@@ -146,24 +149,69 @@ void peer::on_established() {
   }
 }
 
-std::optional<rib::attr_ref> peer::attributes_for(const route& r, family f) {
-  // Bulk announcements mostly repeat one attribute set: reuse the last one when only
-  // the destination differs.
-  if (memo_ && memo_->fam == f && memo_->graceful_shutdown == owner_.graceful_shutdown &&
-      same_attributes(memo_->last, r))
-    return memo_->ref;
-  auto made = derive_attributes(r, f);
-  memo_ = attribute_memo{r, f, owner_.graceful_shutdown, made};
-  return made;
+const rib::attr_ref* peer::attributes_for(rib::route_pool::id route_attrs, family f) const {
+  // Bulk announcements mostly share a few attribute sets: derive each once.
+  if (derived_generation_ != owner_.route_attrs.generation() ||
+      derived_graceful_shutdown_ != owner_.graceful_shutdown) {
+    forget_derived();
+    derived_generation_ = owner_.route_attrs.generation();
+    derived_graceful_shutdown_ = owner_.graceful_shutdown;
+  }
+  auto& memo = derived_[f == ipv4_unicast ? 0 : 1];
+  if (memo.size() <= route_attrs) memo.resize(route_attrs + 1);
+  auto& slot = memo[route_attrs];
+  if (!slot) slot = derive_attributes(owner_.route_attrs.get(route_attrs), f).value_or(nullptr);
+  return &*slot;
 }
 
-bool peer::same_attributes(const route& x, const route& y) {
-  return x.next_hop == y.next_hop && x.origin == y.origin && x.as_path == y.as_path &&
-         x.communities == y.communities && x.large_communities == y.large_communities &&
-         x.extended_communities == y.extended_communities && x.med == y.med && x.local_pref == y.local_pref;
+const rib::attr_ref* peer::desired(const rib::route_table* own, const prefix& p) const {
+  if (withdrawn_all_) return nullptr;
+  const auto id = owner_.route_for(own, p);
+  if (!id) return nullptr;
+  return attributes_for(*id, p.is_v4() ? ipv4_unicast : ipv6_unicast);
 }
 
-std::optional<rib::attr_ref> peer::derive_attributes(const route& r, family f) {
+std::vector<prefix> peer::carried_prefixes() const {
+  const bool v4 = std::find(families_.begin(), families_.end(), ipv4_unicast) != families_.end();
+  const bool v6 = std::find(families_.begin(), families_.end(), ipv6_unicast) != families_.end();
+  std::vector<prefix> out;
+  const auto* own = owner_.own_routes(cfg_.address);
+  out.reserve(owner_.routes.size() + (own ? own->size() : 0));
+  owner_.for_each_route_of(cfg_.address, [&](const prefix& p, rib::route_pool::id) {
+    if (p.is_v4() ? v4 : v6) out.push_back(p);
+  });
+  return out;
+}
+
+std::size_t peer::flush_routes(std::size_t budget) {
+  const rib::route_table* own = owner_.own_routes(cfg_.address);
+  const rib::adj_rib_out::lookup lookup = [this, own](const prefix& p) { return desired(own, p); };
+  const std::size_t n = rib_.flush(tx_, tx_ctx_, families_, lookup, budget);
+  counters_.updates_sent += n;
+  counters_.messages_sent += n;
+  return n;
+}
+
+void peer::resend_all() {
+  rib_.recheck(carried_prefixes(), true);
+  wake();
+}
+
+std::vector<advertised_route> peer::advertised(family f) const {
+  std::vector<advertised_route> out;
+  if (fsm_.st != fsm::state::established || withdrawn_all_ ||
+      std::find(families_.begin(), families_.end(), f) == families_.end())
+    return out;
+  const std::uint32_t path_id = tx_ctx_.add_path(f) ? 1u : 0u;
+  owner_.for_each_route_of(cfg_.address, [&](const prefix& p, rib::route_pool::id id) {
+    if ((p.is_v4() ? ipv4_unicast : ipv6_unicast) != f) return;
+    if (const auto* a = attributes_for(id, f); a && *a)
+      out.push_back(advertised_route{nlri{p, path_id}, (*a)->attrs, (*a)->next_hops});
+  });
+  return out;
+}
+
+std::optional<rib::attr_ref> peer::derive_attributes(const route& r, family f) const {
   const bool ebgp = cfg_.peer_as != owner_.cfg.asn;
   rib::attribute_set s;
   auto& a = s.attrs;
@@ -196,30 +244,23 @@ std::optional<rib::attr_ref> peer::derive_attributes(const route& r, family f) {
   return owner_.pool.intern(std::move(s));
 }
 
-void peer::set_route(const route& r) {
-  if (fsm_.st != fsm::state::established) return;
-  const family f = r.destination.is_v4() ? ipv4_unicast : ipv6_unicast;
-  if (std::find(families_.begin(), families_.end(), f) == families_.end()) return;
-  const nlri n{r.destination, tx_ctx_.add_path(f) ? 1u : 0u};
-  if (auto a = attributes_for(r, f)) rib_.announce(f, n, std::move(*a));
-  else rib_.withdraw(f, n);
-  wake();
-}
-
-void peer::remove_route(const prefix& p) {
-  if (fsm_.st != fsm::state::established) return;
+void peer::route_changed(const prefix& p) {
+  if (fsm_.st != fsm::state::established) return;  // the initial update will carry it
   const family f = p.is_v4() ? ipv4_unicast : ipv6_unicast;
-  rib_.withdraw(f, nlri{p, tx_ctx_.add_path(f) ? 1u : 0u});
+  if (std::find(families_.begin(), families_.end(), f) == families_.end()) return;
+  rib_.changed(p);
   wake();
 }
 
 void peer::refresh_routes() {
   if (fsm_.st != fsm::state::established) return;
-  owner_.for_each_route_of(cfg_.address, [this](const route& r) { set_route(r); });
+  rib_.recheck(carried_prefixes(), false);  // attributes_for() sees the new setting
+  wake();
 }
 
 void peer::withdraw_everything() {
-  rib_.withdraw_all();
+  withdrawn_all_ = true;
+  rib_.recheck_sent();
   wake();
 }
 

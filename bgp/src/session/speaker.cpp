@@ -120,41 +120,32 @@ void speaker::remove_peer(const ip_address& address) {
 
 void speaker::announce(const route& r) {
   auto& i = *impl_;
-  auto [it, fresh] = i.routes.try_emplace(r.destination, r);
-  if (!fresh) {
-    if (it->second == r) return;
-    it->second = r;
-  }
+  if (!i.routes.set(r)) return;
   for (auto& [a, p] : i.peers)
-    if (!i.overridden(a, r.destination)) p->set_route(r);
+    if (!i.overridden(a, r.destination)) p->route_changed(r.destination);
 }
 
 void speaker::withdraw(const prefix& pfx) {
   auto& i = *impl_;
-  if (i.routes.erase(pfx) == 0) return;
+  if (!i.routes.erase(pfx)) return;
   for (auto& [a, p] : i.peers)
-    if (!i.overridden(a, pfx)) p->remove_route(pfx);
+    if (!i.overridden(a, pfx)) p->route_changed(pfx);
 }
 
 void speaker::announce_to(const ip_address& peer, const route& r) {
   auto& i = *impl_;
-  auto [it, fresh] = i.peer_routes[peer].try_emplace(r.destination, r);
-  if (!fresh) {
-    if (it->second == r) return;
-    it->second = r;
-  }
-  if (auto p = i.peers.find(peer); p != i.peers.end()) p->second->set_route(r);
+  auto own = i.peer_routes.try_emplace(peer, i.route_attrs).first;
+  if (!own->second.set(r)) return;
+  if (auto p = i.peers.find(peer); p != i.peers.end()) p->second->route_changed(r.destination);
 }
 
 void speaker::withdraw_from(const ip_address& peer, const prefix& pfx) {
   auto& i = *impl_;
   auto own = i.peer_routes.find(peer);
-  if (own == i.peer_routes.end() || own->second.erase(pfx) == 0) return;
+  if (own == i.peer_routes.end() || !own->second.erase(pfx)) return;
   if (own->second.empty()) i.peer_routes.erase(own);
-  auto p = i.peers.find(peer);
-  if (p == i.peers.end()) return;
-  if (auto g = i.routes.find(pfx); g != i.routes.end()) p->second->set_route(g->second);
-  else p->second->remove_route(pfx);
+  // Falls back to the speaker-wide route, if there is one.
+  if (auto p = i.peers.find(peer); p != i.peers.end()) p->second->route_changed(pfx);
 }
 
 std::vector<peer_status> speaker::peers() const {

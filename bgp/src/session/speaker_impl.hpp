@@ -3,6 +3,7 @@
 #pragma once
 
 #include "rib/adj_rib_out.hpp"
+#include "rib/route_table.hpp"
 
 #include <bgp/speaker.hpp>
 
@@ -32,16 +33,26 @@ struct speaker::impl {
   boost::asio::io_context& io;
   speaker_config cfg;
   std::map<ip_address, std::shared_ptr<session::peer>> peers;
-  using route_table = std::unordered_map<prefix, route, rib::prefix_hash>;
   // What peer `a` should carry: the speaker-wide routes, with its own routes in place
-  // of speaker-wide ones for the same prefix.
+  // of speaker-wide ones for the same prefix. fn(const prefix&, rib::route_pool::id).
   template <class F>
-  void for_each_route_of(const ip_address& a, F&& f) const {
-    const auto own = peer_routes.find(a);
-    for (const auto& [p, r] : routes)
-      if (own == peer_routes.end() || !own->second.contains(p)) f(r);
-    if (own != peer_routes.end())
-      for (const auto& [p, r] : own->second) f(r);
+  void for_each_route_of(const ip_address& a, F&& fn) const {
+    const rib::route_table* own = own_routes(a);
+    routes.for_each([&](const prefix& p, rib::route_pool::id i) {
+      if (!own || !own->contains(p)) fn(p, i);
+    });
+    if (own) own->for_each(fn);
+  }
+  // Peer `a`'s own routes (announce_to), or null.
+  const rib::route_table* own_routes(const ip_address& a) const {
+    const auto it = peer_routes.find(a);
+    return it == peer_routes.end() ? nullptr : &it->second;
+  }
+  // The attributes a peer with its own routes `own` is to have for p, if any.
+  std::optional<rib::route_pool::id> route_for(const rib::route_table* own, const prefix& p) const {
+    if (own)
+      if (auto i = own->find(p)) return i;
+    return routes.find(p);
   }
 
   bool overridden(const ip_address& a, const prefix& p) const {
@@ -49,8 +60,9 @@ struct speaker::impl {
     return own != peer_routes.end() && own->second.contains(p);
   }
 
-  route_table routes;
-  std::map<ip_address, route_table> peer_routes;
+  rib::route_pool route_attrs;  // before the tables that refer to it
+  rib::route_table routes{route_attrs};
+  std::map<ip_address, rib::route_table> peer_routes;
   rib::attribute_pool pool;
   std::vector<std::function<void(const speaker_event&)>> subscribers;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;

@@ -9,6 +9,7 @@
 #include <bgp/iana.hpp>
 
 #include <algorithm>
+#include <set>
 
 namespace bgp {
 
@@ -49,17 +50,21 @@ peer_inspection inspect(const session::peer& p) {
 const speaker_config& speaker::configuration() const { return impl_->cfg; }
 
 std::vector<route> speaker::originated_routes() const {
+  const auto& i = *impl_;
   std::vector<route> out;
-  out.reserve(impl_->routes.size());
-  for (const auto& [p, r] : impl_->routes) out.push_back(r);
-  // Per-peer routes (announce_to) too, each distinct one once.
-  for (const auto& [a, table] : impl_->peer_routes)
-    for (const auto& [p, r] : table) {
-      auto g = impl_->routes.find(p);
-      if (g != impl_->routes.end() && g->second == r) continue;
-      if (std::find(out.begin() + static_cast<std::ptrdiff_t>(impl_->routes.size()), out.end(), r) == out.end())
-        out.push_back(r);
-    }
+  out.reserve(i.routes.size());
+  auto add = [&](const prefix& p, rib::route_pool::id a) {
+    out.push_back(i.route_attrs.get(a));
+    out.back().destination = p;
+  };
+  i.routes.for_each(add);
+  // Per-peer routes (announce_to), each distinct one once.
+  std::set<std::pair<prefix, rib::route_pool::id>> seen;
+  for (const auto& [peer, table] : i.peer_routes)
+    table.for_each([&](const prefix& p, rib::route_pool::id a) {
+      if (i.routes.find(p) == a || !seen.emplace(p, a).second) return;
+      add(p, a);
+    });
   return out;
 }
 
@@ -78,11 +83,13 @@ std::optional<peer_inspection> speaker::inspect_peer(const ip_address& address) 
 std::optional<std::vector<advertised_route>> speaker::adj_rib_out(const ip_address& peer, family f) const {
   auto it = impl_->peers.find(peer);
   if (it == impl_->peers.end()) return std::nullopt;
-  std::vector<advertised_route> out;
-  it->second->for_each_advertised(f, [&](const nlri& n, const rib::attribute_set& a) {
-    out.push_back(advertised_route{n, a.attrs, a.next_hops});
-  });
-  return out;
+  return it->second->advertised(f);
+}
+
+std::optional<std::vector<advertised_route>> speaker::adj_rib_in(const ip_address& peer, family f) const {
+  auto it = impl_->peers.find(peer);
+  if (it == impl_->peers.end()) return std::nullopt;
+  return it->second->received_routes(f);
 }
 
 bool speaker::reset_peer(const ip_address& address, std::string communication) {
@@ -132,8 +139,7 @@ void peer::set_admin_down(bool down, std::string communication) {
 void peer::soft_reset(soft_reset_direction d) {
   if (fsm_.st != fsm::state::established) return;
   if (d != soft_reset_direction::in) {
-    rib_.forget_sent();  // the next flush sends every route again
-    wake();
+    resend_all();
   }
   // RFC 2918 §3: ask the peer to send its routes again, when it can.
   if (d != soft_reset_direction::out && fsm_.peer_open.find<cap_route_refresh>() != nullptr) {
@@ -148,6 +154,15 @@ std::pair<std::uint16_t, std::uint16_t> peer::ports() const {
   const auto l = socket_.local_endpoint(ec1);
   const auto r = socket_.remote_endpoint(ec2);
   return {ec1 ? std::uint16_t{0} : l.port(), ec2 ? std::uint16_t{0} : r.port()};
+}
+
+std::vector<advertised_route> peer::received_routes(family f) const {
+  std::vector<advertised_route> out;
+  auto t = received_.find(f);
+  if (t == received_.end()) return out;
+  for (const auto& [n, path] : t->second)
+    if (path) out.push_back(advertised_route{n, path->attrs, path->next_hops});
+  return out;
 }
 
 std::vector<std::pair<family, std::uint64_t>> peer::received_counts() const {

@@ -27,6 +27,8 @@ struct agent_options {
   std::optional<model::ip_address> router_id;
   std::chrono::milliseconds shutdown_drain{5000};
   std::string hostname;  // FQDN capability
+  bool keep_received = false;                 // Adj-RIB-In per session, for inspection
+  std::optional<std::uint32_t> max_received;  // RFC 4486 Cease beyond this many prefixes
 };
 
 struct session_view {

@@ -20,6 +20,8 @@ struct daemon_options {
   std::string node;                      // this node's name
   std::string metrics_address = "127.0.0.1:7472";  // "" disables the HTTP endpoint
   std::chrono::milliseconds shutdown_drain{5000};
+  bool keep_received = false;                 // keep routes peers send (gobgp neighbor X adj-in)
+  std::optional<std::uint32_t> max_received;  // per session and family; none: no limit
   std::chrono::seconds hold_down{300};
   std::chrono::milliseconds coalesce{5};  // a burst of datastore events ends after this quiet time
   std::optional<model::ip_address> router_id;
