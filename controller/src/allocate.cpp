@@ -44,12 +44,13 @@ bool same_addresses(const std::vector<model::ip_address>& a, const std::vector<m
 }
 
 void engine::event(std::size_t id, std::string_view type, std::string_view why, std::string message) {
-  slots_[id].events.push_back({std::string(type), std::string(why), std::move(message)});
+  events_of(id).push_back({std::string(type), std::string(why), std::move(message)});
 }
 
 void engine::take(std::size_t id, const std::vector<model::ip_address>& ips, const std::string& pool_name) {
-  slots_[id].pool = pool_name;  // first: a stranded address is counted against it
-  slots_[id].ips = ips;
+  slots_[id].pool = pool_id(pool_name);  // first: a stranded address is counted against it
+  slots_[id].ips.clear();
+  for (const auto& ip : ips) slots_[id].ips.push_back(ip);
   for (const auto& ip : ips) use_ip(id, ip);
 }
 
@@ -65,8 +66,10 @@ void engine::restore(work& w) {
     event(id, "Warning", reason::not_enough_cluster_ips, "Service requires dual stack but not enough clusterips [" + ips + "]");
     return;
   }
-  w.request = requested(s, slots_[id].events);
-  w.pool_annotation = annotation(s, "address-pool", slots_[id].events);
+  std::vector<model::event> warnings;  // deprecated spellings; most services have none
+  w.request = requested(s, warnings);
+  w.pool_annotation = annotation(s, "address-pool", warnings);
+  add_events(id, std::move(warnings));
   if (w.pool_annotation && w.pool_annotation->empty()) w.pool_annotation.reset();
 
   const std::vector<model::ip_address>& current = w.previous ? w.previous->ips : s.ingress_ips;
@@ -121,7 +124,7 @@ void engine::restore(work& w) {
 void engine::allocate_new(work& w) {
   const std::size_t id = w.id;
   if (w.add_family) {
-    add_missing_family(w, *pools_.find(slots_[id].pool));
+    add_missing_family(w, *pools_.find(pool_name(slots_[id])));
     return;
   }
   if (!w.request.error.empty()) {
@@ -146,7 +149,7 @@ void engine::allocate_new(work& w) {
     return;
   }
   take(id, ips, p->name);
-  event(id, "Normal", reason::ip_allocated, "Assigned IP " + quote(slots_[id].ips));
+  event(id, "Normal", reason::ip_allocated, "Assigned IP " + quote(slots_[id].ips.vector()));
   if (slots_[id].ips.size() < w.need.families.size()) additional_failed(w, *p);
 }
 
@@ -194,7 +197,7 @@ std::string engine::from_pool(const work& w, const pool& p, std::vector<model::i
 // auto-assign pools without serviceAllocation (by name, not Go map order).
 std::string engine::from_any_pool(const work& w, std::vector<model::ip_address>& out, const pool*& chosen) {
   const std::size_t id = w.id;
-  if (auto it = held_for_.find(name_of(id)); it != held_for_.end()) {
+  if (auto it = held_for_.find(names_[id]); it != held_for_.end()) {
     std::vector<model::ip_address> mine;
     for (auto f : w.need.families) {
       for (const auto& ip : it->second) {
@@ -241,7 +244,9 @@ std::string engine::from_any_pool(const work& w, std::vector<model::ip_address>&
 void engine::add_missing_family(work& w, const pool& p) {
   slot& e = slots_[w.id];
   for (auto f : w.need.families) {
-    if (std::any_of(e.ips.begin(), e.ips.end(), [&](model::ip_address ip) { return ip.family() == f; })) continue;
+    bool have = false;
+    for (const auto ip : e.ips) have = have || ip.family() == f;
+    if (have) continue;
     for (const auto& r : p.ranges) {
       if (r.family() != f) continue;
       if (auto ip = usage_.first_available(w.id, r, p.avoid_buggy_ips)) {
@@ -256,7 +261,7 @@ void engine::add_missing_family(work& w, const pool& p) {
 }
 
 void engine::additional_failed(const work& w, const pool& p) {
-  const auto have = slots_[w.id].ips.at(0).family();
+  const auto have = slots_[w.id].ips[0].family();
   const auto other = have == model::ip_family::v4 ? "ipv6" : "ipv4";
   event(w.id, "Normal", reason::additional_assign_failed,
         "cannot assign additional IP in PreferDualStack: no available IPs in pool \"" + p.name + "\" for " +

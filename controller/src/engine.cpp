@@ -2,6 +2,8 @@
 // serve which services, address usage, the ledger's holds and the pool counters, and
 // which services a change obliges a pass to re-run.
 #include <algorithm>
+#include <cstdlib>
+#include <iostream>
 #include <limits>
 #include <queue>
 
@@ -13,12 +15,42 @@ namespace detail {
 
 namespace {
 
-std::string owner_of(const model::name_key& k) { return k.ns + "/" + k.name; }
+std::string owner_of(const model::name_key& k) { return service_key(k.ns, k.name); }
 
 }  // namespace
 
+void ip_pair::push_back(model::ip_address ip) {
+  if (size_ == 2) {
+    std::cerr << "controller: a service with a third address\n";
+    std::abort();
+  }
+  for (int w = 0; w < 4; ++w) words_[size_][w] = static_cast<std::uint32_t>(ip.value() >> (32 * (3 - w)));
+  if (ip.family() == model::ip_family::v6) v6_ = static_cast<std::uint8_t>(v6_ | 1u << size_);
+  ++size_;
+}
+
+model::ip_address ip_pair::operator[](std::size_t i) const {
+  if ((v6_ >> i & 1) == 0) return model::ip_address::v4(words_[i][3]);
+  model::uint128 v = 0;
+  for (int w = 0; w < 4; ++w) v = v << 32 | words_[i][w];
+  return model::ip_address::v6(v);
+}
+
+bool ip_pair::contains(model::ip_address ip) const {
+  for (std::size_t i = 0; i < size_; ++i) {
+    if ((*this)[i] == ip) return true;
+  }
+  return false;
+}
+
+std::vector<model::ip_address> ip_pair::vector() const {
+  std::vector<model::ip_address> out;
+  for (std::size_t i = 0; i < size_; ++i) out.push_back((*this)[i]);
+  return out;
+}
+
 engine::engine(const model::snapshot& s, const model::ledger& previous, const options& opts)
-    : opts_(opts), pools_(s), usage_(sharers_), revision_(previous.revision) {
+    : opts_(opts), pools_(s), revision_(previous.revision) {
   for (const auto& p : pools_.all()) {
     auto& st = pool_status_[p.name];
     st.name = p.name;
@@ -52,8 +84,8 @@ engine::engine(const model::snapshot& s, const model::ledger& previous, const op
   }
   for (const auto& h : previous.holds) {
     if (h.released_at + opts_.hold_down.count() <= opts_.now) continue;
-    usage_.hold(h.ip, h.ns + "/" + h.name);
-    held_for_[h.ns + "/" + h.name].insert(h.ip);
+    usage_.hold(h.ip, service_key(h.ns, h.name));
+    held_for_[service_key(h.ns, h.name)].insert(h.ip);
     holds_[h.ip] = h;
     expiry_.insert({h.released_at, h.ip});
   }
@@ -87,25 +119,56 @@ std::size_t engine::new_slot(const model::name_key& key) {
     id = free_slots_.back();
     free_slots_.pop_back();
   } else {
+    if (id > UINT32_MAX) {
+      std::cerr << "controller: more than 2^32 services\n";
+      std::abort();
+    }
     slots_.emplace_back();
-    sharers_.emplace_back();
+    names_.emplace_back();
   }
   slots_[id] = slot{};
-  slots_[id].key = &ids_.insert_or_assign(key, id).first->first;
+  names_[id] = service_key(key.ns, key.name);
+  // A full pass adds services in name order: then the hint makes this O(1).
+  ids_.insert(ids_.end(), static_cast<std::uint32_t>(id));
   return id;
 }
 
 void engine::release(std::size_t id) {
-  ids_.erase(ids_.find(*slots_[id].key));
+  ids_.erase(static_cast<std::uint32_t>(id));  // by name: before the name goes
   unsettled_.erase(id);
+  events_.erase(static_cast<std::uint32_t>(id));
+  usage_.set_sharing(id, {});
   slots_[id] = slot{};
-  sharers_[id] = sharer{};
+  std::string().swap(names_[id]);
   free_slots_.push_back(id);
+}
+
+void engine::add_events(std::size_t id, std::vector<model::event> events) {
+  if (events.empty()) return;
+  auto& mine = events_of(id);
+  mine.insert(mine.end(), std::make_move_iterator(events.begin()), std::make_move_iterator(events.end()));
+}
+
+model::name_key engine::key_of(std::size_t id) const {
+  const std::string& k = names_[id];
+  const auto nul = k.find('\0');
+  return {k.substr(0, nul), k.substr(nul + 1)};
+}
+
+std::uint32_t engine::pool_id(const std::string& name) {
+  if (auto it = pool_ids_.find(name); it != pool_ids_.end()) return it->second;
+  const auto id = static_cast<std::uint32_t>(pool_names_.size());
+  pool_names_.push_back(name);
+  pool_ids_.emplace(name, id);
+  return id;
 }
 
 model::service_status engine::status_of(std::size_t id) const {
   const slot& e = slots_[id];
-  return {e.key->ns, e.key->name, e.ips, e.pool, e.events};
+  auto k = key_of(id);
+  auto ev = events_.find(static_cast<std::uint32_t>(id));
+  return {std::move(k.ns), std::move(k.name), e.ips.vector(), pool_name(e),
+          ev == events_.end() ? std::vector<model::event>{} : ev->second};
 }
 
 void engine::touch_pool(const std::string& name) {
@@ -142,22 +205,22 @@ void engine::count(model::ip_address ip, const std::string& pool_name, int delta
 }
 
 void engine::use_ip(std::size_t id, model::ip_address ip) {
-  const bool fresh = !usage_.all().contains(ip);
+  const bool fresh = !usage_.used(ip);
   usage_.add(id, ip);
-  if (fresh) count(ip, slots_[id].pool, +1);
+  if (fresh) count(ip, pool_name(slots_[id]), +1);
 }
 
 void engine::drop_ip(std::size_t id, model::ip_address ip) {
   usage_.remove(id, ip);
-  if (!usage_.all().contains(ip)) count(ip, "", -1);
+  if (!usage_.used(ip)) count(ip, "", -1);
 }
 
 void engine::add_hold(const model::ledger_hold& h) {
   drop_hold(h.ip);
   holds_[h.ip] = h;
   expiry_.insert({h.released_at, h.ip});
-  held_for_[h.ns + "/" + h.name].insert(h.ip);
-  usage_.hold(h.ip, h.ns + "/" + h.name);
+  held_for_[service_key(h.ns, h.name)].insert(h.ip);
+  usage_.hold(h.ip, service_key(h.ns, h.name));
   ledger_changed_ = true;
 }
 
@@ -165,7 +228,7 @@ void engine::add_hold(const model::ledger_hold& h) {
 void engine::drop_hold(model::ip_address ip) {
   auto it = holds_.find(ip);
   if (it == holds_.end()) return;
-  const std::string owner = it->second.ns + "/" + it->second.name;
+  const std::string owner = service_key(it->second.ns, it->second.name);
   if (auto o = held_for_.find(owner); o != held_for_.end()) {
     o->second.erase(ip);
     if (o->second.empty()) held_for_.erase(o);
@@ -183,37 +246,59 @@ void engine::expire_holds() {
   }
 }
 
-// One pass over `items` (services to re-run; every other service keeps its result) and
-// `gone` (ledger entries of services that left, their addresses already held).
+// One pass over `items` (services to re-run, in namespace/name order; every other service
+// keeps its result) and `gone` (ledger entries of services that left, their addresses
+// already held).
 void engine::run(std::vector<work> items, const std::vector<std::pair<model::name_key, held_entry>>& gone) {
   for (auto& w : items) {
     slot& e = slots_[w.id];
-    e.events = {};  // also frees the buffer: most services settle with no events
+    events_.erase(static_cast<std::uint32_t>(w.id));
     e.ips.clear();
-    e.pool.clear();
-    sharers_[w.id] = sharer_of(*w.svc, e.events);
+    e.pool = 0;
+    std::vector<model::event> warnings;
+    usage_.set_sharing(w.id, sharing_keys(*w.svc, warnings));
+    add_events(w.id, std::move(warnings));
     w.group = w.previous ? 0 : !w.svc->ingress_ips.empty() ? 1 : 2;
   }
-  std::sort(items.begin(), items.end(), [&](const work& a, const work& b) {
-    return std::tie(a.group, *slots_[a.id].key) < std::tie(b.group, *slots_[b.id].key);
-  });
+  // Order: group, then namespace/name. Callers pass items in namespace/name order (a
+  // snapshot table, a std::set of keys), so checking costs n comparisons and grouping
+  // keeps that order within a group.
+  const by_name order{&names_};
+  const auto by_key = [&](const work& a, const work& b) {
+    return order(static_cast<std::uint32_t>(a.id), static_cast<std::uint32_t>(b.id));
+  };
+  if (!std::is_sorted(items.begin(), items.end(), by_key)) std::sort(items.begin(), items.end(), by_key);
+  const auto by_group = [](const work& a, const work& b) { return a.group < b.group; };
+  if (!std::is_sorted(items.begin(), items.end(), by_group)) {
+    std::vector<work> grouped;
+    grouped.reserve(items.size());
+    for (int g = 0; g <= 2; ++g) {
+      for (auto& w : items) {
+        if (w.group == g) grouped.push_back(std::move(w));
+      }
+    }
+    items = std::move(grouped);
+  }
   for (auto& w : items) restore(w);
   for (auto& w : items) {
     if (w.pending || w.add_family) allocate_new(w);
   }
   for (const auto& w : items) {
     slot& e = slots_[w.id];
+    const auto ips = e.ips.vector();
     e.since = opts_.now;
-    if (w.previous && same_addresses(w.previous->ips, e.ips) && w.previous->pool == e.pool) e.since = w.previous->since;
+    if (w.previous && same_addresses(w.previous->ips, ips) && w.previous->pool == pool_name(e)) {
+      e.since = w.previous->since;
+    }
     const bool had = w.previous.has_value();
     if (had != !e.ips.empty() ||
-        (had && (w.previous->ips != e.ips || w.previous->pool != e.pool || w.previous->since != e.since))) {
+        (had && (w.previous->ips != ips || w.previous->pool != pool_name(e) || w.previous->since != e.since))) {
       ledger_changed_ = true;
     }
     // Settled: kept what the ledger recorded, with nothing left to try, or has nothing to
     // ask for. Everything else runs again next pass, as a full pass would run it.
-    e.settled = e.ips.empty() ? !w.pending : (had && !w.pending && !w.add_family);
-    if (e.settled) unsettled_.erase(w.id);
+    const bool settled = e.ips.empty() ? !w.pending : (had && !w.pending && !w.add_family);
+    if (settled) unsettled_.erase(w.id);
     else unsettled_.insert(w.id);
   }
   settle_holds(items, gone);
@@ -226,18 +311,18 @@ void engine::settle_holds(const std::vector<work>& items,
   for (const auto& w : items) {
     for (const auto& ip : slots_[w.id].ips) drop_hold(ip);
   }
-  auto release = [&](const model::name_key& key, const held_entry& prev, const std::vector<model::ip_address>& kept) {
+  auto release = [&](const model::name_key& key, const held_entry& prev, const ip_pair& kept) {
     for (const auto& ip : prev.ips) {
-      if (std::find(kept.begin(), kept.end(), ip) != kept.end() || usage_.all().contains(ip)) continue;
+      if (kept.contains(ip) || usage_.used(ip)) continue;
       if (opts_.hold_down.count() > 0) add_hold({ip, key.ns, key.name, prev.pool, opts_.now});
     }
   };
   for (const auto& w : items) {
-    if (w.previous) release(*slots_[w.id].key, *w.previous, slots_[w.id].ips);
+    if (w.previous) release(key_of(w.id), *w.previous, slots_[w.id].ips);
   }
   for (const auto& [key, prev] : gone) {
     ledger_changed_ = true;
-    release(key, prev, {});
+    release(key, prev, ip_pair{});
     // Held at the start of the pass but taken since: no longer held for the owner.
     const std::string owner = owner_of(key);
     auto o = held_for_.find(owner);
@@ -263,18 +348,19 @@ const incremental_allocator::delta& engine::apply(const model::snapshot& s, cons
       if (k.kind == model::kind::service) keys.insert({k.ns, k.name});
     }
   }
-  for (auto id : unsettled_) keys.insert(*slots_[id].key);
+  for (auto id : unsettled_) keys.insert(key_of(id));
   // Services sharing an address with one that is re-run are re-run too: a full pass
   // restores them in name order, and the later of two that no longer fit is the one cleared.
   std::queue<model::name_key> todo;
   for (const auto& k : keys) todo.push(k);
   while (!todo.empty()) {
-    auto it = ids_.find(todo.front());
+    auto it = ids_.find(owner_of(todo.front()));
     todo.pop();
     if (it == ids_.end()) continue;
-    for (const auto& ip : slots_[it->second].ips) {
-      for (auto other : usage_.all().at(ip).services) {
-        if (keys.insert(*slots_[other].key).second) todo.push(*slots_[other].key);
+    for (const auto& ip : slots_[*it].ips) {
+      for (auto other : usage_.users(ip)) {
+        auto k = key_of(other);
+        if (keys.insert(k).second) todo.push(std::move(k));
       }
     }
   }
@@ -286,12 +372,12 @@ const incremental_allocator::delta& engine::apply(const model::snapshot& s, cons
     const model::service* svc = s.find<model::service>(key.ns, key.name);
     if (svc != nullptr && !ours(*svc)) svc = nullptr;
     std::optional<held_entry> prev;
-    auto it = ids_.find(key);
+    auto it = ids_.find(owner_of(key));
     if (it != ids_.end()) {
-      const std::size_t id = it->second;
+      const std::size_t id = *it;
       before[key] = status_of(id);
       slot& e = slots_[id];
-      if (!e.ips.empty()) prev = held_entry{e.ips, e.pool, e.since};
+      if (!e.ips.empty()) prev = held_entry{e.ips.vector(), pool_name(e), e.since};
       for (const auto& ip : e.ips) drop_ip(id, ip);
       e.ips.clear();
       if (svc == nullptr) {
@@ -310,7 +396,7 @@ const incremental_allocator::delta& engine::apply(const model::snapshot& s, cons
     }
     if (svc == nullptr) continue;
     work w;
-    w.id = it != ids_.end() ? it->second : new_slot(key);
+    w.id = it != ids_.end() ? *it : new_slot(key);
     w.svc = svc;
     w.previous = std::move(prev);
     items.push_back(std::move(w));
@@ -322,8 +408,9 @@ const incremental_allocator::delta& engine::apply(const model::snapshot& s, cons
 
   for (auto id : ran) {
     auto st = status_of(id);
-    auto b = before.find(*slots_[id].key);
-    if (b == before.end() || !(b->second == st)) delta_.services.push_back(*slots_[id].key);
+    auto key = key_of(id);
+    auto b = before.find(key);
+    if (b == before.end() || !(b->second == st)) delta_.services.push_back(std::move(key));
   }
   std::sort(delta_.services.begin(), delta_.services.end());
   for (const auto& [name, old] : pools_before_) {
@@ -339,10 +426,11 @@ const incremental_allocator::delta& engine::apply(const model::snapshot& s, cons
 result engine::current() const {
   result r;
   r.ledger.revision = revision_;
-  for (const auto& [key, id] : ids_) {
+  for (const auto id : ids_) {
     const slot& e = slots_[id];
     r.services.push_back(status_of(id));
-    if (!e.ips.empty()) r.ledger.entries.push_back({key.ns, key.name, e.ips, e.pool, e.since});
+    const auto& st = r.services.back();
+    if (!e.ips.empty()) r.ledger.entries.push_back({st.ns, st.name, st.ingress, pool_name(e), e.since});
   }
   for (const auto& [ip, h] : holds_) r.ledger.holds.push_back(h);
   for (const auto& [name, st] : pool_status_) r.pools.push_back(st);

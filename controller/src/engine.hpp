@@ -4,6 +4,9 @@
 // allocate.cpp, the bookkeeping between passes in engine.cpp.
 #pragma once
 
+#include <absl/container/btree_set.h>
+
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -24,15 +27,46 @@ struct held_entry {
   std::int64_t since = 0;
 };
 
-// One LoadBalancer service this controller serves, as the last pass left it.
-struct slot {
-  const model::name_key* key = nullptr;  // engine::ids_ owns it
-  std::vector<model::ip_address> ips;
-  std::string pool;
-  std::int64_t since = 0;
-  std::vector<model::event> events;
-  bool settled = false;  // a rerun with unchanged inputs would give the same result
+// Up to two addresses (a service has at most one per family), in allocation order,
+// stored inline: most services have one. 36 bytes, 4-byte aligned, so a slot is 48.
+class ip_pair {
+ public:
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  model::ip_address operator[](std::size_t i) const;
+  void push_back(model::ip_address ip);  // aborts on a third address
+  void clear() { *this = {}; }
+  bool contains(model::ip_address ip) const;
+  std::vector<model::ip_address> vector() const;
+
+  struct iterator {
+    const ip_pair* pair;
+    std::size_t i;
+    model::ip_address operator*() const { return (*pair)[i]; }
+    iterator& operator++() {
+      ++i;
+      return *this;
+    }
+    bool operator==(const iterator&) const = default;
+  };
+  iterator begin() const { return {this, 0}; }
+  iterator end() const { return {this, size_}; }
+
+ private:
+  std::uint32_t words_[2][4] = {};  // most significant word first; IPv4 uses [i][3]
+  std::uint8_t size_ = 0;
+  std::uint8_t v6_ = 0;  // bit i: address i is IPv6
 };
+
+// One LoadBalancer service this controller serves, as the last pass left it: its ledger
+// entry (when it has addresses). Its key is engine::names_[id], its events (mostly
+// none) engine::events_[id].
+struct slot {
+  std::int64_t since = 0;
+  std::uint32_t pool = 0;  // engine::pool_names_ index; 0 = ""
+  ip_pair ips;
+};
+static_assert(sizeof(slot) <= 48);
 
 // A service being re-run in the current pass.
 struct work {
@@ -49,10 +83,23 @@ struct work {
 
 bool same_addresses(const std::vector<model::ip_address>& a, const std::vector<model::ip_address>& b);
 
+// Orders service ids by namespace/name (engine::ids_); also finds an id by service_key().
+struct by_name {
+  using is_transparent = void;
+  const std::deque<std::string>* names;
+
+  std::string_view view(std::uint32_t id) const { return (*names)[id]; }
+  static std::string_view view(std::string_view key) { return key; }
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const {
+    return view(a) < view(b);
+  }
+};
+
 class engine {
  public:
   engine(const model::snapshot& s, const model::ledger& previous, const options& opts);
-  engine(const engine&) = delete;  // usage_ refers to sharers_
+  engine(const engine&) = delete;  // usage_ and ids_ refer to names_
   engine& operator=(const engine&) = delete;
   // Whether `changes` touch what every service depends on (pools, namespaces).
   bool needs_full_pass(const model::change_set& changes) const;
@@ -75,6 +122,11 @@ class engine {
   void drop_hold(model::ip_address ip);
   void touch_pool(const std::string& name);
   model::service_status status_of(std::size_t id) const;
+  model::name_key key_of(std::size_t id) const;
+  std::uint32_t pool_id(const std::string& name);
+  const std::string& pool_name(const slot& e) const { return pool_names_[e.pool]; }
+  std::vector<model::event>& events_of(std::size_t id) { return events_[static_cast<std::uint32_t>(id)]; }
+  void add_events(std::size_t id, std::vector<model::event> events);
 
   // allocate.cpp: MetalLB's rules for one service
   void restore(work& w);
@@ -86,18 +138,23 @@ class engine {
   void additional_failed(const work& w, const pool& p);
   void take(std::size_t id, const std::vector<model::ip_address>& ips, const std::string& pool_name);
   void event(std::size_t id, std::string_view type, std::string_view why, std::string message);
-  const std::string& name_of(std::size_t id) const { return sharers_[id].name; }
+  std::string name_of(std::size_t id) const { return display_name(names_[id]); }  // for messages
 
   options opts_;
   pool_table pools_;
-  std::vector<sharer> sharers_;  // by slot id; usage_ reads it
-  std::vector<slot> slots_;
+  // By slot id (deques: no spare capacity, and growth never copies).
+  std::deque<slot> slots_;
+  std::deque<std::string> names_;  // service_key(); usage_ and ids_ read it
   std::vector<std::size_t> free_slots_;
-  std::map<model::name_key, std::size_t> ids_;  // the services we serve, namespace/name order
-  usage usage_;
+  absl::btree_set<std::uint32_t, by_name> ids_{by_name{&names_}};  // the services we serve, by namespace/name
+  std::map<std::uint32_t, std::vector<model::event>> events_;      // services with events only
+  std::vector<std::string> pool_names_{""};                         // slot::pool
+  std::map<std::string, std::uint32_t, std::less<>> pool_ids_{{"", 0}};
+  usage usage_{names_};
   std::map<model::ip_address, model::ledger_hold> holds_;  // the ledger's holds
   std::set<std::pair<std::int64_t, model::ip_address>> expiry_;  // holds by release time
-  std::map<std::string, std::set<model::ip_address>> held_for_;  // holds by owner, as the pass began
+  // Holds by their owner's service_key(), as the pass began.
+  std::map<std::string, std::set<model::ip_address>, std::less<>> held_for_;
   std::set<std::size_t> unsettled_;
   std::map<std::string, model::pool_status> pool_status_;
   std::map<model::ip_address, std::string> stranded_;  // address -> pool it is counted against

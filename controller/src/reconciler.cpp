@@ -11,17 +11,33 @@ std::vector<model::error> reconciler::load() {
   return {};
 }
 
+bool reconciler::reread(std::vector<model::error>& errors) {
+  auto r = state_.read_ledger();
+  if (!r.ledger) {
+    errors.insert(errors.end(), r.errors.begin(), r.errors.end());
+    return false;
+  }
+  ledger_ = std::move(*r.ledger);
+  reread_ = false;
+  return true;
+}
+
 reconciler::outcome reconciler::reconcile(const store::update& u, std::int64_t now) {
   outcome out;
   if (!loaded_) return out;
+  if (reread_ && !reread(out.errors)) return out;
   bool changed = true;
   if (!allocator_) {
     options o = options_;
     o.now = now;
     allocator_.emplace(*u.snapshot, ledger_, o);
+    ledger_ = {};  // the allocator holds it from now on
   } else {
     const bool seen = u.snapshot == last_snapshot_;
-    changed = !allocator_->apply(*u.snapshot, seen ? model::change_set{} : u.changes, now).empty();
+    const auto& d = allocator_->apply(*u.snapshot, seen ? model::change_set{} : u.changes, now);
+    changed = !d.empty();
+    out.all = !written_;
+    out.changed = d.services;
   }
   last_snapshot_ = u.snapshot;
   if (written_ && !changed && u.errors == last_errors_) return out;
@@ -29,13 +45,14 @@ reconciler::outcome reconciler::reconcile(const store::update& u, std::int64_t n
   const auto& a = out.allocation;
   out.errors = state_.write({a.ledger, a.services, a.pools, u.errors});
   if (!out.errors.empty()) {
-    // Keep the old ledger: the next pass starts over from it, as after a restart.
+    // The old ledger stands: the next pass starts over from it, as after a restart.
     allocator_.reset();
+    reread_ = true;
+    reread(out.errors);
     return out;
   }
   out.wrote = true;
   written_ = true;
-  ledger_ = a.ledger;
   last_errors_ = u.errors;
   return out;
 }

@@ -64,13 +64,15 @@ family_need needs(const model::service& s) {
   return n;
 }
 
-sharer sharer_of(const model::service& s, std::vector<model::event>& events) {
-  sharer out;
-  out.name = s.meta.ns + "/" + s.meta.name;
+sharing sharing_keys(const model::service& s, std::vector<model::event>& events) {
+  sharing out;
   out.sharing_key = annotation(s, "allow-shared-ip", events).value_or("");
-  if (s.external_traffic_policy == model::traffic_policy::local) out.backend_key = model::to_selector_string(s.selector);
-  // Ports only matter between services that share an address, i.e. that have a key.
+  // Backend key and ports only matter between services that share an address, i.e.
+  // that have a key.
   if (out.sharing_key.empty()) return out;
+  if (s.external_traffic_policy == model::traffic_policy::local) {
+    out.backend_key = model::to_selector_string(s.selector);
+  }
   for (const auto& p : s.ports) out.ports.push_back({p.protocol, p.port});
   std::sort(out.ports.begin(), out.ports.end());
   return out;

@@ -30,7 +30,8 @@ struct family_need {
 };
 family_need needs(const model::service& s);
 
-sharer sharer_of(const model::service& s, std::vector<model::event>& events);
+// The sharing key, and with one the backend key and ports.
+sharing sharing_keys(const model::service& s, std::vector<model::event>& events);
 
 // Go's %q of a []net.IP: ["10.0.0.1" "fd00::1"].
 std::string quote(const std::vector<model::ip_address>& ips);

@@ -72,6 +72,32 @@ TEST(reconciler, writes_on_change_only_and_restores_after_restart) {
   EXPECT_EQ(m.saved.ledger.revision, 2u);
 }
 
+TEST(reconciler, says_which_services_changed_since_the_last_write) {
+  memory_state m;
+  reconciler r(m, {});
+  ASSERT_TRUE(r.load().empty());
+  const auto first = update_of(manifests);
+  const auto o1 = r.reconcile(first, 100);
+  ASSERT_TRUE(o1.wrote);
+  EXPECT_TRUE(o1.all) << "the first write may change anything";
+  const auto o2 = r.reconcile(first, 110);  // the same update again: the IPAllocated events go
+  ASSERT_TRUE(o2.wrote);
+  EXPECT_FALSE(o2.all);
+  EXPECT_EQ(o2.changed, (std::vector<model::name_key>{{"a", "s1"}, {"a", "s2"}}));
+  auto added = update_of(manifests + svc("a", "s3"));
+  added.changes.added.push_back({model::kind::service, "a", "s3"});
+  const auto o3 = r.reconcile(added, 120);
+  ASSERT_TRUE(o3.wrote);
+  EXPECT_FALSE(o3.all);
+  EXPECT_EQ(o3.changed, (std::vector<model::name_key>{{"a", "s3"}}));
+  m.fail = true;
+  EXPECT_FALSE(r.reconcile(update_of(manifests), 130).wrote);
+  m.fail = false;
+  const auto o4 = r.reconcile(update_of(manifests), 140);
+  ASSERT_TRUE(o4.wrote);
+  EXPECT_TRUE(o4.all) << "after a failed write the allocator starts over";
+}
+
 TEST(reconciler, failed_write_keeps_the_old_ledger_and_retries) {
   memory_state m;
   reconciler r(m, {});
@@ -84,6 +110,53 @@ TEST(reconciler, failed_write_keeps_the_old_ledger_and_retries) {
   m.fail = false;
   EXPECT_TRUE(r.reconcile(update_of(manifests), 110).wrote);
   EXPECT_EQ(r.ledger().entries.size(), 2u);
+}
+
+// The reconciler keeps no copy of the ledger next to the allocator: after a failed write
+// it reads the written one back and starts over from it.
+TEST(reconciler, failed_write_after_a_write_starts_over_from_the_written_ledger) {
+  memory_state m;
+  reconciler r(m, {});
+  ASSERT_TRUE(r.load().empty());
+  ASSERT_TRUE(r.reconcile(update_of(manifests), 100).wrote);
+  const auto written = m.saved.ledger;
+  ASSERT_EQ(written.entries.size(), 2u);
+  m.fail = true;
+  auto more = update_of(manifests + svc("a", "s0"));
+  more.changes.added.push_back({model::kind::service, "a", "s0"});
+  const auto o = r.reconcile(more, 110);
+  EXPECT_FALSE(o.wrote);
+  EXPECT_EQ(o.allocation.ledger.entries.size(), 3u) << "allocated, but not persisted";
+  EXPECT_EQ(r.ledger(), written);
+  m.fail = false;
+  const auto again = r.reconcile(more, 120);
+  EXPECT_TRUE(again.wrote);
+  EXPECT_EQ(r.ledger(), m.saved.ledger);
+  EXPECT_THAT(render_ledger(m.saved.ledger), ::testing::HasSubstr("a/s0"));
+  EXPECT_EQ(m.saved.ledger.revision, written.revision + 1) << "one change against the written ledger";
+}
+
+TEST(reconciler, unreadable_ledger_after_a_failed_write_is_retried) {
+  memory_state m;
+  reconciler r(m, {});
+  ASSERT_TRUE(r.load().empty());
+  ASSERT_TRUE(r.reconcile(update_of(manifests), 100).wrote);
+  m.fail = true;
+  m.corrupt = true;
+  auto more = update_of(manifests + svc("a", "s0"));
+  more.changes.added.push_back({model::kind::service, "a", "s0"});
+  auto o = r.reconcile(more, 110);
+  EXPECT_FALSE(o.wrote);
+  ASSERT_EQ(o.errors.size(), 2u);
+  EXPECT_EQ(o.errors[0].to_string(), "mem: disk full");
+  EXPECT_EQ(o.errors[1].to_string(), "state/ledger.json: allocations[0].ips[0]: \"x\" is not an IP address");
+  m.fail = false;
+  o = r.reconcile(more, 120);
+  EXPECT_FALSE(o.wrote) << "no pass without the written ledger";
+  ASSERT_EQ(o.errors.size(), 1u);
+  m.corrupt = false;
+  EXPECT_TRUE(r.reconcile(more, 130).wrote);
+  EXPECT_EQ(m.saved.ledger.entries.size(), 3u);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 // for every update re-runs only what the update's change set touches
 // (incremental_allocator) and persists ledger and status when they changed. No I/O of
 // its own beyond the injected state_writer, so it is tested with an in-memory one.
+// Between passes it keeps the allocator and nothing else of size: the allocator holds the
+// ledger as last written, and after a failed write the next pass reads it back.
 #pragma once
 
 #include <vector>
@@ -28,19 +30,27 @@ class reconciler {
   struct outcome {
     result allocation;  // the whole result when the state changed (a write was due), else empty
     bool wrote = false;
+    // With `wrote`: the services whose status differs from the previous write (sorted),
+    // or, when `all`, possibly any (the first write, or the first after a failed one).
+    bool all = true;
+    std::vector<model::name_key> changed;
     std::vector<model::error> errors;  // from writing the state
   };
   // Updates must come in the order the backend gave them: each one's change set is
   // against the one before. The same update again is fine (a timer pass).
   outcome reconcile(const store::update& u, std::int64_t now);
 
-  const model::ledger& ledger() const { return ledger_; }
+  // The ledger as last written (O(n): built from the allocator).
+  model::ledger ledger() const { return allocator_ ? allocator_->current().ledger : ledger_; }
 
  private:
+  bool reread(std::vector<model::error>& errors);  // false: errors appended
+
   store::state_writer& state_;
   options options_;
   bool loaded_ = false;
-  model::ledger ledger_;  // as last written
+  model::ledger ledger_;  // as last written, until the allocator holds it
+  bool reread_ = false;   // a write failed: read ledger_ back before the next pass
   std::optional<incremental_allocator> allocator_;
   std::shared_ptr<const model::snapshot> last_snapshot_;
   std::vector<model::error> last_errors_;
