@@ -2,8 +2,6 @@
 // the decoder by (apiVersion, kind) and keeps only objects whose own rules hold.
 #include "model/decode.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <array>
 
 #include "decoders.hpp"
@@ -44,12 +42,12 @@ class document_decoder {
   document_decoder(std::string_view file, const decode_options& options, decode_result& out)
       : file_(file), options_(options), out_(out) {}
 
-  void decode_document(const YAML::Node& doc, const std::string& where) {
-    if (!doc.IsDefined() || doc.IsNull()) return;
+  void decode_document(const detail::yaml_tree& tree, detail::yaml_tree::id doc, const std::string& where) {
+    const field root = field::root(tree, doc);
+    if (!root.present()) return;
     reader r(file_, where, out_.errors);
-    const field root{doc, ""};
-    if (!doc.IsMap()) {
-      r.fail("", "expected an object (a map), got a " + std::string(doc.IsSequence() ? "list" : "scalar"));
+    if (!root.is_map()) {
+      r.fail("", "expected an object (a map), got a " + std::string(root.is_sequence() ? "list" : "scalar"));
       return;
     }
     const auto kind_text = r.string(root["kind"]);
@@ -62,8 +60,8 @@ class document_decoder {
     if (kind_text->ends_with("List")) {
       const field items = root["items"];
       if (!r.is_sequence(items)) return;
-      for (std::size_t i = 0; i < items.node.size(); ++i) {
-        decode_document(items.node[i], where + " " + *kind_text + " items[" + std::to_string(i) + "]");
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        decode_document(tree, items.at(i).node, where + " " + *kind_text + " items[" + std::to_string(i) + "]");
       }
       return;
     }
@@ -144,14 +142,10 @@ decode_result decode(std::string_view file, std::string_view text, const decode_
                           "YAML syntax error: " + loaded.error->message});
     return out;
   }
-  const auto& docs = loaded.documents;
+  const auto& docs = loaded.tree.documents();
   document_decoder d(file, options, out);
   for (std::size_t i = 0; i < docs.size(); ++i) {
-    try {
-      d.decode_document(docs[i], docs.size() > 1 ? "document " + std::to_string(i + 1) : "");
-    } catch (const YAML::Exception& e) {
-      out.errors.push_back({std::string(file), "document " + std::to_string(i + 1), "", e.what()});
-    }
+    d.decode_document(loaded.tree, docs[i], docs.size() > 1 ? "document " + std::to_string(i + 1) : "");
   }
   return out;
 }

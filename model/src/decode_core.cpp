@@ -37,14 +37,14 @@ std::optional<std::string> base64_decode(std::string_view in) {
 std::vector<service_port> decode_ports(reader& r, const field& f) {
   std::vector<service_port> out;
   if (!r.is_sequence(f)) return out;
-  for (std::size_t i = 0; i < f.node.size(); ++i) {
+  for (std::size_t i = 0; i < f.size(); ++i) {
     const field p = f.at(i);
     if (!r.is_map(p)) continue;
     service_port sp;
     sp.name = r.string(p["name"]).value_or("");
     sp.protocol = r.one_of(p["protocol"], {"TCP", "UDP", "SCTP"}).value_or("TCP");
     const auto port = r.integer(p["port"], 1, 65535);
-    if (!port && !p["port"].present()) r.fail(p.path + ".port", "required");
+    if (!port && !p["port"].present()) r.fail(p.path("port"), "required");
     sp.port = static_cast<std::int32_t>(port.value_or(0));
     out.push_back(std::move(sp));
   }
@@ -63,14 +63,14 @@ service decode_service(reader& r, const field& root, object_meta meta) {
       auto text = r.string(f);
       if (!text || text->empty() || *text == "None") return;
       if (auto a = ip_address::parse(*text)) s.cluster_ips.push_back(*a);
-      else r.fail(f.path, "invalid IP address \"" + *text + "\"");
+      else r.fail(f.path(), "invalid IP address \"" + *text + "\"");
     };
     const field ips = spec["clusterIPs"];
-    if (r.is_sequence(ips) && ips.node.size() > 0) {
-      if (ips.node.size() > 2) r.fail(ips.path, "at most two cluster IPs are allowed");
-      for (std::size_t i = 0; i < ips.node.size(); ++i) add_cluster_ip(ips.at(i));
+    if (r.is_sequence(ips) && ips.size() > 0) {
+      if (ips.size() > 2) r.fail(ips.path(), "at most two cluster IPs are allowed");
+      for (std::size_t i = 0; i < ips.size(); ++i) add_cluster_ip(ips.at(i));
       if (s.cluster_ips.size() == 2 && s.cluster_ips[0].family() == s.cluster_ips[1].family()) {
-        r.fail(ips.path, "cluster IPs must be of different IP families");
+        r.fail(ips.path(), "cluster IPs must be of different IP families");
       }
     } else {
       add_cluster_ip(spec["clusterIP"]);
@@ -84,7 +84,7 @@ service decode_service(reader& r, const field& root, object_meta meta) {
     s.load_balancer_class = r.string(spec["loadBalancerClass"]);
     const field fams = spec["ipFamilies"];
     if (r.is_sequence(fams)) {
-      for (std::size_t i = 0; i < fams.node.size(); ++i) {
+      for (std::size_t i = 0; i < fams.size(); ++i) {
         if (auto f = r.one_of(fams.at(i), {"IPv4", "IPv6"})) {
           s.ip_families.push_back(*f == "IPv4" ? ip_family::v4 : ip_family::v6);
         }
@@ -101,9 +101,11 @@ service decode_service(reader& r, const field& root, object_meta meta) {
     s.ports = decode_ports(r, spec["ports"]);
     s.selector = r.string_map(spec["selector"]);
   }
-  const field ingress = root["status"]["loadBalancer"]["ingress"];
+  const field status = root["status"];
+  const field lb = status["loadBalancer"];
+  const field ingress = lb["ingress"];
   if (r.is_sequence(ingress)) {
-    for (std::size_t i = 0; i < ingress.node.size(); ++i) {
+    for (std::size_t i = 0; i < ingress.size(); ++i) {
       const field ing = ingress.at(i);
       if (!r.is_map(ing)) continue;
       if (auto a = r.ip(ing["ip"])) s.ingress_ips.push_back(*a);
@@ -122,18 +124,18 @@ endpoint_slice decode_endpoint_slice(reader& r, const field& root, object_meta m
   es.address_type = type.value_or("");
   const field eps = root["endpoints"];
   if (r.is_sequence(eps)) {
-    for (std::size_t i = 0; i < eps.node.size(); ++i) {
+    for (std::size_t i = 0; i < eps.size(); ++i) {
       const field e = eps.at(i);
       if (!r.is_map(e)) continue;
       endpoint ep;
       const field addrs = e["addresses"];
       if (r.is_sequence(addrs)) {
-        for (std::size_t j = 0; j < addrs.node.size(); ++j) {
+        for (std::size_t j = 0; j < addrs.size(); ++j) {
           if (es.address_type == "FQDN") {
             r.string(addrs.at(j));
           } else if (auto a = r.ip(addrs.at(j))) {
             if ((a->family() == ip_family::v4) != (es.address_type == "IPv4")) {
-              r.fail(addrs.at(j).path, "address " + a->to_string() + " does not match addressType " + es.address_type);
+              r.fail(addrs.at(j).path(), "address " + a->to_string() + " does not match addressType " + es.address_type);
             }
             ep.addresses.push_back(*a);
           }
@@ -151,7 +153,7 @@ endpoint_slice decode_endpoint_slice(reader& r, const field& root, object_meta m
   }
   const field ports = root["ports"];
   if (r.is_sequence(ports)) {
-    for (std::size_t i = 0; i < ports.node.size(); ++i) {
+    for (std::size_t i = 0; i < ports.size(); ++i) {
       const field p = ports.at(i);
       if (!r.is_map(p)) continue;
       endpoint_port ep;
@@ -170,13 +172,13 @@ node decode_node(reader& r, const field& root, object_meta meta) {
   const field status = root["status"];
   if (!r.is_map(status)) return n;
   const field conds = status["conditions"];
-  for (std::size_t i = 0; r.is_sequence(conds) && i < conds.node.size(); ++i) {
+  for (std::size_t i = 0; r.is_sequence(conds) && i < conds.size(); ++i) {
     const field c = conds.at(i);
     if (!r.is_map(c)) continue;
     n.conditions.push_back({r.string(c["type"]).value_or(""), r.string(c["status"]).value_or("")});
   }
   const field addrs = status["addresses"];
-  for (std::size_t i = 0; r.is_sequence(addrs) && i < addrs.node.size(); ++i) {
+  for (std::size_t i = 0; r.is_sequence(addrs) && i < addrs.size(); ++i) {
     const field a = addrs.at(i);
     if (!r.is_map(a)) continue;
     n.addresses.push_back({r.string(a["type"]).value_or(""), r.string(a["address"]).value_or("")});
@@ -191,7 +193,7 @@ secret decode_secret(reader& r, const field& root, object_meta meta) {
   const field data = root["data"];
   for (const auto& [k, v] : r.string_map(data)) {
     if (auto decoded = base64_decode(v)) s.data[k] = *decoded;
-    else r.fail(data.path + "." + k, "invalid base64 data");
+    else r.fail(data.path(k), "invalid base64 data");
   }
   for (const auto& [k, v] : r.string_map(root["stringData"])) s.data[k] = v;
   return s;

@@ -28,17 +28,17 @@ ip_address_pool decode_ip_address_pool(reader& r, const field& root, object_meta
   }
   const field addrs = spec["addresses"];
   p.addresses = r.strings(addrs);
-  if (p.addresses.empty() && !r.failed()) r.fail(addrs.path, "pool has no addresses defined");
+  if (p.addresses.empty() && !r.failed()) r.fail(addrs.path(), "pool has no addresses defined");
   for (std::size_t i = 0; i < p.addresses.size(); ++i) {
-    const std::string path = addrs.path + "[" + std::to_string(i) + "]";
+    const auto path = [&] { return addrs.at(i).path(); };
     const auto parsed = parse_pool_addresses(p.addresses[i]);
     if (!parsed.range) {
-      r.fail(path, parsed.error);
+      r.fail(path(), parsed.error);
       continue;
     }
     for (std::size_t j = 0; j < p.ranges.size(); ++j) {
       if (p.ranges[j].overlaps(*parsed.range)) {
-        r.fail(path, p.addresses[i] + " overlaps " + addrs.path + "[" + std::to_string(j) + "] (" + p.addresses[j] + ")");
+        r.fail(path(), p.addresses[i] + " overlaps " + addrs.at(j).path() + " (" + p.addresses[j] + ")");
       }
     }
     p.ranges.push_back(*parsed.range);
@@ -55,7 +55,7 @@ ip_address_pool decode_ip_address_pool(reader& r, const field& root, object_meta
     std::set<std::string> seen;
     for (std::size_t i = 0; i < a.namespaces.size(); ++i) {
       if (!seen.insert(a.namespaces[i]).second) {
-        r.fail(sa.path + ".namespaces[" + std::to_string(i) + "]", "duplicate namespace \"" + a.namespaces[i] + "\"");
+        r.fail(sa.path() + ".namespaces[" + std::to_string(i) + "]", "duplicate namespace \"" + a.namespaces[i] + "\"");
       }
     }
     p.allocation = std::move(a);
@@ -75,11 +75,11 @@ bgp_advertisement decode_bgp_advertisement(reader& r, const field& root, object_
   a.communities = r.strings(comms);
   std::set<std::string> seen;
   for (std::size_t i = 0; i < a.communities.size(); ++i) {
-    const std::string path = comms.path + "[" + std::to_string(i) + "]";
+    const auto path = [&] { return comms.at(i).path(); };
     const auto& c = a.communities[i];
-    if (!seen.insert(c).second) r.fail(path, "duplicate definition of community \"" + c + "\"");
+    if (!seen.insert(c).second) r.fail(path(), "duplicate definition of community \"" + c + "\"");
     if (c.find(':') == std::string::npos) continue;  // an alias, resolved in validate()
-    if (auto err = check_community_value(c, true); !err.empty()) r.fail(path, err);
+    if (auto err = check_community_value(c, true); !err.empty()) r.fail(path(), err);
   }
   a.ip_address_pools = r.strings(spec["ipAddressPools"]);
   a.ip_address_pool_selectors = r.selectors(spec["ipAddressPoolSelectors"]);
@@ -90,14 +90,14 @@ bgp_advertisement decode_bgp_advertisement(reader& r, const field& root, object_
     std::set<std::string> names;
     for (std::size_t i = 0; i < list->size(); ++i) {
       if (names.insert((*list)[i]).second) continue;
-      r.fail(spec.path + "." + field_name + "[" + std::to_string(i) + "]",
+      r.fail(spec.path(field_name) + "[" + std::to_string(i) + "]",
              "duplicate definition of " + std::string(field_name) + " \"" + (*list)[i] + "\"");
     }
   }
   a.service_selectors = r.selectors(spec["serviceSelectors"]);
   const bool default_aggregation = a.aggregation_length.value_or(32) == 32 && a.aggregation_length_v6.value_or(128) == 128;
   if (!a.service_selectors.empty() && !default_aggregation) {
-    r.fail(spec.path + ".serviceSelectors", "cannot be combined with a non-default aggregationLength or aggregationLengthV6");
+    r.fail(spec.path("serviceSelectors"), "cannot be combined with a non-default aggregationLength or aggregationLengthV6");
   }
   return a;
 }
@@ -105,15 +105,16 @@ bgp_advertisement decode_bgp_advertisement(reader& r, const field& root, object_
 community decode_community(reader& r, const field& root, object_meta meta) {
   community c;
   c.meta = std::move(meta);
-  const field list = root["spec"]["communities"];
+  const field spec = root["spec"];
+  const field list = spec["communities"];
   std::set<std::string> names;
-  for (std::size_t i = 0; r.is_sequence(list) && i < list.node.size(); ++i) {
+  for (std::size_t i = 0; r.is_sequence(list) && i < list.size(); ++i) {
     const field e = list.at(i);
     if (!r.is_map(e)) continue;
     community_alias alias{r.string(e["name"]).value_or(""), r.string(e["value"]).value_or("")};
-    if (alias.name.empty()) r.fail(e.path + ".name", "required");
-    else if (!names.insert(alias.name).second) r.fail(e.path + ".name", "duplicate definition of community alias \"" + alias.name + "\"");
-    if (auto err = check_community_value(alias.value, true); !err.empty()) r.fail(e.path + ".value", err);
+    if (alias.name.empty()) r.fail(e.path("name"), "required");
+    else if (!names.insert(alias.name).second) r.fail(e.path("name"), "duplicate definition of community alias \"" + alias.name + "\"");
+    if (auto err = check_community_value(alias.value, true); !err.empty()) r.fail(e.path("value"), err);
     c.communities.push_back(std::move(alias));
   }
   return c;
@@ -143,7 +144,7 @@ bgp_peer decode_bgp_peer(reader& r, const field& root, object_meta meta, bool v1
     return p;
   }
   const auto my_asn = u32(r, spec["myASN"]);
-  if (!my_asn && !spec["myASN"].present()) r.fail(spec.path + ".myASN", "required");
+  if (!my_asn && !spec["myASN"].present()) r.fail(spec.path("myASN"), "required");
   p.my_asn = my_asn.value_or(0);
   p.peer_asn = u32(r, spec["peerASN"]);
   if (!v1beta1) {
@@ -151,16 +152,16 @@ bgp_peer decode_bgp_peer(reader& r, const field& root, object_meta meta, bool v1
     if (auto v = u32(r, spec["localASN"])) p.local_asn = v;
   }
   if (spec["peerASN"].present() && spec["dynamicASN"].present()) {
-    r.fail(spec.path + ".dynamicASN", "peerASN and dynamicASN are mutually exclusive");
+    r.fail(spec.path("dynamicASN"), "peerASN and dynamicASN are mutually exclusive");
   } else if (!spec["peerASN"].present() && !spec["dynamicASN"].present()) {
-    r.fail(spec.path + ".peerASN", v1beta1 ? "required" : "one of peerASN or dynamicASN must be set");
+    r.fail(spec.path("peerASN"), v1beta1 ? "required" : "one of peerASN or dynamicASN must be set");
   }
   p.peer_address = r.ip(spec["peerAddress"]);
   if (!v1beta1) p.interface = r.string(spec["interface"]);
   if (spec["peerAddress"].present() && spec["interface"].present() && !v1beta1) {
-    r.fail(spec.path + ".interface", "peerAddress and interface are mutually exclusive");
+    r.fail(spec.path("interface"), "peerAddress and interface are mutually exclusive");
   } else if (!spec["peerAddress"].present() && !spec["interface"].present()) {
-    r.fail(spec.path + ".peerAddress", v1beta1 ? "required" : "one of peerAddress or interface must be set");
+    r.fail(spec.path("peerAddress"), v1beta1 ? "required" : "one of peerAddress or interface must be set");
   }
   p.source_address = r.ip(spec["sourceAddress"]);
   if (auto port = r.integer(spec["peerPort"], 1, 16384)) p.peer_port = static_cast<std::uint16_t>(*port);
@@ -171,35 +172,35 @@ bgp_peer decode_bgp_peer(reader& r, const field& root, object_meta meta, bool v1
   using std::chrono::seconds;
   // RFC 4271 §4.2: hold time is 0 or at least three seconds.
   if (p.hold_time && *p.hold_time != milliseconds{0} && *p.hold_time < seconds{3}) {
-    r.fail(spec.path + ".holdTime", "invalid hold time \"" + r.string(spec["holdTime"]).value_or("") + "\": must be 0 or >=3s");
+    r.fail(spec.path("holdTime"), "invalid hold time \"" + r.string(spec["holdTime"]).value_or("") + "\": must be 0 or >=3s");
   }
   if (p.hold_time && p.keepalive_time && *p.keepalive_time > *p.hold_time) {
-    r.fail(spec.path + ".keepaliveTime", "invalid keepaliveTime \"" + r.string(spec["keepaliveTime"]).value_or("") +
+    r.fail(spec.path("keepaliveTime"), "invalid keepaliveTime \"" + r.string(spec["keepaliveTime"]).value_or("") +
                                              "\": must be lower than holdTime \"" + r.string(spec["holdTime"]).value_or("") + "\"");
   }
   if (p.connect_time) {
     const auto ms = p.connect_time->count();
-    if (ms % 1000 != 0) r.fail(spec.path + ".connectTime", "must be a whole number of seconds");
-    else if (ms < 1000 || ms > 65535000) r.fail(spec.path + ".connectTime", "must be between 1s and 65535s");
+    if (ms % 1000 != 0) r.fail(spec.path("connectTime"), "must be a whole number of seconds");
+    else if (ms < 1000 || ms > 65535000) r.fail(spec.path("connectTime"), "must be between 1s and 65535s");
   }
   p.router_id = r.ip(spec["routerID"]);
   if (p.router_id && p.router_id->family() != ip_family::v4) {
-    r.fail(spec.path + ".routerID", "router ID must be an IPv4 address, got " + p.router_id->to_string());
+    r.fail(spec.path("routerID"), "router ID must be an IPv4 address, got " + p.router_id->to_string());
   }
   p.node_selectors = r.selectors(spec["nodeSelectors"]);
   p.password = r.string(spec["password"]);
   const field ps = spec["passwordSecret"];
   if (!v1beta1 && r.is_map(ps)) {
     p.password_secret = secret_reference{r.string(ps["name"]).value_or(""), r.string(ps["namespace"]).value_or(p.meta.ns)};
-    if (p.password_secret->name.empty()) r.fail(ps.path + ".name", "required");
+    if (p.password_secret->name.empty()) r.fail(ps.path("name"), "required");
   }
   if (p.password && p.password_secret) {
-    r.fail(spec.path + ".passwordSecret", "can not have both password and passwordSecret");
+    r.fail(spec.path("passwordSecret"), "can not have both password and passwordSecret");
   }
   p.bfd_profile = r.string(spec["bfdProfile"]);
   p.ebgp_multihop = r.boolean(spec["ebgpMultiHop"]).value_or(false);
   const bool ibgp = (p.peer_asn && *p.peer_asn == p.my_asn) || p.dynamic_asn == "internal";
-  if (p.ebgp_multihop && ibgp) r.fail(spec.path + ".ebgpMultiHop", "invalid ebgpMultiHop parameter set for an ibgp peer");
+  if (p.ebgp_multihop && ibgp) r.fail(spec.path("ebgpMultiHop"), "invalid ebgpMultiHop parameter set for an ibgp peer");
   if (!v1beta1) {
     p.enable_graceful_restart = r.boolean(spec["enableGracefulRestart"]).value_or(false);
     p.vrf = r.string(spec["vrf"]);

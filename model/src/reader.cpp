@@ -1,4 +1,4 @@
-// Typed, path-naming getters over yaml-cpp nodes (see reader.hpp).
+// Typed, path-naming getters over yaml_tree nodes (see reader.hpp).
 #include "reader.hpp"
 
 #include <algorithm>
@@ -9,15 +9,15 @@ namespace model::detail {
 
 namespace {
 
-std::string describe(const YAML::Node& n) {
-  if (n.IsMap()) return "a map";
-  if (n.IsSequence()) return "a list";
-  if (n.IsScalar()) return "\"" + n.Scalar() + "\"";
+std::string describe(const field& f) {
+  if (f.is_map()) return "a map";
+  if (f.is_sequence()) return "a list";
+  if (f.is_scalar()) return "\"" + std::string(f.tree->scalar(f.node)) + "\"";
   return "nothing";
 }
 
-// yaml-cpp tags quoted scalars "!"; a quoted number is a string to Kubernetes.
-bool quoted(const YAML::Node& n) { return n.Tag() == "!"; }
+// A quoted number is a string to Kubernetes.
+bool quoted(const field& f) { return f.tree->quoted(f.node); }
 
 std::optional<std::uint64_t> parse_uint(std::string_view s) {
   std::uint64_t v = 0;
@@ -27,21 +27,42 @@ std::optional<std::uint64_t> parse_uint(std::string_view s) {
   return v;
 }
 
+void append_path(std::string& out, const field& f) {
+  if (f.parent == nullptr) return;
+  append_path(out, *f.parent);
+  if (f.element) {
+    out += '[';
+    out += std::to_string(f.index);
+    out += ']';
+  } else {
+    if (!out.empty()) out += '.';
+    out += f.key;
+  }
+}
+
 }  // namespace
 
-field field::operator[](std::string_view key) const {
-  const std::string k(key);
-  field out{YAML::Node(YAML::NodeType::Undefined), path.empty() ? k : path + "." + k};
-  if (node.IsMap()) {
-    const YAML::Node& self = node;
-    YAML::Node child = self[k];
-    if (child.IsDefined()) out.node = child;
-  }
+field field::operator[](std::string_view member) const& {
+  const auto child = is_map() ? tree->find(node, member) : yaml_tree::none;
+  return {tree, child, this, member, 0, false};
+}
+
+field field::at(std::size_t i) const& {
+  const auto child = is_sequence() && i < tree->size(node) ? tree->element(node, i) : yaml_tree::none;
+  return {tree, child, this, {}, i, true};
+}
+
+std::string field::path() const {
+  std::string out;
+  append_path(out, *this);
   return out;
 }
 
-field field::at(std::size_t i) const {
-  return {node[i], path + "[" + std::to_string(i) + "]"};
+std::string field::path(std::string_view member) const {
+  std::string out = path();
+  out += '.';
+  out += member;
+  return out;
 }
 
 void reader::fail(const std::string& path, std::string message) {
@@ -50,26 +71,26 @@ void reader::fail(const std::string& path, std::string message) {
 }
 
 bool reader::is_map(const field& f) {
-  if (!f.present() || f.node.IsMap()) return f.present();
-  fail(f.path, "expected a map, got " + describe(f.node));
+  if (!f.present() || f.is_map()) return f.present();
+  fail(f.path(), "expected a map, got " + describe(f));
   return false;
 }
 
 bool reader::is_sequence(const field& f) {
-  if (!f.present() || f.node.IsSequence()) return f.present();
-  fail(f.path, "expected a list, got " + describe(f.node));
+  if (!f.present() || f.is_sequence()) return f.present();
+  fail(f.path(), "expected a list, got " + describe(f));
   return false;
 }
 
-std::size_t reader::size(const field& f) { return f.present() && f.node.IsSequence() ? f.node.size() : 0; }
+std::size_t reader::size(const field& f) { return f.is_sequence() ? f.size() : 0; }
 
 std::optional<std::string> reader::string(const field& f) {
   if (!f.present()) return std::nullopt;
-  if (!f.node.IsScalar()) {
-    fail(f.path, "expected a string, got " + describe(f.node));
+  if (!f.is_scalar()) {
+    fail(f.path(), "expected a string, got " + describe(f));
     return std::nullopt;
   }
-  return f.node.Scalar();
+  return std::string(f.tree->scalar(f.node));
 }
 
 std::optional<std::string> reader::one_of(const field& f, std::initializer_list<std::string_view> allowed) {
@@ -80,27 +101,27 @@ std::optional<std::string> reader::one_of(const field& f, std::initializer_list<
   }
   std::string list;
   for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-  fail(f.path, "unsupported value \"" + *s + "\": must be one of " + list);
+  fail(f.path(), "unsupported value \"" + *s + "\": must be one of " + list);
   return std::nullopt;
 }
 
 std::optional<std::int64_t> reader::integer(const field& f, std::int64_t min, std::int64_t max) {
   if (!f.present()) return std::nullopt;
-  if (!f.node.IsScalar() || quoted(f.node)) {
-    fail(f.path, "expected an integer, got " + describe(f.node));
+  if (!f.is_scalar() || quoted(f)) {
+    fail(f.path(), "expected an integer, got " + describe(f));
     return std::nullopt;
   }
-  std::string_view s = f.node.Scalar();
+  std::string_view s = f.tree->scalar(f.node);
   const bool negative = !s.empty() && s.front() == '-';
   if (negative || (!s.empty() && s.front() == '+')) s.remove_prefix(1);
   const auto u = parse_uint(s);
   if (!u || *u > static_cast<std::uint64_t>(INT64_MAX)) {
-    fail(f.path, "expected an integer, got " + describe(f.node));
+    fail(f.path(), "expected an integer, got " + describe(f));
     return std::nullopt;
   }
   const auto v = negative ? -static_cast<std::int64_t>(*u) : static_cast<std::int64_t>(*u);
   if (v < min || v > max) {
-    fail(f.path, std::to_string(v) + " is out of range " + std::to_string(min) + "-" + std::to_string(max));
+    fail(f.path(), std::to_string(v) + " is out of range " + std::to_string(min) + "-" + std::to_string(max));
     return std::nullopt;
   }
   return v;
@@ -108,11 +129,8 @@ std::optional<std::int64_t> reader::integer(const field& f, std::int64_t min, st
 
 std::optional<bool> reader::boolean(const field& f) {
   if (!f.present()) return std::nullopt;
-  bool b = false;
-  if (!f.node.IsScalar() || quoted(f.node) || !YAML::convert<bool>::decode(f.node, b)) {
-    fail(f.path, "expected a boolean, got " + describe(f.node));
-    return std::nullopt;
-  }
+  const auto b = f.is_scalar() && !quoted(f) ? parse_yaml_bool(f.tree->scalar(f.node)) : std::nullopt;
+  if (!b) fail(f.path(), "expected a boolean, got " + describe(f));
   return b;
 }
 
@@ -120,7 +138,7 @@ std::optional<std::chrono::milliseconds> reader::duration(const field& f) {
   auto s = string(f);
   if (!s) return std::nullopt;
   auto d = parse_go_duration(*s);
-  if (!d) fail(f.path, "invalid duration \"" + *s + "\"");
+  if (!d) fail(f.path(), "invalid duration \"" + *s + "\"");
   return d;
 }
 
@@ -128,7 +146,7 @@ std::optional<ip_address> reader::ip(const field& f) {
   auto s = string(f);
   if (!s) return std::nullopt;
   auto a = ip_address::parse(*s);
-  if (!a) fail(f.path, "invalid IP address \"" + *s + "\"");
+  if (!a) fail(f.path(), "invalid IP address \"" + *s + "\"");
   return a;
 }
 
@@ -136,14 +154,14 @@ std::optional<cidr> reader::prefix(const field& f) {
   auto s = string(f);
   if (!s) return std::nullopt;
   auto c = cidr::parse(*s);
-  if (!c) fail(f.path, "invalid CIDR \"" + *s + "\"");
+  if (!c) fail(f.path(), "invalid CIDR \"" + *s + "\"");
   return c;
 }
 
 std::vector<std::string> reader::strings(const field& f) {
   std::vector<std::string> out;
   if (!is_sequence(f)) return out;
-  for (std::size_t i = 0; i < f.node.size(); ++i) {
+  for (std::size_t i = 0; i < f.size(); ++i) {
     if (auto s = string(f.at(i))) out.push_back(*s);
   }
   return out;
@@ -152,9 +170,10 @@ std::vector<std::string> reader::strings(const field& f) {
 std::map<std::string, std::string> reader::string_map(const field& f) {
   std::map<std::string, std::string> out;
   if (!is_map(f)) return out;
-  for (const auto& kv : f.node) {
-    const std::string key = kv.first.Scalar();
-    if (auto v = string({kv.second, f.path + "." + key})) out[key] = *v;
+  const yaml_tree& t = *f.tree;
+  for (std::size_t i = 0; i < t.size(f.node); ++i) {
+    const std::string_view key = t.scalar(t.key(f.node, i));  // "" for a key that is not a scalar
+    if (auto v = string(field{&t, t.value(f.node, i), &f, key, 0, false})) out[std::string(key)] = std::move(*v);
   }
   return out;
 }
@@ -165,22 +184,22 @@ label_selector reader::selector(const field& f) {
   sel.match_labels = string_map(f["matchLabels"]);
   const field exprs = f["matchExpressions"];
   if (!is_sequence(exprs)) return sel;
-  for (std::size_t i = 0; i < exprs.node.size(); ++i) {
+  for (std::size_t i = 0; i < exprs.size(); ++i) {
     const field e = exprs.at(i);
     if (!is_map(e)) {
-      if (!e.present()) fail(e.path, "expected a map, got nothing");
+      if (!e.present()) fail(e.path(), "expected a map, got nothing");
       continue;
     }
     label_requirement r;
     auto key = string(e["key"]);
     if (!key || key->empty()) {
-      fail(e.path + ".key", "required");
+      fail(e.path("key"), "required");
       continue;
     }
     r.key = *key;
     auto op = one_of(e["operator"], {"In", "NotIn", "Exists", "DoesNotExist"});
     if (!op) {
-      if (!e["operator"].present()) fail(e.path + ".operator", "required");
+      if (!e["operator"].present()) fail(e.path("operator"), "required");
       continue;
     }
     r.op = *op == "In" ? selector_op::in : *op == "NotIn" ? selector_op::not_in
@@ -188,9 +207,9 @@ label_selector reader::selector(const field& f) {
     r.values = strings(e["values"]);
     const bool needs_values = r.op == selector_op::in || r.op == selector_op::not_in;
     if (needs_values && r.values.empty()) {
-      fail(e.path + ".values", "must be specified when operator is " + *op);
+      fail(e.path("values"), "must be specified when operator is " + *op);
     } else if (!needs_values && !r.values.empty()) {
-      fail(e.path + ".values", "may not be specified when operator is " + *op);
+      fail(e.path("values"), "may not be specified when operator is " + *op);
     }
     sel.match_expressions.push_back(std::move(r));
   }
@@ -200,8 +219,26 @@ label_selector reader::selector(const field& f) {
 std::vector<label_selector> reader::selectors(const field& f) {
   std::vector<label_selector> out;
   if (!is_sequence(f)) return out;
-  for (std::size_t i = 0; i < f.node.size(); ++i) out.push_back(selector(f.at(i)));
+  for (std::size_t i = 0; i < f.size(); ++i) out.push_back(selector(f.at(i)));
   return out;
+}
+
+std::optional<bool> parse_yaml_bool(std::string_view s) {
+  // yaml-cpp's IsFlexibleCase: all lower case, or a capital then all lower or all upper case.
+  const auto lower_case = [](char c) { return c >= 'a' && c <= 'z'; };
+  const auto upper_case = [](char c) { return c >= 'A' && c <= 'Z'; };
+  const auto all = [](std::string_view t, auto pred) { return std::all_of(t.begin(), t.end(), pred); };
+  if (!s.empty() && !all(s, lower_case) &&
+      !(upper_case(s[0]) && (all(s.substr(1), lower_case) || all(s.substr(1), upper_case)))) {
+    return std::nullopt;
+  }
+  std::string lower(s);
+  for (auto& c : lower) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  if (lower == "y" || lower == "yes" || lower == "true" || lower == "on") return true;
+  if (lower == "n" || lower == "no" || lower == "false" || lower == "off") return false;
+  return std::nullopt;
 }
 
 std::optional<std::chrono::milliseconds> parse_go_duration(std::string_view s) {

@@ -1,29 +1,50 @@
-// Path-tracking access to a yaml-cpp tree: every getter knows the field path it reads
+// Path-tracking access to a yaml_tree: every getter knows the field path it reads
 // ("spec.addresses[1]") and records a model::error naming it when the value has the wrong
 // type or breaks a range rule. Used by the per-kind decoders only.
+//
+// A field is a node plus a link to the field it was reached from; the path text is only
+// built when an error names it. A field must not outlive the field it came from, which is
+// why indexing a temporary field does not compile: name each step.
 #pragma once
-
-#include <yaml-cpp/yaml.h>
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/error.hpp"
 #include "model/ip.hpp"
 #include "model/selector.hpp"
+#include "yaml_load.hpp"
 
 namespace model::detail {
 
 struct field {
-  YAML::Node node;
-  std::string path;
+  const yaml_tree* tree = nullptr;
+  yaml_tree::id node = yaml_tree::none;
+  const field* parent = nullptr;
+  std::string_view key;  // member name (must outlive the field), or unused for an element
+  std::size_t index = 0;
+  bool element = false;
 
-  bool present() const { return node.IsDefined() && !node.IsNull(); }
-  field operator[](std::string_view key) const;
-  field at(std::size_t i) const;
+  static field root(const yaml_tree& t, yaml_tree::id n) { return {&t, n, nullptr, {}, 0, false}; }
+
+  bool present() const { return node != yaml_tree::none && tree->type_of(node) != yaml_tree::type::null; }
+  bool is_map() const { return present() && tree->type_of(node) == yaml_tree::type::map; }
+  bool is_sequence() const { return present() && tree->type_of(node) == yaml_tree::type::sequence; }
+  bool is_scalar() const { return present() && tree->type_of(node) == yaml_tree::type::scalar; }
+  std::size_t size() const { return present() ? tree->size(node) : 0; }  // elements of a list
+
+  field operator[](std::string_view member) const&;
+  field operator[](std::string_view member) && = delete;
+  field at(std::size_t i) const&;  // absent unless a list with more than i elements
+  field at(std::size_t i) && = delete;
+
+  std::string path() const;                        // "spec.ports[0]"
+  std::string path(std::string_view member) const;  // path() + "." + member
 };
 
 class reader {
@@ -57,6 +78,10 @@ class reader {
   std::vector<error>* errors_;
   int failures_ = 0;
 };
+
+// The spellings yaml-cpp 0.7's convert<bool> accepts: y/n, yes/no, true/false, on/off, in
+// lower case, upper case or capitalised.
+std::optional<bool> parse_yaml_bool(std::string_view text);
 
 // Go's time.ParseDuration ("90s", "1m30s", "1.5h", "300ms"), to milliseconds.
 std::optional<std::chrono::milliseconds> parse_go_duration(std::string_view text);

@@ -189,11 +189,38 @@ std::vector<error> warnings(const snapshot& s) {
   return out;
 }
 
-std::vector<error> validate(const snapshot& s) {
-  std::vector<error> out = s.conflicts();
+std::vector<error> check_rules(const snapshot& s) {
+  std::vector<error> out;
   check_pools(s, out);
   check_advertisements(s, out);
   check_peers(s, out);
+  return out;
+}
+
+// Keep in step with the check_* functions above: every kind they look at.
+bool read_by_rules(kind k) {
+  switch (k) {
+    case kind::service:
+    case kind::endpoint_slice:
+    case kind::node:
+    case kind::namespace_:
+      return false;
+    case kind::secret:
+    case kind::ip_address_pool:
+    case kind::bgp_advertisement:
+    case kind::community:
+    case kind::bfd_profile:
+    case kind::bgp_peer:
+    case kind::bgp_configuration:
+      return true;
+  }
+  return true;
+}
+
+std::vector<error> validate(const snapshot& s) {
+  std::vector<error> out = s.conflicts();
+  auto rules = check_rules(s);
+  out.insert(out.end(), std::make_move_iterator(rules.begin()), std::make_move_iterator(rules.end()));
   return out;
 }
 

@@ -1,116 +1,349 @@
-// A yaml-cpp event handler that builds YAML::Node trees (what yaml-cpp's private
-// NodeBuilder does) and remembers how far into the input each document got.
+// Builds yaml_tree from parser events: libyaml's (the fast path) or yaml-cpp's (the
+// fallback that words syntax errors). Both feed one tree_builder, so the two trees agree
+// wherever the two parsers agree on the events.
 #include "yaml_load.hpp"
 
 #include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/yaml.h>
+#include <yaml.h>
 
-#include <algorithm>
-#include <map>
+#include <cstring>
+#include <new>
 #include <sstream>
+#include <unordered_map>
 
 namespace model::detail {
 
+yaml_tree::id yaml_tree::find(id map, std::string_view key) const {
+  const node& m = nodes_[map];
+  if (m.kind != type::map) return none;
+  for (std::uint32_t i = 0; i < m.count; ++i) {
+    const id k = children_[m.first + 2 * i];
+    if (nodes_[k].kind == type::scalar && scalar(k) == key) return children_[m.first + 2 * i + 1];
+  }
+  return none;
+}
+
+class tree_builder {
+ public:
+  using id = yaml_tree::id;
+  using type = yaml_tree::type;
+
+  explicit tree_builder(yaml_tree& t) : t_(t) {}
+
+  void begin_document() {
+    anchors_.clear();
+    depth_ = 0;
+    root_ = yaml_tree::none;
+  }
+  void end_document() { t_.documents_.push_back(root_ != yaml_tree::none ? root_ : make(type::null, false, 0, 0)); }
+
+  void null(std::string_view anchor) { add(make(type::null, false, 0, 0), anchor); }
+  void scalar(std::string_view text, bool quoted, std::string_view anchor) {
+    const auto offset = static_cast<std::uint32_t>(t_.chars_.size());
+    t_.chars_.append(text);
+    add(make(type::scalar, quoted, offset, static_cast<std::uint32_t>(text.size())), anchor);
+  }
+  // False when no node of this document carries the anchor.
+  bool alias(std::string_view anchor) {
+    const auto it = anchors_.find(std::string(anchor));
+    if (it == anchors_.end()) return false;
+    add(it->second, {});
+    return true;
+  }
+  // The anchor names the collection from here on, so an alias inside it refers to it.
+  void begin(type collection, std::string_view anchor) {
+    const id n = make(collection, false, 0, 0);
+    add(n, anchor);
+    if (depth_ == stack_.size()) stack_.emplace_back();
+    stack_[depth_].node = n;
+    stack_[depth_].items.clear();
+    ++depth_;
+  }
+  void end() {
+    if (depth_ == 0) return;
+    frame& f = stack_[--depth_];
+    auto& n = t_.nodes_[f.node];
+    const std::size_t per_entry = n.kind == type::map ? 2 : 1;
+    n.first = static_cast<std::uint32_t>(t_.children_.size());
+    n.count = static_cast<std::uint32_t>(f.items.size() / per_entry);
+    t_.children_.insert(t_.children_.end(), f.items.begin(), f.items.begin() + n.count * per_entry);
+  }
+
+ private:
+  struct frame {
+    id node = 0;
+    std::vector<id> items;
+  };
+
+  id make(type ty, bool quoted, std::uint32_t first, std::uint32_t count) {
+    t_.nodes_.push_back({ty, quoted, first, count});
+    return static_cast<id>(t_.nodes_.size() - 1);
+  }
+  void add(id n, std::string_view anchor) {
+    if (!anchor.empty()) anchors_.insert_or_assign(std::string(anchor), n);
+    if (depth_ == 0) {
+      root_ = n;
+    } else {
+      stack_[depth_ - 1].items.push_back(n);
+    }
+  }
+
+  yaml_tree& t_;
+  std::vector<frame> stack_;  // frames above depth_ are kept for their capacity
+  std::size_t depth_ = 0;
+  std::unordered_map<std::string, id> anchors_;
+  id root_ = yaml_tree::none;
+};
+
 namespace {
 
-class builder final : public YAML::EventHandler {
+// ---- libyaml ----
+
+struct parser_handle {
+  yaml_parser_t parser;
+  parser_handle() {
+    if (!yaml_parser_initialize(&parser)) throw std::bad_alloc();
+  }
+  ~parser_handle() { yaml_parser_delete(&parser); }
+  parser_handle(const parser_handle&) = delete;
+  parser_handle& operator=(const parser_handle&) = delete;
+};
+
+struct event_handle {
+  yaml_event_t event;
+  ~event_handle() { yaml_event_delete(&event); }
+};
+
+// Constructs where libyaml and yaml-cpp disagree (found by fuzz_yaml_load) are refused by
+// the fast path, so that load_all hands them to yaml-cpp.
+loaded_yaml refuse(loaded_yaml& out, const yaml_event_t& e, std::string_view what) {
+  out.error = yaml_error{e.start_mark.line + 1, e.start_mark.column + 1, "left to yaml-cpp: " + std::string(what)};
+  return std::move(out);
+}
+
+// Text the fast path leaves to yaml-cpp whole, or "": libyaml breaks lines at a lone CR,
+// NEL, LS and PS too, where yaml-cpp keeps them in scalars; the two detect encodings
+// differently; yaml-cpp builds odd trees around explicit `?` keys. A '?' followed by a space inside a scalar is caught too, which
+// only costs time.
+std::string_view needs_yaml_cpp(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const char next = i + 1 < text.size() ? text[i + 1] : '\0';
+    if (c == '\r' && next != '\n') return "line break other than LF or CRLF";
+    if (c == '\xc2' && next == '\x85') return "line break other than LF or CRLF";
+    if (c == '\xe2' && next == '\x80' && i + 2 < text.size() && (text[i + 2] == '\xa8' || text[i + 2] == '\xa9')) {
+      return "line break other than LF or CRLF";
+    }
+    // yaml-cpp guesses UTF-16 and UTF-32 from NULs and byte order marks on its own terms.
+    if (c == '\0' || c == '\xfe' || c == '\xff' || (c == '\xef' && next == '\xbb')) return "byte order mark or NUL";
+    if (c == '?' && (next == '\0' || std::strchr(" \t\r\n,[]{}", next) != nullptr)) return "explicit key";
+  }
+  return {};
+}
+
+// yaml-cpp's IsNullString, applied where yaml-cpp applies it: plain scalars without a tag.
+bool null_spelling(std::string_view s) { return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL"; }
+
+}  // namespace
+
+loaded_yaml load_all_libyaml(std::string_view text) {
+  loaded_yaml out;
+  if (const auto why = needs_yaml_cpp(text); !why.empty()) {
+    out.error = yaml_error{0, 0, "left to yaml-cpp: " + std::string(why)};
+    return out;
+  }
+  parser_handle p;
+  static const unsigned char empty[] = "";
+  yaml_parser_set_input_string(&p.parser, text.empty() ? empty : reinterpret_cast<const unsigned char*>(text.data()),
+                               text.size());
+  tree_builder b(out.tree);
+  while (true) {
+    event_handle e;
+    if (!yaml_parser_parse(&p.parser, &e.event)) {
+      e.event.type = YAML_NO_EVENT;  // nothing to delete
+      out.error = yaml_error{p.parser.problem_mark.line + 1, p.parser.problem_mark.column + 1,
+                             p.parser.problem ? p.parser.problem : "invalid YAML"};
+      return out;
+    }
+    switch (e.event.type) {
+      case YAML_STREAM_END_EVENT: return out;
+      case YAML_DOCUMENT_START_EVENT: b.begin_document(); break;
+      case YAML_DOCUMENT_END_EVENT: b.end_document(); break;
+      // libyaml ends an anchor name at ':' and other punctuation, yaml-cpp only at a space.
+      case YAML_ALIAS_EVENT: return refuse(out, e.event, "alias");
+      case YAML_SCALAR_EVENT: {
+        const auto& s = e.event.data.scalar;
+        if (s.tag != nullptr) return refuse(out, e.event, "tag");
+        if (s.anchor != nullptr) return refuse(out, e.event, "anchor");
+        // yaml-cpp folds line breaks differently at the end of input or before a closing
+        // quote: a scalar is read by the fast path only when it is on one line.
+        if (s.style == YAML_LITERAL_SCALAR_STYLE || s.style == YAML_FOLDED_SCALAR_STYLE) {
+          return refuse(out, e.event, "block scalar");
+        }
+        if (e.event.start_mark.line != e.event.end_mark.line) return refuse(out, e.event, "multi-line scalar");
+        const std::string_view value(reinterpret_cast<const char*>(s.value), s.length);
+        const bool plain = s.style == YAML_PLAIN_SCALAR_STYLE;
+        if (plain && null_spelling(value)) {
+          b.null({});
+        } else {
+          b.scalar(value, !plain, {});
+        }
+        break;
+      }
+      case YAML_SEQUENCE_START_EVENT:
+        if (e.event.data.sequence_start.tag != nullptr) return refuse(out, e.event, "tag");
+        if (e.event.data.sequence_start.anchor != nullptr) return refuse(out, e.event, "anchor");
+        b.begin(yaml_tree::type::sequence, {});
+        break;
+      case YAML_MAPPING_START_EVENT:
+        if (e.event.data.mapping_start.tag != nullptr) return refuse(out, e.event, "tag");
+        if (e.event.data.mapping_start.anchor != nullptr) return refuse(out, e.event, "anchor");
+        b.begin(yaml_tree::type::map, {});
+        break;
+      case YAML_SEQUENCE_END_EVENT:
+      case YAML_MAPPING_END_EVENT: b.end(); break;
+      default: break;
+    }
+  }
+}
+
+// ---- yaml-cpp ----
+
+namespace {
+
+class yaml_cpp_handler final : public YAML::EventHandler {
  public:
-  // YAML::Node::operator= rebinds the shared node it refers to, which would rewrite
-  // documents already handed out: nodes here are only ever copy-constructed.
+  explicit yaml_cpp_handler(tree_builder& b) : b_(b) {}
+
   void start() {
-    root_.reset();
-    stack_.clear();
-    anchors_.clear();
+    b_.begin_document();
     furthest_.reset();
   }
-  YAML::Node root() const { return root_ ? *root_ : YAML::Node(YAML::NodeType::Null); }
   const std::optional<YAML::Mark>& furthest() const { return furthest_; }
 
   void OnDocumentStart(const YAML::Mark&) override {}
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& m, YAML::anchor_t anchor) override { add(YAML::Node(YAML::NodeType::Null), anchor, m); }
+  void OnNull(const YAML::Mark& m, YAML::anchor_t anchor) override {
+    seen(m);
+    b_.null(name(anchor));
+  }
   void OnAlias(const YAML::Mark& m, YAML::anchor_t anchor) override {
-    auto it = anchors_.find(anchor);
-    add(it != anchors_.end() ? it->second : YAML::Node(YAML::NodeType::Null), 0, m);
+    seen(m);
+    if (!b_.alias(name(anchor))) b_.null({});  // yaml-cpp's parser refuses unknown anchors first
   }
   void OnScalar(const YAML::Mark& m, const std::string& tag, YAML::anchor_t anchor, const std::string& value) override {
-    YAML::Node n(value);
-    n.SetTag(tag);
-    add(n, anchor, m);
+    seen(m);
+    b_.scalar(value, tag == "!", name(anchor));
   }
-  void OnSequenceStart(const YAML::Mark& m, const std::string& tag, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
-    open(YAML::NodeType::Sequence, m, tag, anchor);
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    seen(m);
+    b_.begin(yaml_tree::type::sequence, name(anchor));
   }
-  void OnSequenceEnd() override { stack_.pop_back(); }
-  void OnMapStart(const YAML::Mark& m, const std::string& tag, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
-    open(YAML::NodeType::Map, m, tag, anchor);
+  void OnSequenceEnd() override { b_.end(); }
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    seen(m);
+    b_.begin(yaml_tree::type::map, name(anchor));
   }
-  void OnMapEnd() override { stack_.pop_back(); }
+  void OnMapEnd() override { b_.end(); }
 
  private:
-  struct frame {
-    YAML::Node node;
-    std::optional<YAML::Node> key;  // maps: the key waiting for its value
-  };
-
-  void open(YAML::NodeType::value type, const YAML::Mark& m, const std::string& tag, YAML::anchor_t anchor) {
-    YAML::Node n(type);
-    n.SetTag(tag);
-    add(n, anchor, m);
-    stack_.push_back({n, std::nullopt});
-  }
-
-  void add(const YAML::Node& n, YAML::anchor_t anchor, const YAML::Mark& m) {
+  // yaml-cpp numbers anchors; the builder keys them by name.
+  static std::string name(YAML::anchor_t anchor) { return anchor == YAML::NullAnchor ? std::string() : std::to_string(anchor); }
+  void seen(const YAML::Mark& m) {
     if (!furthest_ || m.pos > furthest_->pos) furthest_ = m;
-    if (anchor != 0) {
-      anchors_.erase(anchor);
-      anchors_.emplace(anchor, n);
-    }
-    if (stack_.empty()) {
-      root_.emplace(n);
-      return;
-    }
-    frame& top = stack_.back();
-    if (top.node.IsSequence()) {
-      top.node.push_back(n);
-    } else if (!top.key) {
-      top.key.emplace(n);
-    } else {
-      top.node.force_insert(*top.key, n);
-      top.key.reset();
-    }
   }
 
-  std::optional<YAML::Node> root_;
-  std::vector<frame> stack_;
-  std::map<YAML::anchor_t, YAML::Node> anchors_;
+  tree_builder& b_;
   std::optional<YAML::Mark> furthest_;
 };
 
 }  // namespace
 
-loaded_yaml load_all(std::string_view text) {
+loaded_yaml load_all_yaml_cpp(std::string_view text) {
   loaded_yaml out;
   std::istringstream in{std::string(text)};
-  builder b;
+  tree_builder b(out.tree);
+  yaml_cpp_handler h(b);
   std::optional<int> previous;
   try {
     YAML::Parser parser(in);
     while (true) {
-      b.start();
-      if (!parser.HandleNextDocument(b)) break;
-      const auto& f = b.furthest();
+      h.start();
+      if (!parser.HandleNextDocument(h)) break;
+      const auto& f = h.furthest();
       if (f && previous && f->pos <= *previous) {
         out.error = yaml_error{static_cast<std::size_t>(f->line) + 1, static_cast<std::size_t>(f->column) + 1,
                                "unexpected content after the end of a document"};
         break;
       }
       if (f) previous = f->pos;
-      out.documents.push_back(b.root());
+      b.end_document();
     }
   } catch (const YAML::Exception& e) {
     out.error = yaml_error{static_cast<std::size_t>(e.mark.line) + 1, static_cast<std::size_t>(e.mark.column) + 1, e.msg};
   }
   return out;
+}
+
+namespace {
+
+void dump_node(std::string& out, const yaml_tree& t, yaml_tree::id n, int depth) {
+  if (depth == 0) {
+    out += "...";
+    return;
+  }
+  switch (t.type_of(n)) {
+    case yaml_tree::type::null: out += '~'; break;
+    case yaml_tree::type::scalar:
+      out += t.quoted(n) ? '\'' : '=';
+      for (const char c : t.scalar(n)) {
+        if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f && c != '\\') {
+          out += c;
+        } else {
+          static constexpr char hex[] = "0123456789abcdef";
+          out += "\\x";
+          out += hex[static_cast<unsigned char>(c) >> 4];
+          out += hex[c & 0xf];
+        }
+      }
+      break;
+    case yaml_tree::type::sequence:
+      out += '[';
+      for (std::size_t i = 0; i < t.size(n); ++i) {
+        if (i > 0) out += ", ";
+        dump_node(out, t, t.element(n, i), depth - 1);
+      }
+      out += ']';
+      break;
+    case yaml_tree::type::map:
+      out += '{';
+      for (std::size_t i = 0; i < t.size(n); ++i) {
+        if (i > 0) out += ", ";
+        dump_node(out, t, t.key(n, i), depth - 1);
+        out += ": ";
+        dump_node(out, t, t.value(n, i), depth - 1);
+      }
+      out += '}';
+      break;
+  }
+}
+
+}  // namespace
+
+std::string dump(const yaml_tree& tree, int depth) {
+  std::string out;
+  for (const auto d : tree.documents()) {
+    dump_node(out, tree, d, depth);
+    out += '\n';
+  }
+  return out;
+}
+
+loaded_yaml load_all(std::string_view text) {
+  auto fast = load_all_libyaml(text);
+  if (!fast.error) return fast;
+  return load_all_yaml_cpp(text);
 }
 
 }  // namespace model::detail

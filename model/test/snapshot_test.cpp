@@ -1,5 +1,9 @@
-// Tests of model::snapshot indexing and model::diff.
+// Tests of model::snapshot indexing, model::diff, the persistent table under random edits
+// (against std::map) and the next-version constructor (against a whole rebuild).
 #include <gtest/gtest.h>
+
+#include <map>
+#include <random>
 
 #include "model/decode.hpp"
 #include "model/snapshot.hpp"
@@ -74,6 +78,120 @@ TEST(snapshot, diff) {
     EXPECT_EQ(names(d.added), r.added) << r.description;
     EXPECT_EQ(names(d.modified), r.modified) << r.description;
     EXPECT_EQ(names(d.removed), r.removed) << r.description;
+  }
+}
+
+// Random batches of sets and erasures on a table of up to 3,000 keys, checked after each
+// batch against std::map; every earlier version must still read as it did.
+TEST(table, random_edits_match_std_map_and_versions_persist) {
+  using t = basic_table<int, int>;
+  std::mt19937 rng(7);
+  std::vector<std::pair<t, std::map<int, int>>> versions{{t{}, {}}};
+  for (int round = 0; round < 300; ++round) {
+    auto [table, reference] = versions.back();
+    std::map<int, t::pointer> batch;
+    // Later rounds only erase, so nodes shrink and join; the last one erases every key.
+    const int n = round == 299 ? 0 : round >= 150 ? 100 : round % 10 == 0 ? 800 : static_cast<int>(rng() % 40) + 1;
+    if (round == 299) {
+      for (const auto& kv : reference) batch[kv.first] = nullptr;
+      reference.clear();
+    }
+    for (int i = 0; i < n; ++i) {
+      const int k = static_cast<int>(rng() % 3000);
+      if (rng() % 3 == 0 || round >= 150) {
+        batch[k] = nullptr;
+        reference.erase(k);
+      } else {
+        const int v = static_cast<int>(rng());
+        batch[k] = std::make_shared<const int>(v);
+        reference[k] = v;
+      }
+    }
+    table = table.apply({batch.begin(), batch.end()});
+    ASSERT_EQ(table.size(), reference.size()) << "round " << round;
+    auto it = table.begin();
+    for (const auto& [k, v] : reference) {
+      ASSERT_NE(it, table.end());
+      ASSERT_EQ((*it).first, k);
+      ASSERT_EQ((*it).second, v);
+      ++it;
+    }
+    EXPECT_EQ(it, table.end());
+    for (int probe = 0; probe < 50; ++probe) {
+      const int k = static_cast<int>(rng() % 3100) - 50;
+      const auto lb = reference.lower_bound(k);
+      const auto got = table.lower_bound(k);
+      if (lb == reference.end()) {
+        EXPECT_EQ(got, table.end()) << k;
+      } else {
+        ASSERT_NE(got, table.end()) << k;
+        EXPECT_EQ((*got).first, lb->first) << k;
+      }
+      EXPECT_EQ(table.get(k) != nullptr, reference.contains(k)) << k;
+    }
+    versions.emplace_back(std::move(table), std::move(reference));
+  }
+  EXPECT_TRUE(versions.back().first.empty()) << "the erasing rounds empty the table";
+  for (const auto& [table, reference] : versions) {
+    ASSERT_EQ(table.size(), reference.size());
+    auto it = table.begin();
+    for (const auto& kv : reference) {
+      EXPECT_EQ((*it).second, kv.second);
+      ++it;
+    }
+  }
+}
+
+// The next-version constructor gives what a whole rebuild of the same objects gives:
+// tables, the slices-by-service index, and diff against the base.
+TEST(snapshot, next_version_equals_a_rebuild) {
+  std::mt19937 rng(11);
+  auto random_object = [&](int id) -> object {
+    if (id % 3 == 0) {
+      service s;
+      s.meta.ns = "ns" + std::to_string(id % 4);
+      s.meta.name = "s" + std::to_string(id);
+      s.type = rng() % 2 ? "LoadBalancer" : "ClusterIP";
+      return s;
+    }
+    endpoint_slice e;
+    e.meta.ns = "ns" + std::to_string(id % 4);
+    e.meta.name = "e" + std::to_string(id);
+    e.service_name = "s" + std::to_string(rng() % 30);
+    e.address_type = rng() % 2 ? "IPv4" : "IPv6";
+    return e;
+  };
+  std::map<object_key, object_ptr> state;
+  snapshot current;
+  for (int round = 0; round < 60; ++round) {
+    std::map<object_key, object_ptr> changes;
+    for (int i = 0; i < 25; ++i) {
+      const int id = static_cast<int>(rng() % 200);
+      auto o = random_object(id);
+      const auto k = key_of(o);
+      changes[k] = rng() % 4 == 0 ? nullptr : std::make_shared<const object>(std::move(o));
+    }
+    std::vector<snapshot::edit> edits;
+    for (const auto& [k, o] : changes) {
+      edits.push_back({k, o});
+      if (o) state[k] = o;
+      else state.erase(k);
+    }
+    snapshot next(current, edits, {}, static_cast<std::uint64_t>(round + 1));
+    std::vector<object_ptr> all;
+    for (const auto& kv : state) all.push_back(kv.second);
+    const snapshot rebuilt(all);
+    ASSERT_EQ(next.objects(), rebuilt.objects()) << "round " << round;
+    for (int svc = 0; svc < 30; ++svc) {
+      for (int ns = 0; ns < 4; ++ns) {
+        const auto a = next.slices_of("ns" + std::to_string(ns), "s" + std::to_string(svc));
+        const auto b = rebuilt.slices_of("ns" + std::to_string(ns), "s" + std::to_string(svc));
+        ASSERT_EQ(a.size(), b.size()) << round << " " << ns << " " << svc;
+        for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(*a[i], *b[i]);
+      }
+    }
+    EXPECT_EQ(diff(current, next), diff(current, rebuilt));
+    current = std::move(next);
   }
 }
 

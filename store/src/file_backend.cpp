@@ -1,7 +1,15 @@
-// store::file::backend: rescans the manifest directory after a coalesced burst of events,
-// decodes changed files, and admits a changed file only if it decodes cleanly and adds no
+// store::file::backend: after a coalesced burst of events, reads the files the watcher
+// names (every file when it cannot tell, and on list()) plus the refused ones, decodes the
+// changed ones, and admits a changed file only if it decodes cleanly and adds no
 // cross-object error (model::validate) to the state in force. Refused files keep their
 // last good objects; their errors are reported with every update until fixed.
+//
+// Cost: every candidate state is the state in force plus an overlay of changed files.
+// Only the keys those files define (before or after) can change winner, conflict or
+// object, so conflicts and the change set are worked out for those keys alone, and the
+// next snapshot is the previous one with those keys edited (model::snapshot shares the
+// rest). The cross-object rules are re-run only when a touched key is of a kind they read
+// (model::read_by_rules); otherwise the last result stands.
 #include "store/file_backend.hpp"
 
 #include <algorithm>
@@ -18,6 +26,8 @@ std::set<std::string> error_texts(const std::vector<model::error>& errors) {
   for (const auto& e : errors) out.insert(e.to_string());
   return out;
 }
+
+const std::vector<model::object_ptr> no_objects;
 
 }  // namespace
 
@@ -37,7 +47,7 @@ backend::backend(std::string root, std::unique_ptr<filesystem> fs, std::unique_p
 
 int backend::native_handle() const { return watcher_ ? watcher_->native_handle() : -1; }
 
-update backend::list() { return rescan(); }
+update backend::list() { return scan(nullptr); }
 
 std::optional<update> backend::wait(std::chrono::milliseconds timeout) {
   if (!watcher_ || !watcher_->wait(timeout)) return std::nullopt;
@@ -48,53 +58,155 @@ std::optional<update> backend::wait(std::chrono::milliseconds timeout) {
     if (left <= std::chrono::milliseconds{0} || !watcher_->wait(std::min(left, options_.quiet))) break;
   }
   const auto errors_before = current_errors_;
-  auto u = rescan();
+  const auto changed = watcher_->take_changed();
+  auto u = scan(changed ? &*changed : nullptr);
   if (u.changes.empty() && u.errors == errors_before) return std::nullopt;
   return u;
 }
 
-std::shared_ptr<const model::snapshot> backend::build(
-    const std::map<std::string, const std::vector<model::object>*>& in) const {
-  std::vector<model::object> all;
-  for (const auto& [path, objects] : in) all.insert(all.end(), objects->begin(), objects->end());
-  return std::make_shared<const model::snapshot>(std::move(all), generation_ + 1);
+// Every definition of every key the overlay's files define now or in force, in (path,
+// position) order, as it would be with the overlay applied.
+backend::definitions backend::definitions_under(const overlay& ov, bool& rules_read) const {
+  definitions out;
+  for (const auto& [path, objects] : ov) {
+    if (auto f = files_.find(path); f != files_.end()) {
+      for (const auto& o : f->second.good) {
+        auto k = model::key_of(*o);
+        rules_read = rules_read || model::read_by_rules(k.kind);
+        out.try_emplace(std::move(k));
+      }
+    }
+    for (std::size_t i = 0; i < objects->size(); ++i) {
+      auto k = model::key_of(*(*objects)[i]);
+      rules_read = rules_read || model::read_by_rules(k.kind);
+      out[std::move(k)].push_back({path, i, &(*objects)[i]});
+    }
+  }
+  for (auto& [key, list] : out) {
+    if (auto d = definitions_.find(key); d != definitions_.end()) {
+      for (const auto& def : d->second) {
+        if (!ov.contains(def.path)) list.push_back({def.path, def.index, &def.object});
+      }
+    }
+    std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.path, a.index) < std::tie(b.path, b.index);
+    });
+  }
+  return out;
 }
 
-update backend::rescan() {
-  std::map<std::string, file_state> next;
-  std::map<std::string, std::vector<model::object>> candidates;
-  for (const auto& path : fs_->list(root_)) {
-    if (!is_manifest(path)) continue;
-    file_state st;
-    if (auto it = files_.find(path); it != files_.end()) st = std::move(it->second);
+// The snapshot's conflicts with the overlay applied: later definitions of one key, in
+// (path, position) order, as model::snapshot reports them for its objects in that order.
+std::vector<model::error> backend::conflicts_of(const definitions& defs) const {
+  struct later {
+    std::string_view path;
+    std::size_t index;
+    model::error error;
+  };
+  std::vector<later> out;
+  auto add = [&](const model::object_key& key, const std::vector<candidate_definition>& list) {
+    for (std::size_t i = 1; i < list.size(); ++i) {
+      out.push_back({list[i].path, list[i].index,
+                     {model::meta_of(**list[i].object).file, key.to_string(), "metadata.name",
+                      "defined twice; the definition in " + model::meta_of(**list.front().object).file + " is in force"}});
+    }
+  };
+  for (const auto& [key, list] : defs) add(key, list);
+  for (const auto& key : conflicted_) {
+    if (defs.contains(key)) continue;
+    std::vector<candidate_definition> list;
+    for (const auto& def : definitions_.at(key)) list.push_back({def.path, def.index, &def.object});
+    add(key, list);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const later& a, const later& b) { return std::tie(a.path, a.index) < std::tie(b.path, b.index); });
+  std::vector<model::error> errors;
+  errors.reserve(out.size());
+  for (auto& l : out) errors.push_back(std::move(l.error));
+  return errors;
+}
+
+// model::validate of the state in force with the overlay applied.
+std::vector<model::error> backend::errors_under(const overlay& ov) const {
+  bool rules_read = false;
+  const auto defs = definitions_under(ov, rules_read);
+  auto out = conflicts_of(defs);
+  if (!rules_read) {
+    out.insert(out.end(), rule_errors_.begin(), rule_errors_.end());
+    return out;
+  }
+  std::vector<model::snapshot::edit> edits;
+  for (const auto& [key, list] : defs) edits.push_back({key, list.empty() ? nullptr : *list.front().object});
+  auto rules = model::check_rules(model::snapshot(*current_, edits, {}, 0));
+  out.insert(out.end(), std::make_move_iterator(rules.begin()), std::make_move_iterator(rules.end()));
+  return out;
+}
+
+update backend::scan(const std::vector<std::string>* changed) {
+  std::set<std::string> removed;
+  std::set<std::string> named;  // by the watcher
+  std::set<std::string> examine;
+  if (changed == nullptr) {
+    for (auto& path : fs_->list(root_)) {
+      if (is_manifest(path)) examine.insert(std::move(path));
+    }
+    for (const auto& [path, st] : files_) {
+      if (!examine.contains(path)) removed.insert(path);
+    }
+  } else {
+    for (const auto& path : *changed) {
+      if (is_manifest(path)) named.insert(path);
+    }
+    examine = named;
+    // A refused file may be admissible now that others changed.
+    examine.insert(refused_.begin(), refused_.end());
+  }
+
+  std::map<std::string, std::vector<model::object_ptr>> candidates;
+  for (const auto& path : examine) {
+    auto it = files_.find(path);
+    if (changed != nullptr && !named.contains(path)) {
+      // Refused and untouched: decoding it again would give the same result, so only a
+      // file refused for a cross-object rule is retried, with the objects it had.
+      if (it != files_.end() && it->second.refused_objects) candidates[path] = *it->second.refused_objects;
+      continue;
+    }
     auto c = fs_->read(root_, path);
+    if (changed != nullptr && c.missing) {
+      if (it != files_.end()) removed.insert(path);
+      continue;
+    }
+    if (it == files_.end()) it = files_.emplace(path, file_state{}).first;
+    file_state& st = it->second;
     if (!c.text) {
       st.text.reset();
       st.errors = {{path, "", "", "cannot read: " + c.error}};
+      st.refused_objects.reset();
     } else if (st.text != c.text || !st.errors.empty()) {
       st.text = std::move(c.text);
       auto d = model::decode(path, *st.text, options_.decode);
       st.errors = std::move(d.errors);
-      if (st.errors.empty()) candidates[path] = std::move(d.objects);
+      st.refused_objects.reset();
+      if (st.errors.empty()) {
+        auto& objects = candidates[path];
+        objects.reserve(d.objects.size());
+        for (auto& o : d.objects) objects.push_back(std::make_shared<const model::object>(std::move(o)));
+      }
     }
-    next.emplace(path, std::move(st));
   }
 
-  auto in_force = [&] {
-    std::map<std::string, const std::vector<model::object>*> in;
-    for (const auto& [path, st] : next) in[path] = &st.good;
-    return in;
-  };
+  overlay in_force;  // the state in force less the removed files
+  for (const auto& path : removed) in_force[path] = &no_objects;
   // Round 1: every changed file together; files blamed for errors the state in force does
   // not have are set aside (all changed files when the blame lands on unchanged ones).
-  std::map<std::string, std::vector<model::object>> set_aside;
-  const auto baseline = error_texts(model::validate(*build(in_force())));
+  std::map<std::string, std::vector<model::object_ptr>> set_aside;
+  const auto baseline = error_texts(errors_under(in_force));
   while (!candidates.empty()) {
-    auto in = in_force();
-    for (const auto& [path, objects] : candidates) in[path] = &objects;
+    auto ov = in_force;
+    for (const auto& [path, objects] : candidates) ov[path] = &objects;
     std::set<std::string> blamed;
     bool added = false;
-    for (const auto& e : model::validate(*build(in))) {
+    for (const auto& e : errors_under(ov)) {
       if (baseline.contains(e.to_string())) continue;
       added = true;
       if (candidates.contains(e.file)) blamed.insert(e.file);
@@ -105,42 +217,105 @@ update backend::rescan() {
     }
     for (const auto& path : blamed) set_aside[path] = std::move(candidates.extract(path).mapped());
   }
-  for (auto& [path, objects] : candidates) next[path].good = std::move(objects);
+  auto admitted = in_force;
+  for (const auto& [path, objects] : candidates) admitted[path] = &objects;
   // Round 2: each set-aside file alone on top of what is now in force, in path order:
   // admitted if it adds no error, otherwise refused with exactly the errors it causes.
-  for (auto& [path, objects] : set_aside) {
-    auto in = in_force();
-    const auto before = error_texts(model::validate(*build(in)));
-    in[path] = &objects;
+  for (const auto& [path, objects] : set_aside) {
+    const auto before = error_texts(errors_under(admitted));
+    auto ov = admitted;
+    ov[path] = &objects;
     std::vector<model::error> own;
     std::optional<model::error> elsewhere;
-    for (auto& e : model::validate(*build(in))) {
+    for (auto& e : errors_under(ov)) {
       if (before.contains(e.to_string())) continue;
       if (e.file == path) own.push_back(std::move(e));
       else if (!elsewhere) elsewhere = std::move(e);
     }
     if (own.empty() && !elsewhere) {
-      next[path].good = std::move(objects);
-    } else if (!own.empty()) {
-      next[path].errors = std::move(own);
+      admitted[path] = &objects;
+      continue;
+    }
+    file_state& st = files_[path];
+    if (!own.empty()) st.errors = std::move(own);
+    else st.errors = {{path, "", "", "refused: admitting this file breaks a rule elsewhere: " + elsewhere->to_string()}};
+    st.refused_objects = objects;
+  }
+  for (const auto& path : examine) {
+    if (auto f = files_.find(path); f != files_.end() && !f->second.errors.empty()) refused_.insert(path);
+    else refused_.erase(path);
+  }
+  return commit(admitted);
+}
+
+// Puts the overlay in force: the next snapshot, its change set against the previous one
+// (equal to model::diff of the two) and the errors in force.
+update backend::commit(const overlay& ov) {
+  bool rules_read = false;
+  const auto defs = definitions_under(ov, rules_read);
+  auto conflicts = conflicts_of(defs);
+
+  update u;
+  std::vector<model::snapshot::edit> edits;
+  for (const auto& [key, list] : defs) {  // object_key order is model::diff's order
+    const model::object_ptr* now = list.empty() ? nullptr : list.front().object;
+    const auto d = definitions_.find(key);
+    const model::object_ptr* before = d == definitions_.end() ? nullptr : &d->second.front().object;
+    if (before == nullptr && now == nullptr) continue;
+    if (before == nullptr) {
+      u.changes.added.push_back(key);
+    } else if (now == nullptr) {
+      u.changes.removed.push_back(key);
+    } else if (*before == *now || **before == **now) {
+      continue;  // same object in force: nothing to edit
     } else {
-      next[path].errors = {{path, "", "", "refused: admitting this file breaks a rule elsewhere: " + elsewhere->to_string()}};
+      u.changes.modified.push_back(key);
+    }
+    edits.push_back({key, now == nullptr ? nullptr : *now});
+  }
+  auto snap = std::make_shared<const model::snapshot>(*current_, edits, std::move(conflicts), generation_ + 1);
+  ++generation_;
+
+  // The definitions in force: read from the overlay and the old ones before either goes.
+  std::vector<std::pair<model::object_key, std::vector<definition>>> next;
+  next.reserve(defs.size());
+  for (const auto& [key, list] : defs) {
+    std::vector<definition> owned;
+    owned.reserve(list.size());
+    for (const auto& def : list) owned.push_back({std::string(def.path), def.index, *def.object});
+    next.emplace_back(key, std::move(owned));
+  }
+  for (auto& [key, list] : next) {
+    if (list.size() > 1) conflicted_.insert(key);
+    else conflicted_.erase(key);
+    if (list.empty()) definitions_.erase(key);
+    else definitions_[key] = std::move(list);
+  }
+  for (const auto& [path, objects] : ov) {
+    if (objects == &no_objects) {
+      files_.erase(path);
+      refused_.erase(path);
+    } else {
+      file_state& st = files_[path];
+      st.good = *objects;
+      st.errors.clear();
+      st.refused_objects.reset();
+      refused_.erase(path);
     }
   }
-  files_ = std::move(next);
 
-  std::map<std::string, const std::vector<model::object>*> admitted;
-  for (const auto& [path, st] : files_) admitted[path] = &st.good;
-  auto snap = build(admitted);
-  ++generation_;
-  update u;
-  u.changes = model::diff(*current_, *snap);
-  for (const auto& [path, st] : files_) u.errors.insert(u.errors.end(), st.errors.begin(), st.errors.end());
-  const auto shown = error_texts(u.errors);
-  for (auto& e : model::validate(*snap)) {
-    if (!shown.contains(e.to_string())) u.errors.push_back(std::move(e));
-  }
   current_ = snap;
+  if (rules_read) rule_errors_ = model::check_rules(*snap);
+  for (const auto& path : refused_) {
+    const auto& errors = files_.at(path).errors;
+    u.errors.insert(u.errors.end(), errors.begin(), errors.end());
+  }
+  const auto shown = error_texts(u.errors);
+  for (const std::vector<model::error>* list : {&snap->conflicts(), static_cast<const std::vector<model::error>*>(&rule_errors_)}) {
+    for (const auto& e : *list) {
+      if (!shown.contains(e.to_string())) u.errors.push_back(e);
+    }
+  }
   current_errors_ = u.errors;
   u.snapshot = std::move(snap);
   return u;

@@ -1,11 +1,14 @@
 // Tests of store::file::backend with an in-memory filesystem and a scripted watcher:
 // broken files keep their last good objects, cross-object errors refuse the changed
-// file, bursts are coalesced into one rescan.
+// file, bursts are coalesced into one rescan, a watcher that names files gets only those
+// read, and random edits give what the whole-rebuild algorithm gives.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <random>
 
+#include "model/validate.hpp"
 #include "store/file_backend.hpp"
 
 namespace store::file {
@@ -15,6 +18,7 @@ struct fake_disk {
   std::map<std::string, std::string> files;
   std::set<std::string> unreadable;
   int lists = 0;
+  std::map<std::string, int> reads;
 };
 
 class fake_filesystem final : public filesystem {
@@ -27,17 +31,23 @@ class fake_filesystem final : public filesystem {
     return out;
   }
   contents read(const std::string&, const std::string& p) override {
+    ++disk_->reads[p];
+    auto it = disk_->files.find(p);
+    if (it == disk_->files.end()) return {std::nullopt, "No such file or directory", true};
     if (disk_->unreadable.contains(p)) return {std::nullopt, "Permission denied"};
-    return {disk_->files.at(p), ""};
+    return {it->second, ""};
   }
 
  private:
   std::shared_ptr<fake_disk> disk_;
 };
 
+// Scripted wait() results; take_changed() hands out `named` (nothing: cannot tell).
 class fake_watcher final : public watcher {
  public:
-  explicit fake_watcher(std::shared_ptr<std::deque<bool>> script) : script_(std::move(script)) {}
+  explicit fake_watcher(std::shared_ptr<std::deque<bool>> script,
+                        std::shared_ptr<std::optional<std::vector<std::string>>> named = nullptr)
+      : script_(std::move(script)), named_(std::move(named)) {}
   bool wait(std::chrono::milliseconds) override {
     if (script_->empty()) return false;
     const bool v = script_->front();
@@ -45,9 +55,16 @@ class fake_watcher final : public watcher {
     return v;
   }
   int native_handle() const override { return -1; }
+  std::optional<std::vector<std::string>> take_changed() override {
+    if (!named_) return std::nullopt;
+    auto out = std::move(*named_);
+    named_->emplace();
+    return out;
+  }
 
  private:
   std::shared_ptr<std::deque<bool>> script_;
+  std::shared_ptr<std::optional<std::vector<std::string>>> named_;
 };
 
 std::string pool(const std::string& name, const std::string& addresses) {
@@ -64,6 +81,22 @@ struct harness {
   std::shared_ptr<std::deque<bool>> script = std::make_shared<std::deque<bool>>();
   backend b{"/m", std::make_unique<fake_filesystem>(disk), std::make_unique<fake_watcher>(script),
             options{std::chrono::milliseconds{1}, std::chrono::milliseconds{1000}, {}}};
+};
+
+// A backend whose watcher names the changed files (as inotify does).
+struct named_harness {
+  std::shared_ptr<fake_disk> disk = std::make_shared<fake_disk>();
+  std::shared_ptr<std::deque<bool>> script = std::make_shared<std::deque<bool>>();
+  std::shared_ptr<std::optional<std::vector<std::string>>> named =
+      std::make_shared<std::optional<std::vector<std::string>>>(std::vector<std::string>{});
+  backend b{"/m", std::make_unique<fake_filesystem>(disk), std::make_unique<fake_watcher>(script, named),
+            options{std::chrono::milliseconds{1}, std::chrono::milliseconds{1000}, {}}};
+
+  std::optional<update> change(std::vector<std::string> paths) {
+    *named = std::move(paths);
+    *script = {true, false};
+    return b.wait(std::chrono::milliseconds{1});
+  }
 };
 
 std::vector<std::string> keys(const std::vector<model::object_key>& ks) {
@@ -224,6 +257,250 @@ TEST(file_backend, wait_coalesces_bursts_and_ignores_no_ops) {
   ASSERT_TRUE(u) << "a new error is news even without object changes";
   EXPECT_TRUE(u->changes.empty());
   EXPECT_EQ(u->errors.size(), 1u);
+}
+
+TEST(file_backend, named_change_reads_only_that_file) {
+  named_harness h;
+  h.disk->files = {{"a.yaml", svc("a")}, {"b.yaml", svc("b")}, {"p.yaml", pool("p", "[10.0.0.0/24]")}};
+  h.b.list();
+  h.disk->reads.clear();
+  const int lists = h.disk->lists;
+
+  h.disk->files["a.yaml"] = svc("a") + "---\n" + svc("a2");
+  auto u = h.change({"a.yaml", ".tmp-a.yaml", "notes.txt"});
+  ASSERT_TRUE(u);
+  EXPECT_EQ(h.disk->lists, lists) << "no listing";
+  EXPECT_EQ(h.disk->reads, (std::map<std::string, int>{{"a.yaml", 1}})) << "only the named manifest is read";
+  EXPECT_THAT(keys(u->changes.added), ::testing::ElementsAre("Service default/a2"));
+  EXPECT_NE(u->snapshot->find<model::service>("default", "b"), nullptr);
+  EXPECT_NE(find_pool(*u, "p"), nullptr);
+
+  h.disk->files.erase("b.yaml");
+  u = h.change({"b.yaml"});
+  ASSERT_TRUE(u);
+  EXPECT_THAT(keys(u->changes.removed), ::testing::ElementsAre("Service default/b"));
+  EXPECT_TRUE(u->errors.empty()) << model::to_string(u->errors);
+
+  EXPECT_FALSE(h.change({"a.yaml"})) << "named but unchanged";
+  EXPECT_FALSE(h.change({"gone.yaml"})) << "named but never there";
+
+  *h.named = std::nullopt;  // the watcher lost track: everything is read again
+  h.disk->reads.clear();
+  *h.script = {true, false};
+  EXPECT_FALSE(h.b.wait(std::chrono::milliseconds{1}));
+  EXPECT_EQ(h.disk->lists, lists + 1);
+  EXPECT_EQ(h.disk->reads.size(), 2u);
+}
+
+TEST(file_backend, named_changes_keep_refusals_until_fixed) {
+  named_harness h;
+  h.disk->files = {{"lab.yaml", pool("lab", "[10.0.1.0/24]")}, {"web.yaml", svc("web")}};
+  h.b.list();
+
+  h.disk->files["prod.yaml"] = pool("prod", "[10.0.0.0/23]");
+  auto u = h.change({"prod.yaml"});
+  ASSERT_TRUE(u);
+  EXPECT_THAT(errors(*u), ::testing::ElementsAre("prod.yaml: IPAddressPool metallb-system/prod: spec.addresses[0]: "
+                                                 "10.0.0.0/23 overlaps pool \"lab\" (10.0.1.0/24)"));
+  EXPECT_EQ(find_pool(*u, "prod"), nullptr);
+
+  h.disk->files["x.yaml"] = svc("web");
+  u = h.change({"x.yaml"});
+  ASSERT_TRUE(u);
+  EXPECT_THAT(errors(*u), ::testing::ElementsAre(
+                              "prod.yaml: IPAddressPool metallb-system/prod: spec.addresses[0]: 10.0.0.0/23 overlaps "
+                              "pool \"lab\" (10.0.1.0/24)",
+                              "x.yaml: Service default/web: metadata.name: defined twice; the definition in "
+                              "web.yaml is in force"))
+      << "a Service-only change still reports a duplicate key, and the refusal in force";
+  EXPECT_TRUE(u->changes.empty());
+
+  // Removing the pool it overlaps lets the refused file in without an edit of its own.
+  h.disk->files.erase("lab.yaml");
+  u = h.change({"lab.yaml"});
+  ASSERT_TRUE(u);
+  EXPECT_NE(find_pool(*u, "prod"), nullptr);
+  EXPECT_THAT(keys(u->changes.added), ::testing::ElementsAre("IPAddressPool metallb-system/prod"));
+  EXPECT_THAT(keys(u->changes.removed), ::testing::ElementsAre("IPAddressPool metallb-system/lab"));
+  EXPECT_EQ(u->errors.size(), 1u);
+}
+
+// The algorithm before changes were incremental, kept as the oracle: every file read,
+// whole snapshots built and validated for each candidate state, diffed whole.
+class reference_backend {
+ public:
+  explicit reference_backend(std::shared_ptr<fake_disk> d) : disk_(std::move(d)) {}
+
+  update rescan() {
+    std::map<std::string, file_state> next;
+    std::map<std::string, std::vector<model::object>> candidates;
+    for (const auto& [path, text] : disk_->files) {
+      if (!is_manifest(path)) continue;
+      file_state st;
+      if (auto it = files_.find(path); it != files_.end()) st = std::move(it->second);
+      if (disk_->unreadable.contains(path)) {
+        st.text.reset();
+        st.errors = {{path, "", "", "cannot read: Permission denied"}};
+      } else if (st.text != text || !st.errors.empty()) {
+        st.text = text;
+        auto d = model::decode(path, text);
+        st.errors = std::move(d.errors);
+        if (st.errors.empty()) candidates[path] = std::move(d.objects);
+      }
+      next.emplace(path, std::move(st));
+    }
+    auto in_force = [&] {
+      std::map<std::string, const std::vector<model::object>*> in;
+      for (const auto& [path, st] : next) in[path] = &st.good;
+      return in;
+    };
+    std::map<std::string, std::vector<model::object>> set_aside;
+    const auto baseline = texts(model::validate(build(in_force())));
+    while (!candidates.empty()) {
+      auto in = in_force();
+      for (const auto& [path, objects] : candidates) in[path] = &objects;
+      std::set<std::string> blamed;
+      bool added = false;
+      for (const auto& e : model::validate(build(in))) {
+        if (baseline.contains(e.to_string())) continue;
+        added = true;
+        if (candidates.contains(e.file)) blamed.insert(e.file);
+      }
+      if (!added) break;
+      if (blamed.empty()) {
+        for (const auto& [path, objects] : candidates) blamed.insert(path);
+      }
+      for (const auto& path : blamed) set_aside[path] = std::move(candidates.extract(path).mapped());
+    }
+    for (auto& [path, objects] : candidates) next[path].good = std::move(objects);
+    for (auto& [path, objects] : set_aside) {
+      auto in = in_force();
+      const auto before = texts(model::validate(build(in)));
+      in[path] = &objects;
+      std::vector<model::error> own;
+      std::optional<model::error> elsewhere;
+      for (auto& e : model::validate(build(in))) {
+        if (before.contains(e.to_string())) continue;
+        if (e.file == path) own.push_back(std::move(e));
+        else if (!elsewhere) elsewhere = std::move(e);
+      }
+      if (own.empty() && !elsewhere) next[path].good = std::move(objects);
+      else if (!own.empty()) next[path].errors = std::move(own);
+      else next[path].errors = {{path, "", "", "refused: admitting this file breaks a rule elsewhere: " + elsewhere->to_string()}};
+    }
+    files_ = std::move(next);
+    std::map<std::string, const std::vector<model::object>*> admitted;
+    for (const auto& [path, st] : files_) admitted[path] = &st.good;
+    auto snap = std::make_shared<const model::snapshot>(build(admitted));
+    update u;
+    u.changes = model::diff(*current_, *snap);
+    for (const auto& [path, st] : files_) u.errors.insert(u.errors.end(), st.errors.begin(), st.errors.end());
+    const auto shown = texts(u.errors);
+    for (auto& e : model::validate(*snap)) {
+      if (!shown.contains(e.to_string())) u.errors.push_back(std::move(e));
+    }
+    current_ = snap;
+    u.snapshot = std::move(snap);
+    return u;
+  }
+
+ private:
+  struct file_state {
+    std::optional<std::string> text;
+    std::vector<model::object> good;
+    std::vector<model::error> errors;
+  };
+  static std::set<std::string> texts(const std::vector<model::error>& errors) {
+    std::set<std::string> out;
+    for (const auto& e : errors) out.insert(e.to_string());
+    return out;
+  }
+  static model::snapshot build(const std::map<std::string, const std::vector<model::object>*>& in) {
+    std::vector<model::object> all;
+    for (const auto& [path, objects] : in) all.insert(all.end(), objects->begin(), objects->end());
+    return model::snapshot(std::move(all));
+  }
+  std::shared_ptr<fake_disk> disk_;
+  std::map<std::string, file_state> files_;
+  std::shared_ptr<const model::snapshot> current_ = std::make_shared<model::snapshot>();
+};
+
+// Random edits of a few files (Services, EndpointSlices, overlapping pools, a peer and the
+// BFD profile it names, duplicates across files, syntax errors, removals, unreadable
+// files): the incremental backend, told the changed files, gives after every step the
+// oracle's errors, objects and change set, and its change set is model::diff's.
+TEST(file_backend, named_changes_match_the_whole_rebuild_on_random_edits) {
+  const std::vector<std::string> documents = {
+      svc("a"),
+      svc("b"),
+      "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {type: ClusterIP}\n",
+      "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: a-1, labels: "
+      "{kubernetes.io/service-name: a}}\naddressType: IPv4\nendpoints: [{addresses: [10.244.0.1], conditions: "
+      "{ready: true}}]\n",
+      "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: a-1, labels: "
+      "{kubernetes.io/service-name: a}}\naddressType: IPv4\nendpoints: [{addresses: [10.244.0.1], conditions: "
+      "{ready: false}}]\n",
+      "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: b-1, labels: "
+      "{kubernetes.io/service-name: b}}\naddressType: IPv4\n",
+      "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\n",
+      pool("p1", "[10.0.0.0/24]"),
+      pool("p2", "[10.0.0.0/25]"),
+      pool("p1", "[10.1.0.0/24]"),
+      "apiVersion: metallb.io/v1beta1\nkind: BFDProfile\nmetadata: {name: fast}\n",
+      "apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: r1}\nspec: {myASN: 64512, peerASN: 64500, "
+      "peerAddress: 10.0.0.2, bfdProfile: fast}\n",
+  };
+  for (unsigned seed = 1; seed <= 6; ++seed) {
+    std::mt19937 rng(seed);
+    named_harness h;
+    reference_backend ref(h.disk);
+    auto random_file = [&] {
+      const int kind = static_cast<int>(rng() % 12);
+      if (kind == 0) return std::string("kind: [");
+      std::string text;
+      for (unsigned n = rng() % 3 + 1; n > 0; --n) text += documents[rng() % documents.size()] + "---\n";
+      return text;
+    };
+    for (int i = 0; i < 5; ++i) h.disk->files["f" + std::to_string(i) + ".yaml"] = random_file();
+    const auto first = h.b.list();
+    const auto first_ref = ref.rescan();
+    ASSERT_EQ(errors(first), errors(first_ref));
+    ASSERT_EQ(first.snapshot->objects(), first_ref.snapshot->objects());
+    auto previous = first.snapshot;
+    auto last = errors(first_ref);
+    for (int step = 0; step < 60; ++step) {
+      std::vector<std::string> named;
+      for (unsigned n = rng() % 2 + 1; n > 0; --n) {
+        const std::string path = "f" + std::to_string(rng() % 6) + ".yaml";
+        const unsigned what = rng() % 10;
+        if (what == 0) {
+          h.disk->files.erase(path);
+          h.disk->unreadable.erase(path);
+        } else if (what == 1 && h.disk->files.contains(path)) h.disk->unreadable.insert(path);
+        else {
+          h.disk->unreadable.erase(path);
+          h.disk->files[path] = random_file();
+        }
+        named.push_back(path);
+      }
+      const auto u = h.change(named);
+      const auto r = ref.rescan();
+      const std::string where = "seed " + std::to_string(seed) + " step " + std::to_string(step);
+      if (!u) {  // nothing new: neither objects nor errors changed
+        EXPECT_TRUE(r.changes.empty()) << where;
+        EXPECT_EQ(errors(r), last) << where;
+        EXPECT_EQ(previous->objects(), r.snapshot->objects()) << where;
+        continue;
+      }
+      EXPECT_FALSE(r.changes.empty() && errors(r) == last) << where;
+      last = errors(r);
+      EXPECT_EQ(errors(*u), errors(r)) << where;
+      ASSERT_EQ(u->snapshot->objects(), r.snapshot->objects()) << where;
+      EXPECT_EQ(u->changes, r.changes) << where;
+      EXPECT_EQ(u->changes, model::diff(*previous, *u->snapshot)) << where;
+      previous = u->snapshot;
+    }
+  }
 }
 
 TEST(file_backend, is_manifest) {

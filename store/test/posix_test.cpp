@@ -40,6 +40,8 @@ TEST(posix_filesystem, lists_recursively_and_reads) {
   const auto missing = fsys->read(t.path, "nope.yaml");
   EXPECT_FALSE(missing.text);
   EXPECT_EQ(missing.error, "No such file or directory");
+  EXPECT_TRUE(missing.missing);
+  EXPECT_FALSE(fsys->read(t.path, "sub").missing) << "a directory is there, just not readable as a file";
 }
 
 TEST(inotify_watcher, sees_edits_and_new_directories) {
@@ -57,6 +59,46 @@ TEST(inotify_watcher, sees_edits_and_new_directories) {
   }
   write(t.path + "/new/b.yaml", "y");
   EXPECT_TRUE(w->wait(std::chrono::milliseconds{1000})) << "a directory created after start is watched";
+}
+
+void drain(watcher& w) {
+  while (w.wait(std::chrono::milliseconds{20})) {
+  }
+}
+
+TEST(inotify_watcher, names_changed_files_or_says_it_cannot) {
+  temp_root t;
+  fs::create_directories(t.path + "/sub");
+  write(t.path + "/sub/b.yaml", "b");
+  auto w = make_inotify_watcher(t.path);
+
+  write(t.path + "/.tmp-a.yaml", "a");  // write-then-rename, as editors and kubectl cp do
+  fs::rename(t.path + "/.tmp-a.yaml", t.path + "/a.yaml");
+  write(t.path + "/sub/b.yaml", "b2");
+  write(t.path + "/notes.txt", "n");
+  ASSERT_TRUE(w->wait(std::chrono::milliseconds{1000}));
+  drain(*w);
+  EXPECT_EQ(w->take_changed(), (std::vector<std::string>{"a.yaml", "sub/b.yaml"}));
+  EXPECT_EQ(w->take_changed(), std::vector<std::string>{}) << "handed out once";
+
+  fs::remove(t.path + "/a.yaml");
+  ASSERT_TRUE(w->wait(std::chrono::milliseconds{1000}));
+  drain(*w);
+  EXPECT_EQ(w->take_changed(), std::vector<std::string>{"a.yaml"});
+
+  fs::create_directories(t.path + "/new");
+  ASSERT_TRUE(w->wait(std::chrono::milliseconds{1000}));
+  drain(*w);
+  EXPECT_EQ(w->take_changed(), std::nullopt) << "a new directory: read everything";
+  write(t.path + "/new/c.yaml", "c");
+  ASSERT_TRUE(w->wait(std::chrono::milliseconds{1000}));
+  drain(*w);
+  EXPECT_EQ(w->take_changed(), std::vector<std::string>{"new/c.yaml"});
+
+  fs::create_directory_symlink(t.path + "/new", t.path + "/..data");  // as a ConfigMap volume swaps
+  ASSERT_TRUE(w->wait(std::chrono::milliseconds{1000}));
+  drain(*w);
+  EXPECT_EQ(w->take_changed(), std::nullopt) << "a symlink: read everything";
 }
 
 TEST(file_backend, end_to_end_on_a_real_directory) {

@@ -1,16 +1,19 @@
 // model::snapshot: an immutable, indexed view of every object a datastore holds at one
 // moment, and the change set between two snapshots. Consumers (allocator, planner) get a
-// std::shared_ptr<const snapshot>; nothing mutates one after construction.
+// std::shared_ptr<const snapshot>; nothing mutates one after construction. The per-kind
+// tables are persistent (model/table.hpp): a datastore builds the next snapshot from the
+// previous one and its edits in O(edits · log n), sharing every other object.
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "model/error.hpp"
 #include "model/objects.hpp"
+#include "model/table.hpp"
 
 namespace model {
 
@@ -21,7 +24,7 @@ struct name_key {
 };
 
 template <class T>
-using table = std::map<name_key, T>;  // iteration is namespace/name order
+using table = basic_table<name_key, T>;  // iteration is namespace/name order, yields (key, object)
 
 struct change_set {
   std::vector<object_key> added;
@@ -31,21 +34,32 @@ struct change_set {
   friend bool operator==(const change_set&, const change_set&) = default;
 };
 
+using object_ptr = std::shared_ptr<const object>;
+
 class snapshot {
  public:
   snapshot() = default;
   // Objects are taken in order; a second object with the key of an earlier one is
   // dropped and reported in conflicts().
   explicit snapshot(std::vector<object> objects, std::uint64_t generation = 0);
+  explicit snapshot(const std::vector<object_ptr>& objects, std::uint64_t generation = 0);
+
+  // The next version of `base`: each key set to its object, or removed when the object
+  // is null (keys unique); the conflicts are the caller's, as it decides which of two
+  // definitions wins. Shares every untouched object and index node with `base`.
+  struct edit {
+    object_key key;
+    object_ptr value;
+  };
+  snapshot(const snapshot& base, const std::vector<edit>& edits, std::vector<error> conflicts,
+           std::uint64_t generation);
 
   template <class T>
   const table<T>& all() const { return std::get<table<T>>(tables_); }
 
   template <class T>
   const T* find(const std::string& ns, const std::string& name) const {
-    const auto& t = all<T>();
-    auto it = t.find(name_key{ns, name});
-    return it == t.end() ? nullptr : &it->second;
+    return all<T>().get(name_key{ns, name});
   }
 
   // EndpointSlices labelled kubernetes.io/service-name=<service> in the namespace.
@@ -57,11 +71,17 @@ class snapshot {
   std::vector<object> objects() const;  // every object, kind then namespace/name order
 
  private:
+  struct slice_ref {
+    name_key service;
+    name_key slice;
+    friend auto operator<=>(const slice_ref&, const slice_ref&) = default;
+  };
+
   std::tuple<table<service>, table<endpoint_slice>, table<node>, table<namespace_object>, table<secret>,
              table<ip_address_pool>, table<bgp_advertisement>, table<community>, table<bfd_profile>,
              table<bgp_peer>, table<bgp_configuration>>
       tables_;
-  std::multimap<name_key, name_key> slices_by_service_;
+  basic_table<slice_ref, endpoint_slice> slices_by_service_;
   std::vector<error> conflicts_;
   std::uint64_t generation_ = 0;
 };

@@ -12,7 +12,13 @@
 
 namespace model {
 
+// s.conflicts() followed by check_rules(s).
 std::vector<error> validate(const snapshot& s);
+
+// The cross-object rules alone. They read only the kinds for which read_by_rules() is
+// true, so a datastore whose change touches no such kind may reuse the previous result.
+std::vector<error> check_rules(const snapshot& s);
+bool read_by_rules(kind k);
 
 // What MetalLB accepts but is most likely a mistake, in the same format; nothing is
 // refused for it: a BGPAdvertisement naming an IPAddressPool or a BGPPeer that does not
