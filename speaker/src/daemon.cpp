@@ -12,10 +12,13 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
+#include <tuple>
 
 #include "api/server.hpp"
 #include "controller/reconciler.hpp"
@@ -147,6 +150,8 @@ class daemon {
     agent_options a;
     a.router_id = o.router_id ? o.router_id : first_interface_ipv4();
     a.shutdown_drain = o.shutdown_drain;
+    a.keep_received = o.keep_received;
+    a.max_received = o.max_received;
     char host[256] = {};
     if (gethostname(host, sizeof host - 1) == 0) a.hostname = host;
     return a;
@@ -154,9 +159,12 @@ class daemon {
 
   void on_update(store::update u, clock::time_point seen);
   void on_ledger(model::ledger l, clock::time_point seen);
-  // `next`: the services' new addresses, or nothing when they did not change.
-  void replan(std::shared_ptr<const model::snapshot> s, const model::change_set& changes, std::optional<assignments> next,
-              clock::time_point seen, bool full);
+  // ips_ is already current; `moved`: the services whose addresses changed with it.
+  void replan(std::shared_ptr<const model::snapshot> s, const model::change_set& changes,
+              const std::set<model::name_key>& moved, clock::time_point seen, bool full);
+  // Makes `next` the services' addresses; returns the services whose addresses changed.
+  std::set<model::name_key> take_addresses(assignments next);
+  std::set<model::name_key> take_allocation(const controller::reconciler::outcome& out);
   void on_session_event(const std::string& peer, const bgp::speaker_event& e);
   detail::http_response http(const std::string& path);
   std::string metrics_text();
@@ -185,7 +193,9 @@ class daemon {
   std::vector<model::error> config_warnings_;
   std::vector<model::error> peer_errors_;
   assignments ips_;
-  std::optional<controller::result> allocation_;
+  // The pools' status from the controller's last write (not the whole result: the
+  // allocator already holds the rest, and a copy here would double its memory).
+  std::optional<std::vector<model::pool_status>> pools_;
   bool ready_ = false;
   bool stopping_ = false;
   std::uint64_t updates_ = 0;
@@ -245,35 +255,71 @@ void daemon::on_update(store::update u, clock::time_point seen) {
     for (const auto& e : w) log::warn(log::ev::config_warning, "warning", e.to_string());
     config_warnings_ = std::move(w);
   }
-  std::optional<assignments> next;  // unset: the addresses did not change
+  std::set<model::name_key> moved;  // services whose addresses changed
   if (reconciler_) {
     auto out = reconciler_->reconcile(u, unix_now());
     for (const auto& e : out.errors) log::error(log::ev::state_error, "error", e.to_string());
     // Only what is persisted is announced: a restart must not renumber a route.
     if (out.wrote) {
-      // Each service's events once, when its status changes, not on every write.
-      std::map<model::name_key, const model::service_status*> before;
-      if (allocation_)
-        for (const auto& s : allocation_->services) before.emplace(model::name_key{s.ns, s.name}, &s);
-      for (const auto& s : out.allocation.services) {
-        auto b = before.find({s.ns, s.name});
-        if (b != before.end() && *b->second == s) continue;
-        for (const auto& ev : s.events)
-          log::info(log::ev::allocation, "service", service_name(s.ns, s.name), "type", ev.type, "reason", ev.reason,
-                    "message", ev.message);
-      }
-      next = from_result(out.allocation);
-      allocation_ = std::move(out.allocation);
+      moved = take_allocation(out);
+      pools_ = std::move(out.allocation.pools);
     }
   } else if (!state_) {
-    next = from_status(*u.snapshot, o_.load_balancer_class);
+    moved = take_addresses(from_status(*u.snapshot, o_.load_balancer_class));
   }  // else the ledger reader keeps the addresses current
   const auto allocated = clock::now();
-  replan(u.snapshot, u.changes, std::move(next), seen, !ready_);
+  replan(u.snapshot, u.changes, moved, seen, !ready_);
   ready_ = true;
   const auto ms = [](clock::duration d) { return std::to_string(std::chrono::duration<double, std::milli>(d).count()); };
   log::debug(log::ev::update_applied, "queued_ms", ms(start - seen), "allocate_ms", ms(allocated - start), "plan_ms",
              ms(clock::now() - allocated));
+}
+
+std::set<model::name_key> daemon::take_addresses(assignments next) {
+  auto moved = changed_keys(ips_, next);
+  ips_ = std::move(next);
+  return moved;
+}
+
+// The controller's write: only the services it says changed are looked at (all of them on
+// its first write), each one's events logged once, when its status changes.
+std::set<model::name_key> daemon::take_allocation(const controller::reconciler::outcome& out) {
+  const auto log_events = [](const model::service_status& s) {
+    for (const auto& ev : s.events)
+      log::info(log::ev::allocation, "service", service_name(s.ns, s.name), "type", ev.type, "reason", ev.reason,
+                "message", ev.message);
+  };
+  if (out.all) {
+    for (const auto& s : out.allocation.services) log_events(s);
+    return take_addresses(from_result(out.allocation));
+  }
+  struct by_name {
+    bool operator()(const model::service_status& s, const model::name_key& k) const {
+      return std::tie(s.ns, s.name) < std::tie(k.ns, k.name);
+    }
+    bool operator()(const model::name_key& k, const model::service_status& s) const {
+      return std::tie(k.ns, k.name) < std::tie(s.ns, s.name);
+    }
+  };
+  std::map<model::name_key, const model::service_status*> status;  // of the changed ones still there
+  for (const auto& s : out.allocation.services)
+    if (std::binary_search(out.changed.begin(), out.changed.end(), s, by_name{})) status.emplace(model::name_key{s.ns, s.name}, &s);
+  std::set<model::name_key> moved;
+  for (const auto& k : out.changed) {
+    auto st = status.find(k);
+    if (st != status.end()) log_events(*st->second);
+    auto it = ips_.find(k);
+    if (st != status.end() && !st->second->ingress.empty()) {
+      if (it != ips_.end() && it->second == st->second->ingress) continue;
+      ips_[k] = st->second->ingress;
+    } else if (it != ips_.end()) {
+      ips_.erase(it);
+    } else {
+      continue;
+    }
+    moved.insert(k);
+  }
+  return moved;
 }
 
 void daemon::on_ledger(model::ledger l, clock::time_point seen) {
@@ -281,16 +327,12 @@ void daemon::on_ledger(model::ledger l, clock::time_point seen) {
     ips_ = from_ledger(l);
     return;
   }
-  replan(snapshot_, {}, from_ledger(l), seen, false);
+  const auto moved = take_addresses(from_ledger(l));
+  replan(snapshot_, {}, moved, seen, false);
 }
 
-void daemon::replan(std::shared_ptr<const model::snapshot> s, const model::change_set& changes, std::optional<assignments> next,
-                    clock::time_point seen, bool full) {
-  std::set<model::name_key> changed;
-  if (next) {
-    changed = changed_keys(ips_, *next);
-    ips_ = std::move(*next);
-  }
+void daemon::replan(std::shared_ptr<const model::snapshot> s, const model::change_set& changes,
+                    const std::set<model::name_key>& moved, clock::time_point seen, bool full) {
   // Hold the replaced snapshot until the reconciler and the planner have let go of it,
   // then let the reaper free it.
   auto replaced = std::exchange(snapshot_, s);
@@ -298,7 +340,7 @@ void daemon::replan(std::shared_ptr<const model::snapshot> s, const model::chang
     if (replaced && replaced != s) reaper_.drop(std::move(replaced));
     return;
   }
-  auto d = full ? planner_.update_all(s, ips_) : planner_.update(s, changes, ips_, changed);
+  auto d = full ? planner_.update_all(s, ips_) : planner_.update(s, changes, ips_, moved);
   if (replaced && replaced != s) reaper_.drop(std::move(replaced));
   if (d.full) {
     auto p = planner_.current();
@@ -403,11 +445,11 @@ std::string daemon::metrics_text() {
   x.family("metallb_k8s_client_config_stale_bool", "gauge",
            "1 when some manifests are refused and their last good version is in force.");
   x.sample("metallb_k8s_client_config_stale_bool", {}, config_errors_.empty() ? 0 : 1);
-  if (allocation_) {
+  if (pools_) {
     x.family("metallb_allocator_addresses_in_use_total", "gauge", "Addresses in use per pool.");
     x.family("metallb_allocator_addresses_total", "gauge", "Usable addresses per pool.");
     x.family("bgplb_allocator_stranded_addresses", "gauge", "Addresses in use that are no longer in their pool.");
-    for (const auto& p : allocation_->pools) {
+    for (const auto& p : *pools_) {
       const double used = static_cast<double>(p.assigned_ipv4 + p.assigned_ipv6);
       x.sample("metallb_allocator_addresses_in_use_total", {{"pool", p.name}}, used);
       x.sample("metallb_allocator_addresses_total", {{"pool", p.name}},
@@ -535,7 +577,17 @@ int daemon::run() {
   fo.max_delay = std::max(o_.coalesce * 20, std::chrono::milliseconds(100));
   store::file::backend backend(o_.manifests, store::file::make_posix_filesystem(),
                                store::file::make_inotify_watcher(o_.manifests), fo);
-  on_update(backend.list(), clock::now());
+  // The first full read (decode and validate every manifest) is the bulk of a cold start.
+  const auto listing = clock::now();
+  auto first = backend.list();
+  const auto listed = clock::now();
+  log::debug(log::ev::datastore_update, "objects", std::to_string(first.snapshot->size()), "read_ms",
+             std::to_string(std::chrono::duration<double, std::milli>(listed - listing).count()));
+  store::update again{first.snapshot, {}, first.errors};
+  on_update(std::move(first), listed);
+  // The controller's second pass clears the one-shot IPAllocated events of the first and
+  // rewrites every status: do it now, not in the path of the first real change.
+  if (reconciler_) asio::post(io_, [this, again = std::move(again)]() mutable { on_update(std::move(again), clock::now()); });
   log::info(log::ev::started, "node", o_.node, "manifests", o_.manifests, "controller", o_.controller ? "yes" : "no",
             "speaker", o_.speaker ? "yes" : "no", "metrics", o_.metrics_address);
 

@@ -149,7 +149,7 @@ def main():
             for line in f:
                 if line.startswith('VmHWM'):
                     rss = int(line.split()[1]) / 1024
-        time.sleep(0.5)
+        time.sleep(2.0)  # let the controller's settling pass after start finish
 
         target = '10.200.0.0'  # tshark prints host routes without /32
         marks = []
@@ -164,18 +164,20 @@ def main():
         netns.stop_process(cap)
         updates = wire_updates(pcap)
         first = [u for u in updates if u[2] == 'announce']
-        flush = (max(u[0] for u in first[:a.services + 1]) - t0) if first else float('nan')
+        flush = (max(u[0] for u in first[:a.services]) - t0) if first else float("nan")
 
         lat = {'withdraw': [], 'announce': []}
         missing = 0
         events = [u for u in updates if u[1] == target]
-        for t, kind in marks:
-            hit = next((u for u in events if u[0] >= t and u[2] == kind), None)
+        # An UPDATE counts for change k only if it leaves before change k+1: a change that
+        # is late (or never sent) is counted as missing, not paired with a later UPDATE.
+        for i, (t, kind) in enumerate(marks):
+            end = marks[i + 1][0] if i + 1 < len(marks) else t + 1.0
+            hit = next((u for u in events if t <= u[0] < end and u[2] == kind), None)
             if hit is None:
                 missing += 1
                 continue
             lat[kind].append((hit[0] - t) * 1000)
-            events = [u for u in events if u[0] > hit[0]]
         bird.stop()
 
     print('bgplb speaker e2e, %d services, %d changes (%s)' % (a.services, a.changes, time.strftime('%Y-%m-%d %H:%M')))
@@ -187,7 +189,7 @@ def main():
             print('%-8s n=%d  p50 %.2f ms  p99 %.2f ms  max %.2f ms  mean %.2f ms' % (
                 kind, len(v), statistics.median(v), pct(v, 0.99), max(v), statistics.mean(v)))
     if missing:
-        print('changes with no matching UPDATE on the wire: %d' % missing)
+        print('changes with no matching UPDATE on the wire before the next change: %d' % missing)
 
 
 if __name__ == '__main__':
