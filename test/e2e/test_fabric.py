@@ -77,7 +77,7 @@ def test_weighted_ecmp_follows_local_endpoint_counts(bed, fab):
     it into kernel next-hop weights: two endpoints on node1, one on node2 -> 2:1. Without
     the annotation the paths are equal again."""
     if bed.kind != 'frr':
-        pytest.skip('BIRD 2 does not weight ECMP by link bandwidth')
+        pytest.skip('weighted ECMP is checked against the FRR ToR (bgp bestpath bandwidth) only')
     ip = bed.ip[LOCAL]
 
     def ratio():
