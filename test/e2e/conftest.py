@@ -6,8 +6,6 @@ SIGTERM/SIGHUP become KeyboardInterrupt so fixtures tear down; netns.cleanup_all
 (atexit) removes whatever is left; namespaces left by a SIGKILLed run are reaped first.
 """
 import os
-import shutil
-import signal
 import sys
 
 import pytest
@@ -24,16 +22,8 @@ ROUTER_KINDS = ('frr', 'bird')
 _active = []            # Beds whose logs a failing test prints (and fabric.ACTIVE)
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt('signal %d' % signum)
-
-
 def pytest_configure(config):
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGHUP, _interrupt)
-    if os.geteuid() == 0 and shutil.which('ip'):
-        for name in netns.reap_stale('bgplbe2e'):
-            print('removed %s, left by a run that died' % name)
+    netns.prepare_pytest_run('bgplbe2e')
 
 
 class Bed:
@@ -41,7 +31,7 @@ class Bed:
 
     def __init__(self, kind):
         speaker, controller = fabric_mod.binaries()
-        self.fabric = fabric_mod.Fabric(kind, fabric_mod.snapshot(speaker), fabric_mod.snapshot(controller))
+        self.fabric = fabric_mod.Fabric(kind, netns.snapshot_binary(speaker), netns.snapshot_binary(controller))
         self.kind = kind
 
     def start(self):

@@ -11,7 +11,6 @@ temp dirs come from test/integration/netns.py: per-run names, cleanup on exit, f
 signals.
 """
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -54,14 +53,6 @@ def problem(kind):
     if not controller:
         return 'bgplb-controller not built (set BGPLB_CONTROLLER or BGPLB_BUILD_DIR)'
     return None
-
-
-def snapshot(path):
-    """Copy a binary to a temp dir: a rebuild during the run must not swap it."""
-    d = netns.make_tempdir('bin')
-    copy = os.path.join(d, os.path.basename(path))
-    shutil.copy2(path, copy)
-    return copy
 
 
 ACTIVE = []     # fabrics owned by single tests, whose logs a failing test prints

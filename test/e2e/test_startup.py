@@ -3,6 +3,7 @@ announce as soon as the controller's ledger appears (a fabric of its own, FRR on
 import pytest
 
 import fabric
+import netns
 from scenario import CLUSTER, LOCAL, baseline
 
 
@@ -12,7 +13,7 @@ def cold_fabric():
     if why:
         pytest.skip(why)
     speaker, controller = fabric.binaries()
-    f = fabric.Fabric('frr', fabric.snapshot(speaker), fabric.snapshot(controller))
+    f = fabric.Fabric('frr', netns.snapshot_binary(speaker), netns.snapshot_binary(controller))
     fabric.ACTIVE.append(f)
     yield f
     fabric.ACTIVE.remove(f)

@@ -5,10 +5,8 @@ namespace's kernel FIB, which is what the tests read.
 Built on test/integration/routers.py (daemon start-up, CLI parsing, sessions(), routes(),
 log_tail()); only the configuration differs: one router, many neighbors, ECMP, a FIB.
 """
-import grp
 import json
 import os
-import pwd
 
 import routers
 
@@ -18,29 +16,9 @@ class FrrTor(routers.FRR):
     node (one AS or several) become one ECMP route in zebra and the kernel."""
 
     def start(self):
-        c = self.config
-        uid, gid = pwd.getpwnam('frr').pw_uid, grp.getgrnam('frr').gr_gid
-        os.chown(self.dir, uid, gid)
-        d = self.dir
-        zc = os.path.join(d, 'zebra.conf')
-        with open(zc, 'w') as f:
-            f.write('hostname tor\nlog file %s/zebra.log informational\n' % d)
-        L = ['frr defaults traditional', 'hostname tor',
-             'log file %s/bgpd.log debugging' % d, 'log timestamp precision 3',
-             'debug bgp neighbor-events', 'debug bgp updates in', 'debug bgp zebra',
-             'router bgp %d' % c.asn, ' bgp router-id %s' % c.router_id,
-             ' no bgp ebgp-requires-policy', ' no bgp default ipv4-unicast', ' no bgp network import-check',
-             ' bgp bestpath as-path multipath-relax']
-        for p in c.peers:
-            a = p.address
-            L += [' neighbor %s remote-as %d' % (a, p.asn),
-                  ' neighbor %s update-source %s' % (a, p.local_address),
-                  ' neighbor %s timers %d %d' % (a, p.keepalive_time, p.hold_time),
-                  ' neighbor %s timers connect %d' % (a, p.connect_retry)]
-        L.append(' address-family ipv4 unicast')
-        L += ['  neighbor %s activate' % p.address for p in c.peers]
-        L += ['  maximum-paths 16', ' exit-address-family']
-        self.launch(zc, L)
+        zc = self.write_zebra_conf('tor')
+        self.launch(zc, self.bgpd_lines('tor', debug=['debug bgp zebra'], router=[' bgp bestpath as-path multipath-relax'],
+                                        families=('ipv4',), per_family=['  maximum-paths 16']))
 
     def rib_text(self):
         return self.vtysh('show bgp ipv4 unicast', check=False).stdout

@@ -8,7 +8,6 @@ pytest tears fixtures down; netns.cleanup_all() (atexit) removes whatever is lef
 import contextlib
 import os
 import shutil
-import signal
 import sys
 
 import pytest
@@ -26,23 +25,11 @@ SPEAKER_AS4, ROUTER_AS4 = 4200000001, 4200000002
 _active_beds = []
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt('signal %d' % signum)
-
-
 def pytest_configure(config):
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGHUP, _interrupt)
-    if os.geteuid() == 0 and shutil.which('ip'):
-        for name in netns.reap_stale():
-            print('removed %s, left by a run that died' % name)
+    netns.prepare_pytest_run()
     kind, path = announcer.announcer_setting()
     if kind == 'bgplb' and not path.endswith('.py'):
-        # Test a snapshot: a rebuild during the run must not swap (or half-write) the binary.
-        d = netns.make_tempdir('bin')
-        copy = os.path.join(d, os.path.basename(path))
-        shutil.copy2(path, copy)
-        os.environ['BGPLB_ANNOUNCER'] = copy
+        os.environ['BGPLB_ANNOUNCER'] = netns.snapshot_binary(path)
 
 
 def environment_problem():

@@ -167,6 +167,29 @@ class Namespace:
         return 'Namespace(%s)' % self.name
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt('signal %d' % signum)
+
+
+def prepare_pytest_run(tag='bgplb'):
+    """For a suite's pytest_configure: SIGTERM/SIGHUP become KeyboardInterrupt so fixtures
+    tear down, and what SIGKILLed runs of this harness left behind is removed first."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
+    if os.geteuid() == 0 and shutil.which('ip'):
+        for name in reap_stale(tag):
+            print('removed %s, left by a run that died' % name)
+
+
+def snapshot_binary(path):
+    """A copy of the binary in a temp dir of this run: a rebuild during the run must not
+    swap (or half-write) what is being tested."""
+    d = make_tempdir('bin')
+    copy = os.path.join(d, os.path.basename(path))
+    shutil.copy2(path, copy)
+    return copy
+
+
 def reap_stale(tag='bgplb'):
     """Remove namespaces and temp dirs left by runs of this harness that died without cleaning up (SIGKILL):
     their name carries the pid of the run; if that process is gone, the processes still inside

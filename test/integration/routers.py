@@ -488,19 +488,28 @@ class FRR(Router):
     binaries = ('/usr/lib/frr/zebra', '/usr/lib/frr/bgpd', 'vtysh')
 
     def start(self):
-        c = self.config
+        zc = self.write_zebra_conf(self.ns.name)
+        self.launch(zc, self.bgpd_lines(self.ns.name, router=[' bgp graceful-restart stalepath-time 300']))
+
+    def write_zebra_conf(self, hostname):
+        """zebra.conf in the router's directory, which the daemons (running as frr) own."""
         uid, gid = pwd.getpwnam('frr').pw_uid, grp.getgrnam('frr').gr_gid
         os.chown(self.dir, uid, gid)        # the daemons run as frr and write pid files here
-        d = self.dir
-        zc = os.path.join(d, 'zebra.conf')
+        zc = os.path.join(self.dir, 'zebra.conf')
         with open(zc, 'w') as f:
-            f.write('hostname %s\nlog file %s/zebra.log informational\n' % (self.ns.name, d))
-        L = ['frr defaults traditional', 'hostname %s' % self.ns.name,
+            f.write('hostname %s\nlog file %s/zebra.log informational\n' % (hostname, self.dir))
+        return zc
+
+    def bgpd_lines(self, hostname, debug=(), router=(), families=('ipv4', 'ipv6'), per_family=()):
+        """bgpd.conf for self.config: `debug` and `router` lines added to the common ones,
+        each of `families` activated for the peers that carry it, with `per_family` lines."""
+        c, d = self.config, self.dir
+        L = ['frr defaults traditional', 'hostname %s' % hostname,
              'log file %s/bgpd.log debugging' % d, 'log timestamp precision 3',
-             'debug bgp neighbor-events', 'debug bgp updates in',
+             'debug bgp neighbor-events', 'debug bgp updates in', *debug,
              'router bgp %d' % c.asn, ' bgp router-id %s' % c.router_id,
              ' no bgp ebgp-requires-policy', ' no bgp default ipv4-unicast', ' no bgp network import-check',
-             ' bgp graceful-restart stalepath-time 300']
+             *router]
         for p in c.peers:
             a = p.address
             L += [' neighbor %s remote-as %d' % (a, p.asn),
@@ -517,13 +526,14 @@ class FRR(Router):
                 L.append(' neighbor %s graceful-restart-disable' % a)
             if p.extended_nexthop:
                 L.append(' neighbor %s capability extended-nexthop' % a)
-        for fam in ('ipv4', 'ipv6'):
+        for fam in families:
             act = [p for p in c.peers if fam in p.families]
             if act:
                 L.append(' address-family %s unicast' % fam)
                 L += ['  neighbor %s activate' % p.address for p in act]
+                L += list(per_family)
                 L.append(' exit-address-family')
-        self.launch(zc, L)
+        return L
 
     def launch(self, zc, bgpd_lines):
         """Writes bgpd.conf, starts zebra (config `zc`) and bgpd, waits for bgpd's vty."""
