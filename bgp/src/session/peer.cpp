@@ -482,23 +482,27 @@ void peer::on_update(const update_message& u, const std::optional<decode_error>&
   if (u.unreach)
     for (const auto& n : u.unreach->routes) received_[u.unreach->fam].erase(n);
   const bool withdraw = err && err->action == error_action::treat_as_withdraw;
-  auto keep = [&](const std::vector<nlri>& routes, auto& table, std::vector<ip_address> next_hops) {
+  // `next_hops`: MP_REACH_NLRI's for its routes (then NEXT_HOP is not theirs), else none.
+  auto keep = [&](const std::vector<nlri>& routes, auto& table, const std::vector<ip_address>* next_hops) {
     if (withdraw) {
       for (const auto& n : routes) table.erase(n);
       return;
     }
     std::shared_ptr<const received_path> path;
     if (cfg_.keep_received && !routes.empty()) {
-      auto attrs = u.attrs;
-      if (&routes != &u.routes) attrs.next_hop.reset();  // MP routes use MP_REACH's next hops
-      path = std::make_shared<const received_path>(received_path{std::move(attrs), std::move(next_hops)});
+      received_path p{u.attrs, {}};
+      if (next_hops) {
+        p.attrs.next_hop.reset();
+        p.next_hops = *next_hops;
+      } else if (u.attrs.next_hop) {
+        p.next_hops = {*u.attrs.next_hop};
+      }
+      path = std::make_shared<const received_path>(std::move(p));
     }
     for (const auto& n : routes) table.insert_or_assign(n, path);
   };
-  std::vector<ip_address> v4_next_hop;
-  if (u.attrs.next_hop) v4_next_hop.push_back(*u.attrs.next_hop);
-  keep(u.routes, v4, std::move(v4_next_hop));
-  if (u.reach) keep(u.reach->routes, received_[u.reach->fam], u.reach->next_hops);
+  keep(u.routes, v4, nullptr);
+  if (u.reach) keep(u.reach->routes, received_[u.reach->fam], &u.reach->next_hops);
   speaker_event ev{speaker_event::kind::routes_received, cfg_.address, peer_state::established,
                    err ? err->reason : std::string{}, &u};
   owner_.emit(ev);
