@@ -212,6 +212,39 @@ loaded_yaml load_all_libyaml(std::string_view text) {
 
 namespace {
 
+// yaml-cpp 0.7 turns the escapes `\N` (U+0085) and `\_` (U+00A0) into the lone bytes 0x85
+// and 0xA0 instead of their UTF-8 encodings, which libyaml and the YAML spec give. A lone
+// 0x85 or 0xA0 that no lead byte owns is re-encoded here, so both parsers give one value. (A
+// raw, invalid 0x85 or 0xA0 in a quoted scalar, which libyaml refuses, becomes U+0085 or U+00A0 too.)
+std::string utf8_for_lone_escapes(std::string s) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  const auto continuation = [&](std::size_t i) { return i < s.size() && (byte(i) & 0xC0) == 0x80; };
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char b = byte(i);
+    std::size_t len = 0;
+    if (b < 0x80) {
+      len = 1;
+    } else if (b >= 0xC2 && b <= 0xDF) {
+      len = 2;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      len = 3;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      len = 4;
+    }
+    bool valid = len > 0;
+    for (std::size_t k = 1; valid && k < len; ++k) valid = continuation(i + k);
+    if (valid) {
+      i += len;
+    } else if (b == 0x85 || b == 0xA0) {
+      s.insert(i, 1, '\xc2');
+      i += 2;
+    } else {
+      ++i;
+    }
+  }
+  return s;
+}
+
 class yaml_cpp_handler final : public YAML::EventHandler {
  public:
   explicit yaml_cpp_handler(tree_builder& b) : b_(b) {}
@@ -234,7 +267,11 @@ class yaml_cpp_handler final : public YAML::EventHandler {
   }
   void OnScalar(const YAML::Mark& m, const std::string& tag, YAML::anchor_t anchor, const std::string& value) override {
     seen(m);
-    b_.scalar(value, tag == "!", name(anchor));
+    if (tag == "!") {
+      b_.scalar(utf8_for_lone_escapes(value), true, name(anchor));
+    } else {
+      b_.scalar(value, false, name(anchor));
+    }
   }
   void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
     seen(m);

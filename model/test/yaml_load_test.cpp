@@ -29,6 +29,8 @@ TEST(yaml_load, libyaml_builds_yaml_cpp_tree) {
       {"empty values are null", "a:\nb: \nc: [x, ]\n", "{=a: ~, =b: ~, =c: [=x]}\n"},
       {"quoted scalars are marked", "a: \"80\"\nb: '80'\nc: 80\nd: \"\"\n", "{=a: '80, =b: '80, =c: =80, =d: '}\n"},
       {"escapes", "a: \"x\\ty\\u00e9\\n\"\nb: 'it''s'\n", "{=a: 'x\\x09y\xc3\xa9\\x0a, =b: 'it's}\n"},
+      {"escapes for NEL and NBSP are UTF-8", "a: \"x\\Ny\\_z\\L\"\n",
+       "{=a: 'x\xc2\x85y\xc2\xa0z\xe2\x80\xa8}\n"},
       {"CRLF line ends", "a: 1\r\nb: x\r\n", "{=a: =1, =b: =x}\n"},
       {"flow and block collections", "a: {b: [1, {c: d}], e: []}\nf:\n- g\n- - h\n", "{=a: {=b: [=1, {=c: =d}], =e: []}, =f: [=g, [=h]]}\n"},
       {"duplicate keys are all kept", "a: 1\na: 2\n", "{=a: =1, =a: =2}\n"},
