@@ -73,7 +73,7 @@ class posix_filesystem final : public filesystem {
 
 // Keeps the relative path of every watched directory, so an event names a file; gives up
 // naming (the caller rescans) on what could change many files at once: a directory or a
-// symlink appearing, moving or going, a watched directory going, a queue overflow.
+// symlink appearing, moving, going or changing permissions, a queue overflow.
 class inotify_watcher final : public watcher {
  public:
   explicit inotify_watcher(std::string root) : root_(std::move(root)) {
@@ -104,14 +104,17 @@ class inotify_watcher final : public watcher {
           dirs_.erase(ev.wd);
           continue;
         }
+        // A directory that appears, moves or changes permissions may hold files that were
+        // not watched or not readable before: watch the tree again, then read it all.
         if ((ev.mask & (IN_Q_OVERFLOW | IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT | IN_ISDIR)) != 0) {
           lost_track_ = true;
-          rewatch = rewatch || (ev.mask & (IN_Q_OVERFLOW | IN_CREATE | IN_MOVED_TO)) != 0;
+          rewatch = true;
           continue;
         }
         auto dir = dirs_.find(ev.wd);
         if (dir == dirs_.end() || ev.len == 0) {
           lost_track_ = true;
+          rewatch = true;
           continue;
         }
         for (const auto& d : dir->second) note(d.empty() ? std::string(name) : d + "/" + name);
@@ -147,6 +150,7 @@ class inotify_watcher final : public watcher {
   void add_watches() {
     constexpr std::uint32_t mask = IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM |
                                    IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF;
+    auto before = std::move(dirs_);
     dirs_.clear();
     links_.clear();
     auto watch = [&](const fs::path& dir, std::string relative) {
@@ -165,6 +169,10 @@ class inotify_watcher final : public watcher {
         continue;
       }
       watch(it->path(), relative);
+    }
+    // Directories that left the tree keep their watches until told otherwise.
+    for (const auto& [wd, unused] : before) {
+      if (!dirs_.contains(wd)) inotify_rm_watch(fd_, wd);
     }
   }
 

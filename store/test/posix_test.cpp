@@ -2,6 +2,8 @@
 // inotify notification, including directories created after the watch started.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -99,6 +101,43 @@ TEST(inotify_watcher, names_changed_files_or_says_it_cannot) {
   ASSERT_TRUE(w->wait(std::chrono::milliseconds{1000}));
   drain(*w);
   EXPECT_EQ(w->take_changed(), std::nullopt) << "a symlink: read everything";
+}
+
+// Runs as an unprivileged user (root reads any directory), so it needs root to switch.
+TEST(inotify_watcher, watches_a_directory_once_it_becomes_readable) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to act as an unprivileged user";
+  temp_root t;
+  fs::permissions(t.path, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
+  write(t.path + "/sub/a.yaml", "a");
+  fs::permissions(t.path + "/sub", fs::perms::none);
+  struct as_nobody {
+    as_nobody() { valid = ::setegid(65534) == 0 && ::seteuid(65534) == 0; }
+    ~as_nobody() {
+      if (::seteuid(0) != 0 || ::setegid(0) != 0) std::abort();
+    }
+    bool valid = false;
+  };
+  std::unique_ptr<watcher> w;
+  {
+    as_nobody user;
+    ASSERT_TRUE(user.valid);
+    w = make_inotify_watcher(t.path);  // cannot watch sub/
+  }
+  fs::permissions(t.path + "/sub", fs::perms::owner_all | fs::perms::others_read | fs::perms::others_exec);
+  {
+    as_nobody user;
+    ASSERT_TRUE(w->wait(std::chrono::milliseconds{1000}));
+    drain(*w);
+    EXPECT_EQ(w->take_changed(), std::nullopt) << "a directory's permissions changed: read everything";
+  }
+  write(t.path + "/sub/a.yaml", "a2");
+  {
+    as_nobody user;
+    ASSERT_TRUE(w->wait(std::chrono::milliseconds{1000})) << "sub/ is watched now";
+    drain(*w);
+    EXPECT_EQ(w->take_changed(), std::vector<std::string>{"sub/a.yaml"});
+  }
 }
 
 TEST(file_backend, end_to_end_on_a_real_directory) {
