@@ -5,67 +5,18 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <deque>
 #include <random>
 
+#include "fakes.hpp"
 #include "model/validate.hpp"
 #include "store/file_backend.hpp"
 
 namespace store::file {
 namespace {
 
-struct fake_disk {
-  std::map<std::string, std::string> files;
-  std::set<std::string> unreadable;
-  int lists = 0;
-  std::map<std::string, int> reads;
-};
-
-class fake_filesystem final : public filesystem {
- public:
-  explicit fake_filesystem(std::shared_ptr<fake_disk> d) : disk_(std::move(d)) {}
-  std::vector<std::string> list(const std::string&) override {
-    ++disk_->lists;
-    std::vector<std::string> out;
-    for (const auto& [k, v] : disk_->files) out.push_back(k);
-    return out;
-  }
-  contents read(const std::string&, const std::string& p) override {
-    ++disk_->reads[p];
-    auto it = disk_->files.find(p);
-    if (it == disk_->files.end()) return {std::nullopt, "No such file or directory", true};
-    if (disk_->unreadable.contains(p)) return {std::nullopt, "Permission denied"};
-    return {it->second, ""};
-  }
-
- private:
-  std::shared_ptr<fake_disk> disk_;
-};
-
-// Scripted wait() results; take_changed() hands out `named` (nothing: cannot tell).
-class fake_watcher final : public watcher {
- public:
-  explicit fake_watcher(std::shared_ptr<std::deque<bool>> script,
-                        std::shared_ptr<std::optional<std::vector<std::string>>> named = nullptr)
-      : script_(std::move(script)), named_(std::move(named)) {}
-  bool wait(std::chrono::milliseconds) override {
-    if (script_->empty()) return false;
-    const bool v = script_->front();
-    script_->pop_front();
-    return v;
-  }
-  int native_handle() const override { return -1; }
-  std::optional<std::vector<std::string>> take_changed() override {
-    if (!named_) return std::nullopt;
-    auto out = std::move(*named_);
-    named_->emplace();
-    return out;
-  }
-
- private:
-  std::shared_ptr<std::deque<bool>> script_;
-  std::shared_ptr<std::optional<std::vector<std::string>>> named_;
-};
+using fakes::fake_disk;
+using fakes::fake_filesystem;
+using fakes::fake_watcher;
 
 std::string pool(const std::string& name, const std::string& addresses) {
   return "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: " + name +

@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 
+#include "../../store/test/fakes.hpp"
 #include "e2e_manifests.hpp"
 #include "model/decode.hpp"
 #include "store/file_backend.hpp"
@@ -36,58 +37,22 @@ std::map<std::string, std::string> manifests() {
 
 // ---- in memory ----
 
-class memory_filesystem final : public store::file::filesystem {
- public:
-  explicit memory_filesystem(std::shared_ptr<std::map<std::string, std::string>> files) : files_(std::move(files)) {}
-  std::vector<std::string> list(const std::string&) override {
-    std::vector<std::string> out;
-    for (const auto& kv : *files_) out.push_back(kv.first);
-    return out;
-  }
-  contents read(const std::string&, const std::string& p) override {
-    auto it = files_->find(p);
-    if (it == files_->end()) return {std::nullopt, "No such file or directory"};
-    return {it->second, ""};
-  }
-
- private:
-  std::shared_ptr<std::map<std::string, std::string>> files_;
-};
-
-// One event per change; names the changed path when asked to.
-class scripted_watcher final : public store::file::watcher {
- public:
-  scripted_watcher(std::shared_ptr<std::deque<bool>> script, bool name_paths)
-      : script_(std::move(script)), name_paths_(name_paths) {}
-  bool wait(std::chrono::milliseconds) override {
-    if (script_->empty()) return false;
-    const bool v = script_->front();
-    script_->pop_front();
-    return v;
-  }
-  int native_handle() const override { return -1; }
-  std::optional<std::vector<std::string>> take_changed() override {
-    if (!name_paths_) return std::nullopt;
-    return std::vector<std::string>{"target.yaml"};
-  }
-
- private:
-  std::shared_ptr<std::deque<bool>> script_;
-  bool name_paths_;
-};
-
 void change_in_memory(benchmark::State& state) {
-  auto files = std::make_shared<std::map<std::string, std::string>>(manifests());
+  using store::file::fakes::fake_disk;
+  auto disk = std::make_shared<fake_disk>(fake_disk{manifests(), {}, 0, {}});
   auto script = std::make_shared<std::deque<bool>>();
-  store::file::backend b("/m", std::make_unique<memory_filesystem>(files),
-                         std::make_unique<scripted_watcher>(script, state.range(0) != 0),
+  // /1: the watcher names target.yaml; /0: it names nothing, so the backend reads everything.
+  auto named = state.range(0) != 0 ? std::make_shared<std::optional<std::vector<std::string>>>() : nullptr;
+  store::file::backend b("/m", std::make_unique<store::file::fakes::fake_filesystem>(disk),
+                         std::make_unique<store::file::fakes::fake_watcher>(script, named),
                          store::file::options{std::chrono::milliseconds{0}, std::chrono::milliseconds{1000}, {}});
   if (b.list().snapshot->size() != 2 * services + 4) state.SkipWithError("unexpected initial snapshot");
   bool ready = true;
   for (auto _ : state) {
     ready = !ready;
-    (*files)["target.yaml"] = bench::slice_doc(0, ready);
+    disk->files["target.yaml"] = bench::slice_doc(0, ready);
     *script = {true, false};
+    if (named) *named = std::vector<std::string>{"target.yaml"};
     auto u = b.wait(std::chrono::milliseconds{0});
     if (!u || u->changes.modified.size() != 1) state.SkipWithError("expected one modified object");
     benchmark::DoNotOptimize(u);
