@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "store/state_dir.hpp"
+#include "store/status_json.hpp"
 
 namespace bgplbctl {
 
@@ -60,14 +61,7 @@ std::string pools_table(const store::state& s) {
 
 std::string pools_json(const store::state& s) {
   json::array pools;
-  for (const auto& p : s.pools) {
-    pools.push_back(json::object{{"name", p.name},
-                                 {"assigned_ipv4", p.assigned_ipv4},
-                                 {"available_ipv4", p.available_ipv4},
-                                 {"assigned_ipv6", p.assigned_ipv6},
-                                 {"available_ipv6", p.available_ipv6},
-                                 {"stranded", p.stranded}});
-  }
+  for (const auto& p : s.pools) pools.push_back(store::pool_json(p));
   json::array stranded;
   for (const auto& a : stranded_of(s)) {
     stranded.push_back(json::object{{"address", a.address}, {"namespace", a.ns}, {"name", a.name}, {"pool", a.pool}});

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "store/status_json.hpp"
+
 namespace controller {
 
 namespace json = boost::json;
@@ -65,11 +67,9 @@ std::string plan_json(const result& r, const std::vector<model::error>& errors) 
   }
   json::array pools;
   for (const auto& p : r.pools) {
-    pools.push_back(json::object{{"name", p.name},
-                                 {"assigned_ipv4", p.assigned_ipv4},
-                                 {"available_ipv4", p.available_ipv4},
-                                 {"assigned_ipv6", p.assigned_ipv6},
-                                 {"available_ipv6", p.available_ipv6}});
+    auto o = store::pool_json(p);
+    o.erase("stranded");  // the plan's documented shape (docs/plan.md) has no stranded count
+    pools.push_back(std::move(o));
   }
   json::array errs;
   for (const auto& e : errors) errs.emplace_back(e.to_string());

@@ -1,13 +1,22 @@
-// bgplb: the single-machine process on the embedded file datastore.
+// bgplb: the single-machine process.
 //   bgplb plan -f DIR [--node NAME] [-o json|table]   what bgplb would do; exit 1 on errors
 //   bgplb run -f DIR --state DIR [--node NAME] ...     controller + speaker, continuously
 #include <boost/json.hpp>
 
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
 #include "controller/allocate.hpp"
 #include "controller/plan.hpp"
-#include "options.hpp"
+#include "controller/service.hpp"
+#include "model/assignments.hpp"
+#include "runtime/process.hpp"
 #include "speaker/plan.hpp"
+#include "speaker/service.hpp"
+#include "store/feed.hpp"
 #include "store/file_backend.hpp"
+#include "store/options.hpp"
 
 namespace {
 
@@ -17,23 +26,30 @@ int plan(const std::string& dir, const std::string& output, const std::string& n
   const auto r = controller::allocate(*update.snapshot, {}, {});
   if (output == "table" || node.empty()) {
     std::cout << (output == "json" ? controller::plan_json(r, update.errors) : controller::plan_table(r, update.errors));
-  } else {
-    speaker::assignments ips;
-    for (const auto& s : r.services)
-      if (!s.ingress.empty()) ips[{s.ns, s.name}] = s.ingress;
-    const auto p = speaker::plan(*update.snapshot, ips, node);
-    auto base = boost::json::parse(controller::plan_json(r, update.errors)).as_object();
-    boost::json::object doc;
-    doc["services"] = base["services"];
-    doc["pools"] = base["pools"];
-    doc["announcements"] = boost::json::parse(speaker::announcements_json(p));
-    doc["withheld"] = boost::json::parse(speaker::withheld_json(p));
-    auto& errors = doc["errors"] = base["errors"];
-    for (const auto& e : p.errors) errors.as_array().emplace_back(e.to_string());
-    std::cout << controller::pretty_json(boost::json::serialize(doc));
-    return update.errors.empty() && p.errors.empty() ? 0 : 1;
+    return update.errors.empty() ? 0 : 1;
   }
-  return update.errors.empty() ? 0 : 1;
+  const auto p = speaker::plan(*update.snapshot, model::assignments_from(r.ledger), node);
+  auto base = boost::json::parse(controller::plan_json(r, update.errors)).as_object();
+  boost::json::object doc;
+  doc["services"] = base["services"];
+  doc["pools"] = base["pools"];
+  doc["announcements"] = boost::json::parse(speaker::announcements_json(p));
+  doc["withheld"] = boost::json::parse(speaker::withheld_json(p));
+  auto& errors = doc["errors"] = base["errors"];
+  for (const auto& e : p.errors) errors.as_array().emplace_back(e.to_string());
+  std::cout << controller::pretty_json(boost::json::serialize(doc));
+  return update.errors.empty() && p.errors.empty() ? 0 : 1;
+}
+
+int run(const runtime::shell_options& shell, const store::cli_options& store_opts, controller::service_options ctl,
+        const speaker::service_options& node) {
+  runtime::process proc(shell);
+  auto ds = store::open(store_opts.uri, store_opts.open);
+  controller::service controller(proc.io(), *ds, std::move(ctl));
+  speaker::service speaker(proc.io(), node);
+  store::feed feed(proc.io(), std::move(ds), {&controller, &speaker});
+  proc.add(controller).add(speaker).add(feed);
+  return proc.run();
 }
 
 }  // namespace
@@ -48,23 +64,27 @@ int main(int argc, char** argv) {
   plan_cmd->add_option("--node", plan_node, "also show the routes this node would announce, and what it withholds");
 
   auto* run_cmd = app.add_subcommand("run", "allocate and announce continuously from a manifest directory");
-  speaker::daemon_options o;
-  speaker::cmd::raw_options raw;
-  speaker::cmd::add_common(*run_cmd, o, raw, true);
-  speaker::cmd::add_speaker(*run_cmd, o, raw);
-  speaker::cmd::add_api(*run_cmd, o);
-  speaker::cmd::add_controller(*run_cmd, raw);
+  runtime::shell_options shell;
+  store::cli_options store_opts;
+  store_opts.open.controller = true;
+  controller::service_options ctl;
+  speaker::service_options node;
+  runtime::add_shell_options(*run_cmd, shell);
+  store::add_options(*run_cmd, store_opts);
+  speaker::add_options(*run_cmd, node);
+  controller::add_options(*run_cmd, ctl);
   CLI11_PARSE(app, argc, argv);
 
   try {
-    if (run_cmd->parsed()) {
-      if (auto err = speaker::cmd::finish(o, raw); !err.empty()) {
+    if (!run_cmd->parsed()) return plan(dir, output, plan_node);
+    store_opts.open.node = node.node;
+    ctl.load_balancer_class = store_opts.open.load_balancer_class;
+    for (const auto& err : {store::finish_options(store_opts), speaker::finish_options(node)})
+      if (!err.empty()) {
         std::cerr << "bgplb: " << err << "\n";
         return 2;
       }
-      return speaker::run_daemon(o);
-    }
-    return plan(dir, output, plan_node);
+    return run(shell, store_opts, std::move(ctl), node);
   } catch (const std::exception& e) {
     std::cerr << "bgplb: " << e.what() << "\n";
     return 2;

@@ -1,22 +1,38 @@
-// bgplb-speaker: announce this node's service addresses. Addresses come from the
-// controller's ledger in --state (watched), else from Service status.loadBalancer.ingress.
-#include "options.hpp"
+// bgplb-speaker: announce this node's service addresses over BGP. The addresses are the
+// controller's, read from the datastore (with the file datastore: the ledger in --state,
+// else Services' status.loadBalancer.ingress).
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "runtime/process.hpp"
+#include "speaker/service.hpp"
+#include "store/feed.hpp"
+#include "store/options.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"bgplb-speaker: announce service addresses from this node over BGP"};
-  speaker::daemon_options o;
-  speaker::cmd::raw_options raw;
-  o.controller = false;
-  speaker::cmd::add_common(app, o, raw, false);
-  speaker::cmd::add_speaker(app, o, raw);
-  speaker::cmd::add_api(app, o);
+  runtime::shell_options shell;
+  shell.program = "bgplb-speaker";
+  store::cli_options store_opts;
+  speaker::service_options node;
+  runtime::add_shell_options(app, shell);
+  store::add_options(app, store_opts);
+  speaker::add_options(app, node);
   CLI11_PARSE(app, argc, argv);
-  if (auto err = speaker::cmd::finish(o, raw); !err.empty()) {
-    std::cerr << "bgplb-speaker: " << err << "\n";
-    return 2;
-  }
+  store_opts.open.node = node.node;
+  for (const auto& err : {store::finish_options(store_opts), speaker::finish_options(node)})
+    if (!err.empty()) {
+      std::cerr << "bgplb-speaker: " << err << "\n";
+      return 2;
+    }
   try {
-    return speaker::run_daemon(o);
+    runtime::process proc(shell);
+    auto ds = store::open(store_opts.uri, store_opts.open);
+    speaker::service speaker(proc.io(), node);
+    store::feed feed(proc.io(), std::move(ds), {&speaker});
+    proc.add(speaker).add(feed);
+    return proc.run();
   } catch (const std::exception& e) {
     std::cerr << "bgplb-speaker: " << e.what() << "\n";
     return 2;

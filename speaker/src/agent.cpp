@@ -155,6 +155,10 @@ std::vector<bgp::speaker*> agent::speakers() const {
   return out;
 }
 
+void agent::skip_drain() {
+  for (auto& [id, s] : groups_) s->skip_drain();
+}
+
 void agent::shutdown(std::string text, std::function<void()> done) {
   if (groups_.empty()) {
     if (done) done();

@@ -175,7 +175,7 @@ planner::contribution node_wide_routes(const planner::context& ctx) {
 
 }  // namespace
 
-void planner::replan_service(const model::name_key& k, const context& ctx, const assignments& ips,
+void planner::replan_service(const model::name_key& k, const context& ctx, const model::assignments& ips,
                              std::set<std::pair<std::string, model::cidr>>& dirty) {
   if (auto old = by_service_.find(k); old != by_service_.end()) {
     for (const auto& [peer, route] : old->second.routes) {
@@ -208,7 +208,7 @@ void planner::replan_service(const model::name_key& k, const context& ctx, const
   by_service_.emplace(k, std::move(c));
 }
 
-planner::delta planner::update_all(std::shared_ptr<const model::snapshot> s, const assignments& ips) {
+planner::delta planner::update_all(std::shared_ptr<const model::snapshot> s, const model::assignments& ips) {
   snapshot_ = std::move(s);
   auto ctx = make_context(*snapshot_, node_);
   const bool peers_changed = ctx->peers != peers_;
@@ -229,7 +229,7 @@ planner::delta planner::update_all(std::shared_ptr<const model::snapshot> s, con
 }
 
 planner::delta planner::update(std::shared_ptr<const model::snapshot> s, const model::change_set& changes,
-                               const assignments& ips, const std::set<model::name_key>& ips_changed) {
+                               const model::assignments& ips, const std::set<model::name_key>& ips_changed) {
   if (!ctx_) return update_all(std::move(s), ips);
   std::set<model::name_key> touched = ips_changed;
   bool full = false;
@@ -313,7 +313,7 @@ node_plan planner::current() const {
   return p;
 }
 
-node_plan plan(const model::snapshot& s, const assignments& ips, const std::string& node) {
+node_plan plan(const model::snapshot& s, const model::assignments& ips, const std::string& node) {
   planner p(node);
   p.update_all(std::shared_ptr<const model::snapshot>(&s, [](const model::snapshot*) {}), ips);
   return p.current();

@@ -10,7 +10,7 @@
 
 namespace {
 
-using speaker::assignments;
+using model::assignments;
 using speaker::node_plan;
 
 std::string pool(const std::string& name, const std::string& addresses, const std::string& meta = "") {

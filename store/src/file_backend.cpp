@@ -60,7 +60,7 @@ std::optional<update> backend::wait(std::chrono::milliseconds timeout) {
   const auto errors_before = current_errors_;
   const auto changed = watcher_->take_changed();
   auto u = scan(changed ? &*changed : nullptr);
-  if (u.changes.empty() && u.errors == errors_before) return std::nullopt;
+  if (u.changes.empty() && u.errors == errors_before && u.io_error.empty()) return std::nullopt;
   return u;
 }
 
@@ -147,7 +147,10 @@ update backend::scan(const std::vector<std::string>* changed) {
   std::set<std::string> named;  // by the watcher
   std::set<std::string> examine;
   if (changed == nullptr) {
-    for (auto& path : fs_->list(root_)) {
+    auto listing = fs_->list(root_);
+    // A tree that could not be read is not an empty tree: everything stays in force.
+    if (!listing.error.empty()) return {current_, {}, current_errors_, "cannot list " + root_ + ": " + listing.error};
+    for (auto& path : listing.files) {
       if (is_manifest(path)) examine.insert(std::move(path));
     }
     for (const auto& [path, st] : files_) {

@@ -29,44 +29,101 @@ bool hidden(const fs::path& p) {
   return !name.empty() && name.front() == '.';
 }
 
-class posix_filesystem final : public filesystem {
- public:
-  std::vector<std::string> list(const std::string& root) override {
-    std::vector<std::string> out;
-    std::error_code ec;
-    fs::recursive_directory_iterator it(root, fs::directory_options::follow_directory_symlink, ec);
-    for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (hidden(it->path())) {
-        if (it->is_directory(ec)) it.disable_recursion_pending();
+// Walks root's tree the way the backend and the watcher both see it: dot-entries skipped,
+// symlinks followed, and each directory (by device and inode) entered once, so two links
+// to one directory cannot make the walk exponential or read its files twice. Calls
+// on_dir(relative) for every directory (root is ""), on_file(relative) for every regular
+// file and on_link(relative) for every symlink (before what it points to); anything else
+// (FIFO, socket, device) is skipped. The first error ends the walk and is returned: a tree
+// that could not be read whole is never taken for a smaller one. With `skip_unreadable`,
+// directories without permission are passed over instead (the watcher watches what it can).
+template <class OnDir, class OnFile, class OnLink>
+std::string walk(const std::string& root, bool skip_unreadable, OnDir on_dir, OnFile on_file, OnLink on_link) {
+  std::set<std::pair<dev_t, ino_t>> seen;
+  struct stat st {};
+  if (::stat(root.c_str(), &st) != 0) return root + ": " + std::strerror(errno);
+  seen.insert({st.st_dev, st.st_ino});
+  on_dir(std::string());
+  std::error_code ec;
+  auto opts = fs::directory_options::follow_directory_symlink;
+  if (skip_unreadable) opts |= fs::directory_options::skip_permission_denied;
+  fs::recursive_directory_iterator it(root, opts, ec);
+  if (ec) return root + ": " + ec.message();
+  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) return it->path().string() + ": " + ec.message();
+    const auto& path = it->path();
+    if (hidden(path)) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (::stat(path.c_str(), &st) != 0) {
+      // A dangling symlink or a file that left between readdir and stat: not in the tree.
+      if (errno == ENOENT) {
+        it.disable_recursion_pending();
         continue;
       }
-      if (it->is_regular_file(ec)) out.push_back(fs::relative(it->path(), root, ec).generic_string());
+      return path.string() + ": " + std::strerror(errno);
     }
-    std::sort(out.begin(), out.end());
+    const auto relative = path.lexically_relative(root).generic_string();
+    std::error_code lec;
+    if (it->is_symlink(lec)) on_link(relative);
+    if (S_ISDIR(st.st_mode)) {
+      if (!seen.insert({st.st_dev, st.st_ino}).second) {
+        it.disable_recursion_pending();
+        continue;
+      }
+      on_dir(relative);
+    } else if (S_ISREG(st.st_mode)) {
+      on_file(relative);
+    }
+  }
+  if (ec) return root + ": " + ec.message();
+  return {};
+}
+
+class posix_filesystem final : public filesystem {
+ public:
+  listing list(const std::string& root) override {
+    listing out;
+    out.error = walk(
+        root, false, [](const std::string&) {}, [&](std::string f) { out.files.push_back(std::move(f)); },
+        [](const std::string&) {});
+    if (!out.error.empty()) out.files.clear();
+    std::sort(out.files.begin(), out.files.end());
     return out;
   }
 
   contents read(const std::string& root, const std::string& relative) override {
     const auto path = (fs::path(root) / relative).string();
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO must not wait for a writer.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
       const int err = errno;
       return {std::nullopt, std::strerror(err), err == ENOENT || err == ENOTDIR};
     }
+    struct closer {
+      int fd;
+      ~closer() { ::close(fd); }
+    } closing{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return {std::nullopt, std::strerror(errno)};
+    if (!S_ISREG(st.st_mode)) return {std::nullopt, "not a regular file"};
+    if (static_cast<std::uint64_t>(st.st_size) > max_manifest_bytes)
+      return {std::nullopt, "larger than " + std::to_string(max_manifest_bytes) + " bytes"};
     std::string text;
+    text.reserve(static_cast<std::size_t>(st.st_size));
     std::array<char, 65536> buf;
     while (true) {
       const auto n = ::read(fd, buf.data(), buf.size());
       if (n == 0) break;
       if (n < 0) {
         if (errno == EINTR) continue;
-        const int err = errno;
-        ::close(fd);
-        return {std::nullopt, std::strerror(err)};
+        return {std::nullopt, std::strerror(errno)};
       }
       text.append(buf.data(), static_cast<std::size_t>(n));
+      // A file that grows while it is read is cut off, not followed forever.
+      if (text.size() > max_manifest_bytes) return {std::nullopt, "larger than " + std::to_string(max_manifest_bytes) + " bytes"};
     }
-    ::close(fd);
     return {std::move(text), ""};
   }
 };
@@ -153,23 +210,15 @@ class inotify_watcher final : public watcher {
     auto before = std::move(dirs_);
     dirs_.clear();
     links_.clear();
-    auto watch = [&](const fs::path& dir, std::string relative) {
-      const int wd = inotify_add_watch(fd_, dir.c_str(), mask);
-      if (wd >= 0) dirs_[wd].insert(std::move(relative));
-    };
-    watch(root_, "");
-    std::error_code ec;
-    fs::recursive_directory_iterator it(root_, fs::directory_options::follow_directory_symlink, ec);
-    for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      const auto relative = fs::relative(it->path(), root_, ec).generic_string();
-      if (it->is_symlink(ec)) links_.insert(relative);
-      if (!it->is_directory(ec)) continue;
-      if (hidden(it->path())) {
-        it.disable_recursion_pending();
-        continue;
-      }
-      watch(it->path(), relative);
-    }
+    // A directory that cannot be read now is watched once it can (its IN_ATTRIB on the
+    // parent brings us back here); the walk's error is the backend's to report.
+    walk(
+        root_, true,
+        [&](const std::string& relative) {
+          const int wd = inotify_add_watch(fd_, (relative.empty() ? root_ : root_ + "/" + relative).c_str(), mask);
+          if (wd >= 0) dirs_[wd].insert(relative);
+        },
+        [](const std::string&) {}, [&](const std::string& relative) { links_.insert(relative); });
     // Directories that left the tree keep their watches until told otherwise.
     for (const auto& [wd, unused] : before) {
       if (!dirs_.contains(wd)) inotify_rm_watch(fd_, wd);

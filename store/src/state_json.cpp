@@ -6,6 +6,7 @@
 #include <set>
 
 #include "store/state_dir.hpp"
+#include "store/status_json.hpp"
 
 namespace store::file {
 
@@ -143,10 +144,7 @@ std::string encode_status(const state& s) {
                         {"events", std::move(events)}});
   }
   std::vector<json::object> pools;
-  for (const auto& p : s.pools) {
-    pools.push_back({{"name", p.name}, {"assigned_ipv4", p.assigned_ipv4}, {"available_ipv4", p.available_ipv4},
-                     {"assigned_ipv6", p.assigned_ipv6}, {"available_ipv6", p.available_ipv6}, {"stranded", p.stranded}});
-  }
+  for (const auto& p : s.pools) pools.push_back(pool_json(p));
   std::vector<json::object> errors;
   for (const auto& e : s.config_errors) {
     errors.push_back({{"file", e.file}, {"object", e.object}, {"path", e.path}, {"message", e.message}});
@@ -288,3 +286,16 @@ ledger_read decode_ledger(std::string_view file, std::string_view text) {
 }
 
 }  // namespace store::file
+
+namespace store {
+
+boost::json::object pool_json(const model::pool_status& p) {
+  return {{"name", p.name},
+          {"assigned_ipv4", p.assigned_ipv4},
+          {"available_ipv4", p.available_ipv4},
+          {"assigned_ipv6", p.assigned_ipv6},
+          {"available_ipv6", p.available_ipv6},
+          {"stranded", p.stranded}};
+}
+
+}  // namespace store

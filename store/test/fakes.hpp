@@ -18,6 +18,7 @@ namespace store::file::fakes {
 struct fake_disk {
   std::map<std::string, std::string> files;
   std::set<std::string> unreadable;
+  std::string list_error;  // set: list() fails with it
   int lists = 0;
   std::map<std::string, int> reads;
 };
@@ -25,10 +26,11 @@ struct fake_disk {
 class fake_filesystem final : public filesystem {
  public:
   explicit fake_filesystem(std::shared_ptr<fake_disk> d) : disk_(std::move(d)) {}
-  std::vector<std::string> list(const std::string&) override {
+  listing list(const std::string&) override {
     ++disk_->lists;
-    std::vector<std::string> out;
-    for (const auto& [k, v] : disk_->files) out.push_back(k);
+    if (!disk_->list_error.empty()) return {{}, disk_->list_error};
+    listing out;
+    for (const auto& [k, v] : disk_->files) out.files.push_back(k);
     return out;
   }
   contents read(const std::string&, const std::string& p) override {

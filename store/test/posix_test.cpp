@@ -37,7 +37,7 @@ TEST(posix_filesystem, lists_recursively_and_reads) {
   write(t.path + "/sub/dir/a.yml", "a");
   write(t.path + "/.hidden/c.yaml", "c");
   auto fsys = make_posix_filesystem();
-  EXPECT_EQ(fsys->list(t.path), (std::vector<std::string>{"b.yaml", "sub/dir/a.yml"}));
+  EXPECT_EQ(fsys->list(t.path).files, (std::vector<std::string>{"b.yaml", "sub/dir/a.yml"}));
   EXPECT_EQ(fsys->read(t.path, "sub/dir/a.yml").text, "a");
   const auto missing = fsys->read(t.path, "nope.yaml");
   EXPECT_FALSE(missing.text);

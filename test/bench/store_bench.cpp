@@ -39,7 +39,7 @@ std::map<std::string, std::string> manifests() {
 
 void change_in_memory(benchmark::State& state) {
   using store::file::fakes::fake_disk;
-  auto disk = std::make_shared<fake_disk>(fake_disk{manifests(), {}, 0, {}});
+  auto disk = std::make_shared<fake_disk>(fake_disk{manifests(), {}, {}, 0, {}});
   auto script = std::make_shared<std::deque<bool>>();
   // /1: the watcher names target.yaml; /0: it names nothing, so the backend reads everything.
   auto named = state.range(0) != 0 ? std::make_shared<std::optional<std::vector<std::string>>>() : nullptr;

@@ -176,6 +176,8 @@ class speaker {
   // LOCAL_PREF 0 toward iBGP), wait the drain time, withdraw, send Cease 6/2 with an
   // RFC 9003 message, then call `done`.
   void shutdown(std::string text, std::function<void()> done);
+  // During (or before) shutdown(): end the drain now; withdrawal and Cease follow at once.
+  void skip_drain();
 
   // Stop at once without NOTIFICATION, as a crash would (for graceful-restart tests).
   void abort();

@@ -186,7 +186,11 @@ asio::awaitable<void> speaker::impl::drain_and_stop(bool drain, std::string text
     co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
   };
   // RFC 8326: routes carry GRACEFUL_SHUTDOWN for the drain time, then go away.
-  if (drain) co_await sleep(cfg.shutdown_drain);
+  if (drain && !skip_drain) {
+    drain_timer = &t;
+    co_await sleep(cfg.shutdown_drain);
+    drain_timer = nullptr;
+  }
   for (auto& [a, p] : peers) p->withdraw_everything();
   for (int k = 0; k < 50 && std::any_of(peers.begin(), peers.end(), [](auto& x) { return x.second->sending(); }); ++k)
     co_await sleep(std::chrono::milliseconds(20));
@@ -200,6 +204,11 @@ asio::awaitable<void> speaker::impl::drain_and_stop(bool drain, std::string text
   // Each peer's coroutine ends once its NOTIFICATION is out (at most ~1 s each).
   for (int k = 0; k < 100 && std::any_of(peers.begin(), peers.end(), [](auto& x) { return !x.second->finished(); }); ++k)
     co_await sleep(std::chrono::milliseconds(20));
+}
+
+void speaker::skip_drain() {
+  impl_->skip_drain = true;
+  if (impl_->drain_timer) impl_->drain_timer->cancel();
 }
 
 void speaker::abort() {

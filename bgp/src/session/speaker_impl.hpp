@@ -9,6 +9,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <map>
 #include <unordered_map>
@@ -68,6 +69,8 @@ struct speaker::impl {
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;
   bool started = false;
   bool graceful_shutdown = false;
+  boost::asio::steady_timer* drain_timer = nullptr;  // while shutdown() drains
+  bool skip_drain = false;
 };
 
 }  // namespace bgp

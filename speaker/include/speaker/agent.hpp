@@ -58,6 +58,8 @@ class agent {
 
   // RFC 8326 graceful shutdown of every session, then `done`.
   void shutdown(std::string text, std::function<void()> done);
+  // During shutdown(): no more drain; withdrawal and Cease at once.
+  void skip_drain();
 
  private:
   using identity = std::tuple<std::uint32_t, std::uint32_t, bool>;  // ASN, router ID, GR

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "model/assignments.hpp"
 #include "model/error.hpp"
 #include "model/ip.hpp"
 #include "model/snapshot.hpp"
@@ -76,10 +77,6 @@ struct announced_address {
 
 using route_table = std::map<std::string, std::map<model::cidr, route_plan>>;  // peer name -> prefix -> attributes
 
-// Assigned addresses per service (the controller's ledger/status; for a speaker without
-// a controller, Service status.loadBalancer.ingress).
-using assignments = std::map<model::name_key, std::vector<model::ip_address>>;
-
 struct node_plan {
   std::vector<peer_plan> peers;  // name order
   route_table routes;
@@ -90,7 +87,7 @@ struct node_plan {
 };
 
 // The reference: everything from scratch.
-node_plan plan(const model::snapshot& s, const assignments& ips, const std::string& node);
+node_plan plan(const model::snapshot& s, const model::assignments& ips, const std::string& node);
 
 // A change of one peer's route for one prefix; `route` empty means withdraw.
 struct route_change {
@@ -114,9 +111,9 @@ class planner {
   // Re-plan for a new snapshot. `changes` is the snapshot's change set against the one
   // last given; `ips_changed` names services whose assigned addresses changed. The first
   // call (or an empty `changes` with full=true) plans everything.
-  delta update(std::shared_ptr<const model::snapshot> s, const model::change_set& changes, const assignments& ips,
+  delta update(std::shared_ptr<const model::snapshot> s, const model::change_set& changes, const model::assignments& ips,
                const std::set<model::name_key>& ips_changed);
-  delta update_all(std::shared_ptr<const model::snapshot> s, const assignments& ips);
+  delta update_all(std::shared_ptr<const model::snapshot> s, const model::assignments& ips);
 
   // The current plan, as plan() would return it.
   node_plan current() const;
@@ -131,7 +128,7 @@ class planner {
   struct context;  // node-wide facts (src/context.hpp)
 
  private:
-  void replan_service(const model::name_key& k, const context& ctx, const assignments& ips,
+  void replan_service(const model::name_key& k, const context& ctx, const model::assignments& ips,
                       std::set<std::pair<std::string, model::cidr>>& dirty);
   delta finish(std::set<std::pair<std::string, model::cidr>>& dirty, std::vector<withheld_address> before,
                const std::vector<model::name_key>& keys, bool full, bool peers_changed);

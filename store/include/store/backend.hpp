@@ -19,6 +19,9 @@ struct update {
   std::shared_ptr<const model::snapshot> snapshot;  // never null
   model::change_set changes;                         // against the previous update
   std::vector<model::error> errors;                  // every error currently in force
+  // Set when the datastore itself could not be read (a directory listing failed): nothing
+  // changed, everything in force stays, and the reader should try again.
+  std::string io_error;
 };
 
 class backend {

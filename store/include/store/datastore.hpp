@@ -35,6 +35,8 @@ struct change {
   // addresses differ (name order); on a full update it may name any.
   std::shared_ptr<const model::assignments> assignments;
   std::vector<model::name_key> moved;
+  // When the datastore saw the first event of this change (for change-to-wire latency).
+  std::chrono::steady_clock::time_point seen{};
 };
 
 // Whether the datastore is serving what it holds. A datastore that cannot read keeps the

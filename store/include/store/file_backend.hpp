@@ -23,8 +23,14 @@ namespace store::file {
 class filesystem {
  public:
   virtual ~filesystem() = default;
-  // Regular files under root, as paths relative to it with '/' separators, sorted.
-  virtual std::vector<std::string> list(const std::string& root) = 0;
+  // Regular files under root, as paths relative to it with '/' separators, sorted; or,
+  // when any part of the tree could not be read, the reason. A listing that failed is
+  // never taken for an empty or a partial tree.
+  struct listing {
+    std::vector<std::string> files;
+    std::string error;  // empty: complete
+  };
+  virtual listing list(const std::string& root) = 0;
   // Whole contents, or the reason it could not be read.
   struct contents {
     std::optional<std::string> text;
@@ -33,6 +39,10 @@ class filesystem {
   };
   virtual contents read(const std::string& root, const std::string& relative) = 0;
 };
+
+// What the real filesystem reads: regular files only (a FIFO, a device or a socket named
+// like a manifest is refused, never opened for blocking reads), at most this many bytes.
+inline constexpr std::size_t max_manifest_bytes = 64u << 20;
 
 class watcher {
  public:

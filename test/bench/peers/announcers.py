@@ -12,7 +12,7 @@ sending the same N prefixes (pfx(fam, i), i < N) with next hop self to the recei
 Every announcer waits passively on its side of the link; the receiver connects once the
 announcer holds all N routes. Interface: start(), load() -> seconds, pids() -> {name: pid},
 withdraw_one() -> Popen or None (when the command was written to a pipe), close().
-The approach is the anchor harness's (../shared/anchors/bgp/bench.py).
+The approach follows the founding team's anchor harness.
 """
 import ipaddress
 import json

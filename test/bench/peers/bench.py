@@ -19,7 +19,7 @@ verdict on the issue's targets; every run is appended as a JSON line to --out.
     sudo python3 test/bench/peers/bench.py --announcer build-h1/test/tools/bgp_announcer
 
 Needs root, scripts/install-bench-deps.sh, and builds gobgptool on first use. Not part of
-CI or `meson test`. Approach and anchor figures: ../shared/anchors/bgp, ../shared/reference.
+CI or `meson test`. The peers are measured in the same run, so the ratios hold on any machine.
 """
 import argparse
 import json

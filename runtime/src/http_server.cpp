@@ -1,16 +1,21 @@
-// HTTP endpoint for metrics and health (see http_server.hpp).
-#include "http_server.hpp"
+// HTTP endpoint for metrics and health (see runtime/http_server.hpp).
+#include "runtime/http_server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <charconv>
+#include <map>
 
-namespace speaker::detail {
+#include "runtime/log.hpp"
+
+namespace runtime {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -18,9 +23,18 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 struct http_server::state {
-  state(asio::io_context& io, handler h) : acceptor(io), on_request(std::move(h)) {}
+  state(asio::io_context& io, handler h, limits l) : acceptor(io), on_request(std::move(h)), lim(l) {}
   tcp::acceptor acceptor;
   handler on_request;
+  limits lim;
+  counters count;
+  // Open connections by age; `waiting` ones are between requests and may be evicted.
+  struct conn {
+    beast::tcp_stream* stream;
+    bool waiting;
+  };
+  std::map<std::uint64_t, conn> conns;
+  std::uint64_t next_id = 0;
 };
 
 namespace {
@@ -29,11 +43,24 @@ constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 asio::awaitable<void> serve(std::shared_ptr<http_server::state> st, tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
+  const auto id = st->next_id++;
+  auto& me = st->conns[id] = {&stream, true};
+  st->count.open = st->conns.size();
+  struct closing {
+    http_server::state& s;
+    std::uint64_t id;
+    ~closing() {
+      s.conns.erase(id);
+      s.count.open = s.conns.size();
+    }
+  } on_exit{*st, id};
   beast::flat_buffer buffer;
   for (;;) {
-    stream.expires_after(std::chrono::seconds(30));
+    stream.expires_after(st->lim.idle);
     http::request<http::string_body> req;
+    me.waiting = true;
     auto [ec, n] = co_await http::async_read(stream, buffer, req, tuple_awaitable);
+    me.waiting = false;
     if (ec) break;
     http::response<http::string_body> res;
     res.version(req.version());
@@ -59,12 +86,42 @@ asio::awaitable<void> serve(std::shared_ptr<http_server::state> st, tcp::socket 
   stream.socket().shutdown(tcp::socket::shutdown_send, ignore);
 }
 
+// An accept that fails (EMFILE when the process is out of file descriptors, ENFILE,
+// ENOBUFS) would fail again at once: pause, doubling up to 1 s, and log once per episode.
 asio::awaitable<void> accept_loop(std::shared_ptr<http_server::state> st) {
+  asio::steady_timer pause(st->acceptor.get_executor());
+  auto backoff = st->lim.accept_backoff;
+  bool failing = false;
   while (st->acceptor.is_open()) {
     auto [ec, socket] = co_await st->acceptor.async_accept(tuple_awaitable);
     if (ec) {
       if (ec == asio::error::operation_aborted || !st->acceptor.is_open()) co_return;
+      ++st->count.accept_errors;
+      if (!failing) log::warn(log::ev::http_accept_error, "error", ec.message(), "retry_ms", std::to_string(backoff.count()));
+      failing = true;
+      pause.expires_after(backoff);
+      co_await pause.async_wait(tuple_awaitable);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
       continue;
+    }
+    failing = false;
+    backoff = st->lim.accept_backoff;
+    ++st->count.accepted;
+    if (st->conns.size() >= st->lim.max_connections) {
+      // Full: the oldest connection that is waiting for a request makes room (a health
+      // check still gets through a flood of idle clients); when every one is busy
+      // answering, the new one is closed.
+      if (st->count.refused_busy++ == 0)
+        log::warn(log::ev::http_busy, "open", std::to_string(st->conns.size()), "limit",
+                  std::to_string(st->lim.max_connections));
+      auto idle = std::find_if(st->conns.begin(), st->conns.end(), [](const auto& c) { return c.second.waiting; });
+      boost::system::error_code ignore;
+      if (idle == st->conns.end()) {
+        socket.close(ignore);
+        continue;
+      }
+      idle->second.stream->socket().close(ignore);
+      idle->second.waiting = false;
     }
     asio::co_spawn(st->acceptor.get_executor(), serve(st, std::move(socket)), asio::detached);
   }
@@ -73,7 +130,10 @@ asio::awaitable<void> accept_loop(std::shared_ptr<http_server::state> st) {
 }  // namespace
 
 http_server::http_server(asio::io_context& io, const tcp::endpoint& at, handler h)
-    : state_(std::make_shared<state>(io, std::move(h))) {
+    : http_server(io, at, std::move(h), limits{}) {}
+
+http_server::http_server(asio::io_context& io, const tcp::endpoint& at, handler h, limits l)
+    : state_(std::make_shared<state>(io, std::move(h), l)) {
   state_->acceptor.open(at.protocol());
   state_->acceptor.set_option(tcp::acceptor::reuse_address(true));
   state_->acceptor.bind(at);
@@ -89,6 +149,8 @@ void http_server::close() {
 }
 
 tcp::endpoint http_server::local_endpoint() const { return state_->acceptor.local_endpoint(); }
+
+const http_server::counters& http_server::stats() const { return state_->count; }
 
 std::optional<tcp::endpoint> parse_endpoint(const std::string& text) {
   const auto colon = text.rfind(':');
@@ -106,4 +168,4 @@ std::optional<tcp::endpoint> parse_endpoint(const std::string& text) {
   return tcp::endpoint(addr, static_cast<unsigned short>(port));
 }
 
-}  // namespace speaker::detail
+}  // namespace runtime

@@ -1,11 +1,12 @@
-// Log setup and value quoting (see log_events.hpp).
-#include "log_events.hpp"
+// Log setup and value quoting (see runtime/log.hpp).
+#include "runtime/log.hpp"
 
 #include <spdlog/sinks/stdout_sinks.h>
 
-namespace speaker::log {
+namespace runtime::log {
 
 void setup(const std::string& level) {
+  spdlog::drop("bgplb");  // a second process in one test binary
   auto logger = spdlog::stderr_logger_mt("bgplb");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z level=%l %v");
   logger->set_level(spdlog::level::from_str(level));
@@ -28,4 +29,4 @@ std::string quote(std::string_view v) {
   return out + "\"";
 }
 
-}  // namespace speaker::log
+}  // namespace runtime::log

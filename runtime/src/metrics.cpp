@@ -1,10 +1,10 @@
-// Prometheus text exposition (see metrics.hpp).
-#include "metrics.hpp"
+// Prometheus text exposition (see runtime/metrics.hpp).
+#include "runtime/metrics.hpp"
 
 #include <cmath>
 #include <cstdio>
 
-namespace speaker::detail {
+namespace runtime {
 
 namespace {
 
@@ -86,4 +86,4 @@ void histogram::render(exposition& out, const std::string& name, const std::stri
   out.sample(name + "_count", {}, static_cast<double>(count_));
 }
 
-}  // namespace speaker::detail
+}  // namespace runtime

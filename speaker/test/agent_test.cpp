@@ -1,52 +1,10 @@
-// Runtime pieces without sockets to real routers: metrics exposition, HTTP endpoint
-// parsing, log line quoting, and the agent carrying a plan to a real BGP session on
-// loopback (a bgp::speaker stands in for the router).
+// The agent carrying a plan to a real BGP session on loopback (a bgp::speaker stands in
+// for the router).
 #include <gtest/gtest.h>
 
-#include "http_server.hpp"
-#include "log_events.hpp"
-#include "metrics.hpp"
 #include "speaker/agent.hpp"
 
 namespace {
-
-TEST(metrics, exposition_groups_samples_under_one_help_and_type) {
-  speaker::detail::exposition x;
-  x.family("metallb_bgp_session_up", "gauge", "BGP session state.");
-  x.sample("metallb_bgp_session_up", {{"peer", "10.0.0.1"}}, 1);
-  x.sample("metallb_bgp_session_up", {{"peer", "a\"b"}}, 0);
-  speaker::detail::histogram h({0.001, 0.01});
-  h.observe(0.0005);
-  h.observe(0.5);
-  h.render(x, "bgplb_change_to_wire_seconds", "Latency.");
-  EXPECT_EQ(x.text(),
-            "# HELP metallb_bgp_session_up BGP session state.\n"
-            "# TYPE metallb_bgp_session_up gauge\n"
-            "metallb_bgp_session_up{peer=\"10.0.0.1\"} 1\n"
-            "metallb_bgp_session_up{peer=\"a\\\"b\"} 0\n"
-            "# HELP bgplb_change_to_wire_seconds Latency.\n"
-            "# TYPE bgplb_change_to_wire_seconds histogram\n"
-            "bgplb_change_to_wire_seconds_bucket{le=\"0.001\"} 1\n"
-            "bgplb_change_to_wire_seconds_bucket{le=\"0.01\"} 1\n"
-            "bgplb_change_to_wire_seconds_bucket{le=\"+Inf\"} 2\n"
-            "bgplb_change_to_wire_seconds_sum 0.5005\n"
-            "bgplb_change_to_wire_seconds_count 2\n");
-}
-
-TEST(http, endpoints_parse_host_port_forms) {
-  using speaker::detail::parse_endpoint;
-  EXPECT_EQ(parse_endpoint("127.0.0.1:7472")->port(), 7472);
-  EXPECT_EQ(parse_endpoint("[::1]:9")->address().to_string(), "::1");
-  EXPECT_EQ(parse_endpoint(":7472")->address().to_string(), "::");
-  EXPECT_FALSE(parse_endpoint("127.0.0.1"));
-  EXPECT_FALSE(parse_endpoint("127.0.0.1:99999"));
-  EXPECT_FALSE(parse_endpoint("nohost:80"));
-}
-
-TEST(log, values_with_spaces_are_quoted) {
-  EXPECT_EQ(speaker::log::line("peer_down", "peer", "tor", "reason", "hold timer \"expired\""),
-            "event=peer_down peer=tor reason=\"hold timer \\\"expired\\\"\"");
-}
 
 TEST(agent, link_bandwidth_and_attributes_convert_to_a_bgp_route) {
   speaker::route_plan r;

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace speaker::detail {
+namespace runtime {
 
 using labels = std::vector<std::pair<std::string, std::string>>;
 
@@ -43,4 +43,4 @@ class histogram {
   double sum_ = 0;
 };
 
-}  // namespace speaker::detail
+}  // namespace runtime

@@ -1,0 +1,170 @@
+// The process shell (see runtime/process.hpp): one io_context thread, signals, HTTP, logs.
+#include "runtime/process.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+
+#include "runtime/log.hpp"
+
+namespace runtime {
+
+namespace asio = boost::asio;
+
+void add_shell_options(CLI::App& app, shell_options& o) {
+  app.add_option("--metrics-address", o.metrics_address, "HOST:PORT for /metrics, /healthz, /readyz; '' disables")
+      ->capture_default_str();
+  app.add_option("--log-level", o.log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
+}
+
+struct process::impl {
+  explicit impl(shell_options opts) : o(std::move(opts)), signals(io, SIGTERM, SIGINT, SIGHUP) {}
+
+  shell_options o;
+  asio::io_context io;
+  asio::signal_set signals;
+  std::vector<service*> services;
+  std::unique_ptr<http_server> http;
+  bool stopping = false;
+  bool stopping_now = false;
+  bool stopped = false;
+  std::size_t next_to_stop = 0;  // services stop one after another, last added first
+
+  void wait_signal() {
+    signals.async_wait([this](boost::system::error_code ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        log::info(log::ev::reload, "reason", "SIGHUP");
+        if (!stopping)
+          for (auto* s : services) s->reload();
+      } else {
+        begin_stop(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      }
+      wait_signal();
+    });
+  }
+
+  void begin_stop(std::string_view why) {
+    if (stopped) return;
+    if (stopping) {
+      if (stopping_now) return;
+      stopping_now = true;
+      log::info(log::ev::stopping_now, "signal", why);
+      for (auto* s : services) s->stop_now();
+      return;
+    }
+    stopping = true;
+    log::info(log::ev::stopping, "signal", why);
+    next_to_stop = services.size();
+    stop_next();
+  }
+
+  // One service at a time, so a service never sees the ones added before it stop first
+  // (the node's service drains its sessions while the datastore feed still runs).
+  void stop_next() {
+    if (next_to_stop == 0) {
+      stopped = true;
+      if (http) http->close();
+      signals.cancel();
+      io.stop();
+      return;
+    }
+    auto* s = services[--next_to_stop];
+    s->stop([this] { asio::post(io, [this] { stop_next(); }); });
+  }
+
+  http_response route(const std::string& path) {
+    if (path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n"};
+    if (path == "/readyz") {
+      if (stopping) return {503, "text/plain; charset=utf-8", "shutting down\n"};
+      std::string why;
+      for (auto* s : services)
+        if (auto r = s->not_ready()) why += std::string(s->name()) + ": " + *r + "\n";
+      if (!why.empty()) return {503, "text/plain; charset=utf-8", why};
+      return {200, "text/plain; charset=utf-8", "ok\n"};
+    }
+    if (path == "/metrics") {
+      exposition x;
+      for (auto* s : services) s->metrics(x);
+      if (http) {
+        const auto& c = http->stats();
+        x.family("bgplb_http_accept_errors_total", "counter",
+                 "Connections the metrics endpoint failed to accept (out of file descriptors, ...).");
+        x.sample("bgplb_http_accept_errors_total", {}, static_cast<double>(c.accept_errors));
+        x.family("bgplb_http_connections_evicted_total", "counter",
+                 "Connections accepted while the connection limit was reached.");
+        x.sample("bgplb_http_connections_evicted_total", {}, static_cast<double>(c.refused_busy));
+      }
+      return {200, "text/plain; version=0.0.4; charset=utf-8", x.text()};
+    }
+    for (auto* s : services)
+      if (auto r = s->http(path)) return std::move(*r);
+    return {404, "text/plain; charset=utf-8", "not found; try /metrics, /healthz, /readyz\n"};
+  }
+};
+
+process::process(shell_options o) {
+  // Before anything can write to a closed pipe or socket.
+  std::signal(SIGPIPE, SIG_IGN);
+  log::setup(o.log_level);
+  impl_ = std::make_unique<impl>(std::move(o));
+  impl_->wait_signal();
+}
+
+process::~process() = default;
+
+asio::io_context& process::io() { return impl_->io; }
+
+process& process::add(service& s) {
+  impl_->services.push_back(&s);
+  return *this;
+}
+
+void process::stop() {
+  asio::post(impl_->io, [this] { impl_->begin_stop("requested"); });
+}
+
+std::optional<asio::ip::tcp::endpoint> process::http_endpoint() const {
+  if (!impl_->http) return std::nullopt;
+  return impl_->http->local_endpoint();
+}
+
+int process::run() {
+  auto& m = *impl_;
+  if (!m.o.metrics_address.empty()) {
+    const auto at = parse_endpoint(m.o.metrics_address);
+    if (!at) {
+      log::error(log::ev::refused_to_start, "error", "--metrics-address " + m.o.metrics_address + ": want HOST:PORT");
+      return 2;
+    }
+    try {
+      m.http = std::make_unique<http_server>(m.io, *at, [&m](const std::string& p) { return m.route(p); }, m.o.http);
+    } catch (const boost::system::system_error& e) {
+      log::error(log::ev::refused_to_start, "error", "--metrics-address " + m.o.metrics_address + ": " + e.what());
+      return 2;
+    }
+  }
+  for (std::size_t i = 0; i < m.services.size(); ++i) {
+    if (auto err = m.services[i]->start()) {
+      log::error(log::ev::refused_to_start, "service", std::string(m.services[i]->name()), "error", *err);
+      m.stopping = true;
+      m.next_to_stop = i;  // the ones started before it
+      m.stop_next();
+      m.io.run();
+      return 1;
+    }
+  }
+  std::string names;
+  for (auto* s : m.services) names += (names.empty() ? "" : ",") + std::string(s->name());
+  log::info(log::ev::started, "program", m.o.program, "services", names, "metrics", m.o.metrics_address);
+  m.io.run();
+  log::info(log::ev::stopped, "program", m.o.program);
+  return 0;
+}
+
+}  // namespace runtime

@@ -1,0 +1,82 @@
+// speaker::service: the node's job in a process ("the node's service"; the folder and the
+// binary are both called speaker, see docs/glossary.md). Fed by the datastore (store::
+// consumer), it plans what this node announces (speaker::planner) from the snapshot and
+// the published assignments, carries the plan's changes onto BGP sessions
+// (speaker::agent), serves GoBGP's gRPC API over those sessions, and reports sessions,
+// announced and withheld addresses and change-to-wire latency (metrics, /v1/services).
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/server.hpp"
+#include "model/assignments.hpp"
+#include "runtime/service.hpp"
+#include "speaker/agent.hpp"
+#include "speaker/plan.hpp"
+#include "store/feed.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace speaker {
+
+struct service_options {
+  std::string node;  // this node's name
+  agent_options agent;
+  // GoBGP's gRPC API (docs/api.md); an empty listen address disables it.
+  api::server_config api;
+};
+
+// --node, --router-id, --shutdown-drain, --adj-rib-in, --max-received-prefixes and the
+// --api-* options. finish_options() applies what CLI11 cannot check; the error, or "".
+void add_options(CLI::App& app, service_options& o);
+std::string finish_options(service_options& o);
+
+class service final : public runtime::service, public store::consumer {
+ public:
+  service(boost::asio::io_context& io, service_options o);
+  ~service() override;
+
+  std::string_view name() const override { return "speaker"; }
+  std::optional<std::string> start() override;
+  void stop(std::function<void()> done) override;
+  void stop_now() override;
+  void metrics(runtime::exposition& x) const override;
+  std::optional<runtime::http_response> http(std::string_view path) override;
+  std::optional<std::string> not_ready() const override;
+
+  void on_change(const store::change& c) override;
+
+ private:
+  void on_session_event(const std::string& peer, const bgp::speaker_event& e);
+  void maybe_start_api();
+  std::string services_json() const;
+
+  boost::asio::io_context& io_;
+  service_options o_;
+  planner planner_;
+  agent agent_;
+  std::unique_ptr<api::gobgp_server> api_;
+  std::size_t api_speakers_ = 0;
+  std::thread api_stopper_;
+
+  std::shared_ptr<const model::snapshot> snapshot_;
+  std::shared_ptr<const model::assignments> assigned_;
+  std::vector<model::error> peer_errors_;
+  bool planned_ = false;
+  bool stopping_ = false;
+  std::function<void()> stop_done_;
+  std::map<std::string, std::chrono::steady_clock::time_point> pending_;  // peer -> oldest change not yet on the wire
+  runtime::histogram latency_;
+};
+
+}  // namespace speaker

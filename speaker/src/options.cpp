@@ -1,0 +1,80 @@
+// The node's service's command-line options (see speaker/service.hpp).
+#include <CLI/CLI.hpp>
+
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include "speaker/service.hpp"
+
+namespace speaker {
+
+namespace {
+
+std::string host_name() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) return "localhost";
+  return host;
+}
+
+// The first IPv4 address of an interface that is up and not loopback: the router ID of
+// last resort (BGPPeer routerID and the Node's InternalIP come first).
+std::optional<model::ip_address> first_interface_ipv4() {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return std::nullopt;
+  std::optional<model::ip_address> out;
+  for (auto* i = list; i && !out; i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+    const auto* sin = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+    const std::uint32_t v = ntohl(sin->sin_addr.s_addr);
+    if ((v >> 24) == 127) continue;
+    out = model::ip_address::v4(v);
+  }
+  freeifaddrs(list);
+  return out;
+}
+
+}  // namespace
+
+void add_options(CLI::App& app, service_options& o) {
+  o.node = host_name();
+  o.agent.hostname = host_name();
+  app.add_option("--node", o.node, "this node's name (default: the host name)")->capture_default_str();
+  app.add_option_function<std::string>(
+      "--router-id",
+      [&o](const std::string& text) {
+        auto a = model::ip_address::parse(text);
+        if (!a || a->family() != model::ip_family::v4) throw CLI::ValidationError("--router-id", text + ": want an IPv4 address");
+        o.agent.router_id = a;
+      },
+      "IPv4 router ID when neither BGPPeer routerID nor the Node's InternalIP gives one");
+  app.add_option_function<int>(
+         "--shutdown-drain", [&o](int s) { o.agent.shutdown_drain = std::chrono::seconds(s); },
+         "seconds routes carry GRACEFUL_SHUTDOWN before withdrawal (RFC 8326; default 5)")
+      ->check(CLI::Range(0, 3600));
+  app.add_flag("--adj-rib-in", o.agent.keep_received,
+               "keep the routes each peer sends, with their attributes, for `gobgp neighbor ADDR adj-in`");
+  app.add_option_function<std::uint64_t>(
+         "--max-received-prefixes",
+         [&o](std::uint64_t n) {
+           o.agent.max_received = n > 0 ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(n)) : std::nullopt;
+         },
+         "close a session (RFC 4486 Cease 1) whose peer sends more prefixes of one family; 0: no limit (default 0)")
+      ->check(CLI::Range(0u, 4294967295u));
+  app.add_option("--api-address", o.api.listen, "GoBGP gRPC API: HOST:PORT or unix:/path; '' disables (docs/api.md)")
+      ->capture_default_str();
+  app.add_flag("--api-allow-remote", o.api.allow_remote, "accept a non-loopback API address and remote clients");
+  app.add_flag("--api-allow-writes", o.api.allow_writes, "enable AddPath/DeletePath (gobgp global rib add/del)");
+  app.add_option("--api-tls-cert", o.api.tls_certificate_file, "PEM certificate: serve the API over TLS only")
+      ->check(CLI::ExistingFile);
+  app.add_option("--api-tls-key", o.api.tls_private_key_file, "PEM private key for --api-tls-cert")->check(CLI::ExistingFile);
+}
+
+std::string finish_options(service_options& o) {
+  if (o.api.tls_certificate_file.empty() != o.api.tls_private_key_file.empty())
+    return "--api-tls-cert and --api-tls-key go together";
+  if (!o.agent.router_id) o.agent.router_id = first_interface_ipv4();
+  return "";
+}
+
+}  // namespace speaker

@@ -1,0 +1,211 @@
+// The node's service (see speaker/service.hpp): datastore changes -> planner -> agent.
+#include "speaker/service.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+
+#include <algorithm>
+
+#include "log_events.hpp"
+
+namespace speaker {
+
+namespace asio = boost::asio;
+using clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string service_name(const std::string& ns, const std::string& name) { return ns + "/" + name; }
+
+}  // namespace
+
+service::service(asio::io_context& io, service_options o)
+    : io_(io),
+      o_(std::move(o)),
+      planner_(o_.node),
+      agent_(io_, o_.agent),
+      latency_({0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}) {}
+
+service::~service() {
+  if (api_stopper_.joinable()) api_stopper_.join();
+}
+
+std::optional<std::string> service::start() {
+  agent_.subscribe([this](const std::string& peer, const bgp::speaker_event& e) { on_session_event(peer, e); });
+  log::info(log::ev::speaker_started, "node", o_.node, "api", o_.api.listen);
+  return std::nullopt;
+}
+
+void service::on_change(const store::change& c) {
+  if (stopping_) return;
+  if (c.assignments) assigned_ = c.assignments;
+  if (!assigned_) assigned_ = std::make_shared<const model::assignments>();
+  const std::set<model::name_key> moved(c.moved.begin(), c.moved.end());
+  const bool full = c.full || !planned_;
+  auto replaced = std::exchange(snapshot_, c.objects.snapshot);
+  auto d = full ? planner_.update_all(snapshot_, *assigned_) : planner_.update(snapshot_, c.objects.changes, *assigned_, moved);
+  planned_ = true;
+  if (d.full) {
+    auto p = planner_.current();
+    if (p.errors != peer_errors_)
+      for (const auto& e : p.errors) log::warn(log::ev::peer_config_error, "error", e.to_string());
+    peer_errors_ = std::move(p.errors);
+  }
+  if (d.peers_changed) {
+    agent_.set_peers(planner_.peers());
+    maybe_start_api();
+    for (const auto& p : planner_.peers())
+      log::info(log::ev::peer_configured, "peer", p.name, "address", p.address.to_string(), "peer_asn",
+                std::to_string(p.peer_asn), "my_asn", std::to_string(p.my_asn));
+  }
+  for (const auto& r : d.routes) pending_.try_emplace(r.peer, c.seen);
+  agent_.apply(d.routes);
+  for (const auto& r : d.routes)
+    log::debug(r.route ? log::ev::route_announce : log::ev::route_withdraw, "peer", r.peer, "prefix", r.prefix.to_string());
+  for (const auto& w : d.newly_withheld)
+    log::info(log::ev::service_withheld, "service", service_name(w.ns, w.name), "ip", w.ip.to_string(), "reason", w.reason);
+}
+
+void service::on_session_event(const std::string& peer, const bgp::speaker_event& e) {
+  using k = bgp::speaker_event::kind;
+  switch (e.what) {
+    case k::peer_state:
+      log::info(log::ev::peer_state, "peer", peer, "address", e.peer.to_string(), "state", std::string(bgp::to_string(e.state)));
+      break;
+    case k::peer_down:
+      pending_.erase(peer);
+      log::warn(log::ev::peer_down, "peer", peer, "address", e.peer.to_string(), "reason", e.reason);
+      break;
+    case k::routes_sent:
+      if (auto it = pending_.find(peer); it != pending_.end()) {
+        latency_.observe(std::chrono::duration<double>(clock::now() - it->second).count());
+        pending_.erase(it);
+      }
+      break;
+    case k::routes_received: break;
+  }
+}
+
+// The API serves the sessions' bgp::speakers (one per local ASN / router ID), so it starts
+// once the first exists. One added later is not shown until a restart (logged).
+void service::maybe_start_api() {
+  if (o_.api.listen.empty() || stopping_) return;
+  const auto speakers = agent_.speakers();
+  if (api_) {
+    if (speakers.size() != api_speakers_)
+      log::warn(log::ev::api_stale, "reason", "a BGPPeer with a new local ASN or router ID appeared; restart to show it in the API");
+    api_speakers_ = speakers.size();
+    return;
+  }
+  if (speakers.empty()) return;
+  std::vector<api::speaker_ref> refs;
+  for (auto* s : speakers) refs.push_back({io_, *s});
+  auto server = std::make_unique<api::gobgp_server>(o_.api, std::move(refs));
+  try {
+    server->start();
+  } catch (const std::exception& e) {
+    log::error(log::ev::api_failed, "listen", o_.api.listen, "error", e.what());
+    return;
+  }
+  api_ = std::move(server);
+  api_speakers_ = speakers.size();
+  log::info(log::ev::api_started, "listen", o_.api.listen, "writes", o_.api.allow_writes ? "enabled" : "disabled", "tls",
+            o_.api.tls_certificate_file.empty() ? "no" : "yes");
+}
+
+// RFC 8326 on every session, then done. The API goes first, from a thread of its own: its
+// stop() waits for calls that are waiting for this (the core) thread.
+void service::stop(std::function<void()> done) {
+  stopping_ = true;
+  stop_done_ = std::move(done);
+  auto sessions = [this] {
+    agent_.shutdown("bgplb on node " + o_.node + " is stopping", [this] {
+      if (stop_done_) std::exchange(stop_done_, nullptr)();
+    });
+  };
+  if (!api_) {
+    sessions();
+    return;
+  }
+  api_stopper_ = std::thread([this, sessions] {
+    api_->stop();
+    asio::post(io_, sessions);
+  });
+}
+
+void service::stop_now() { agent_.skip_drain(); }
+
+void service::metrics(runtime::exposition& x) const {
+  x.family("metallb_bgp_session_up", "gauge", "BGP session state (1 established, 0 otherwise).");
+  x.family("metallb_bgp_updates_total", "counter", "BGP UPDATE messages sent.");
+  x.family("metallb_bgp_announced_prefixes_total", "gauge", "Prefixes currently announced on the session.");
+  x.family("metallb_bgp_pending_prefixes_total", "gauge", "Prefixes the plan gives the peer that are not yet sent.");
+  for (const auto& s : agent_.sessions()) {
+    const runtime::labels l{{"peer", s.status.address.to_string()}};
+    const bool up = s.status.state == bgp::peer_state::established;
+    x.sample("metallb_bgp_session_up", l, up ? 1 : 0);
+    x.sample("metallb_bgp_updates_total", l, static_cast<double>(s.status.counters.updates_sent));
+    x.sample("metallb_bgp_announced_prefixes_total", l, static_cast<double>(s.status.sent_prefixes));
+    const auto sent = static_cast<double>(s.status.sent_prefixes);
+    const auto want = static_cast<double>(s.desired_prefixes);
+    x.sample("metallb_bgp_pending_prefixes_total", l, up ? std::max(0.0, want - sent) : want);
+  }
+  x.family("metallb_speaker_announced", "gauge", "Service addresses this node announces.");
+  const auto p = planner_.current();
+  for (const auto& a : p.announced)
+    x.sample("metallb_speaker_announced",
+             {{"protocol", "bgp"}, {"service", service_name(a.ns, a.name)}, {"node", o_.node}, {"ip", a.ip.to_string()}}, 1);
+  x.family("bgplb_speaker_withheld", "gauge", "Service addresses this node does not announce, with the reason.");
+  for (const auto& w : p.withheld)
+    x.sample("bgplb_speaker_withheld",
+             {{"service", service_name(w.ns, w.name)}, {"node", o_.node}, {"ip", w.ip.to_string()}, {"reason", w.reason}}, 1);
+  latency_.render(x, "bgplb_change_to_wire_seconds",
+                  "Seconds from a datastore change reaching the speaker to the resulting UPDATEs leaving the socket.");
+}
+
+// What `bgplbctl services` shows: each service address this node knows of, its pool,
+// and the BGPPeers it is announced to from here, or why not.
+std::string service::services_json() const {
+  namespace json = boost::json;
+  const auto p = planner_.current();
+  std::map<model::name_key, json::object> services;
+  auto entry = [&](const std::string& ns, const std::string& name) -> json::object& {
+    auto [it, fresh] = services.try_emplace({ns, name});
+    if (fresh) {
+      it->second["namespace"] = ns;
+      it->second["name"] = name;
+      it->second["addresses"] = json::array();
+    }
+    return it->second;
+  };
+  auto pool_of = [&](const model::ip_address& ip) -> std::string {
+    if (snapshot_)
+      for (const auto& [k, pool] : snapshot_->all<model::ip_address_pool>())
+        for (const auto& r : pool.ranges)
+          if (r.contains(ip)) return pool.meta.name;
+    return "";
+  };
+  for (const auto& a : p.announced) {
+    json::array peers(a.peers.begin(), a.peers.end());
+    entry(a.ns, a.name)["addresses"].as_array().push_back(
+        json::object{{"ip", a.ip.to_string()}, {"pool", pool_of(a.ip)}, {"announced_to", std::move(peers)}, {"reason", ""}});
+  }
+  for (const auto& w : p.withheld)
+    entry(w.ns, w.name)["addresses"].as_array().push_back(
+        json::object{{"ip", w.ip.to_string()}, {"pool", pool_of(w.ip)}, {"announced_to", json::array()}, {"reason", w.reason}});
+  json::array list;
+  for (auto& [k, o] : services) list.push_back(std::move(o));
+  return json::serialize(json::object{{"node", o_.node}, {"services", std::move(list)}}) + "\n";
+}
+
+std::optional<runtime::http_response> service::http(std::string_view path) {
+  if (path == "/v1/services") return runtime::http_response{200, "application/json", services_json()};
+  return std::nullopt;
+}
+
+std::optional<std::string> service::not_ready() const {
+  if (!planned_) return "no plan yet";
+  return std::nullopt;
+}
+
+}  // namespace speaker
