@@ -377,7 +377,79 @@ std::string dump(const yaml_tree& tree, int depth) {
   return out;
 }
 
+namespace {
+
+// How deep `text` nests, measured before any parser sees it: flow collections ('[', '{'
+// outside quoted scalars and comments) and block levels (each deeper indentation on the
+// way down, and each "- " or "? " that opens a collection on the same line). An estimate,
+// enough to stop pathological input; the position where `limit` is passed.
+std::optional<yaml_error> deeper_than(std::string_view text, std::size_t limit) {
+  std::vector<std::size_t> indents;  // block levels open on the way to this line
+  std::size_t flow = 0, line = 1, column = 1;
+  char quote = 0;
+  bool line_start = true, comment = false;
+  std::size_t indent = 0, inline_levels = 0;
+  for (std::size_t i = 0; i < text.size(); ++i, ++column) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+      column = 0;
+      line_start = true;
+      comment = false;
+      indent = inline_levels = 0;
+      continue;
+    }
+    if (comment) continue;
+    if (quote) {
+      if (c == '\\' && quote == '"') ++i, ++column;
+      else if (c == quote) quote = 0;
+      continue;
+    }
+    if (line_start) {
+      if (c == ' ') {
+        ++indent;
+        continue;
+      }
+      const char next = i + 1 < text.size() ? text[i + 1] : '\n';
+      if ((c == '-' || c == '?') && (next == ' ' || next == '\n')) {
+        ++inline_levels;
+        ++indent;
+        if (indents.size() + inline_levels + flow > limit) break;
+        continue;
+      }
+      line_start = false;
+      if (flow == 0 && c != '#') {
+        while (!indents.empty() && indents.back() >= indent) indents.pop_back();
+        indents.push_back(indent);
+      }
+    }
+    if (c == '#' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t')) {
+      comment = true;
+      continue;
+    }
+    if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '[' || c == '{') {
+      ++flow;
+    } else if ((c == ']' || c == '}') && flow > 0) {
+      --flow;
+    }
+    if (indents.size() + inline_levels + flow > limit) break;
+  }
+  if (indents.size() + inline_levels + flow <= limit) return std::nullopt;
+  return yaml_error{line, column, "nesting deeper than " + std::to_string(limit) + " levels"};
+}
+
+}  // namespace
+
 loaded_yaml load_all(std::string_view text) {
+  // libyaml takes seconds on tens of thousands of nested '[' and yaml-cpp recurses once a
+  // level: nesting no manifest needs is refused before either parser starts.
+  if (auto deep = deeper_than(text, max_nesting)) {
+    loaded_yaml out;
+    out.error = std::move(deep);
+    return out;
+  }
   auto fast = load_all_libyaml(text);
   if (!fast.error) return fast;
   return load_all_yaml_cpp(text);

@@ -74,6 +74,10 @@ struct loaded_yaml {
   std::optional<yaml_error> error;  // documents before the error are kept
 };
 
+// Deeper nesting is refused before parsing (a Kubernetes object, CRD schemas included,
+// nests a few dozen levels at most).
+inline constexpr std::size_t max_nesting = 256;
+
 // libyaml, then yaml-cpp when libyaml fails (see above).
 loaded_yaml load_all(std::string_view text);
 

@@ -353,3 +353,30 @@ data: {password: c2VjcmV0}
 
 }  // namespace
 }  // namespace model
+
+namespace model {
+namespace {
+
+// Nesting no manifest needs is refused before parsing: 100,000 '[' took libyaml 31 s
+// (quadratic) and would overflow yaml-cpp's recursive descent.
+TEST(decode, pathological_nesting_is_refused_before_parsing) {
+  std::string dashes;
+  for (int i = 0; i < 100000; ++i) dashes += "- ";
+  const std::pair<std::string, int> rows[] = {{std::string(100000, '['), 256}, {std::string(100000, '{'), 256}, {dashes, 513}};
+  for (const auto& [deep, column] : rows) {
+    const auto r = decode("deep.yaml", deep);
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_EQ(r.errors[0].to_string(), "deep.yaml: line 1, column " + std::to_string(column) +
+                                           ": YAML syntax error: nesting deeper than 256 levels")
+        << deep.substr(0, 4);
+  }
+  // Brackets in quoted scalars and comments do not count; a deep but sane object loads.
+  std::string sane = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  annotations:\n    x: \"" +
+                     std::string(1000, '[') + "\"\n    y: '" + std::string(1000, '{') + "' # " + std::string(1000, '[') +
+                     "\n";
+  const auto ok = decode("sane.yaml", sane);
+  EXPECT_TRUE(ok.errors.empty()) << (ok.errors.empty() ? "" : ok.errors[0].to_string());
+}
+
+}  // namespace
+}  // namespace model
