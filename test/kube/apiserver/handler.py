@@ -246,6 +246,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise errors.resource_not_found()
             return self._send(200, doc, headers={'Cache-Control': 'public, immutable'})
         if path == '/openapi/v2':
+            if any(mt == openapi.V2_PROTOBUF for mt, _p in parse_accept(self.headers.get('Accept'))):
+                return self._send(200, openapi.V2_PROTOBUF_BODY, openapi.V2_PROTOBUF_REPLY)
             choose(self.headers.get('Accept'))
             return self._send(200, openapi.v2_document())
         self._send(404, b'404 page not found\n', 'text/plain; charset=utf-8')
@@ -253,10 +255,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # ---- resources ---------------------------------------------------------------
 
     def _warn(self, warnings):
+        warnings = ([self.deprecation] if self.deprecation else []) + list(warnings)
         return {'Warning': ['299 - "%s"' % w.replace('"', '\\"') for w in warnings]} if warnings else {}
 
     def _serve_resource(self, verb, rt, version, ns, name, sub, query, body):
         api = self.server.state.api
+        self.deprecation = rt.deprecated.get(version)
         accept = self.headers.get('Accept')
         reads = verb in ('get', 'list', 'watch')
         mode, media = choose(accept, allow_table=reads, allow_partial=reads) if reads else choose(accept)
@@ -264,10 +268,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._watch(rt, version, ns, query, mode, media)
         if verb == 'get':
             obj = api.get(rt, version, ns, name)
-            return self._send(200, self._shape(rt, version, obj, mode, query, single=True), media)
+            return self._send(200, self._shape(rt, version, obj, mode, query, single=True), media,
+                              self._warn([]))
         if verb == 'list':
             lst = api.list(rt, version, ns, query)
-            return self._send(200, self._shape(rt, version, lst, mode, query), media)
+            return self._send(200, self._shape(rt, version, lst, mode, query), media, self._warn([]))
         ctype = (self.headers.get('Content-Type') or JSON).split(';')[0].strip().lower()
         if verb == 'patch':
             obj, warnings = api.patch(rt, version, ns, name, ctype, body, query, sub)
@@ -283,7 +288,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._send(200, obj, headers=self._warn(warnings))
         if verb == 'delete':
             result = api.delete(rt, version, ns, name, payload, query)
-            return self._send(200, result)
+            return self._send(200, result, headers=self._warn([]))
         if verb == 'deletecollection':
             return self._send(200, api.delete_collection(rt, version, ns, payload, query))
 
@@ -318,7 +323,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         state = self.server.state
         stream = Stream()
         events = watch_events(state.api, rt, version, ns, query, stream, state.options)
-        first = next(events)            # raises ApiError before any header is written
+        next(events)                    # ('start', None), or ApiError before any header is written
         self.send_response(200)
         self.send_header('Content-Type', media)
         self.send_header('Transfer-Encoding', 'chunked')
@@ -327,8 +332,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.log_entry['status'] = 200
         self.log_entry['watch'] = True
         self.close_connection = True
-        kind, value = first
         try:
+            kind, value = next(events)
             while True:
                 if kind == 'end':
                     return self._end_stream(value)

@@ -5,7 +5,9 @@ operations carrying x-kubernetes-group-version-kind and the `fieldValidation` qu
 parameter, which is what kubectl checks before it leaves validation to the server.
 Built-in kinds do not list strategic-merge-patch in the PATCH request body, so kubectl
 computes apply patches from its compiled-in types (the same patch a cluster would get).
-/openapi/v2 is served as JSON only (no protobuf): kubectl ignores it then."""
+/openapi/v2 is a document without definitions, in JSON or in protobuf (gnostic's
+openapi_v2.Document with only `swagger: "2.0"`): kubectl asks for it to validate `List`
+manifests on the client and skips kinds it finds no schema for, leaving those to the server."""
 import hashlib
 import json
 
@@ -67,6 +69,12 @@ def v3_index(registry):
             digest = hashlib.sha512(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:128].upper()
             out[gv_path(g, v)] = {'serverRelativeURL': '/openapi/v3/%s?hash=%s' % (gv_path(g, v), digest)}
     return {'paths': out}
+
+
+V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf'     # what clients ask for
+V2_PROTOBUF_REPLY = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf'  # what the server answers
+# openapi_v2.Document{swagger: "2.0"}: field 1, wire type 2 (length-delimited), 3 bytes.
+V2_PROTOBUF_BODY = b'\x0a\x032.0'
 
 
 def v2_document():

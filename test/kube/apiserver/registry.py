@@ -8,7 +8,7 @@ class ResourceType:
     def __init__(self, group, versions, kind, plural, namespaced, short_names=(), singular=None,
                  subresources=(), categories=(), generation=False, unconditional_update=True,
                  storage_version=None, storage_name=None, list_kind=None, verbs=None,
-                 schemas=None, columns=None, crd=None, strategic_merge=True):
+                 schemas=None, columns=None, crd=None, strategic_merge=True, deprecated=None):
         self.group = group
         self.versions = list(versions)               # served, preferred first
         self.kind = kind
@@ -29,6 +29,7 @@ class ResourceType:
         self.columns = columns or {}                 # version -> additionalPrinterColumns
         self.crd = crd                               # the CRD's name for custom resources
         self.strategic_merge = strategic_merge       # built-ins only; CRs refuse it
+        self.deprecated = deprecated or {}           # version -> Warning header text
 
     def api_version(self, version):
         return version if not self.group else '%s/%s' % (self.group, version)
@@ -82,8 +83,11 @@ def from_crd(crd):
     # Discovery lists versions by kube-aware version priority (v1 > v1beta2 > v1beta1 > v1alpha1).
     ordered = sorted(served, key=lambda v: version_priority(v['name']))
     subresources = set()
-    schemas, columns = {}, {}
+    schemas, columns, deprecated = {}, {}, {}
     for v in served:
+        if v.get('deprecated'):
+            deprecated[v['name']] = v.get('deprecationWarning') or '%s/%s %s is deprecated' % (
+                spec.get('group', ''), v['name'], names.get('kind', ''))
         if 'status' in (v.get('subresources') or {}):
             subresources.add('status')
         schemas[v['name']] = (v.get('schema') or {}).get('openAPIV3Schema') or {}
@@ -95,7 +99,7 @@ def from_crd(crd):
         subresources=sorted(subresources), categories=names.get('categories') or [],
         generation=True, unconditional_update=False, storage_version=storage,
         list_kind=names.get('listKind'), schemas=schemas, columns=columns,
-        crd=crd['metadata']['name'], strategic_merge=False)
+        crd=crd['metadata']['name'], strategic_merge=False, deprecated=deprecated)
 
 
 def version_priority(name):

@@ -34,8 +34,9 @@ def _matcher(rt, api, version, query):
 
 
 def watch_events(api, rt, version, namespace, query, stream, options):
-    """Yields ('event', dict) to send and finally ('end', how) with how in 'clean',
-    'abort', 'partial'. Validation errors are raised before the first yield."""
+    """Yields ('start', None) once the request is valid (validation errors are raised
+    before it), then ('event', dict) to send, and finally ('end', how) with how in
+    'clean', 'abort', 'partial'."""
     storage = api.storage
     matches = _matcher(rt, api, version, query)
     bookmarks = query.get('allowWatchBookmarks') in ('true', '1')
@@ -72,6 +73,7 @@ def watch_events(api, rt, version, namespace, query, stream, options):
                 first = None
         storage.streams.add(stream)
     try:
+        yield 'start', None
         if first is None:
             yield 'event', {'type': 'ERROR', 'object': gone.status()}
             yield 'end', 'clean'
