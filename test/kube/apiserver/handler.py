@@ -9,6 +9,7 @@ import urllib.parse
 
 from . import auth, discovery, errors, openapi, tables
 from .errors import ApiError
+from .selectors import parse_bool
 from .watch import Stream, watch_events
 
 JSON = 'application/json'
@@ -193,7 +194,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if rt.namespaced and name and namespace is None:
             raise errors.resource_not_found()
         ns = namespace or ''
-        if query.get('watch') in ('true', '1'):
+        if parse_bool(query.get('watch')):
             watch = True
         verb = {'GET': 'watch' if watch else ('get' if name else 'list'),
                 'POST': 'create', 'PUT': 'update', 'PATCH': 'patch',

@@ -80,7 +80,15 @@ class Api:
     # ---- helpers -------------------------------------------------------------------
 
     def out(self, rt, version, obj):
-        return conversion.from_storage(rt, version, obj)
+        obj = conversion.from_storage(rt, version, obj)
+        if rt.crd is not None and rt.schemas.get(version):
+            # pruned and defaulted with the served version's
+            # schema, as the API server does after converting what it read from etcd
+            sch = rt.schemas[version]
+            meta = obj.pop('metadata', {})
+            obj = schema.apply_defaults(sch, schema.prune(sch, obj))
+            obj['metadata'] = meta
+        return obj
 
     def _current(self, rt, namespace, name):
         obj = self.storage.get(key_of(rt, namespace, name))

@@ -138,3 +138,14 @@ def fields_match(reqs, obj):
         if (op == '=') != (v == value):
             return False
     return True
+
+
+def parse_bool(value):
+    """A boolean query parameter as Go's strconv.ParseBool reads it (None when absent)."""
+    if value is None:
+        return None
+    if value in ('1', 't', 'T', 'TRUE', 'true', 'True'):
+        return True
+    if value in ('0', 'f', 'F', 'FALSE', 'false', 'False', ''):
+        return False
+    raise bad_request('invalid boolean value: %r' % value)

@@ -16,6 +16,7 @@ from . import auth, certs, errors
 from .handler import Handler
 from .registry import Registry
 from .rest import Api
+from .selectors import parse_bool
 from .storage import Storage
 
 
@@ -44,7 +45,7 @@ class Fault:
             return False
         if self.path and not self.path.search(path):
             return False
-        if self.watch is not None and (query.get('watch') in ('true', '1')) != bool(self.watch):
+        if self.watch is not None and bool(parse_bool(query.get('watch'))) != bool(self.watch):
             return False
         return True
 

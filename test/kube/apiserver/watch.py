@@ -8,7 +8,7 @@ import time
 
 from . import errors
 from .rest import key_of, storage_id
-from .selectors import fields_match, labels_match, parse_fields, parse_labels
+from .selectors import fields_match, labels_match, parse_bool, parse_fields, parse_labels
 
 INITIAL_EVENTS_END = 'k8s.io/initial-events-end'
 
@@ -39,10 +39,10 @@ def watch_events(api, rt, version, namespace, query, stream, options):
     'clean', 'abort', 'partial'."""
     storage = api.storage
     matches = _matcher(rt, api, version, query)
-    bookmarks = query.get('allowWatchBookmarks') in ('true', '1')
-    send_initial = query.get('sendInitialEvents')
+    bookmarks = bool(parse_bool(query.get('allowWatchBookmarks')))
+    send_initial = parse_bool(query.get('sendInitialEvents'))
     rv_param = query.get('resourceVersion', '')
-    if send_initial == 'true':
+    if send_initial:
         if query.get('resourceVersionMatch') != 'NotOlderThan' or not bookmarks:
             raise errors.invalid('ListOptions', 'meta.k8s.io', '', [
                 ('sendInitialEvents', 'FieldValueForbidden',
@@ -58,7 +58,7 @@ def watch_events(api, rt, version, namespace, query, stream, options):
         return {'type': type_, 'object': api.out(rt, version, dict(stored))}
 
     with storage.lock:
-        initial = rv_param in ('', '0') or send_initial == 'true'
+        initial = rv_param in ('', '0') or send_initial
         if initial:
             at = storage.rv
             first = [out('ADDED', o) for _k, o in storage.list(prefix) if matches(o)]
@@ -84,7 +84,7 @@ def watch_events(api, rt, version, namespace, query, stream, options):
                 yield 'end', r
                 return
             yield 'event', ev
-        if send_initial == 'true':
+        if send_initial:
             yield 'event', _bookmark(rt, version, at, initial_end=True)
         last_bookmark = time.monotonic()
         while True:
