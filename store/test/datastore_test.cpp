@@ -14,6 +14,8 @@
 
 #include "store/datastore.hpp"
 #include "store/feed.hpp"
+#include "fakes.hpp"
+#include "store/file_datastore.hpp"
 #include "store/state_dir.hpp"
 
 namespace store {
@@ -195,6 +197,48 @@ TEST(file_datastore, without_a_ledger_services_status_is_the_assignment) {
   ASSERT_TRUE(c.changes[1].assignments);
   EXPECT_EQ(*c.changes[1].assignments, one("a", "192.0.2.9"));
   EXPECT_EQ(c.changes[1].moved, (std::vector<model::name_key>{{"default", "a"}}));
+}
+
+// A tree that cannot be listed (EMFILE, EACCES, ...) keeps everything in force: the
+// datastore reports itself stale, delivers nothing that would withdraw a route, and
+// reads again until it can.
+TEST(file_datastore, a_failed_listing_keeps_the_last_good_state) {
+  // The in-memory disk, whose listing fails while `failing` is set (from the test's thread).
+  struct flaky_filesystem final : file::filesystem {
+    explicit flaky_filesystem(std::shared_ptr<file::fakes::fake_disk> d) : inner(std::move(d)) {}
+    listing list(const std::string& root) override {
+      if (*failing) return {{}, "Too many open files"};
+      return inner.list(root);
+    }
+    contents read(const std::string& root, const std::string& p) override { return inner.read(root, p); }
+    file::fakes::fake_filesystem inner;
+    std::shared_ptr<std::atomic<bool>> failing = std::make_shared<std::atomic<bool>>(false);
+  };
+  auto disk = std::make_shared<file::fakes::fake_disk>();
+  disk->files["a.yaml"] = service_yaml("a");
+  auto fsys = std::make_unique<flaky_filesystem>(disk);
+  auto failing = fsys->failing;
+  file::datastore d("/m", std::move(fsys),
+                    std::make_unique<file::fakes::fake_watcher>(std::make_shared<std::deque<bool>>()), {});
+  collector c;
+  c.start(d);
+  ASSERT_TRUE(c.wait_changes(1));
+  ASSERT_TRUE(c.wait([&] { return !c.healths.empty() && c.healths.back().connected; }));
+  *failing = true;
+  d.resync();
+  ASSERT_TRUE(c.wait([&] { return !c.healths.back().connected; }));
+  EXPECT_EQ(c.healths.back().error, "cannot list /m: Too many open files");
+  EXPECT_TRUE(c.healths.back().synced);
+  {
+    std::lock_guard g(c.m);
+    EXPECT_EQ(c.changes.size(), 1u) << "a failed listing was delivered as a change";
+  }
+  *failing = false;
+  ASSERT_TRUE(c.wait([&] { return c.healths.back().connected; }));  // retried on its own
+  ASSERT_TRUE(c.wait_changes(2));
+  std::lock_guard g(c.m);
+  EXPECT_EQ(c.changes[1].objects.snapshot->size(), 1u);
+  EXPECT_TRUE(c.changes[1].objects.changes.empty());
 }
 
 TEST(open, names_what_is_wrong_with_a_uri) {

@@ -18,7 +18,7 @@ namespace store::file::fakes {
 struct fake_disk {
   std::map<std::string, std::string> files;
   std::set<std::string> unreadable;
-  std::string list_error;  // set: list() fails with it
+  std::string list_error;  // set: list() fails with it (set it only while nothing lists)
   int lists = 0;
   std::map<std::string, int> reads;
 };

@@ -83,6 +83,24 @@ TEST(file_backend, initial_load_skips_non_manifests_and_broken_files) {
   EXPECT_THAT(keys(u.changes.added), ::testing::ElementsAre("Service default/web", "IPAddressPool metallb-system/a"));
 }
 
+// Issue 18: a listing that fails was taken for an empty directory, which removed every
+// object and de-configured every peer. Now nothing changes and the reason is given.
+TEST(file_backend, a_failed_listing_changes_nothing) {
+  harness h;
+  h.disk->files = {{"p.yaml", pool("a", "[10.0.0.0/24]")}};
+  const auto first = h.b.list();
+  h.disk->list_error = "Too many open files";
+  const auto u = h.b.list();
+  EXPECT_EQ(u.io_error, "cannot list /m: Too many open files");
+  EXPECT_EQ(u.snapshot, first.snapshot);
+  EXPECT_TRUE(u.changes.empty());
+  h.disk->list_error.clear();
+  const auto again = h.b.list();
+  EXPECT_EQ(again.io_error, "");
+  EXPECT_TRUE(again.changes.empty());
+  EXPECT_NE(find_pool(again, "a"), nullptr);
+}
+
 TEST(file_backend, broken_edit_keeps_last_good_version_until_fixed) {
   harness h;
   h.disk->files = {{"p.yaml", pool("a", "[10.0.0.0/24]")}};

@@ -2,6 +2,9 @@
 // inotify notification, including directories created after the watch started.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -44,6 +47,54 @@ TEST(posix_filesystem, lists_recursively_and_reads) {
   EXPECT_EQ(missing.error, "No such file or directory");
   EXPECT_TRUE(missing.missing);
   EXPECT_FALSE(fsys->read(t.path, "sub").missing) << "a directory is there, just not readable as a file";
+}
+
+// Hostile entries (issue 18): a FIFO or a link to a device named like a manifest is
+// refused at once, never opened for a blocking or endless read; two links to the tree's
+// own root do not make the walk exponential, and every file is listed once.
+TEST(posix_filesystem, refuses_what_is_not_a_regular_file_and_walks_each_directory_once) {
+  temp_root t;
+  write(t.path + "/a.yaml", "a");
+  write(t.path + "/sub/b.yaml", "b");
+  ASSERT_EQ(::mkfifo((t.path + "/fifo.yaml").c_str(), 0600), 0);
+  fs::create_symlink("/dev/zero", t.path + "/zero.yaml");
+  fs::create_directory_symlink(".", t.path + "/loop1");
+  fs::create_directory_symlink(".", t.path + "/sub/loop2");
+  fs::create_directory_symlink("..", t.path + "/sub/up");
+  auto fsys = make_posix_filesystem();
+  const auto l = fsys->list(t.path);
+  EXPECT_EQ(l.error, "");
+  EXPECT_EQ(l.files, (std::vector<std::string>{"a.yaml", "sub/b.yaml"}));
+  EXPECT_EQ(fsys->read(t.path, "fifo.yaml").error, "not a regular file");
+  EXPECT_EQ(fsys->read(t.path, "zero.yaml").error, "not a regular file");
+  // The watcher walks the same way.
+  auto w = make_inotify_watcher(t.path);
+  write(t.path + "/sub/c.yaml", "c");
+  ASSERT_TRUE(w->wait(std::chrono::milliseconds(2000)));
+}
+
+// A listing that fails (here: out of file descriptors, as with a flood of connections on
+// the metrics port) is an error, never an empty or partial tree.
+TEST(posix_filesystem, a_failed_listing_is_an_error_not_an_empty_tree) {
+  temp_root t;
+  for (int i = 0; i < 5; ++i) write(t.path + "/d" + std::to_string(i) + "/x.yaml", "x");
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto fsys = make_posix_filesystem();
+    // Leave no descriptor free for the walk's directory streams.
+    struct rlimit lim {};
+    ::getrlimit(RLIMIT_NOFILE, &lim);
+    int last = ::dup(0);
+    lim.rlim_cur = static_cast<rlim_t>(last);
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+    const auto l = fsys->list(t.path);
+    ::_exit(!l.error.empty() && l.files.empty() ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the listing did not report the failure";
 }
 
 TEST(inotify_watcher, sees_edits_and_new_directories) {
