@@ -21,6 +21,7 @@ packages=(
   tshark
   # interop test peers and harness (test/integration/)
   gobgpd bird2 frr exabgp iproute2 tcpdump procps python3-pytest
+  nftables                       # BFD failure detection: 100 % loss without sch_netem (bfd/test/interop)
 )
 # --bench: also what only the on-demand peer benchmark needs (test/bench/peers/): the Go
 # toolchain and protobuf module its gobgpd loader is built with, offline.
