@@ -191,7 +191,9 @@ micros detection_time(const session& s) {
 micros jittered(micros interval, std::uint8_t detect_mult, std::uint32_t random) {
   // §6.8.7: "reduced by a random value of 0 to 25%"; with bfd.DetectMult 1 "no more
   // than 90% of the negotiated transmission interval, and MUST be no less than 75%".
-  const std::uint64_t lo = 75, hi = detect_mult == 1 ? 90 : 100;
+  // We draw from 75-95 % (75-90 %): the last 5 % is the margin for the timer's own
+  // wake-up latency, so a packet due at 100 % cannot end up later than the interval.
+  const std::uint64_t lo = 75, hi = detect_mult == 1 ? 90 : 95;
   // A percentage in [lo, hi] at 1/1000 resolution.
   const std::uint64_t permille = lo * 10 + random % ((hi - lo) * 10 + 1);
   return static_cast<micros>(std::uint64_t{interval} * permille / 1000);

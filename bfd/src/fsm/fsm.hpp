@@ -112,8 +112,9 @@ micros tx_interval(const session& s);
 // Desired Min TX Interval); 0 while nothing has been received.
 micros detection_time(const session& s);
 
-// §6.8.7: `interval` less a random 0–25 % (0–10 % more, i.e. at most 90 %, when
-// bfd.DetectMult is 1); `random` is any uniformly distributed 32-bit number.
+// §6.8.7: `interval` less a random 5–25 % (10–25 %, i.e. at most 90 %, when
+// bfd.DetectMult is 1); `random` is any uniformly distributed 32-bit number. The RFC
+// allows 0–25 %; the 5 % kept back absorbs the timer's wake-up latency.
 micros jittered(micros interval, std::uint8_t detect_mult, std::uint32_t random);
 
 }  // namespace bfd::fsm
