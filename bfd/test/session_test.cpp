@@ -4,12 +4,14 @@
 // malformed packets. Every wait is "until a condition holds" with a generous limit;
 // no assertion depends on how fast the machine is.
 #include <bfd/manager.hpp>
+#include <bfd/metrics.hpp>
 
 #include <boost/asio/ip/udp.hpp>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <netinet/in.h>
 #include <random>
@@ -307,6 +309,23 @@ TEST(Session, MalformedFloodKeepsTheSessionUp) {
   EXPECT_EQ(t.sb().counters.session_down_events, 0u);
   EXPECT_EQ(t.sa().counters.session_down_events, 0u);
   EXPECT_GT(t.sb().counters.dropped, 0u);  // the TTL 64 copies, counted on the session
+}
+
+TEST(Session, MetricsUnderMetalLBsNames) {
+  pair_bed t;
+  t.start();
+  ASSERT_TRUE(run_until(t.io, [&] { return t.settled(); }));
+  const auto s = t.sa();
+  std::map<std::string_view, double> v;
+  for (const auto& m : metrics) v[m.name] = m.value(s);
+  EXPECT_EQ(v.size(), 8u);
+  EXPECT_EQ(v["metallb_bfd_session_up"], 1.0);
+  EXPECT_EQ(v["metallb_bfd_control_packet_input"], static_cast<double>(s.counters.control_packet_input));
+  EXPECT_GT(v["metallb_bfd_control_packet_output"], 0.0);
+  EXPECT_EQ(v["metallb_bfd_session_up_events"], 1.0);
+  EXPECT_EQ(v["metallb_bfd_session_down_events"], 0.0);
+  EXPECT_EQ(v["metallb_bfd_echo_packet_output"], 0.0);
+  EXPECT_GE(v["metallb_bfd_zebra_notifications"], 1.0);  // Down -> (Init ->) Up
 }
 
 }  // namespace

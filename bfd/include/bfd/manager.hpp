@@ -73,6 +73,7 @@ struct session_counters {
   std::uint64_t echo_packet_input = 0, echo_packet_output = 0;  // always 0: no echo
   std::uint64_t session_up_events = 0, session_down_events = 0;
   std::uint64_t dropped = 0;  // packets for this session refused (TTL, authentication)
+  std::uint64_t notifications = 0;  // state changes handed to subscribers (FRR: to zebra)
 };
 
 struct session_status {

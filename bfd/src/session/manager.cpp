@@ -233,6 +233,7 @@ struct manager::impl {
 
   void on_state_changed(sess& x, state from, clock::time_point now) {
     x.since = now;
+    ++x.counters.notifications;
     if (x.s.st == state::up) ++x.counters.session_up_events;
     if (from == state::up) {
       ++x.counters.session_down_events;
