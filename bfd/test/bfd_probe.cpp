@@ -185,7 +185,9 @@ int main(int argc, char** argv) {
           if (st.drops[i]) drops[std::string(bfd::to_string(static_cast<bfd::drop_reason>(i)))] = st.drops[i];
         emit({{"event", "stats"}, {"drops", drops}, {"send_errors", st.send_errors},
               {"transmissions", st.transmissions}, {"late_transmissions", st.late_transmissions},
-              {"max_lateness_us", st.max_lateness.count()}});
+              {"max_lateness_us", st.max_lateness.count()},
+              {"lateness_histogram_lt_100us_1ms_5ms_20ms_more",
+               json::array(st.lateness_histogram.begin(), st.lateness_histogram.end())}});
       } else if (cmd == "admin") {
         words >> arg;
         for (const auto& c : configs) m.set_admin_down(c.key, arg == "down");

@@ -122,6 +122,12 @@ struct manager_stats {
   std::uint64_t send_errors = 0;
   std::uint64_t late_transmissions = 0, transmissions = 0;
   std::chrono::microseconds max_lateness{0};  // worst delay beyond the deadline
+  // Periodic transmissions by delay past their deadline: < 100 us, < 1 ms, < 5 ms,
+  // < 20 ms, more (the timer's precision as the process sees it).
+  static constexpr std::array<std::chrono::microseconds, 4> lateness_bounds{
+      std::chrono::microseconds(100), std::chrono::microseconds(1000), std::chrono::microseconds(5000),
+      std::chrono::microseconds(20000)};
+  std::array<std::uint64_t, 5> lateness_histogram{};
 };
 
 class manager {

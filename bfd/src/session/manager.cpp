@@ -12,6 +12,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <map>
 #include <net/if.h>
 #include <random>
@@ -181,6 +182,8 @@ struct manager::impl {
     ++stats.transmissions;
     const auto late = std::chrono::duration_cast<std::chrono::microseconds>(now - deadline);
     stats.max_lateness = std::max(stats.max_lateness, late);
+    const auto& bounds = manager_stats::lateness_bounds;
+    ++stats.lateness_histogram[static_cast<std::size_t>(std::upper_bound(bounds.begin(), bounds.end(), late) - bounds.begin())];
     // Late beyond §6.8.7's window: more than the full interval since the previous packet
     // (and more than was scheduled, should the interval have shrunk meanwhile).
     if (x.last_tx != clock::time_point{} && now - x.last_tx > std::chrono::microseconds(interval) &&

@@ -38,13 +38,27 @@ def test_single_hop_up(bed_factory, kind, family):
     assert not down_events(b.probe)
 
 
-@pytest.mark.parametrize('kind', ('frr',))
-def test_multihop_up(bed_factory, kind):
-    b = bed_factory(kind, multihop=True)
+@pytest.mark.parametrize('family', ('ipv4', 'ipv6'))
+@pytest.mark.parametrize('kind', KINDS)
+def test_multihop_up(bed_factory, kind, family):
+    # FRR sends multihop packets with TTL 255 (254 after the router between us: MetalLB's
+    # default minimumTtl); BIRD 2.0.12 sends them with TTL 64, so we accept any TTL there.
+    b = bed_factory(kind, multihop=True, family=family, probe_args=('--min-ttl', '1') if kind == 'bird' else ())
     b.wait_up()
     s = b.probe.status()[0]
     assert s['hops'] == 'multihop'
-    assert b.router.session(b.node_addr).get('multihop') is True
+    assert s['dropped'] == 0
+    if kind == 'frr':
+        assert b.router.session(b.node_addr).get('multihop') is True
+
+
+def test_multihop_minimum_ttl_refuses(bed_factory):
+    # BIRD's multihop packets arrive with TTL 63, below MetalLB's default minimumTtl 254.
+    b = bed_factory('bird', multihop=True)
+    wait_for(lambda: b.probe.stats()['drops'].get('ttl check failed', 0) >= 2, 20,
+             lambda: 'no TTL drop counted: %r' % b.probe.stats())
+    assert b.probe.state() != 'Up'
+    assert b.probe.status()[0]['dropped'] >= 2
 
 
 @pytest.mark.parametrize('kind', KINDS)

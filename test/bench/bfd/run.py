@@ -32,13 +32,14 @@ TICKS = os.sysconf('SC_CLK_TCK')
 
 
 class Proc:
-    def __init__(self, ns, argv, cpu):
-        self.p = ns.popen(['taskset', '-c', str(cpu)] + argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    def __init__(self, ns, argv, cpu, niceness=0):
+        self.p = ns.popen(['nice', '-n', str(niceness), 'taskset', '-c', str(cpu)] + argv,
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.lines = []
         self.cv = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()
         self.expect('ready')
-        # `ip netns exec` execs taskset, which execs bfd_probe: the Popen pid is the probe's.
+        # `ip netns exec` execs nice, taskset, then bfd_probe: the Popen pid is the probe's.
         self.pid = self.p.pid
 
     def _read(self):
@@ -82,6 +83,7 @@ def main():
     ap.add_argument('--mult', type=int, default=3)
     ap.add_argument('--seconds', type=float, default=30)
     ap.add_argument('--cpu', type=int, default=0, help='CPU of the system under test (the generator gets the next)')
+    ap.add_argument('--nice', type=int, default=0, help='niceness of both processes (a busy shared host: -10)')
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit('needs root (a network namespace)')
@@ -92,9 +94,9 @@ def main():
         common = ['--tx', str(a.interval), '--rx', str(a.interval), '--mult', str(a.mult),
                   '--sessions', str(a.sessions), '--quiet']
         sut = Proc(ns, [probe, '--peer', '127.1.0.1', '--local', '127.0.0.1', '--listen-port', '3784',
-                        '--peer-port', '3785'] + common, a.cpu)
+                        '--peer-port', '3785'] + common, a.cpu, a.nice)
         gen = Proc(ns, [probe, '--peer', '127.0.0.1', '--local', '127.1.0.1', '--count-local',
-                        '--listen-port', '3785', '--peer-port', '3784'] + common, (a.cpu + 1) % ncpu)
+                        '--listen-port', '3785', '--peer-port', '3784'] + common, (a.cpu + 1) % ncpu, a.nice)
         t0 = time.monotonic()
         while True:
             st = sut.cmd('status', 'status')['sessions']
@@ -119,13 +121,17 @@ def main():
         down = sum(s['down_events'] for s in st_sut) + sum(s['down_events'] for s in st_gen)
         not_up = sum(1 for s in st_sut if s['state'] != 'Up')
         result = {
-            'sessions': a.sessions, 'interval_ms': a.interval, 'window_s': round(wall, 2),
+            'sessions': a.sessions, 'interval_ms': a.interval, 'nice': a.nice,
+            'load_average_1_5_15min': open('/proc/loadavg').read().split()[:3], 'window_s': round(wall, 2),
             'all_up_after_s': round(settle, 2),
             'sut_cpu_percent_of_one_core': round(100 * (c1 - c0) / wall, 1),
             'generator_cpu_percent': round(100 * (g1 - g0) / wall, 1),
             'periodic_transmissions': tx, 'expected_about': int(a.sessions * wall * 1000 / (a.interval * 0.875)),
             'late_transmissions': late, 'late_fraction': round(late / tx, 6) if tx else None,
             'max_lateness_us_since_start': s1['max_lateness_us'],
+            'lateness_past_deadline_lt_100us_1ms_5ms_20ms_more': [
+                b1 - b0 for b0, b1 in zip(s0['lateness_histogram_lt_100us_1ms_5ms_20ms_more'],
+                                          s1['lateness_histogram_lt_100us_1ms_5ms_20ms_more'])],
             'drops': s1['drops'], 'down_events_both_sides': down, 'sut_sessions_not_up': not_up,
         }
         snmp = ns.run(['cat', '/proc/net/snmp']).stdout.splitlines()
