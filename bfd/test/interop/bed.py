@@ -8,6 +8,14 @@ import netns
 ROUTERS = {'frr': peers.FrrBfd, 'bird': peers.BirdBfd}
 
 
+def link_local(ns, ifname):
+    """The fe80:: address of `ifname` (there at once: the namespaces do no DAD)."""
+    def find():
+        out = ns.run(['ip', '-6', '-o', 'addr', 'show', 'dev', ifname, 'scope', 'link']).stdout.split()
+        return out[out.index('inet6') + 1].split('/')[0] if 'inet6' in out else None
+    return peers.wait_for(find, 10, 'no link-local address on %s' % ifname, 0.05)
+
+
 class Bed:
     """node <-> tor (single hop) or node <-> mid <-> tor (multihop)."""
 
@@ -36,8 +44,11 @@ class Bed:
                 node_if = tor_if = None
             else:
                 self.topo.link(self.node, self.tor)
-                self.node_addr, self.tor_addr = self.node.addr(family), self.tor.addr(family)
                 node_if, tor_if = self.node.ifname(), self.tor.ifname()
+                if family == 'ipv6-link-local':
+                    self.node_addr, self.tor_addr = link_local(self.node, node_if), link_local(self.tor, tor_if)
+                else:
+                    self.node_addr, self.tor_addr = self.node.addr(family), self.tor.addr(family)
             self.bfd_peer = peers.BfdPeer(self.node_addr, self.tor_addr, interface=tor_if, multihop=multihop,
                                           tx=router_tx or tx, rx=router_rx or rx, mult=router_mult or mult,
                                           min_ttl=254 if multihop and kind == 'frr' else None)

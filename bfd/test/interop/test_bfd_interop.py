@@ -19,7 +19,7 @@ def down_events(probe):
     return [e for e in probe.events if e['from'] == 'Up']
 
 
-@pytest.mark.parametrize('family', ('ipv4', 'ipv6'))
+@pytest.mark.parametrize('family', ('ipv4', 'ipv6', 'ipv6-link-local'))
 @pytest.mark.parametrize('kind', KINDS)
 def test_single_hop_up(bed_factory, kind, family):
     b = bed_factory(kind, family=family)
