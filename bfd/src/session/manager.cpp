@@ -85,6 +85,9 @@ struct manager::impl {
   std::shared_ptr<std::vector<std::function<void(const state_change&)>>> handlers =
       std::make_shared<std::vector<std::function<void(const state_change&)>>>();
   std::array<std::uint8_t, 512> buf{};
+  // Handlers already completed when the manager is destroyed still run (with success);
+  // they check this token before touching the manager.
+  std::shared_ptr<char> alive = std::make_shared<char>();
 
   impl(asio::io_context& i, manager_config c) : io(i), cfg(std::move(c)), timer(i) {
     if (!cfg.random) cfg.random = [this] { return static_cast<std::uint32_t>(default_rng()); };
@@ -107,21 +110,27 @@ struct manager::impl {
       session::close_fd(rx.fd);
       return "BFD sender: " + tx.error;
     }
+    auto sock = std::make_unique<asio::ip::udp::socket>(io);
+    boost::system::error_code ec;
+    sock->assign(v6 ? asio::ip::udp::v6() : asio::ip::udp::v4(), rx.fd, ec);
+    if (ec) {
+      session::close_fd(rx.fd);
+      session::close_fd(tx.fd);
+      return "BFD socket: " + ec.message();
+    }
     e.tx_fd = tx.fd;
     e.rx_port = rx.port;
-    e.rx = std::make_unique<asio::ip::udp::socket>(io);
-    boost::system::error_code ec;
-    e.rx->assign(v6 ? asio::ip::udp::v6() : asio::ip::udp::v4(), rx.fd, ec);
-    if (ec) return "BFD socket: " + ec.message();
+    e.rx = std::move(sock);
     wait_readable(endpoint_index(v6, h));
     return {};
   }
 
   void wait_readable(std::size_t i) {
-    eps[i].rx->async_wait(asio::socket_base::wait_read, [this, i](boost::system::error_code ec) {
-      if (ec) return;  // closed: the manager is going away
-      on_readable(i);
-    });
+    eps[i].rx->async_wait(asio::socket_base::wait_read,
+                          [this, i, token = std::weak_ptr<char>(alive)](boost::system::error_code ec) {
+                            if (ec || token.expired()) return;  // the manager is going away
+                            on_readable(i);
+                          });
   }
 
   // ---- timers ----------------------------------------------------------------
@@ -130,8 +139,8 @@ struct manager::impl {
     if (next == never || next >= armed) return;
     armed = next;
     timer.expires_at(next);
-    timer.async_wait([this](boost::system::error_code ec) {
-      if (ec) return;  // re-armed earlier, or the manager is going away
+    timer.async_wait([this, token = std::weak_ptr<char>(alive)](boost::system::error_code ec) {
+      if (ec || token.expired()) return;  // re-armed earlier, or the manager is going away
       armed = never;
       run_due();
       arm();
