@@ -20,7 +20,7 @@ class Bed:
     """node <-> tor (single hop) or node <-> mid <-> tor (multihop)."""
 
     def __init__(self, kind, family='ipv4', multihop=False, tx=100, rx=100, mult=3, router_tx=None,
-                 router_rx=None, router_mult=None, auth=None, probe_args=()):
+                 router_rx=None, router_mult=None, auth=None, probe_args=(), passive=False):
         self.kind, self.family = kind, family
         self.topo = netns.Topology('bgplb')
         self.node = self.topo.add_ns('node')
@@ -58,7 +58,8 @@ class Bed:
                 self.router = peers.BirdBfd(self.tor, [self.bfd_peer], self.tor.addr('ipv4', 1 if multihop else 0),
                                             auth=auth)
             self.probe = peers.Probe(self.node, self.tor_addr, local=self.node_addr, interface=node_if,
-                                     multihop=multihop, tx=tx, rx=rx, mult=mult, extra=probe_args)
+                                     multihop=multihop, tx=tx, rx=rx, mult=mult, passive=passive,
+                                     extra=probe_args)
             self.router.start()
             self.probe.start()
         except BaseException:

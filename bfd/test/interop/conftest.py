@@ -9,9 +9,8 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import peers  # noqa: E402  (puts test/integration on sys.path)
+from bed import ROUTERS, Bed  # noqa: E402  (bed -> peers puts test/integration on sys.path)
 import netns  # noqa: E402
-from bed import ROUTERS, Bed  # noqa: E402
 
 
 def pytest_configure(config):

@@ -6,7 +6,7 @@ Every router answers the same questions:
   state(peer)                 'up' | 'down' | 'init' | 'admindown' | '' (unknown)
   timers(peer)                {'tx': ms, 'rx': ms, 'mult': n} the router's view of the session
   set_timers(peer, tx, rx, mult)   change its own profile on the fly
-  shutdown(peer, down)        admin down / up
+  shutdown(peer, down)        admin down / up (FRR)
   restart()                   stop and start the daemon
 """
 import json
@@ -33,7 +33,7 @@ class Probe:
     changes as JSON lines, commands on stdin."""
 
     def __init__(self, ns, peer, local=None, interface=None, multihop=False, tx=100, rx=100, mult=3,
-                 passive=False, min_ttl=None, extra=()):
+                 passive=False, extra=()):
         self.ns = ns
         self.dir = netns.make_tempdir('probe')
         self.log = os.path.join(self.dir, 'probe.log')
@@ -46,8 +46,6 @@ class Probe:
             argv.append('--multihop')
         if passive:
             argv.append('--passive')
-        if min_ttl is not None:
-            argv += ['--min-ttl', str(min_ttl)]
         self.argv = argv + list(extra)
         self.proc = None
         self.events = []            # state-change events, with their local monotonic time 'seen'
@@ -95,10 +93,8 @@ class Probe:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self, sig=None):
+    def stop(self):
         if self.proc:
-            if sig:
-                self.proc.send_signal(sig)
             netns.stop_process(self.proc)
             self.proc = None
 
@@ -326,6 +322,3 @@ class BirdBfd(routers.Bird):
         p.tx, p.rx, p.mult = tx, rx, mult
         self.write_config()
         self.birdc('configure')
-
-    def shutdown(self, p, down):
-        self.birdc('%s b1' % ('disable' if down else 'enable'))

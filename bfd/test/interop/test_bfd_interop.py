@@ -3,7 +3,6 @@ multihop; both sides change their intervals with Poll/Final without a flap; admi
 either way; either side restarting; a flood of malformed packets leaves the session Up.
 Every wait is for a condition with a generous limit."""
 import random
-import socket
 import struct
 import time
 
@@ -35,7 +34,23 @@ def test_single_hop_up(bed_factory, kind, family):
     if kind == 'frr':
         wait_for(lambda: b.router.timers(b.node_addr)['remote_tx'] == 100, 10,
                  lambda: 'bfdd sees %r' % b.router.timers(b.node_addr))
+        assert b.router.counters(b.node_addr)['control-packet-input'] > 0
     assert not down_events(b.probe)
+
+
+@pytest.mark.parametrize('kind', KINDS)
+def test_passive_waits_for_the_router(bed_factory, kind):
+    b = bed_factory(kind, passive=True)
+    b.wait_up()
+    b.router.stop()
+    b.probe.stop()
+    b.probe.start()
+    time.sleep(2.5)     # an active session sends at once, then every second
+    s = b.probe.status()[0]
+    # Passive (RFC 5880 §6.1): nothing is sent before the peer's first packet.
+    assert s['control_out'] == 0 and s['control_in'] == 0, s
+    b.router.start()
+    b.wait_up()
 
 
 @pytest.mark.parametrize('family', ('ipv4', 'ipv6'))
