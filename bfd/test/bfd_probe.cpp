@@ -10,6 +10,7 @@
 //   quit
 // With --sessions N > 1, session i talks to peer-base + i (the peers' addresses count
 // up), or from local-base + i when --count-local is given (the generator's side).
+#include <bfd/json.hpp>
 #include <bfd/manager.hpp>
 
 #include <CLI/CLI.hpp>
@@ -48,35 +49,6 @@ double now_s() {
 }
 
 void emit(const json::object& o) { std::cout << json::serialize(o) << std::endl; }
-
-json::object status_json(const bfd::session_status& s) {
-  json::object o;
-  o["peer"] = s.config.key.peer.to_string();
-  if (s.config.key.local) o["local"] = s.config.key.local->to_string();
-  o["hops"] = std::string(bfd::to_string(s.config.key.hops));
-  o["state"] = std::string(bfd::to_string(s.local_state));
-  o["remote_state"] = std::string(bfd::to_string(s.remote_state));
-  o["diag"] = std::string(bfd::to_string(s.local_diag));
-  o["remote_diag"] = std::string(bfd::to_string(s.remote_diag));
-  o["last_down_diag"] = std::string(bfd::to_string(s.last_down_diag));
-  o["local_discr"] = s.local_discriminator;
-  o["remote_discr"] = s.remote_discriminator;
-  o["tx_interval_us"] = s.tx_interval_us;
-  o["detection_time_us"] = s.detection_time_us;
-  o["desired_min_tx_us"] = s.desired_min_tx_us;
-  o["required_min_rx_us"] = s.required_min_rx_us;
-  o["remote_min_rx_us"] = s.remote_min_rx_us;
-  o["remote_desired_tx_us"] = s.remote_desired_tx_us;
-  o["remote_detect_mult"] = s.remote_detect_mult;
-  o["poll"] = s.poll_in_progress;
-  const auto& c = s.counters;
-  o["control_in"] = c.control_packet_input;
-  o["control_out"] = c.control_packet_output;
-  o["up_events"] = c.session_up_events;
-  o["down_events"] = c.session_down_events;
-  o["dropped"] = c.dropped;
-  return o;
-}
 
 }  // namespace
 
@@ -176,18 +148,13 @@ int main(int argc, char** argv) {
       words >> cmd;
       if (cmd == "status") {
         json::array a;
-        for (const auto& s : m.sessions()) a.push_back(status_json(s));
+        const auto now = std::chrono::steady_clock::now();
+        for (const auto& s : m.sessions()) a.push_back(bfd::to_json(s, now));
         emit({{"event", "status"}, {"sessions", a}, {"t", now_s()}});
       } else if (cmd == "stats") {
-        const auto& st = m.stats();
-        json::object drops;
-        for (std::size_t i = 1; i < bfd::drop_reason_count; ++i)
-          if (st.drops[i]) drops[std::string(bfd::to_string(static_cast<bfd::drop_reason>(i)))] = st.drops[i];
-        emit({{"event", "stats"}, {"drops", drops}, {"send_errors", st.send_errors},
-              {"transmissions", st.transmissions}, {"late_transmissions", st.late_transmissions},
-              {"max_lateness_us", st.max_lateness.count()},
-              {"lateness_histogram_lt_100us_1ms_5ms_20ms_more",
-               json::array(st.lateness_histogram.begin(), st.lateness_histogram.end())}});
+        auto o = bfd::to_json(m.stats());
+        o["event"] = "stats";
+        emit(o);
       } else if (cmd == "admin") {
         words >> arg;
         for (const auto& c : configs) m.set_admin_down(c.key, arg == "down");

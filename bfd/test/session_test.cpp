@@ -3,6 +3,7 @@
 // flap, go Down for the right reason, authenticate, and stay Up under a flood of
 // malformed packets. Every wait is "until a condition holds" with a generous limit;
 // no assertion depends on how fast the machine is.
+#include <bfd/json.hpp>
 #include <bfd/manager.hpp>
 #include <bfd/metrics.hpp>
 
@@ -326,6 +327,29 @@ TEST(Session, MetricsUnderMetalLBsNames) {
   EXPECT_EQ(v["metallb_bfd_session_down_events"], 0.0);
   EXPECT_EQ(v["metallb_bfd_echo_packet_output"], 0.0);
   EXPECT_GE(v["metallb_bfd_zebra_notifications"], 1.0);  // Down -> (Init ->) Up
+}
+
+TEST(Session, StatusAsJson) {
+  pair_bed t;
+  t.start();
+  ASSERT_TRUE(run_until(t.io, [&] { return t.settled(); }));
+  const auto s = t.sa();
+  const auto o = to_json(s, s.since + std::chrono::milliseconds(1500));
+  EXPECT_EQ(o.at("peer").as_string(), "127.0.0.1");
+  EXPECT_FALSE(o.contains("local"));
+  EXPECT_EQ(o.at("hops").as_string(), "single-hop");
+  EXPECT_EQ(o.at("state").as_string(), "Up");
+  EXPECT_EQ(o.at("diag").as_string(), "no diagnostic");
+  EXPECT_EQ(o.at("tx_interval_us").to_number<std::uint32_t>(), 20'000u);
+  EXPECT_EQ(o.at("detection_time_us").to_number<std::uint32_t>(), 60'000u);
+  EXPECT_EQ(o.at("profile").at("receive_interval_ms").to_number<std::uint32_t>(), 20u);
+  EXPECT_EQ(o.at("profile").at("minimum_ttl").to_number<std::uint32_t>(), 254u);
+  EXPECT_EQ(o.at("counters").at("up_events").to_number<std::uint64_t>(), 1u);
+  EXPECT_DOUBLE_EQ(o.at("since_s").as_double(), 1.5);
+  EXPECT_FALSE(o.at("echo_active").as_bool());
+  const auto st = to_json(t.b->stats());
+  EXPECT_TRUE(st.at("drops").as_object().empty());
+  EXPECT_EQ(st.at("lateness_histogram_lt_100us_1ms_5ms_20ms_more").as_array().size(), 5u);
 }
 
 }  // namespace

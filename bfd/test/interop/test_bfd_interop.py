@@ -30,7 +30,7 @@ def test_single_hop_up(bed_factory, kind, family):
     assert s['remote_state'] == 'Up'
     assert s['detection_time_us'] == 300000
     assert s['remote_desired_tx_us'] == 100000 and s['remote_min_rx_us'] == 100000
-    assert s['dropped'] == 0
+    assert s['counters']['dropped'] == 0
     if kind == 'frr':
         wait_for(lambda: b.router.timers(b.node_addr)['remote_tx'] == 100, 10,
                  lambda: 'bfdd sees %r' % b.router.timers(b.node_addr))
@@ -48,7 +48,7 @@ def test_passive_waits_for_the_router(bed_factory, kind):
     time.sleep(2.5)     # an active session sends at once, then every second
     s = b.probe.status()[0]
     # Passive (RFC 5880 §6.1): nothing is sent before the peer's first packet.
-    assert s['control_out'] == 0 and s['control_in'] == 0, s
+    assert s['counters']['control_out'] == 0 and s['counters']['control_in'] == 0, s
     b.router.start()
     b.wait_up()
 
@@ -62,7 +62,7 @@ def test_multihop_up(bed_factory, kind, family):
     b.wait_up()
     s = b.probe.status()[0]
     assert s['hops'] == 'multihop'
-    assert s['dropped'] == 0
+    assert s['counters']['dropped'] == 0
     if kind == 'frr':
         assert b.router.session(b.node_addr).get('multihop') is True
 
@@ -73,7 +73,7 @@ def test_multihop_minimum_ttl_refuses(bed_factory):
     wait_for(lambda: b.probe.stats()['drops'].get('ttl check failed', 0) >= 2, 20,
              lambda: 'no TTL drop counted: %r' % b.probe.stats())
     assert b.probe.state() != 'Up'
-    assert b.probe.status()[0]['dropped'] >= 2
+    assert b.probe.status()[0]['counters']['dropped'] >= 2
 
 
 @pytest.mark.parametrize('kind', KINDS)
@@ -139,7 +139,7 @@ def test_router_restart(bed_factory, kind):
     b.router.restart()
     wait_for(lambda: down_events(b.probe), 20, 'probe never saw the restart')
     b.wait_up()
-    assert b.probe.status()[0]['up_events'] >= 2
+    assert b.probe.status()[0]['counters']['up_events'] >= 2
 
 
 @pytest.mark.parametrize('kind', KINDS)
@@ -199,7 +199,7 @@ def test_bird_sha1_authentication(bed_factory, auth):
                     probe_args=('--auth', ours, '--key-id', '7', '--key', 'bfd-secret'))
     b.wait_up()
     time.sleep(1)
-    assert b.probe.status()[0]['dropped'] == 0
+    assert b.probe.status()[0]['counters']['dropped'] == 0
     assert b.probe.state() == 'Up'
 
 

@@ -118,7 +118,7 @@ def main():
         wall = w1 - w0
         tx = s1['transmissions'] - s0['transmissions']
         late = s1['late_transmissions'] - s0['late_transmissions']
-        down = sum(s['down_events'] for s in st_sut) + sum(s['down_events'] for s in st_gen)
+        down = sum(s['counters']['down_events'] for s in st_sut + st_gen)
         not_up = sum(1 for s in st_sut if s['state'] != 'Up')
         result = {
             'sessions': a.sessions, 'interval_ms': a.interval, 'nice': a.nice,
