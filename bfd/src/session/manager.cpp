@@ -192,7 +192,8 @@ struct manager::impl {
     const auto late = std::chrono::duration_cast<std::chrono::microseconds>(now - deadline);
     stats.max_lateness = std::max(stats.max_lateness, late);
     const auto& bounds = manager_stats::lateness_bounds;
-    ++stats.lateness_histogram[static_cast<std::size_t>(std::upper_bound(bounds.begin(), bounds.end(), late) - bounds.begin())];
+    const auto bucket = std::upper_bound(bounds.begin(), bounds.end(), late) - bounds.begin();
+    ++stats.lateness_histogram[static_cast<std::size_t>(bucket)];
     // Late beyond §6.8.7's window: more than the full interval since the previous packet
     // (and more than was scheduled, should the interval have shrunk meanwhile).
     if (x.last_tx != clock::time_point{} && now - x.last_tx > std::chrono::microseconds(interval) &&
