@@ -53,18 +53,20 @@ class deadline_heap {
     return true;
   }
 
-  // For a popped entry of a live session: true if it is due now (fire), false if stale
-  // or re-queued at the session's real, later deadline.
-  bool settle(const entry& e, deadline_slots& s, clock::time_point now) {
+  // For a popped entry of a live session: true if the session's real deadline is due by
+  // `horizon` (it is then taken out and returned in `due`), false if the entry is stale
+  // or was re-queued at the session's real, later deadline.
+  bool settle(const entry& e, deadline_slots& s, clock::time_point horizon, clock::time_point& due) {
     const auto i = static_cast<std::size_t>(e.kind);
     if (e.when != s.queued[i]) return false;  // superseded by an earlier entry
     s.queued[i] = never;
     if (s.due[i] == never) return false;
-    if (s.due[i] > now) {
+    if (s.due[i] > horizon) {
       s.queued[i] = s.due[i];
       push({s.due[i], e.id, e.kind});
       return false;
     }
+    due = s.due[i];
     s.due[i] = never;
     return true;
   }

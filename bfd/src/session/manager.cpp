@@ -79,6 +79,7 @@ struct manager::impl {
   std::unordered_map<std::uint32_t, sess> by_discr;
   std::map<session_key, std::uint32_t> by_key;
   session::deadline_heap heap;
+  std::vector<session::deadline_heap::entry> deferred;  // run_due's scratch
   asio::steady_timer timer;
   clock::time_point armed = never;
   manager_stats stats;
@@ -151,19 +152,39 @@ struct manager::impl {
     heap.set(id, x.slots, k, when);
   }
 
+  // One wake-up serves every deadline due now and, for transmissions, those due within
+  // the next `coalesce` as long as §6.8.7's floor (75 % of the interval since the
+  // previous packet) holds: fewer wake-ups, and no packet later than it would be.
+  // Detection never fires early; what cannot go now is queued again at its deadline.
+  static constexpr auto coalesce = std::chrono::microseconds(500);
+
   void run_due() {
     const auto now = clock::now();
     session::deadline_heap::entry e;
-    while (heap.pop_due(now, e)) {
+    clock::time_point due;
+    deferred.clear();
+    while (heap.pop_due(now + coalesce, e)) {
       auto it = by_discr.find(e.id);
-      if (it == by_discr.end() || !heap.settle(e, it->second.slots, now)) continue;
+      if (it == by_discr.end() || !heap.settle(e, it->second.slots, now + coalesce, due)) continue;
       sess& x = it->second;
-      if (e.kind == deadline_kind::transmit) {
-        periodic_send(e.id, x, now, e.when);
-      } else {
+      if (e.kind == deadline_kind::transmit && (due <= now || may_send_early(x, now))) {
+        periodic_send(e.id, x, now, due);
+      } else if (e.kind == deadline_kind::detect && due <= now) {
         run_step(e.id, x, {fsm::event_kind::detection_expired, {}}, now);
+      } else {
+        deferred.push_back({due, e.id, e.kind});
       }
     }
+    for (const auto& d : deferred) {
+      auto it = by_discr.find(d.id);
+      if (it != by_discr.end() && it->second.slots.due[static_cast<std::size_t>(d.kind)] == never)
+        set_deadline(d.id, it->second, d.kind, d.when);
+    }
+  }
+
+  static bool may_send_early(const sess& x, clock::time_point now) {
+    const auto floor = std::chrono::microseconds(std::uint64_t{fsm::tx_interval(x.s)} * 3 / 4);
+    return x.last_tx == clock::time_point{} || now - x.last_tx >= floor;
   }
 
   // ---- transmission (§6.8.7) -----------------------------------------------------

@@ -32,14 +32,14 @@ TICKS = os.sysconf('SC_CLK_TCK')
 
 
 class Proc:
-    def __init__(self, ns, argv, cpu, niceness=0):
-        self.p = ns.popen(['nice', '-n', str(niceness), 'taskset', '-c', str(cpu)] + argv,
-                          stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    def __init__(self, ns, argv, cpu, niceness=0, fifo=0):
+        prio = ['chrt', '-f', str(fifo)] if fifo else ['nice', '-n', str(niceness)]
+        self.p = ns.popen(prio + ['taskset', '-c', str(cpu)] + argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.lines = []
         self.cv = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()
         self.expect('ready')
-        # `ip netns exec` execs nice, taskset, then bfd_probe: the Popen pid is the probe's.
+        # `ip netns exec` execs nice (or chrt), taskset, then bfd_probe: the Popen pid is the probe's.
         self.pid = self.p.pid
 
     def _read(self):
@@ -83,7 +83,9 @@ def main():
     ap.add_argument('--mult', type=int, default=3)
     ap.add_argument('--seconds', type=float, default=30)
     ap.add_argument('--cpu', type=int, default=0, help='CPU of the system under test (the generator gets the next)')
-    ap.add_argument('--nice', type=int, default=0, help='niceness of both processes (a busy shared host: -10)')
+    ap.add_argument('--nice', type=int, default=0, help='niceness of both processes')
+    ap.add_argument('--fifo', type=int, default=0,
+                    help='SCHED_FIFO priority of both processes instead (shows what other load on the host costs)')
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit('needs root (a network namespace)')
@@ -94,9 +96,9 @@ def main():
         common = ['--tx', str(a.interval), '--rx', str(a.interval), '--mult', str(a.mult),
                   '--sessions', str(a.sessions), '--quiet']
         sut = Proc(ns, [probe, '--peer', '127.1.0.1', '--local', '127.0.0.1', '--listen-port', '3784',
-                        '--peer-port', '3785'] + common, a.cpu, a.nice)
+                        '--peer-port', '3785'] + common, a.cpu, a.nice, a.fifo)
         gen = Proc(ns, [probe, '--peer', '127.0.0.1', '--local', '127.1.0.1', '--count-local',
-                        '--listen-port', '3785', '--peer-port', '3784'] + common, (a.cpu + 1) % ncpu, a.nice)
+                        '--listen-port', '3785', '--peer-port', '3784'] + common, (a.cpu + 1) % ncpu, a.nice, a.fifo)
         t0 = time.monotonic()
         while True:
             st = sut.cmd('status', 'status')['sessions']
@@ -121,7 +123,7 @@ def main():
         down = sum(s['counters']['down_events'] for s in st_sut + st_gen)
         not_up = sum(1 for s in st_sut if s['state'] != 'Up')
         result = {
-            'sessions': a.sessions, 'interval_ms': a.interval, 'nice': a.nice,
+            'sessions': a.sessions, 'interval_ms': a.interval, 'nice': a.nice, 'fifo': a.fifo,
             'load_average_1_5_15min': open('/proc/loadavg').read().split()[:3], 'window_s': round(wall, 2),
             'all_up_after_s': round(settle, 2),
             'sut_cpu_percent_of_one_core': round(100 * (c1 - c0) / wall, 1),
