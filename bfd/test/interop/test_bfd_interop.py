@@ -170,19 +170,24 @@ def test_malformed_flood_keeps_session_up(bed_factory, kind):
     b.wait_up()
     s = b.probe.status()[0]
     pkts = bad_packets(s['local_discr'], s['remote_discr'])
+    # 10,000 packets a second for 3 s: 100 times the session's own rate. Faster than the
+    # probe can read (an ASan build on a busy host) would only fill the socket buffer and
+    # drop the real packets with the junk, which is a denial of service, not a parser test.
     script = ('import socket,sys,time\n'
               'pk=[bytes.fromhex(x) for x in sys.argv[2].split(",")]\n'
               's=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n'
               's.setsockopt(socket.IPPROTO_IP,socket.IP_TTL,255)\n'
-              'end=time.monotonic()+3;n=0\n'
-              'while time.monotonic()<end:\n'
+              't0=time.monotonic();n=0\n'
+              'while time.monotonic()<t0+3:\n'
               '  for p in pk: s.sendto(p,(sys.argv[1],3784));n+=1\n'
+              '  time.sleep(max(0,t0+n/10000-time.monotonic()))\n'
               'print(n)\n')
     r = b.tor.run(['python3', '-c', script, b.node_addr, ','.join(p.hex() for p in pkts)], timeout=30)
     sent = int(r.stdout.strip())
-    assert sent > 1000
+    assert sent > 10000
+    wait_for(lambda: sum(b.probe.stats()['drops'].values()) >= sent, 10,
+             lambda: 'sent %d, dropped %r' % (sent, b.probe.stats()))
     st = b.probe.stats()
-    assert sum(st['drops'].values()) >= sent * 0.5, st     # the kernel may drop some under the flood
     for reason in ('bad version', 'length too small', 'length exceeds payload', 'zero detect multiplier',
                    'multipoint bit set', 'zero my discriminator', 'zero your discriminator outside Down',
                    'unknown your discriminator'):
