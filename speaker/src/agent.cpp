@@ -86,6 +86,8 @@ void agent::add(const peer_plan& p) {
   c.password = p.password;
   c.ebgp_multihop_ttl = p.ebgp_multihop ? 255 : 1;
   c.description = p.name;
+  c.ipv4_unicast = carries(p, model::ip_family::v4);
+  c.ipv6_unicast = carries(p, model::ip_family::v6);
   c.keep_received = options_.keep_received;
   c.max_prefixes = options_.max_received;
   auto& s = group(id);

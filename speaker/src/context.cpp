@@ -121,6 +121,7 @@ std::optional<peer_plan> plan_peer(const model::snapshot& s, const model::bgp_pe
   out.router_id = p.router_id ? p.router_id : node.internal_ipv4;
   out.ebgp_multihop = p.ebgp_multihop;
   out.graceful_restart = p.enable_graceful_restart;
+  out.dual_stack = p.dual_stack_address_family;
   if (p.password) out.password = *p.password;
   else if (p.password_secret) {
     const std::string ns = p.password_secret->ns.empty() ? p.meta.ns : p.password_secret->ns;
@@ -146,6 +147,11 @@ const detail::pool_adverts* planner::context::pool_for(const model::ip_address& 
     for (const auto& r : p.ranges)
       if (r.contains(a)) return &p;
   return nullptr;
+}
+
+const peer_plan* planner::context::peer(const std::string& name) const {
+  auto it = std::lower_bound(peers.begin(), peers.end(), name, [](const peer_plan& p, const std::string& n) { return p.name < n; });
+  return it != peers.end() && it->name == name ? &*it : nullptr;
 }
 
 route_plan planner::context::calico_attrs(const model::cidr& c) const {

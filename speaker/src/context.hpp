@@ -56,6 +56,8 @@ struct planner::context {
   bool calico = false;
 
   const detail::pool_adverts* pool_for(const model::ip_address& a) const;
+  // The peer of that name (peers is in name order), or null.
+  const peer_plan* peer(const std::string& name) const;
   route_plan calico_attrs(const model::cidr& c) const;
 };
 

@@ -38,7 +38,6 @@ std::optional<model::ip_address> first_interface_ipv4() {
 
 void add_options(CLI::App& app, service_options& o) {
   o.node = host_name();
-  o.agent.hostname = host_name();
   app.add_option("--node", o.node, "this node's name (default: the host name)")->capture_default_str();
   app.add_option_function<std::string>(
       "--router-id",
@@ -74,6 +73,8 @@ std::string finish_options(service_options& o) {
   if (o.api.tls_certificate_file.empty() != o.api.tls_private_key_file.empty())
     return "--api-tls-cert and --api-tls-key go together";
   if (!o.agent.router_id) o.agent.router_id = first_interface_ipv4();
+  // The FQDN capability names the node, so routers tell the nodes apart.
+  o.agent.hostname = o.node;
   return "";
 }
 

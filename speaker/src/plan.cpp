@@ -88,10 +88,12 @@ class service_planner {
         const model::cidr host(ip, ip.bits());
         std::vector<std::string> peers;
         for (const auto& p : ctx_.peers) {
+          if (!carries(p, ip.family())) continue;
           add(p.name, host, ctx_.calico_attrs(host));
           peers.push_back(p.name);
         }
-        announce(ip, std::move(peers));
+        if (peers.empty()) withhold(ip, no_family_peer(ip));
+        else announce(ip, std::move(peers));
       }
     }
   }
@@ -131,21 +133,32 @@ class service_planner {
       return std::string("no ready endpoint on any node");
     }
     std::vector<std::string> peers;
+    bool named = false;  // some advertisement names a peer, whatever its family
     for (const auto* a : matching) {
       const model::cidr prefix(ip, ip.family() == model::ip_family::v4 ? a->length_v4 : a->length_v6);
       route_plan attrs = a->attrs;
       if (a->weighted && svc_.external_traffic_policy == model::traffic_policy::local)
         attrs.link_bandwidth_endpoints = counts_.local;
       for (const auto& p : a->peers) {
+        named = true;
+        // A session carries the family of its peer's address, both with dualStackAddressFamily.
+        const auto* peer = ctx_.peer(p);
+        if (!peer || !carries(*peer, ip.family())) continue;
         add(p, prefix, attrs);
         peers.push_back(p);
       }
     }
-    if (peers.empty()) return "no BGPPeer of node " + ctx_.node.name + " is named by the pool's BGPAdvertisements";
+    if (!named) return "no BGPPeer of node " + ctx_.node.name + " is named by the pool's BGPAdvertisements";
+    if (peers.empty()) return no_family_peer(ip);
     std::sort(peers.begin(), peers.end());
     peers.erase(std::unique(peers.begin(), peers.end()), peers.end());
     announce(ip, std::move(peers));
     return std::nullopt;
+  }
+
+  std::string no_family_peer(const model::ip_address& ip) const {
+    return "no BGPPeer of node " + ctx_.node.name + " carries " + (ip.family() == model::ip_family::v4 ? "IPv4" : "IPv6") +
+           " (a session carries its peer address's family; dualStackAddressFamily: true carries both)";
   }
 
   void add(const std::string& peer, const model::cidr& prefix, const route_plan& attrs) {
@@ -169,7 +182,8 @@ planner::contribution node_wide_routes(const planner::context& ctx) {
   if (node_reason(ctx)) return c;
   for (const auto* ranges : {&ctx.cluster_ranges, &ctx.external_ranges, &ctx.lb_ranges})
     for (const auto& r : *ranges)
-      for (const auto& p : ctx.peers) c.routes.push_back({p.name, {r.range, r.attrs}});
+      for (const auto& p : ctx.peers)
+        if (carries(p, r.range.family())) c.routes.push_back({p.name, {r.range, r.attrs}});
   return c;
 }
 

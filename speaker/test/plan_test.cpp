@@ -175,7 +175,9 @@ TEST(plan, rule3_conflicting_local_pref_withholds) {
 }
 
 TEST(plan, advert_attributes_aggregation_communities_aliases_and_peers) {
-  auto s = snap(pool("p1", "[10.0.0.0/24, 'fd00::/120']") + peer("tor", "192.168.0.1") + peer("tor2", "192.168.0.2") +
+  // Both sessions carry both families (an IPv4 session carries only IPv4 otherwise).
+  auto s = snap(pool("p1", "[10.0.0.0/24, 'fd00::/120']") + peer("tor", "192.168.0.1", "dualStackAddressFamily: true") +
+                peer("tor2", "192.168.0.2", "dualStackAddressFamily: true") +
                 "apiVersion: metallb.io/v1beta1\nkind: Community\nmetadata: {name: c}\nspec: {communities: [{name: "
                 "no-export, value: '65535:65281'}, {name: big, value: 'large:64512:1:2'}]}\n---\n" +
                 advert("agg", "aggregationLength: 24, aggregationLengthV6: 120, communities: [no-export, '64512:7'], "
@@ -231,6 +233,28 @@ TEST(plan, calico_ranges_from_every_node_and_local_services_as_host_routes) {
   const auto p2 = speaker::plan(*s, {}, "n2");
   EXPECT_EQ(routes(p2), (lines{"tor 10.96.0.0/12", "tor 192.0.2.0/24 64512:300"}));
   EXPECT_EQ(reasons(p2), (lines{"web 10.96.0.10: no ready endpoint on node n2", "web 192.0.2.7: no ready endpoint on node n2"}));
+}
+
+// Issue 15: a route goes only on sessions that carry its family: the family of the peer's
+// address, or both with dualStackAddressFamily (MetalLB's rule).
+TEST(plan, a_route_goes_only_on_sessions_of_its_family) {
+  const auto dual = pool("p1", "[10.0.0.0/24, \"fd00::/120\"]") + peer("tor4", "192.168.0.1") + peer("tor6", "\"fd00:1::1\"") +
+                    advert("adv") + node("n1") + service("web") + slice("web", "n1:ready");
+  const auto a = ips({{"web", "10.0.0.5"}, {"web", "fd00::5"}});
+  const auto p = speaker::plan(*snap(dual), a, "n1");
+  EXPECT_EQ(routes(p), (lines{"tor4 10.0.0.5/32", "tor6 fd00::5/128"}));
+  ASSERT_EQ(p.announced.size(), 2u);
+  EXPECT_EQ(p.announced[0].peers, std::vector<std::string>{"tor4"});
+  EXPECT_EQ(p.announced[1].peers, std::vector<std::string>{"tor6"});
+
+  const auto only4 = pool("p1", "[10.0.0.0/24, \"fd00::/120\"]") + peer("tor4", "192.168.0.1") + advert("adv") + node("n1") +
+                     service("web") + slice("web", "n1:ready");
+  EXPECT_EQ(reasons(speaker::plan(*snap(only4), a, "n1")),
+            lines{"web fd00::5: no BGPPeer of node n1 carries IPv6 (a session carries its peer address's family; "
+                  "dualStackAddressFamily: true carries both)"});
+  const auto both = pool("p1", "[10.0.0.0/24, \"fd00::/120\"]") + peer("tor4", "192.168.0.1", "dualStackAddressFamily: true") +
+                    advert("adv") + node("n1") + service("web") + slice("web", "n1:ready");
+  EXPECT_EQ(routes(speaker::plan(*snap(both), a, "n1")), (lines{"tor4 10.0.0.5/32", "tor4 fd00::5/128"}));
 }
 
 TEST(planner, survives_the_snapshots_it_was_built_from_being_freed) {

@@ -40,8 +40,14 @@ struct peer_plan {
   std::string password;                        // password, or the passwordSecret's key
   bool ebgp_multihop = false;
   bool graceful_restart = false;
+  // MetalLB's dualStackAddressFamily: the session carries both families; otherwise only
+  // the family of the peer's address.
+  bool dual_stack = false;
   friend bool operator==(const peer_plan&, const peer_plan&) = default;
 };
+
+// Whether routes of family `f` go on this session.
+inline bool carries(const peer_plan& p, model::ip_family f) { return p.dual_stack || p.address.family() == f; }
 
 struct large_community {
   std::uint32_t global = 0, local1 = 0, local2 = 0;
