@@ -90,6 +90,7 @@ def main():
         rc = proc.wait(timeout=10)
         assert rc == 0, 'exit %r after SIGTERM' % rc
         proc = None
+        faults(work, manifests)
         print('daemon test passed')
         return 0
     except AssertionError as e:
@@ -102,6 +103,50 @@ def main():
             proc.kill()
             proc.wait()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def faults(work, manifests):
+    """Issue 18: a closed log pipe (SIGPIPE, `bgplb run ... 2>&1 | head -1`) does not kill
+    the process; a state directory that cannot be written makes /readyz and a metric say
+    so and announces nothing new, and it recovers once writes work again."""
+    state = os.path.join(work, 'state2')
+    metrics, api = free_port(), free_port()
+    proc = subprocess.Popen([BGPLB, 'run', '-f', manifests, '--state', state, '--node', 'node2',
+                             '--metrics-address', '127.0.0.1:%d' % metrics, '--api-address', '127.0.0.1:%d' % api,
+                             '--shutdown-drain', '0'], stderr=subprocess.PIPE)
+    try:
+        proc.stderr.readline()
+        proc.stderr.close()  # what `| head -1` does
+        wait_for(lambda: get(metrics, '/readyz')[0] == 200, '/readyz')
+        for _ in range(3):
+            proc.send_signal(signal.SIGHUP)  # logs a line into the closed pipe
+            time.sleep(0.2)
+        assert proc.poll() is None, 'bgplb died writing to a closed log pipe (exit %r)' % proc.returncode
+        assert get(metrics, '/readyz')[0] == 200
+
+        # The controller cannot replace ledger.json (its temporary name is a directory).
+        blocker = os.path.join(state, '.ledger.json.tmp')
+        os.mkdir(blocker)
+        new_service = os.path.join(manifests, 'svc-new.yaml')
+        with open(new_service, 'w') as f:
+            f.write('apiVersion: v1\nkind: Service\nmetadata: {name: web-new, namespace: demo}\n'
+                    'spec: {type: LoadBalancer, clusterIP: 10.96.7.7, ports: [{port: 80}]}\n')
+        wait_for(lambda: 'cannot persist allocations' in get(metrics, '/readyz')[1], '/readyz saying writes fail')
+        assert get(metrics, '/readyz')[0] == 503
+        assert 'bgplb_controller_state_write_failures_total 0' not in get(metrics, '/metrics')[1]
+        assert 'web-new' not in services(metrics), 'an address that was never persisted is announced'
+        os.rmdir(blocker)
+        proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: get(metrics, '/readyz')[0] == 200, '/readyz after writes work again')
+        wait_for(lambda: 'demo/web-new' in services(metrics), 'the new service once persisted')
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        proc = None
+        os.unlink(new_service)
+    finally:
+        if proc is not None:
+            proc.kill()
+            proc.wait()
 
 
 if __name__ == '__main__':

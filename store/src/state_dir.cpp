@@ -7,8 +7,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "store/state_dir.hpp"
 
@@ -78,13 +76,30 @@ std::vector<model::error> state_dir::write(const state& s) {
 
 ledger_read state_dir::read_ledger() {
   const std::string path = dir_ + "/" + std::string(ledger_file);
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec) && !ec) return {model::ledger{}, {}};
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {std::nullopt, {{path, "", "", sys_error("open", path)}}};
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return decode_ledger(path, ss.str());
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    if (errno == ENOENT) return {model::ledger{}, {}};  // never written: nothing to restore
+    return {std::nullopt, {{path, "", "", sys_error("open", path)}}};
+  }
+  struct closer {
+    int fd;
+    ~closer() { ::close(fd); }
+  } closing{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return {std::nullopt, {{path, "", "", sys_error("stat", path)}}};
+  if (!S_ISREG(st.st_mode)) return {std::nullopt, {{path, "", "", "not a regular file"}}};
+  std::string text;
+  char buf[65536];
+  while (true) {
+    const auto n = ::read(fd, buf, sizeof buf);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return {std::nullopt, {{path, "", "", sys_error("read", path)}}};
+    }
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  return decode_ledger(path, text);
 }
 
 }  // namespace store::file

@@ -200,6 +200,16 @@ TEST(state_dir, corrupt_ledger_is_refused) {
   EXPECT_EQ(r.errors[0].to_string(), t.path() + "/ledger.json: revision: must not be negative");
 }
 
+// Issue 18: a ledger path that is a directory was reported as "invalid JSON".
+TEST(state_dir, a_ledger_that_is_not_a_file_says_so) {
+  temp_dir t;
+  std::filesystem::create_directories(t.path() + "/ledger.json");
+  const auto r = state_dir(t.path()).read_ledger();
+  EXPECT_FALSE(r.ledger);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].to_string(), t.path() + "/ledger.json: not a regular file");
+}
+
 TEST(state_dir, write_failure_is_reported) {
   temp_dir t;
   std::ofstream(t.path() + "/file") << "x";
