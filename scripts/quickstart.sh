@@ -43,7 +43,7 @@ passed=0 failed=0
 pass() { passed=$((passed + 1)); printf '    %sPASS%s %s\n' "$green" "$reset" "$*"; }
 fail() { failed=$((failed + 1)); printf '    %sFAIL%s %s\n' "$red" "$reset" "$*"; }
 
-[ "$(id -u)" -eq 0 ] || die "run as root (it creates network namespaces): sudo $0"
+[ "$(id -u)" -eq 0 ] || die "run as root (it creates network namespaces)"
 
 # ---------------------------------------------------------------- dependencies and build
 if [ -z "${BGPLB_SKIP_DEPS:-}" ]; then

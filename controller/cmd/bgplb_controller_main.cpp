@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
     controller::service controller(proc.io(), *ds, ctl);
     store::feed feed(proc.io(), std::move(ds), {&controller});
     proc.add(controller).add(feed);
-    return proc.run();
+    return runtime::exit_without_teardown(proc.run());
   } catch (const std::exception& e) {
     std::cerr << "bgplb-controller: " << e.what() << "\n";
     return 2;

@@ -7,6 +7,8 @@
 #include <CLI/CLI.hpp>
 
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 
 #include "runtime/log.hpp"
 
@@ -165,6 +167,19 @@ int process::run() {
   m.io.run();
   log::info(log::ev::stopped, "program", m.o.program);
   return 0;
+}
+
+int exit_without_teardown(int code) {
+#if defined(__SANITIZE_ADDRESS__)
+  return code;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer) || __has_feature(memory_sanitizer)
+  return code;
+#endif
+#endif
+  spdlog::shutdown();
+  std::fflush(nullptr);
+  std::_Exit(code);
 }
 
 }  // namespace runtime

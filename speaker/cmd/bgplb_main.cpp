@@ -49,7 +49,7 @@ int run(const runtime::shell_options& shell, const store::cli_options& store_opt
   speaker::service speaker(proc.io(), node);
   store::feed feed(proc.io(), std::move(ds), {&controller, &speaker});
   proc.add(controller).add(speaker).add(feed);
-  return proc.run();
+  return runtime::exit_without_teardown(proc.run());
 }
 
 }  // namespace

@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
     speaker::service speaker(proc.io(), node);
     store::feed feed(proc.io(), std::move(ds), {&speaker});
     proc.add(speaker).add(feed);
-    return proc.run();
+    return runtime::exit_without_teardown(proc.run());
   } catch (const std::exception& e) {
     std::cerr << "bgplb-speaker: " << e.what() << "\n";
     return 2;
