@@ -25,6 +25,7 @@ packages=(
   # not Debian's (its kubernetes-client is 1.20): the tests use the kubectl on PATH
   openssl python3-yaml python3-kubernetes
   nftables                       # BFD failure detection: 100 % loss without sch_netem (bfd/test/interop)
+  prometheus                     # promtool checks /metrics (speaker/test/daemon_test.py)
 )
 # --bench: also what only the on-demand peer benchmark needs (test/bench/peers/): the Go
 # toolchain and protobuf module its gobgpd loader is built with, offline.

@@ -68,6 +68,7 @@ def main():
                      'metallb_allocator_addresses_in_use_total{pool="demo"} 2',
                      'metallb_k8s_client_config_stale_bool 0'):
             assert want in text, 'missing from /metrics: ' + want
+        promtool_check(text)
         table = services(metrics)
         assert 'demo/web-local    198.51.100.2  demo  tor' in table, table
 
@@ -103,6 +104,26 @@ def main():
             proc.kill()
             proc.wait()
         shutil.rmtree(work, ignore_errors=True)
+
+
+# MetalLB exports these gauges with a _total suffix; bgplb keeps MetalLB's names so existing
+# dashboards and alerts keep working, and promtool's naming lint flags exactly these.
+METALLB_NAMES = {'metallb_allocator_addresses_in_use_total', 'metallb_allocator_addresses_total',
+                 'metallb_bgp_announced_prefixes_total', 'metallb_bgp_pending_prefixes_total'}
+
+
+def promtool_check(text):
+    """`promtool check metrics` (Debian's prometheus package): the exposition must parse,
+    and its lint may only name MetalLB's own names."""
+    if not shutil.which('promtool'):
+        if os.environ.get('CI'):
+            raise AssertionError('promtool is missing (scripts/install-deps.sh installs prometheus)')
+        print('promtool not installed: /metrics not linted')
+        return
+    r = subprocess.run(['promtool', 'check', 'metrics'], input=text, capture_output=True, text=True)
+    problems = [l for l in (r.stdout + r.stderr).splitlines() if l.strip()]
+    unexpected = [l for l in problems if l.split()[0] not in METALLB_NAMES]
+    assert r.returncode in (0, 3) and not unexpected, 'promtool check metrics (exit %d):\n%s' % (r.returncode, '\n'.join(problems))
 
 
 def faults(work, manifests):
