@@ -312,16 +312,21 @@ ip_cluster=$(service_ip web-cluster)
 say "demo/web-local   (externalTrafficPolicy Local)   -> $ip_local   endpoints on node1 and node2"
 say "demo/web-cluster (externalTrafficPolicy Cluster) -> $ip_cluster   endpoint on node1 only"
 
-step "Starting bgplb on each node: controller + speaker in one process, each with its own state dir"
+step "Starting bgplb on each node: one state directory for the rack, one controller allocating"
+mkdir -p "$tmp/state"
 for n in 1 2; do
   ns_var=ns_n$n
-  mkdir -p "$tmp/state-node$n"
-  shown "ip netns exec ${!ns_var} bgplb run -f $tmp/manifests --state $tmp/state-node$n --node node$n --shutdown-drain 1"
-  ip netns exec "${!ns_var}" "$bgplb" run -f "$tmp/manifests" --state "$tmp/state-node$n" --node "node$n" \
+  shown "ip netns exec ${!ns_var} bgplb run -f $tmp/manifests --state $tmp/state --node node$n --shutdown-drain 1"
+  ip netns exec "${!ns_var}" "$bgplb" run -f "$tmp/manifests" --state "$tmp/state" --node "node$n" \
     --shutdown-drain 1 >"$tmp/node$n.log" 2>&1 &
   pids+=($!)
 done
-say "both allocate the same addresses: allocation is deterministic"
+say "node1 allocates (the first Node by name); node2 stands by and announces from node1's ledger"
+if wait_until "$timeout" grep -q 'event=leader leading=no' "$tmp/node2.log" && grep -q 'event=leader leading=yes' "$tmp/node1.log"; then
+  pass "exactly one controller: node1 leads, node2 stands by ($(grep -o 'reason="standing by[^"]*' "$tmp/node2.log" | head -n 1 | cut -c9-))"
+else
+  fail "the nodes did not elect node1's controller alone"
+fi
 
 step "Waiting for the BGP sessions at the ToR"
 for pair in node1:192.0.2.11 node2:192.0.2.12; do

@@ -71,9 +71,13 @@ void service::stop(std::function<void()> done) {
 }
 
 void service::on_leader(bool leading) {
-  if (stopping_ || leading == leading_) return;
+  if (stopping_) return;
+  auto note = ds_.leadership();
+  if (leading == leading_ && note == leadership_) return;
+  log::info(log::ev::leader, "leading", leading ? "yes" : "no", "datastore", ds_.describe(), "reason", note);
+  leadership_ = std::move(note);
+  if (leading == leading_) return;
   leading_ = leading;
-  log::info(log::ev::leader, "leading", leading ? "yes" : "no", "datastore", ds_.describe());
   if (!leading) {
     // The next leader restores from what was persisted; nothing of ours may be written.
     reconciler_.reset();

@@ -45,8 +45,13 @@ int run(const runtime::shell_options& shell, const store::cli_options& store_opt
         const speaker::service_options& node) {
   runtime::process proc(shell);
   auto ds = store::open(store_opts.uri, store_opts.open);
-  controller::service controller(proc.io(), *ds, std::move(ctl));
   speaker::service speaker(proc.io(), node);
+  if (!store_opts.open.controller) {
+    store::feed feed(proc.io(), std::move(ds), {&speaker});
+    proc.add(speaker).add(feed);
+    return runtime::exit_without_teardown(proc.run());
+  }
+  controller::service controller(proc.io(), *ds, std::move(ctl));
   store::feed feed(proc.io(), std::move(ds), {&controller, &speaker});
   proc.add(controller).add(speaker).add(feed);
   return runtime::exit_without_teardown(proc.run());
@@ -71,6 +76,13 @@ int main(int argc, char** argv) {
   speaker::service_options node;
   runtime::add_shell_options(*run_cmd, shell);
   store::add_options(*run_cmd, store_opts);
+  std::string controller_mode = "auto";
+  run_cmd
+      ->add_option("--controller", controller_mode,
+                   "allocate here: auto (only on the designated node: the Node labelled bgplb.io/controller=true, "
+                   "else the first Node by name; docs/operations.md), on, or off (speaker only)")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str();
   speaker::add_options(*run_cmd, node);
   controller::add_options(*run_cmd, ctl);
   CLI11_PARSE(app, argc, argv);
@@ -78,6 +90,8 @@ int main(int argc, char** argv) {
   try {
     if (!run_cmd->parsed()) return plan(dir, output, plan_node);
     store_opts.open.node = node.node;
+    store_opts.open.controller = controller_mode != "off";
+    store_opts.open.standby = controller_mode == "auto";
     ctl.load_balancer_class = store_opts.open.load_balancer_class;
     for (const auto& err : {store::finish_options(store_opts), speaker::finish_options(node)})
       if (!err.empty()) {

@@ -58,7 +58,7 @@ def main():
         log = open(os.path.join(work, 'bgplb.log'), 'w')
         proc = subprocess.Popen([BGPLB, 'run', '-f', manifests, '--state', os.path.join(work, 'state'), '--node', 'node2',
                                  '--metrics-address', '127.0.0.1:%d' % metrics, '--api-address', '127.0.0.1:%d' % api,
-                                 '--shutdown-drain', '0'], stderr=log)
+                                 '--shutdown-drain', '0', '--controller', 'on'], stderr=log)
         wait_for(lambda: get(metrics, '/readyz')[0] == 200, '/readyz')
         assert get(metrics, '/healthz') == (200, 'ok\n')
         status, text = get(metrics, '/metrics')
@@ -134,7 +134,7 @@ def faults(work, manifests):
     metrics, api = free_port(), free_port()
     proc = subprocess.Popen([BGPLB, 'run', '-f', manifests, '--state', state, '--node', 'node2',
                              '--metrics-address', '127.0.0.1:%d' % metrics, '--api-address', '127.0.0.1:%d' % api,
-                             '--shutdown-drain', '0'], stderr=subprocess.PIPE)
+                             '--shutdown-drain', '0', '--controller', 'on'], stderr=subprocess.PIPE)
     try:
         proc.stderr.readline()
         proc.stderr.close()  # what `| head -1` does

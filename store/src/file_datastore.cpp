@@ -54,38 +54,48 @@ bool touches_services(const model::change_set& c) {
   return any(c.added) || any(c.modified) || any(c.removed);
 }
 
-// One holder of the state directory's controller lock for the life of the process:
-// flock(2) on `lock`, released by the kernel when the process ends, however it ends.
+// The state directory's controller lock: flock(2) on `lock`, held for the life of the
+// process (the kernel releases it however the process ends), with the holder's pid in the
+// file for the message another process prints.
 class state_lock {
  public:
-  explicit state_lock(const std::string& dir) {
+  // The lock, or why not (another controller holds it: `busy`).
+  static std::unique_ptr<state_lock> take(const std::string& dir, std::string& why, bool& busy) {
+    busy = false;
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
-    if (ec) throw std::invalid_argument("state directory " + dir + ": " + ec.message());
-    const auto path = dir + "/lock";
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0) throw std::invalid_argument("state directory " + dir + ": open lock: " + std::strerror(errno));
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (ec) {
+      why = "state directory " + dir + ": " + ec.message();
+      return nullptr;
+    }
+    const int fd = ::open((dir + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      why = "state directory " + dir + ": open lock: " + std::strerror(errno);
+      return nullptr;
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const int err = errno;
       char pid[32] = {};
-      const auto n = ::pread(fd_, pid, sizeof pid - 1, 0);
-      ::close(fd_);
-      if (err == EWOULDBLOCK)
-        throw std::invalid_argument("state directory " + dir + " is in use by another bgplb controller" +
-                                    (n > 0 ? std::string(" (pid ") + std::string(pid, static_cast<std::size_t>(n)) + ")" : "") +
-                                    "; one controller per state directory");
-      throw std::invalid_argument("state directory " + dir + ": lock: " + std::strerror(err));
+      const auto n = ::pread(fd, pid, sizeof pid - 1, 0);
+      ::close(fd);
+      busy = err == EWOULDBLOCK;
+      why = busy ? "state directory " + dir + " is in use by another bgplb controller" +
+                       (n > 0 ? std::string(" (pid ") + std::string(pid, static_cast<std::size_t>(n)) + ")" : "")
+                 : "state directory " + dir + ": lock: " + std::strerror(err);
+      return nullptr;
     }
     const auto me = std::to_string(::getpid());
-    if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, me.data(), me.size(), 0) < 0) {
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, me.data(), me.size(), 0) < 0) {
       // The pid is only for the message another process prints; the lock holds without it.
     }
+    return std::unique_ptr<state_lock>(new state_lock(fd));
   }
   ~state_lock() { ::close(fd_); }
   state_lock(const state_lock&) = delete;
   state_lock& operator=(const state_lock&) = delete;
 
  private:
+  explicit state_lock(int fd) : fd_(fd) {}
   int fd_ = -1;
 };
 
@@ -125,6 +135,13 @@ struct datastore::impl {
   health health_now;
   bool retry = false;  // the tree could not be read: read it all again soon
   clock::time_point last_full{};
+
+  // Election (open_options::standby): on_leader and leadership are shared with campaign()
+  // and leadership() under m; the rest is the thread's.
+  leader_sink on_leader;
+  std::string leadership;
+  std::atomic<bool> leading{false};  // read by the writer on the core thread
+  std::optional<clock::time_point> lock_retry;  // designated, but the lock was busy
   std::string tree_error, ledger_error;  // why the last read failed, or empty
 
   // Ledgers this process wrote, handed to the thread (under m).
@@ -150,16 +167,20 @@ struct datastore::impl {
 
   void loop() {
     full();
+    elect();
     while (!stop) {
       std::vector<pollfd> fds{{wake, POLLIN, 0}};
       if (manifests.native_handle() >= 0) fds.push_back({manifests.native_handle(), POLLIN, 0});
       if (ledger_watch) fds.push_back({ledger_watch->native_handle(), POLLIN, 0});
       // While the tree cannot be read, read it all again every second (events that arrive
       // meanwhile are taken as they come, so nothing spins on an unread descriptor).
-      const auto since = clock::now() - last_full;
-      const int timeout = retry ? static_cast<int>(std::max<std::int64_t>(
-                                      0, 1000 - std::chrono::duration_cast<std::chrono::milliseconds>(since).count()))
-                                : -1;
+      std::optional<clock::time_point> due;
+      if (retry) due = last_full + std::chrono::seconds(1);
+      if (lock_retry && (!due || *lock_retry < *due)) due = lock_retry;
+      const int timeout =
+          due ? static_cast<int>(std::max<std::int64_t>(
+                    0, std::chrono::duration_cast<std::chrono::milliseconds>(*due - clock::now()).count() + 1))
+              : -1;
       const int n = ::poll(fds.data(), fds.size(), timeout);
       if (n < 0) {
         if (errno == EINTR) continue;
@@ -175,6 +196,7 @@ struct datastore::impl {
       if (stop) break;
       if (resync.exchange(false) || (retry && clock::now() - last_full >= std::chrono::seconds(1))) {
         full();
+        elect();
         continue;
       }
       take_written();
@@ -183,6 +205,50 @@ struct datastore::impl {
         if (fds[i].fd == manifests.native_handle()) manifests_changed();
         else ledger_changed();
       }
+      elect();
+    }
+  }
+
+  // Whether this process leads (open_options::standby): its node is the designated one
+  // (designated_controller) and it holds the state directory's lock. A process that is not
+  // designated lets the lock go, so the designated one can take it on the same host.
+  void elect() {
+    leader_sink sink;
+    {
+      std::lock_guard g(m);
+      sink = on_leader;
+    }
+    if (!sink || !snapshot) return;
+    const auto who = designated_controller(*snapshot);
+    const bool mine = !who || *who == opts.node;
+    std::string why;
+    lock_retry.reset();
+    if (!mine) {
+      lock.reset();
+      why = "standing by: the controller runs on node " + *who + " (the " +
+            (snapshot->find<model::node>("", *who)->meta.labels.contains(std::string(controller_label))
+                 ? "Node labelled " + std::string(controller_label) + "=true"
+                 : std::string("first Node by name; label a Node ") + std::string(controller_label) + "=true to choose") +
+            "); run with --controller on to allocate here anyway";
+    } else if (!lock) {
+      bool busy = false;
+      lock = state_lock::take(*opts.state_dir, why, busy);
+      if (!lock) {
+        why = "standing by: " + why;
+        lock_retry = clock::now() + std::chrono::seconds(2);
+      }
+    }
+    const bool lead = mine && lock;
+    if (lead) why = who ? "leading: this node (" + opts.node + ") is the designated controller" : "leading";
+    bool changed;
+    {
+      std::lock_guard g(m);
+      changed = why != leadership;
+      leadership = why;
+    }
+    if (lead != leading || changed) {
+      leading = lead;
+      sink(lead);
     }
   }
 
@@ -267,6 +333,10 @@ struct datastore::impl {
   }
 
   void publish(std::shared_ptr<const model::assignments> next, clock::time_point seen) {
+    if (!ledger_error.empty() && next) {
+      ledger_error.clear();
+      report();
+    }
     auto moved = model::changed_services(*assigned, *next);
     if (moved.empty()) return;
     assigned = std::move(next);
@@ -288,6 +358,11 @@ struct datastore::impl {
     auto r = state->read_ledger();
     ledger_error.clear();
     for (const auto& e : r.errors) ledger_error += (ledger_error.empty() ? "" : "; ") + e.to_string();
+    // A speaker whose state directory holds no ledger announces nothing, and says why.
+    const bool writer = opts.controller && (!opts.standby || leading);
+    if (r.ledger && !read_id && !writer)
+      ledger_error = "no ledger in " + *opts.state_dir +
+                     " yet: the controller publishes it there (is this directory shared with the node that allocates?)";
     if (health_now.synced) report();
     if (!r.ledger) return nullptr;
     return std::make_shared<const model::assignments>(model::assignments_from(*r.ledger));
@@ -305,6 +380,9 @@ class datastore::ledger_writer final : public state_writer {
  public:
   explicit ledger_writer(impl& d) : d_(d) {}
   std::vector<model::error> write(const state& s) override {
+    // An elected controller writes only while it leads; the lock makes that exclusive.
+    if (d_.opts.standby && !d_.leading)
+      return {{d_.ledger_path(), "", "", "not written: this process does not hold the controller's leadership"}};
     auto errors = d_.state->write(s);
     // The ledger is written first: unless that failed, it is what the directory holds.
     const bool ledger_written = errors.empty() || errors.front().file != d_.ledger_path();
@@ -329,7 +407,12 @@ datastore::datastore(std::string root, std::unique_ptr<filesystem> fs, std::uniq
     : impl_(std::make_unique<impl>(root, std::move(fs), std::move(w), o)), root_(std::move(root)) {
   if (o.controller && !o.state_dir) throw std::invalid_argument("the controller needs a state directory (--state DIR)");
   if (o.state_dir) {
-    if (o.controller) impl_->lock = std::make_unique<state_lock>(*o.state_dir);
+    if (o.controller && !o.standby) {
+      std::string why;
+      bool busy = false;
+      impl_->lock = state_lock::take(*o.state_dir, why, busy);
+      if (!impl_->lock) throw std::invalid_argument(why + (busy ? "; one controller per state directory" : ""));
+    }
     impl_->state = std::make_unique<state_dir>(*o.state_dir);
     if (o.controller) writer_ = std::make_unique<ledger_writer>(*impl_);
   }
@@ -363,8 +446,32 @@ void datastore::stop() {
 state_writer* datastore::writer() { return writer_.get(); }
 
 void datastore::campaign(leader_sink on_leader) {
-  // The state directory's lock, taken at open, makes this process the only writer.
-  on_leader(writer_ != nullptr);
+  if (!impl_->opts.standby) {
+    // The state directory's lock, taken at open, makes this process the only writer.
+    on_leader(writer_ != nullptr);
+    return;
+  }
+  // Elected: decided on the datastore's thread from the manifests and the lock.
+  {
+    std::lock_guard g(impl_->m);
+    impl_->on_leader = std::move(on_leader);
+  }
+  impl_->poke();
+}
+
+std::string datastore::leadership() const {
+  std::lock_guard g(impl_->m);
+  return impl_->leadership;
+}
+
+std::optional<std::string> designated_controller(const model::snapshot& s) {
+  std::optional<std::string> first, labelled;
+  for (const auto& [key, n] : s.all<model::node>()) {
+    if (!first) first = n.meta.name;
+    if (auto it = n.meta.labels.find(std::string(controller_label)); !labelled && it != n.meta.labels.end() && it->second == "true")
+      labelled = n.meta.name;
+  }
+  return labelled ? labelled : first;
 }
 
 std::string datastore::describe() const {

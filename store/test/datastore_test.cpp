@@ -5,6 +5,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
@@ -178,6 +179,58 @@ TEST(file_datastore, a_controller_holds_the_state_directory_alone_and_publishes_
   std::lock_guard g(c.m);
   ASSERT_TRUE(c.changes[1].assignments);
   EXPECT_EQ(*c.changes[1].assignments, one("a", "10.0.0.7"));
+}
+
+std::string node_yaml(const std::string& name, bool controller = false) {
+  return "apiVersion: v1\nkind: Node\nmetadata:\n  name: " + name +
+         (controller ? "\n  labels: {bgplb.io/controller: \"true\"}" : "") + "\n";
+}
+
+// Issue 15: with several nodes on one state directory exactly one allocates: the
+// designated node (labelled, else the first by name) while it holds the lock; the others
+// stand by and their writers refuse. Relabelling moves the controller.
+TEST(file_datastore, nodes_elect_one_controller_from_the_manifests) {
+  temp_dir m, st;
+  write_file(m.path + "/nodes.yaml", node_yaml("n1") + "---\n" + node_yaml("n2"));
+  open_options o;
+  o.controller = true;
+  o.standby = true;
+  o.state_dir = st.path;
+  o.node = "n1";
+  auto a = open("file:" + m.path, o);
+  o.node = "n2";
+  auto b = open("file:" + m.path, o);
+  std::atomic<int> a_leads{-1}, b_leads{-1};
+  collector ca, cb;
+  ca.start(*a);
+  cb.start(*b);
+  const auto sink = [](collector& c, std::atomic<int>& leads) {
+    return [&c, &leads](bool l) {
+      std::lock_guard g(c.m);
+      leads = l;
+      c.cv.notify_all();
+    };
+  };
+  a->campaign(sink(ca, a_leads));
+  b->campaign(sink(cb, b_leads));
+  ASSERT_TRUE(ca.wait([&] { return a_leads == 1; }));
+  ASSERT_TRUE(cb.wait([&] { return b_leads == 0; }));
+  EXPECT_EQ(b->leadership(),
+            "standing by: the controller runs on node n1 (the first Node by name; label a Node bgplb.io/controller=true to "
+            "choose); run with --controller on to allocate here anyway");
+  ASSERT_EQ(b->writer()->write(state{}).size(), 1u) << "a controller that stands by wrote";
+  EXPECT_TRUE(a->writer()->write(state{}).empty());
+  // An explicit second controller is refused while one holds the directory.
+  open_options explicit_one = o;
+  explicit_one.standby = false;
+  EXPECT_THROW(open("file:" + m.path, explicit_one), std::invalid_argument);
+
+  write_file(m.path + "/nodes.yaml", node_yaml("n1") + "---\n" + node_yaml("n2", true));
+  ASSERT_TRUE(ca.wait([&] { return a_leads == 0; }));
+  ASSERT_TRUE(cb.wait([&] { return b_leads == 1; }));  // n1 let the lock go
+  EXPECT_EQ(b->leadership(), "leading: this node (n2) is the designated controller");
+  EXPECT_EQ(a->writer()->write(state{}).size(), 1u);
+  EXPECT_TRUE(b->writer()->write(state{}).empty());
 }
 
 TEST(file_datastore, without_a_ledger_services_status_is_the_assignment) {

@@ -59,6 +59,7 @@ class service final : public runtime::service, public store::consumer {
   boost::asio::steady_timer tick_;
   bool stopping_ = false;
   bool leading_ = false;
+  std::string leadership_;  // the datastore's words for it
   std::atomic<bool> starting_{false};
   std::unique_ptr<reconciler> reconciler_;
   std::optional<store::update> last_;  // the datastore's latest view, for a new leader and the tick

@@ -74,6 +74,8 @@ class datastore {
   // reports gains and losses through the sink, on the datastore's thread. The writer
   // refuses to write while not leading.
   virtual void campaign(leader_sink on_leader) = 0;
+  // Why this process leads or not, in words, for logs and bgplbctl ("" when nothing to say).
+  virtual std::string leadership() const { return {}; }
 
   // "file:/etc/bgplb/manifests (state /var/lib/bgplb)", for logs.
   virtual std::string describe() const = 0;
@@ -83,6 +85,9 @@ struct open_options {
   // This process runs the controller: open for writing (state directory, credentials
   // with write access) and allow campaign().
   bool controller = false;
+  // With `controller`: stand by until elected instead of requiring the leadership at
+  // open (the file datastore then campaigns; cluster datastores always do).
+  bool standby = false;
   // The node this process speaks for (backends may read only that node's objects).
   std::string node;
   // file: the state directory (ledger.json, status.json). The controller needs one; a

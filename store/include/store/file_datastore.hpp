@@ -1,8 +1,10 @@
 // The `file:` datastore: a manifest directory (file_backend.hpp) and, when given, a state
 // directory whose ledger.json is the published assignments (state_dir.hpp). A controller
 // opens it for writing: it takes the state directory's lock (one controller per state
-// directory, refused with a clear message otherwise) and writes through writer(). The
-// kernel boundary (directory reads, inotify) is injected, as for the backend.
+// directory, refused with a clear message otherwise) and writes through writer(). A
+// controller that may stand by (`bgplb run` with several nodes) is elected instead: it
+// leads while its node is the designated one and it holds the lock, and runs as a speaker
+// only otherwise. The kernel boundary (directory reads, inotify) is injected.
 #pragma once
 
 #include <memory>
@@ -26,6 +28,7 @@ class datastore final : public store::datastore {
   void stop() override;
   state_writer* writer() override;
   void campaign(leader_sink on_leader) override;
+  std::string leadership() const override;
   std::string describe() const override;
 
   struct impl;
@@ -36,5 +39,13 @@ class datastore final : public store::datastore {
   std::unique_ptr<state_writer> writer_;
   std::string root_;
 };
+
+// Which node's controller allocates when several nodes share a state directory and none is
+// told (open_options::standby): the Node labelled bgplb.io/controller=true (the first by
+// name if several are), else the first Node by name; nothing when the manifests hold no
+// Node (a single machine: whoever takes the state directory's lock). Every node reads the
+// same manifests, so all agree.
+inline constexpr std::string_view controller_label = "bgplb.io/controller";
+std::optional<std::string> designated_controller(const model::snapshot& s);
 
 }  // namespace store::file
