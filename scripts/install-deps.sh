@@ -13,6 +13,7 @@ packages=(
   libboost1.81-all-dev libboost-json1.81-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libabsl-dev                    # absl::btree_map in controller/ (also pulled in by gRPC)
+  libxxhash-dev                  # XXH3 digests of manifest files (store/)
   golang-github-osrg-gobgp-dev   # GoBGP API protos, compiled by proto/
   libfmt-dev libspdlog-dev libyaml-cpp-dev libyaml-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <map>
 #include <thread>
 #include <tuple>
 
@@ -29,11 +30,38 @@ std::string joined(const std::vector<model::error>& errors) {
 // The same view again, with nothing changed (the second pass, the hold-down tick).
 store::update unchanged(const store::update& u) { return {u.snapshot, {}, u.errors, {}}; }
 
-void log_events(const model::service_status& s) {
-  for (const auto& ev : s.events)
-    log::info(log::ev::allocation, "service", s.ns + "/" + s.name, "type", ev.type, "reason", ev.reason, "message",
-              ev.message);
-}
+// Each service's events, once when its status changes. A pass that touches many services
+// (the first allocation of a large cluster) logs them at debug level and one summary line
+// with the count per reason, so a cold start does not write a line per service.
+class event_log {
+ public:
+  explicit event_log(std::size_t services) : bulk_(services > bulk_threshold) {}
+  ~event_log() {
+    if (counts_.empty()) return;
+    std::string summary;
+    for (const auto& [reason, n] : counts_) summary += (summary.empty() ? "" : ",") + reason + ":" + std::to_string(n);
+    log::info(log::ev::allocation_summary, "services", std::to_string(services_), "reasons", summary);
+  }
+  void add(const model::service_status& s) {
+    if (!s.events.empty()) ++services_;
+    for (const auto& ev : s.events) {
+      if (bulk_) {
+        ++counts_[ev.reason];
+        log::debug(log::ev::allocation, "service", s.ns + "/" + s.name, "type", ev.type, "reason", ev.reason, "message",
+                   ev.message);
+      } else {
+        log::info(log::ev::allocation, "service", s.ns + "/" + s.name, "type", ev.type, "reason", ev.reason, "message",
+                  ev.message);
+      }
+    }
+  }
+
+ private:
+  static constexpr std::size_t bulk_threshold = 100;
+  bool bulk_;
+  std::size_t services_ = 0;
+  std::map<std::string, std::size_t> counts_;
+};
 
 }  // namespace
 
@@ -92,13 +120,15 @@ void service::on_leader(bool leading) {
     for (const auto& e : load_errors_) log::error(log::ev::state_error, "error", e.to_string());
     return;
   }
-  if (last_) reconcile(*last_);
+  if (last_) reconcile(*last_);  // a first pass ignores the change set
 }
 
 void service::on_change(const store::change& c) {
   if (stopping_) return;
   const bool first = !last_;
-  last_ = c.objects;
+  // The view without its change set: a new leader and the tick only need the objects, and
+  // a full change's set names every object.
+  last_ = unchanged(c.objects);
   if (!reconciler_) return;
   reconcile(c.objects);
   // The second pass clears the one-shot IPAllocated events of the first and rewrites
@@ -124,14 +154,16 @@ void service::reconcile(const store::update& u) {
   if (!out.wrote) return;
   // Each service's events are logged once, when its status changes.
   if (out.all) {
-    for (const auto& s : out.allocation.services) log_events(s);
+    event_log events(out.allocation.services.size());
+    for (const auto& s : out.allocation.services) events.add(s);
   } else {
+    event_log events(out.changed.size());
     auto it = out.allocation.services.begin();
     for (const auto& k : out.changed) {
       it = std::lower_bound(it, out.allocation.services.end(), k, [](const model::service_status& s, const model::name_key& n) {
         return std::tie(s.ns, s.name) < std::tie(n.ns, n.name);
       });
-      if (it != out.allocation.services.end() && it->ns == k.ns && it->name == k.name) log_events(*it);
+      if (it != out.allocation.services.end() && it->ns == k.ns && it->name == k.name) events.add(*it);
     }
   }
   pools_ = std::move(out.allocation.pools);

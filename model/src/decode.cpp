@@ -3,6 +3,7 @@
 #include "model/decode.hpp"
 
 #include <array>
+#include <type_traits>
 
 #include "decoders.hpp"
 #include "k8s_names.hpp"
@@ -37,9 +38,12 @@ constexpr std::array<kind_row, 11> kind_table{{
     {"BGPConfiguration", {"crd.projectcalico.org/v1", "projectcalico.org/v3"}, kind::bgp_configuration, false, false},
 }};
 
+// Decodes documents into `Result` (decode_result, or shared_decode_result where each
+// object is allocated once, shared, as it is decoded).
+template <class Result>
 class document_decoder {
  public:
-  document_decoder(std::string_view file, const decode_options& options, decode_result& out)
+  document_decoder(std::string_view file, const decode_options& options, Result& out)
       : file_(file), options_(options), out_(out) {}
 
   void decode_document(const detail::yaml_tree& tree, detail::yaml_tree::id doc, const std::string& where) {
@@ -121,19 +125,20 @@ class document_decoder {
         break;
       case kind::bgp_configuration: obj = detail::decode_bgp_configuration(r, root, std::move(meta)); break;
     }
-    if (!r.failed() && obj) out_.objects.push_back(std::move(*obj));
+    if (r.failed() || !obj) return;
+    if constexpr (std::is_same_v<Result, decode_result>) out_.objects.push_back(std::move(*obj));
+    else out_.objects.push_back(std::make_shared<const object>(std::move(*obj)));
   }
 
  private:
   std::string file_;
   const decode_options& options_;
-  decode_result& out_;
+  Result& out_;
 };
 
-}  // namespace
-
-decode_result decode(std::string_view file, std::string_view text, const decode_options& options) {
-  decode_result out;
+template <class Result>
+Result decode_into(std::string_view file, std::string_view text, const decode_options& options) {
+  Result out;
   auto loaded = detail::load_all(text);
   if (loaded.error) {
     // A file is refused whole, so documents before the syntax error are not decoded.
@@ -143,11 +148,21 @@ decode_result decode(std::string_view file, std::string_view text, const decode_
     return out;
   }
   const auto& docs = loaded.tree.documents();
-  document_decoder d(file, options, out);
+  document_decoder<Result> d(file, options, out);
   for (std::size_t i = 0; i < docs.size(); ++i) {
     d.decode_document(loaded.tree, docs[i], docs.size() > 1 ? "document " + std::to_string(i + 1) : "");
   }
   return out;
+}
+
+}  // namespace
+
+decode_result decode(std::string_view file, std::string_view text, const decode_options& options) {
+  return decode_into<decode_result>(file, text, options);
+}
+
+shared_decode_result decode_shared(std::string_view file, std::string_view text, const decode_options& options) {
+  return decode_into<shared_decode_result>(file, text, options);
 }
 
 }  // namespace model

@@ -12,6 +12,8 @@
 // (model::read_by_rules); otherwise the last result stands.
 #include "store/file_backend.hpp"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <set>
 
@@ -30,6 +32,11 @@ std::set<std::string> error_texts(const std::vector<model::error>& errors) {
 const std::vector<model::object_ptr> no_objects;
 
 }  // namespace
+
+digest digest_of(std::string_view text) {
+  const auto h = XXH3_128bits(text.data(), text.size());
+  return {h.low64, h.high64};
+}
 
 bool is_manifest(const std::string& p) {
   for (std::size_t start = 0; start < p.size();) {
@@ -181,20 +188,18 @@ update backend::scan(const std::vector<std::string>* changed) {
     }
     if (it == files_.end()) it = files_.emplace(path, file_state{}).first;
     file_state& st = it->second;
+    const auto seen = c.text ? std::optional<digest>(digest_of(*c.text)) : std::nullopt;
     if (!c.text) {
       st.text.reset();
       st.errors = {{path, "", "", "cannot read: " + c.error}};
       st.refused_objects.reset();
-    } else if (st.text != c.text || !st.errors.empty()) {
-      st.text = std::move(c.text);
-      auto d = model::decode(path, *st.text, options_.decode);
+    } else if (st.text != seen || !st.errors.empty()) {
+      st.text = seen;
+      auto d = model::decode_shared(path, *c.text, options_.decode);
+      c.text.reset();  // the digest is kept, not the text
       st.errors = std::move(d.errors);
       st.refused_objects.reset();
-      if (st.errors.empty()) {
-        auto& objects = candidates[path];
-        objects.reserve(d.objects.size());
-        for (auto& o : d.objects) objects.push_back(std::make_shared<const model::object>(std::move(o)));
-      }
+      if (st.errors.empty()) candidates[path] = std::move(d.objects);
     }
   }
 

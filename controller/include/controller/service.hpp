@@ -62,7 +62,7 @@ class service final : public runtime::service, public store::consumer {
   std::string leadership_;  // the datastore's words for it
   std::atomic<bool> starting_{false};
   std::unique_ptr<reconciler> reconciler_;
-  std::optional<store::update> last_;  // the datastore's latest view, for a new leader and the tick
+  std::optional<store::update> last_;  // the latest snapshot and errors (no change set), for a new leader and the tick
   std::vector<model::error> load_errors_;   // the ledger could not be restored
   std::vector<model::error> write_errors_;  // the last write failed
   std::uint64_t write_failures_ = 0;

@@ -5,6 +5,7 @@
 // a whole application.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,5 +27,13 @@ struct decode_result {
 
 decode_result decode(std::string_view file, std::string_view text,
                      const decode_options& options = {});
+
+// The same, each object allocated once as it is decoded (a datastore keeps them shared):
+// no vector of every object of a large file in between.
+struct shared_decode_result {
+  std::vector<object_ptr> objects;
+  std::vector<error> errors;
+};
+shared_decode_result decode_shared(std::string_view file, std::string_view text, const decode_options& options = {});
 
 }  // namespace model

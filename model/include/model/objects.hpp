@@ -8,6 +8,7 @@
 #include <compare>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -241,6 +242,7 @@ struct bgp_configuration {
 using object = std::variant<service, endpoint_slice, node, namespace_object, secret,
                             ip_address_pool, bgp_advertisement, community, bfd_profile,
                             bgp_peer, bgp_configuration>;
+using object_ptr = std::shared_ptr<const object>;
 
 template <class T, std::size_t I = 0>
 constexpr model::kind kind_for() {

@@ -34,8 +34,6 @@ struct change_set {
   friend bool operator==(const change_set&, const change_set&) = default;
 };
 
-using object_ptr = std::shared_ptr<const object>;
-
 class snapshot {
  public:
   snapshot() = default;

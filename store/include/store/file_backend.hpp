@@ -70,6 +70,14 @@ struct options {
 
 bool is_manifest(const std::string& relative_path);
 
+// Contents are compared by a 128-bit digest (XXH3), not kept: a file's text would double
+// what its objects cost in memory.
+struct digest {
+  std::uint64_t low = 0, high = 0;
+  friend bool operator==(const digest&, const digest&) = default;
+};
+digest digest_of(std::string_view text);
+
 class backend final : public store::backend {
  public:
   backend(std::string root, std::unique_ptr<filesystem> fs, std::unique_ptr<watcher> w, options opts = {});
@@ -80,7 +88,7 @@ class backend final : public store::backend {
 
  private:
   struct file_state {
-    std::optional<std::string> text;      // last contents read
+    std::optional<digest> text;           // digest of the last contents read
     std::vector<model::object_ptr> good;  // last good objects, in force
     std::vector<model::error> errors;     // why the current contents are refused
     // The current contents' objects when they decode cleanly but were refused for a

@@ -1,19 +1,26 @@
 #!/usr/bin/python3
-"""Speaker end-to-end benchmark (issue 5): `bgplb run` on a manifest directory with N
-services, one BIRD 2 receiver in another network namespace.
+"""Speaker end-to-end benchmark (issues 5 and 16): `bgplb run` on a manifest directory with
+N services, one BIRD 2 receiver in another network namespace.
 
   1. cold start: seconds from launching bgplb to BIRD holding all N routes (BIRD polled),
-     and from the session's Established to the last UPDATE of the initial flush on the wire;
+     when the session's OPEN left, and when the last UPDATE of the initial flush did;
   2. change latency: an EndpointSlice file is rewritten so the service's only local endpoint
      is not ready (withdraw) / ready again (announce), K times; the latency of each is from
      just before the file's rename to the UPDATE carrying that prefix on the wire (tcpdump on
-     the router's interface; both clocks are this host's). p50/p99/max reported.
+     the router's interface; both clocks are this host's). Every change counts: one whose
+     UPDATE leaves after the next change is reported as late with its real latency, one
+     that never reaches the wire as missing, and p99 includes both (a missing change is an
+     infinite latency);
+  3. a burst: B changes to B different services at once, and how many UPDATE messages
+     carried them (a burst must still leave packed);
+  4. peak RSS over the whole run (VmHWM, MiB).
 
-Run as root from the source root after building:  sudo python3 test/bench/speaker_e2e/run.py
+Run as root from the source root after building:  python3 test/bench/speaker_e2e/run.py
   --bgplb build/speaker/cmd/bgplb  --services 10000  --changes 1000
-Targets (issue 5): p99 under 10 ms for one change; cold start under 2 s.
+Every size up to 1,048,576 services is valid (the pool, ClusterIPs and pod IPs are /12s).
 """
 import argparse
+import math
 import os
 import statistics
 import subprocess
@@ -26,16 +33,27 @@ import netns  # noqa: E402
 import routers  # noqa: E402
 
 ROUTER_AS, NODE_AS = 64500, 64512
+POOL, CLUSTER_IPS, POD_IPS = '10.192.0.0', '10.96.0.0', '10.240.0.0'   # three /12s
+MAX_SERVICES = 1 << 20
 
 
-def manifests(d, n):
-    """Pool, peer, advert, node, N Local services with one ready endpoint each on n1.
-    The benchmarked service's slice lives alone in its own file, as an edit would."""
+def v4(base, i):
+    """The i-th address after `base` (a dotted quad)."""
+    a = sum(int(x) << (24 - 8 * k) for k, x in enumerate(base.split('.'))) + i
+    return '%d.%d.%d.%d' % (a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255)
+
+
+def manifests(d, n, burst=0):
+    """Pool, peer, advert, node, N Local services with one ready endpoint each on n1. The
+    benchmarked service's slice (s0) lives alone in target.yaml, and the burst's services
+    (s1..sB) in burst.yaml, as edits would."""
+    if n > MAX_SERVICES:
+        sys.exit('at most %d services (the pool is a /12)' % MAX_SERVICES)
     with open(os.path.join(d, 'bgp.yaml'), 'w') as f:
         f.write('''apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
 metadata: {name: bench, namespace: metallb-system}
-spec: {addresses: [10.200.0.0/16]}
+spec: {addresses: [%s/12]}
 ---
 apiVersion: metallb.io/v1beta2
 kind: BGPPeer
@@ -50,23 +68,23 @@ spec: {}
 apiVersion: v1
 kind: Node
 metadata: {name: n1}
-''' % (NODE_AS, ROUTER_AS))
+''' % (POOL, NODE_AS, ROUTER_AS))
     with open(os.path.join(d, 'services.yaml'), 'w') as f:
         for i in range(n):
             f.write('apiVersion: v1\nkind: Service\nmetadata: {name: s%d, namespace: bench}\n'
-                    'spec: {type: LoadBalancer, externalTrafficPolicy: Local, clusterIP: 10.96.%d.%d, '
-                    'ports: [{port: 80}]}\n---\n' % (i, (i >> 8) & 255, i & 255))
+                    'spec: {type: LoadBalancer, externalTrafficPolicy: Local, clusterIP: %s, '
+                    'ports: [{port: 80}]}\n---\n' % (i, v4(CLUSTER_IPS, i)))
     with open(os.path.join(d, 'slices.yaml'), 'w') as f:
-        for i in range(1, n):
+        for i in range(burst + 1, n):
             f.write(slice_doc(i, True))
+    write_atomic(os.path.join(d, 'burst.yaml'), ''.join(slice_doc(i, True) for i in range(1, burst + 1)))
     write_atomic(os.path.join(d, 'target.yaml'), slice_doc(0, True))
 
 
 def slice_doc(i, ready):
     return ('apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: s%d-a, namespace: bench, '
-            'labels: {kubernetes.io/service-name: s%d}}\naddressType: IPv4\nendpoints: [{addresses: [10.244.%d.%d], '
-            'nodeName: n1, conditions: {ready: %s}}]\n---\n' % (i, i, (i >> 8) & 255, i & 255,
-                                                                 'true' if ready else 'false'))
+            'labels: {kubernetes.io/service-name: s%d}}\naddressType: IPv4\nendpoints: [{addresses: [%s], '
+            'nodeName: n1, conditions: {ready: %s}}]\n---\n' % (i, i, v4(POD_IPS, i), 'true' if ready else 'false'))
 
 
 def write_atomic(path, text):
@@ -85,25 +103,38 @@ def route_count(bird):
     return 0
 
 
-def wire_updates(pcap):
-    """(time, prefix, kind) for every NLRI / withdrawn route in UPDATEs from the speaker."""
-    r = subprocess.run(['tshark', '-r', pcap, '-Y', 'bgp.type == 2 && ip.src == 10.0.0.1', '-T', 'fields',
-                        '-e', 'frame.time_epoch', '-e', 'bgp.withdrawn_prefix', '-e', 'bgp.nlri_prefix'],
-                       capture_output=True, text=True, check=True)
-    out = []
+def wire(pcap):
+    """(time, prefix, kind) for every NLRI / withdrawn route in UPDATEs from the speaker,
+    the time of its first OPEN, and the times of its UPDATE messages."""
+    r = subprocess.run(['tshark', '-r', pcap, '-Y', '(bgp.type == 2 || bgp.type == 1) && ip.src == 10.0.0.1', '-T',
+                        'fields', '-e', 'frame.time_epoch', '-e', 'bgp.type', '-e', 'bgp.withdrawn_prefix',
+                        '-e', 'bgp.nlri_prefix'], capture_output=True, text=True, check=True)
+    routes, opened, updates = [], None, []
     for line in r.stdout.splitlines():
-        cols = line.split('\t') + ['', '']
+        cols = line.split('\t') + ['', '', '']
         t = float(cols[0])
-        for p in filter(None, cols[1].split(',')):
-            out.append((t, p, 'withdraw'))
+        types = cols[1].split(',')
+        if '1' in types and opened is None:
+            opened = t
+        updates += [t] * types.count('2')
         for p in filter(None, cols[2].split(',')):
-            out.append((t, p, 'announce'))
-    return out
+            routes.append((t, p, 'withdraw'))
+        for p in filter(None, cols[3].split(',')):
+            routes.append((t, p, 'announce'))
+    return routes, opened, updates
 
 
 def pct(v, q):
     v = sorted(v)
     return v[min(len(v) - 1, int(round(q * (len(v) - 1))))]
+
+
+def peak_rss_mib(pid):
+    with open('/proc/%d/status' % pid) as f:
+        for line in f:
+            if line.startswith('VmHWM'):
+                return int(line.split()[1]) / 1024
+    return float('nan')
 
 
 def main():
@@ -112,10 +143,13 @@ def main():
     ap.add_argument('--services', type=int, default=10000)
     ap.add_argument('--changes', type=int, default=1000)
     ap.add_argument('--gap', type=float, default=0.03, help='seconds between changes')
+    ap.add_argument('--burst', type=int, default=1000, help='services changed at once in the burst')
+    ap.add_argument('--extra', default='', help='more bgplb run arguments')
     a = ap.parse_args()
     bgplb = os.path.abspath(a.bgplb)
     if os.geteuid() != 0:
         sys.exit('run as root (network namespaces)')
+    a.burst = min(a.burst, max(0, a.services - 1))
 
     with netns.Topology(tag='bgplbbe') as topo:
         node = topo.add_ns('node')
@@ -124,7 +158,7 @@ def main():
         work = netns.make_tempdir('bench')
         mdir = os.path.join(work, 'manifests')
         os.makedirs(mdir)
-        manifests(mdir, a.services)
+        manifests(mdir, a.services, a.burst)
         cfg = routers.RouterConfig(asn=ROUTER_AS, router_id='10.0.0.2', peers=[routers.PeerConfig(
             address='10.0.0.1', asn=NODE_AS, local_address='10.0.0.2', passive=True, hold_time=90,
             families=('ipv4',), graceful_restart=False)])
@@ -137,21 +171,16 @@ def main():
 
         t0 = time.time()
         spk = node.popen([bgplb, 'run', '-f', mdir, '--state', os.path.join(work, 'state'), '--node', 'n1',
-                          '--metrics-address', '127.0.0.1:7472', '--shutdown-drain', '0'],
+                          '--metrics-address', '127.0.0.1:7472', '--shutdown-drain', '0'] + a.extra.split(),
                          log_path=os.path.join(work, 'bgplb.log'))
         while route_count(bird) < a.services:
-            if time.time() - t0 > 120 or spk.poll() is not None:
+            if time.time() - t0 > 300 or spk.poll() is not None:
                 sys.exit('routes did not arrive: see %s' % work)
             time.sleep(0.005)
         cold = time.time() - t0
-        rss = 0
-        with open('/proc/%d/status' % spk.pid) as f:
-            for line in f:
-                if line.startswith('VmHWM'):
-                    rss = int(line.split()[1]) / 1024
+        rss_cold = peak_rss_mib(spk.pid)
         time.sleep(2.0)  # let the controller's settling pass after start finish
 
-        target = '10.200.0.0'  # tshark prints host routes without /32
         marks = []
         for k in range(a.changes):
             ready = k % 2 == 1
@@ -160,36 +189,54 @@ def main():
             marks.append((t, 'announce' if ready else 'withdraw'))
             time.sleep(a.gap)
         time.sleep(1.0)
+        burst_t = time.time()
+        if a.burst:
+            write_atomic(os.path.join(mdir, 'burst.yaml'), ''.join(slice_doc(i, False) for i in range(1, a.burst + 1)))
+        time.sleep(2.0)
+        rss_peak = peak_rss_mib(spk.pid)
         netns.stop_process(spk)
         netns.stop_process(cap)
-        updates = wire_updates(pcap)
-        first = [u for u in updates if u[2] == 'announce']
-        flush = (max(u[0] for u in first[:a.services]) - t0) if first else float("nan")
+        routes, opened, update_times = wire(pcap)
+        first = [u for u in routes if u[2] == 'announce']
+        flush = (max(u[0] for u in first[:a.services]) - t0) if first else float('nan')
 
         lat = {'withdraw': [], 'announce': []}
-        missing = 0
-        events = [u for u in updates if u[1] == target]
-        # An UPDATE counts for change k only if it leaves before change k+1: a change that
-        # is late (or never sent) is counted as missing, not paired with a later UPDATE.
+        late = missing = 0
+        events = [u for u in routes if u[1] == POOL]  # s0 holds the pool's first address
+        # Change k is answered by the first UPDATE of its kind after it and before the next
+        # change of the same kind; one that leaves after change k+1 is late but counted.
         for i, (t, kind) in enumerate(marks):
-            end = marks[i + 1][0] if i + 1 < len(marks) else t + 1.0
+            end = marks[i + 2][0] if i + 2 < len(marks) else t + 1.0
             hit = next((u for u in events if t <= u[0] < end and u[2] == kind), None)
             if hit is None:
                 missing += 1
+                lat[kind].append(math.inf)
                 continue
+            if i + 1 < len(marks) and hit[0] >= marks[i + 1][0]:
+                late += 1
             lat[kind].append((hit[0] - t) * 1000)
+        burst_prefixes = {v4(POOL, i) for i in range(1, a.burst + 1)}
+        burst_routes = [u for u in routes if u[0] >= burst_t and u[2] == 'withdraw' and u[1] in burst_prefixes]
+        burst_msgs = len({u[0] for u in burst_routes})
+        burst_time = (max(u[0] for u in burst_routes) - burst_t) * 1000 if burst_routes else float('nan')
         bird.stop()
 
     print('bgplb speaker e2e, %d services, %d changes (%s)' % (a.services, a.changes, time.strftime('%Y-%m-%d %H:%M')))
-    print('cold start: launch -> all %d routes at BIRD %.3f s (last initial UPDATE on the wire at %.3f s); '
-          'peak RSS %.1f MB' % (a.services, cold, flush, rss))
+    print('cold start: launch -> all %d routes at BIRD %.3f s; OPEN left at %.3f s; last initial UPDATE at %.3f s; '
+          'peak RSS %.1f MiB at cold start, %.1f MiB over the run (%.2f KiB per service)' % (
+              a.services, cold, (opened - t0) if opened else float('nan'), flush, rss_cold, rss_peak,
+              rss_peak * 1024 / max(1, a.services)))
     for kind in ('withdraw', 'announce'):
         v = lat[kind]
         if v:
-            print('%-8s n=%d  p50 %.2f ms  p99 %.2f ms  max %.2f ms  mean %.2f ms' % (
-                kind, len(v), statistics.median(v), pct(v, 0.99), max(v), statistics.mean(v)))
-    if missing:
-        print('changes with no matching UPDATE on the wire before the next change: %d' % missing)
+            finite = [x for x in v if x != math.inf]
+            print('%-8s n=%d  p50 %.2f ms  p99 %.2f ms  max %.2f ms  mean %.2f ms (finite)' % (
+                kind, len(v), statistics.median(v), pct(v, 0.99), max(v), statistics.mean(finite) if finite else math.nan))
+    print('late changes (UPDATE after the next change, counted with their latency): %d; missing (never on the wire, '
+          'counted as infinite): %d' % (late, missing))
+    if a.burst:
+        print('burst: %d withdrawals reached the wire in %d UPDATE-carrying packets within %.1f ms' % (
+            len({u[1] for u in burst_routes}), burst_msgs, burst_time))
 
 
 if __name__ == '__main__':
