@@ -191,11 +191,22 @@ def monitors(c):
     r = subprocess.run(['timeout', '3', GOBGP, *c, 'monitor', 'global', 'rib', '--current', '-j'], capture_output=True, text=True)
     lines = [line for line in r.stdout.splitlines() if line]
     check('monitor --current -j prints JSON arrays', bool(lines) and all(isinstance(json.loads(x), list) for x in lines), r.stdout)
+    if BGPLBCTL:  # bgplbctl streams too, until interrupted
+        r = subprocess.run(['timeout', '3', BGPLBCTL, *c, 'monitor', 'global', 'rib', '--current'],
+                           capture_output=True, text=True)
+        check('bgplbctl monitor global rib --current streams until killed', r.returncode == 124,
+              f'exit {r.returncode}\n{r.stdout}{r.stderr}')
+        check('bgplbctl monitor --current shows the routes',
+              re.search(r'\[ROUTE\] 2001:db8::2/128 via 2001:db8::ff aspath \[65100 65200\]', r.stdout) is not None,
+              r.stdout)
 
 
 def operations(c, writes):
     neigh = subprocess.Popen(['timeout', '25', GOBGP, *c, 'monitor', 'neighbor', '127.0.0.2'],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # bgplbctl without an address: every peer's events (gobgp prints none then).
+    any_neigh = subprocess.Popen(['timeout', '25', BGPLBCTL, *c, 'monitor', 'neighbor'], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True) if BGPLBCTL else None
     time.sleep(0.5)
     for op in ['softreset', 'softresetin', 'softresetout']:
         expect(c, f'neighbor 127.0.0.2 {op}')
@@ -216,6 +227,13 @@ def operations(c, writes):
     out = neigh.communicate()[0]
     for state in ['IDLE admin: DOWN', 'ESTABLISHED admin: UP']:
         check(f'monitor neighbor shows {state}', re.search(r'\[NEIGH\] 127\.0\.0\.2 fsm: ' + state, out) is not None, out)
+    if any_neigh:
+        streaming = any_neigh.poll() is None
+        any_neigh.terminate()
+        out = any_neigh.communicate()[0]
+        check('bgplbctl monitor neighbor (no address) streams every peer',
+              streaming and re.search(r'\[NEIGH\] 127\.0\.0\.2 fsm: IDLE admin: DOWN', out) is not None
+              and re.search(r'\[NEIGH\] 127\.0\.0\.2 fsm: ESTABLISHED admin: UP', out) is not None, out)
 
     expect(c, 'global rib add 10.5.0.0/33', rc=1, has=[r'invalid CIDR address'])
     expect(c, 'global rib add 2001:db8::5/128', rc=1, has=[r'invalid ipv4 prefix'])
