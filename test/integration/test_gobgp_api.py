@@ -85,9 +85,9 @@ class Rack:
         self.procs.append(cap)
         routers.wait_for(lambda: os.path.exists(self.pcap) or cap.poll() is not None, 10, 'tcpdump did not start')
         self._start_routers()
-        argv = [netns.snapshot_binary(os.environ['BGPLB_API_SPEAKER']), '--asn', str(SPEAKER_AS), '--router-id', self.spk.addr('ipv4'),
-                '--listen', '0.0.0.0', '--api', '127.0.0.1:50051', '--control-socket', self.socket,
-                '--audit-log', self.audit, '--allow-writes']
+        argv = [netns.snapshot_binary(os.environ['BGPLB_API_SPEAKER']), '--asn', str(SPEAKER_AS),
+                '--router-id', self.spk.addr('ipv4'), '--listen', '0.0.0.0', '--api', '127.0.0.1:50051',
+                '--control-socket', self.socket, '--audit-log', self.audit, '--allow-writes']
         for k in KINDS:
             argv += ['--peer', '%s,%d,%s%s' % (self.addr[k], ASN[k], self.local[k], ',passive' if k == 'exabgp' else '')]
         argv += ['--peer', '%s,65009,%s' % (DOWN, self.spk.addr('ipv4'))]
@@ -261,7 +261,8 @@ def test_control_commands(rack, kind):
         code, out = rack.unix.run(cmd)
         bad = gobgp_client.problems(cmd, code, out, want_code, patterns, v)
         report('gobgp %s' % cmd, not bad, '\n'.join(bad))
-        if want_code == 0 and not cmd.endswith('disable') and not gobgp_client.wait_established(rack.tcp, v['peer'], 60):
+        back = cmd.endswith('disable') or gobgp_client.wait_established(rack.tcp, v['peer'], 60)
+        if want_code == 0 and not back:
             report('%s: %s comes back after %s' % (kind, v['peer'], cmd), False, rack.tcp.run('neighbor')[1])
     with open(rack.audit) as f:
         audit = f.read()
