@@ -309,7 +309,9 @@ void run_monitor(const options& o) {
       }
     } else if (r.has_peer() && r.peer().type() == apipb::WatchEventResponse::PeerEvent::STATE) {
       const auto& p = r.peer().peer();
-      if (p.conf().neighbor_address() != name) continue;  // as gobgp: no address, nothing printed
+      // gobgp prints only events whose address equals its argument, so with none it
+      // prints nothing; bgplbctl shows every peer's events then.
+      if (!name.empty() && p.conf().neighbor_address() != name) continue;
       if (o.json) std::cout << gobgp::go_json(p) << std::endl;
       else {
         gobgp::print_monitor_peer(std::cout, p, utc_now());
@@ -367,7 +369,7 @@ void add_gobgp_commands(CLI::App& app, int& status) {
       run_global);
   add(app, o, "neighbor", "As gobgp: peers, one peer, adj-in/adj-out, (soft)reset, enable, disable", status,
       run_neighbor);
-  add(app, o, "monitor", "As gobgp: monitor global rib [--current], monitor neighbor ADDR", status, run_monitor);
+  add(app, o, "monitor", "As gobgp: monitor global rib [--current], monitor neighbor [ADDR] (no ADDR: every peer)", status, run_monitor);
 }
 
 }  // namespace bgplbctl

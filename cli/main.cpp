@@ -19,6 +19,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "bgplbctl " BGPLB_VERSION);
   app.footer("Run 'bgplbctl <command> --help' for a command's options.");
 
+  // One command per run: after it, a word such as `neighbor` in `monitor neighbor` is
+  // that command's argument, not a second command.
+  app.require_subcommand(0, 1);
+
   int status = 0;
   bgplbctl::add_decode_command(app, status);
   bgplbctl::add_gobgp_commands(app, status);

@@ -20,6 +20,7 @@ packages=(
   libbpf-dev
   # test oracles and tools
   tshark
+  openssl                        # TLS certificates of the API compat test (api/test)
   # interop test peers and harness (test/integration/)
   gobgpd bird2 frr exabgp iproute2 tcpdump procps python3-pytest
   # Kubernetes API server fixture and its honesty tests (test/kube/); kubectl itself is

@@ -1,11 +1,11 @@
 // bgp:: values to apipb messages and back (see convert.hpp).
 #include "convert.hpp"
 
+#include "capability.hpp"
+
 #include "attribute.pb.h"
-#include "capability.pb.h"
 
 #include <utility>
-#include <variant>
 
 namespace api::convert {
 
@@ -115,71 +115,6 @@ void finish_path(apipb::Path* out, const bgp::prefix& p, attribute_list attrs, w
   set_family(out->mutable_family(), p.is_v4() ? bgp::ipv4_unicast : bgp::ipv6_unicast);
 }
 
-google::protobuf::Any capability_any(const bgp::capability& c) {
-  google::protobuf::Any out;
-  std::visit(
-      [&](const auto& v) {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, bgp::cap_multiprotocol>) {
-          apipb::MultiProtocolCapability m;
-          set_family(m.mutable_family(), v.fam);
-          out.PackFrom(m);
-        } else if constexpr (std::is_same_v<T, bgp::cap_route_refresh>) {
-          if (v.code == 128) out.PackFrom(apipb::RouteRefreshCiscoCapability{});
-          else out.PackFrom(apipb::RouteRefreshCapability{});
-        } else if constexpr (std::is_same_v<T, bgp::cap_enhanced_route_refresh>) {
-          out.PackFrom(apipb::EnhancedRouteRefreshCapability{});
-        } else if constexpr (std::is_same_v<T, bgp::cap_extended_next_hop>) {
-          apipb::ExtendedNexthopCapability m;
-          for (const auto& e : v.entries) {
-            auto* t = m.add_tuples();
-            set_family(t->mutable_nlri_family(), bgp::family{e.nlri_afi, static_cast<std::uint8_t>(e.nlri_safi)});
-            set_family(t->mutable_nexthop_family(), bgp::family{e.next_hop_afi, 1});
-          }
-          out.PackFrom(m);
-        } else if constexpr (std::is_same_v<T, bgp::cap_graceful_restart>) {
-          // GoBGP's flags are the high nibble of the first octet: R 0x08, N 0x04.
-          apipb::GracefulRestartCapability m;
-          m.set_flags((v.restarting ? 0x08u : 0u) | (v.notification ? 0x04u : 0u));
-          m.set_time(v.restart_time);
-          for (const auto& e : v.entries) {
-            auto* t = m.add_tuples();
-            set_family(t->mutable_family(), e.fam);
-            t->set_flags(e.forwarding_preserved ? 0x80u : 0u);
-          }
-          out.PackFrom(m);
-        } else if constexpr (std::is_same_v<T, bgp::cap_four_octet_as>) {
-          apipb::FourOctetASNCapability m;
-          m.set_asn(v.as);
-          out.PackFrom(m);
-        } else if constexpr (std::is_same_v<T, bgp::cap_add_path>) {
-          apipb::AddPathCapability m;
-          for (const auto& e : v.entries) {
-            auto* t = m.add_tuples();
-            set_family(t->mutable_family(), e.fam);
-            t->set_mode(static_cast<apipb::AddPathCapabilityTuple::Mode>(e.dir));
-          }
-          out.PackFrom(m);
-        } else if constexpr (std::is_same_v<T, bgp::cap_fqdn>) {
-          apipb::FqdnCapability m;
-          m.set_host_name(v.hostname);
-          m.set_domain_name(v.domain);
-          out.PackFrom(m);
-        } else if constexpr (std::is_same_v<T, bgp::cap_extended_message>) {
-          apipb::UnknownCapability m;  // GoBGP 3.10 has no message for RFC 8654
-          m.set_code(6);
-          out.PackFrom(m);
-        } else {
-          apipb::UnknownCapability m;
-          m.set_code(v.code);
-          m.set_value(std::string(v.value.begin(), v.value.end()));
-          out.PackFrom(m);
-        }
-      },
-      c);
-  return out;
-}
-
 void set_message_counts(apipb::Message* m, std::uint64_t total, std::uint64_t updates, std::uint64_t notifications,
                         std::uint64_t keepalives, std::uint64_t refreshes) {
   m->set_update(updates);
@@ -264,10 +199,10 @@ void peer(apipb::Peer* out, const bgp::peer_inspection& p, std::uint32_t local_a
   state->set_admin_state(p.admin_down ? apipb::PeerState::DOWN : apipb::PeerState::UP);
   state->set_flops(static_cast<std::uint32_t>(c.established_transitions > 0 ? c.established_transitions - 1 : 0));
   if (st.peer_open) {
-    for (const auto& cap : st.peer_open->capabilities) *state->add_remote_cap() = capability_any(cap);
+    add_capabilities(state->mutable_remote_cap(), st.peer_open->capabilities);
     state->set_router_id(dotted(st.peer_open->bgp_id));
   }
-  for (const auto& cap : p.local_open.capabilities) *state->add_local_cap() = capability_any(cap);
+  add_capabilities(state->mutable_local_cap(), p.local_open.capabilities);
 
   auto* timers = out->mutable_timers();
   auto* tc = timers->mutable_config();

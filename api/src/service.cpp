@@ -6,6 +6,8 @@
 #include "core.hpp"
 #include "rib_query.hpp"
 
+#include "attribute.pb.h"
+
 #include <algorithm>
 #include <map>
 
@@ -15,10 +17,20 @@ namespace {
 
 const grpc::Status speaker_unavailable{grpc::StatusCode::UNAVAILABLE, "the speaker did not answer in time"};
 
-bool loopback_peer(const std::string& peer) {
-  // gRPC peer strings: "ipv4:127.0.0.1:5000", "ipv6:[::1]:5000", "unix:/path".
-  return peer.starts_with("unix:") || peer.starts_with("ipv4:127.") || peer.starts_with("ipv6:[::1]") ||
-         peer.starts_with("ipv6:[::ffff:127.") || peer.starts_with("ipv6:%5B::1%5D");
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  return out + "\"";
+}
+
+// What a path names, for the audit: "10.5.0.1/32" or the NLRI's type.
+std::string path_text(const apipb::Path& p) {
+  apipb::IPAddressPrefix n;
+  if (p.nlri().UnpackTo(&n)) return n.prefix() + "/" + std::to_string(n.prefix_len());
+  return "nlri " + p.nlri().type_url();
 }
 
 bgp::family family_or_ipv4(const apipb::ListPathRequest& r, bool& supported) {
@@ -37,9 +49,27 @@ struct gobgp_service::destination_list {
 };
 
 grpc::Status gobgp_service::admit(grpc::ServerContext* ctx) const {
-  if (cfg_.allow_remote || loopback_peer(ctx->peer())) return grpc::Status::OK;
-  return {grpc::StatusCode::PERMISSION_DENIED,
-          "connections from " + ctx->peer() + " are refused: the API serves local clients unless allow_remote is set"};
+  return api::admit(identify(ctx->peer(), *credentials_), cfg_.allow_remote);
+}
+
+template <class Act>
+grpc::Status gobgp_service::guarded(grpc::ServerContext* ctx, const char* rpc, rpc_class k, std::string request,
+                                    Act act) {
+  const caller c = identify(ctx->peer(), *credentials_);
+  grpc::Status st = api::admit(c, cfg_.allow_remote);
+  if (st.ok() && k == rpc_class::write && !cfg_.allow_writes)
+    st = {grpc::StatusCode::PERMISSION_DENIED,
+          std::string(rpc) + " is disabled: enable API writes (allow_writes) in the speaker's configuration"};
+  if (st.ok()) st = permit(c, rpc, k, socket_);
+  const bool allowed = st.ok();
+  if (allowed) st = act();
+  if (cfg_.audit) {
+    try {
+      cfg_.audit(audit_of(rpc, c, std::move(request), allowed, st));
+    } catch (...) {  // a failing audit sink must not fail the call, nor kill a gRPC thread
+    }
+  }
+  return st;
 }
 
 template <class Op>
@@ -254,39 +284,51 @@ grpc::Status gobgp_service::WatchEvent(grpc::ServerContext* ctx, const apipb::Wa
 
 grpc::Status gobgp_service::ResetPeer(grpc::ServerContext* ctx, const apipb::ResetPeerRequest* req,
                                       google::protobuf::Empty*) {
-  if (auto st = admit(ctx); !st.ok()) return st;
-  if (!req->soft()) {
-    return on_peer(req->address(), [text = req->communication()](bgp::speaker& s, const bgp::ip_address& a) {
-      return s.reset_peer(a, text);
-    });
-  }
-  bgp::soft_reset_direction d = bgp::soft_reset_direction::both;
-  if (req->direction() == apipb::ResetPeerRequest::IN) d = bgp::soft_reset_direction::in;
-  if (req->direction() == apipb::ResetPeerRequest::OUT) d = bgp::soft_reset_direction::out;
-  return on_peer(req->address(), [d](bgp::speaker& s, const bgp::ip_address& a) { return s.soft_reset_peer(a, d); });
+  static const char* const directions[] = {"in", "out", "both"};
+  const auto dir = static_cast<std::size_t>(req->direction());
+  std::string what = "address=" + req->address();
+  if (req->soft()) what += " soft direction=" + std::string(dir < 3 ? directions[dir] : "?");
+  else what += " communication=" + quoted(req->communication());
+  return guarded(ctx, "ResetPeer", rpc_class::control, std::move(what), [&] {
+    if (!req->soft())
+      return on_peer(req->address(), [text = req->communication()](bgp::speaker& s, const bgp::ip_address& a) {
+        return s.reset_peer(a, text);
+      });
+    bgp::soft_reset_direction d = bgp::soft_reset_direction::both;
+    if (req->direction() == apipb::ResetPeerRequest::IN) d = bgp::soft_reset_direction::in;
+    if (req->direction() == apipb::ResetPeerRequest::OUT) d = bgp::soft_reset_direction::out;
+    return on_peer(req->address(), [d](bgp::speaker& s, const bgp::ip_address& a) { return s.soft_reset_peer(a, d); });
+  });
 }
 
 grpc::Status gobgp_service::ShutdownPeer(grpc::ServerContext* ctx, const apipb::ShutdownPeerRequest* req,
                                          google::protobuf::Empty*) {
   // GoBGP 3.10 treats shutdown as a reset (the client calls it deprecated).
-  if (auto st = admit(ctx); !st.ok()) return st;
-  return on_peer(req->address(), [text = req->communication()](bgp::speaker& s, const bgp::ip_address& a) {
-    return s.reset_peer(a, text);
-  });
+  return guarded(ctx, "ShutdownPeer", rpc_class::control,
+                 "address=" + req->address() + " communication=" + quoted(req->communication()), [&] {
+                   return on_peer(req->address(),
+                                  [text = req->communication()](bgp::speaker& s, const bgp::ip_address& a) {
+                                    return s.reset_peer(a, text);
+                                  });
+                 });
 }
 
 grpc::Status gobgp_service::EnablePeer(grpc::ServerContext* ctx, const apipb::EnablePeerRequest* req,
                                        google::protobuf::Empty*) {
-  if (auto st = admit(ctx); !st.ok()) return st;
-  return on_peer(req->address(), [](bgp::speaker& s, const bgp::ip_address& a) { return s.enable_peer(a); });
+  return guarded(ctx, "EnablePeer", rpc_class::control, "address=" + req->address(), [&] {
+    return on_peer(req->address(), [](bgp::speaker& s, const bgp::ip_address& a) { return s.enable_peer(a); });
+  });
 }
 
 grpc::Status gobgp_service::DisablePeer(grpc::ServerContext* ctx, const apipb::DisablePeerRequest* req,
                                         google::protobuf::Empty*) {
-  if (auto st = admit(ctx); !st.ok()) return st;
-  return on_peer(req->address(), [text = req->communication()](bgp::speaker& s, const bgp::ip_address& a) {
-    return s.disable_peer(a, text);
-  });
+  return guarded(ctx, "DisablePeer", rpc_class::control,
+                 "address=" + req->address() + " communication=" + quoted(req->communication()), [&] {
+                   return on_peer(req->address(),
+                                  [text = req->communication()](bgp::speaker& s, const bgp::ip_address& a) {
+                                    return s.disable_peer(a, text);
+                                  });
+                 });
 }
 
 grpc::Status gobgp_service::write_path(const apipb::Path& path, bool add) {
@@ -306,26 +348,24 @@ grpc::Status gobgp_service::write_path(const apipb::Path& path, bool add) {
 
 grpc::Status gobgp_service::AddPath(grpc::ServerContext* ctx, const apipb::AddPathRequest* req,
                                     apipb::AddPathResponse*) {
-  if (auto st = admit(ctx); !st.ok()) return st;
-  if (!cfg_.allow_writes)
-    return {grpc::StatusCode::PERMISSION_DENIED,
-            "AddPath is disabled: enable API writes (allow_writes) in the speaker's configuration"};
-  if (req->table_type() != apipb::GLOBAL || !req->vrf_id().empty() || !req->has_path())
-    return {grpc::StatusCode::INVALID_ARGUMENT, "bgplb adds paths to the GLOBAL table only"};
-  return write_path(req->path(), true);
+  return guarded(ctx, "AddPath", rpc_class::write, "path=" + path_text(req->path()), [&]() -> grpc::Status {
+    if (req->table_type() != apipb::GLOBAL || !req->vrf_id().empty() || !req->has_path())
+      return {grpc::StatusCode::INVALID_ARGUMENT, "bgplb adds paths to the GLOBAL table only"};
+    return write_path(req->path(), true);
+  });
 }
 
 grpc::Status gobgp_service::DeletePath(grpc::ServerContext* ctx, const apipb::DeletePathRequest* req,
                                        google::protobuf::Empty*) {
-  if (auto st = admit(ctx); !st.ok()) return st;
-  if (!cfg_.allow_writes)
-    return {grpc::StatusCode::PERMISSION_DENIED,
-            "DeletePath is disabled: enable API writes (allow_writes) in the speaker's configuration"};
-  if (req->table_type() != apipb::GLOBAL || !req->vrf_id().empty())
-    return {grpc::StatusCode::INVALID_ARGUMENT, "bgplb deletes paths from the GLOBAL table only"};
-  if (!req->has_path())
-    return {grpc::StatusCode::INVALID_ARGUMENT, "DeletePath needs a path: deleting by family or uuid is not supported"};
-  return write_path(req->path(), false);
+  const std::string what = req->has_path() ? "path=" + path_text(req->path()) : "all paths of a family";
+  return guarded(ctx, "DeletePath", rpc_class::write, what, [&]() -> grpc::Status {
+    if (req->table_type() != apipb::GLOBAL || !req->vrf_id().empty())
+      return {grpc::StatusCode::INVALID_ARGUMENT, "bgplb deletes paths from the GLOBAL table only"};
+    if (!req->has_path())
+      return {grpc::StatusCode::INVALID_ARGUMENT,
+              "DeletePath needs a path: deleting by family or uuid is not supported"};
+    return write_path(req->path(), false);
+  });
 }
 
 }  // namespace api

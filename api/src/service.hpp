@@ -4,6 +4,7 @@
 // message (unimplemented_rpcs.inc is generated from gobgp.proto).
 #pragma once
 
+#include "access.hpp"
 #include "events.hpp"
 
 #include "gobgp.grpc.pb.h"
@@ -18,9 +19,13 @@ namespace api {
 
 class gobgp_service final : public apipb::GobgpApi::Service {
  public:
-  gobgp_service(const server_config& cfg, std::vector<speaker_ref> speakers, std::shared_ptr<event_hub> hub,
-                std::shared_ptr<age_book> ages, std::vector<std::shared_ptr<speaker_watch>> watches)
+  // `socket`: the Unix socket path control RPCs are sent to (for refusals' messages).
+  gobgp_service(const server_config& cfg, std::string socket, std::shared_ptr<credential_table> credentials,
+                std::vector<speaker_ref> speakers, std::shared_ptr<event_hub> hub, std::shared_ptr<age_book> ages,
+                std::vector<std::shared_ptr<speaker_watch>> watches)
       : cfg_(cfg),
+        socket_(std::move(socket)),
+        credentials_(std::move(credentials)),
         speakers_(std::move(speakers)),
         hub_(std::move(hub)),
         ages_(std::move(ages)),
@@ -50,6 +55,10 @@ class gobgp_service final : public apipb::GobgpApi::Service {
   }
   // PERMISSION_DENIED for a non-loopback client unless allow_remote.
   grpc::Status admit(grpc::ServerContext* ctx) const;
+  // A control or write RPC: admitted and permitted (access.hpp) before `act` runs,
+  // audited afterwards whatever the outcome. `request` describes it for the audit.
+  template <class Act>
+  grpc::Status guarded(grpc::ServerContext* ctx, const char* rpc, rpc_class k, std::string request, Act act);
   struct destination_list;
   grpc::Status collect(const apipb::ListPathRequest& req, destination_list& out);
   // Runs `op` on the speaker that has peer `address`; NOT_FOUND when none has it.
@@ -58,6 +67,8 @@ class gobgp_service final : public apipb::GobgpApi::Service {
   grpc::Status write_path(const apipb::Path& path, bool add);
 
   server_config cfg_;
+  std::string socket_;
+  std::shared_ptr<credential_table> credentials_;
   std::vector<speaker_ref> speakers_;
   std::shared_ptr<event_hub> hub_;
   std::shared_ptr<age_book> ages_;

@@ -5,18 +5,16 @@
 //   B  AS65002 rid 10.0.0.2  127.0.0.2  eBGP with A
 //   C  AS65001 rid 10.0.0.3  127.0.0.3  iBGP with A; sends A 10.3.0.1/32, which A keeps
 //   A also has neighbour 127.0.0.4 (AS65004), which never comes up.
-// usage: api_fixture --bgp-port P --api ADDR [--allow-writes] [--allow-remote]
-//                    [--tls-cert F --tls-key F]
+// usage: api_fixture --bgp-port P --api ADDR [--control-socket PATH] [--audit-log FILE]
+//                    [--allow-writes] [--allow-remote] [--tls-cert F --tls-key F]
+// (no control socket unless --control-socket: tests must not share /run/bgplb).
 // Prints "ready" once the API serves and both sessions are Established; runs until
 // SIGTERM/SIGINT.
-#include <api/server.hpp>
-#include <bgp/speaker.hpp>
+#include "fixture_common.hpp"
 
 #include <boost/asio/post.hpp>
 
-#include <csignal>
 #include <cstdlib>
-#include <cstring>
 #include <future>
 #include <iostream>
 #include <string>
@@ -24,13 +22,7 @@
 
 namespace {
 
-bgp::ip_address ip(const char* s) { return *bgp::ip_address::parse(s); }
-
-bgp::route route(const char* pfx) {
-  bgp::route r;
-  r.destination = *bgp::prefix::parse(pfx);
-  return r;
-}
+using fixture::ip;
 
 bgp::speaker_config speaker_config(std::uint32_t asn, std::uint32_t rid, const char* addr, std::uint16_t port) {
   bgp::speaker_config c;
@@ -53,43 +45,11 @@ bgp::peer_config peer(const char* addr, std::uint32_t as, std::uint16_t port, co
   return p;
 }
 
-// The routes A originates (as in setup/routes.sh of the reference capture).
-void originate(bgp::speaker& a) {
-  auto r1 = route("10.1.0.1/32");
-  r1.origin = bgp::origin_type::incomplete;
-  r1.local_pref = 200;
-  r1.communities = {65001u << 16 | 100};
-  a.announce(r1);
-  auto r2 = route("10.1.0.2/32");
-  r2.origin = bgp::origin_type::egp;
-  r2.next_hop = ip("192.0.2.11");
-  r2.med = 50;
-  r2.communities = {65001u << 16 | 200, 0xFFFFFF01};
-  a.announce(r2);
-  auto r3 = route("2001:db8::1/128");
-  r3.origin = bgp::origin_type::incomplete;
-  r3.local_pref = 150;
-  r3.communities = {65001u << 16 | 300};
-  a.announce(r3);
-  auto r4 = route("2001:db8::2/128");
-  r4.next_hop = ip("2001:db8::ff");
-  r4.as_path = {65100, 65200};
-  r4.med = 10;
-  a.announce(r4);
-  auto r5 = route("10.77.0.0/16");
-  r5.as_path = {65002};
-  r5.large_communities = {{1, 1, 1}, {2, 2, 2}};
-  a.announce(r5);
-  auto r6 = route("10.88.0.0/16");  // for B only
-  r6.communities = {65001u << 16 | 888};
-  a.announce_to(ip("127.0.0.2"), r6);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   std::uint16_t bgp_port = 0;
-  api::server_config api_cfg;
+  fixture::api_options api;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const auto next = [&]() -> std::string {
@@ -100,12 +60,7 @@ int main(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "--bgp-port") bgp_port = static_cast<std::uint16_t>(std::stoi(next()));
-    else if (a == "--api") api_cfg.listen = next();
-    else if (a == "--allow-writes") api_cfg.allow_writes = true;
-    else if (a == "--allow-remote") api_cfg.allow_remote = true;
-    else if (a == "--tls-cert") api_cfg.tls_certificate_file = next();
-    else if (a == "--tls-key") api_cfg.tls_private_key_file = next();
-    else {
+    else if (!api.take(a, next)) {
       std::cerr << "api_fixture: unknown argument " << a << '\n';
       return 2;
     }
@@ -114,12 +69,7 @@ int main(int argc, char** argv) {
     std::cerr << "api_fixture: --bgp-port is required\n";
     return 2;
   }
-
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGTERM);
-  sigaddset(&sigs, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);  // every thread; main waits for them
+  const sigset_t sigs = fixture::block_signals();
 
   boost::asio::io_context io;
   bgp::speaker a(io, speaker_config(65001, 0x0A000001, "127.0.0.1", bgp_port));
@@ -138,8 +88,11 @@ int main(int argc, char** argv) {
   a.set_peer(peer("127.0.0.4", 65004, bgp_port, "127.0.0.1", "never-up"));
   b.set_peer(b_to_a);
   c.set_peer(peer("127.0.0.1", 65001, bgp_port, "127.0.0.3", "a"));
-  originate(a);
-  auto from_c = route("10.3.0.1/32");
+  fixture::originate(a);
+  auto r6 = fixture::route("10.88.0.0/16");  // for B only
+  r6.communities = {65001u << 16 | 888};
+  a.announce_to(ip("127.0.0.2"), r6);
+  auto from_c = fixture::route("10.3.0.1/32");
   from_c.communities = {65001u << 16 | 333};
   c.announce(from_c);
   if (std::getenv("FX_DEBUG"))
@@ -152,16 +105,9 @@ int main(int argc, char** argv) {
   a.start();
   b.start();
   c.start();
-  std::thread core([&io] {
-    auto guard = boost::asio::make_work_guard(io);
-    io.run();
-  });
 
-  api::gobgp_server server(api_cfg, {api::speaker_ref{io, a}});
-  int status = 0;
-  try {
-    server.start();
-    // Wait (up to 20 s) for both sessions before saying ready.
+  api::gobgp_server server(api.cfg, {api::speaker_ref{io, a}});
+  const auto both_up = [&] {  // up to 20 s
     for (int k = 0; k < 200; ++k) {
       std::promise<bool> up;
       boost::asio::post(io, [&] {
@@ -169,23 +115,13 @@ int main(int argc, char** argv) {
         up.set_value(pb && pc && pb->state == bgp::peer_state::established &&
                      pc->state == bgp::peer_state::established);
       });
-      if (up.get_future().get()) break;
+      if (up.get_future().get()) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    std::cout << "ready api-port=" << server.port() << std::endl;
-    int sig = 0;
-    sigwait(&sigs, &sig);
-  } catch (const std::exception& e) {
-    std::cerr << "api_fixture: " << e.what() << '\n';
-    status = 1;
-  }
-  server.stop();
-  boost::asio::post(io, [&] {
+  };
+  return fixture::serve("api_fixture", io, server, sigs, both_up, [&] {
     a.abort();
     b.abort();
     c.abort();
-    io.stop();
   });
-  core.join();
-  return status;
 }
