@@ -17,6 +17,7 @@ packages=(
   libfmt-dev libspdlog-dev libyaml-cpp-dev libyaml-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libbpf-dev
+  libssl-dev                     # TLS to the Kubernetes API server (store/src/kubernetes)
   # test oracles and tools
   tshark
   # interop test peers and harness (test/integration/)

@@ -1,0 +1,51 @@
+// The objects the reflectors hold, kept as the text model::decode reads, and shown to the
+// file backend's machinery (store::file::backend) as a directory of manifests: one
+// "file" per object (resources.hpp object_file), a filesystem that reads from this map
+// and a watcher that names the objects changed since the last update. The Kubernetes
+// datastore thereby decodes, validates, keeps last good versions, refuses objects that
+// break a cross-object rule and builds snapshots and change sets exactly as the file
+// datastore does: a Kubernetes object is admitted or refused as a manifest file is.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "reflector.hpp"
+#include "store/file_backend.hpp"
+
+namespace store::kubernetes {
+
+class object_cache final : public object_sink {
+ public:
+  struct entry {
+    std::string text;
+    std::string resource_version;
+    std::string ns;
+    std::string name;
+  };
+
+  void replace(const resource& r, std::vector<object_text> objects) override;
+  void upsert(const resource& r, object_text object) override;
+  void remove(const resource& r, const object_text& object) override;
+
+  const entry* find(const std::string& file) const;
+  std::size_t size() const { return objects_.size(); }
+  // Objects whose text changed since the last take_changed() (also removed ones).
+  bool dirty() const { return !changed_.empty(); }
+  // After the backend read everything anyway.
+  void clear_changed() { changed_.clear(); }
+
+  // The file backend's kernel boundary over this cache; both hold a reference to it.
+  std::unique_ptr<file::filesystem> make_filesystem();
+  std::unique_ptr<file::watcher> make_watcher();
+
+ private:
+  friend class cache_filesystem;
+  friend class cache_watcher;
+  std::map<std::string, entry> objects_;  // by object_file
+  std::set<std::string> changed_;
+};
+
+}  // namespace store::kubernetes
