@@ -22,6 +22,9 @@ packages=(
   tshark
   # interop test peers and harness (test/integration/)
   gobgpd bird2 frr exabgp iproute2 tcpdump procps python3-pytest
+  # Kubernetes API server fixture and its honesty tests (test/kube/); kubectl itself is
+  # not Debian's (its kubernetes-client is 1.20): the tests use the kubectl on PATH
+  openssl python3-yaml python3-kubernetes
 )
 # --bench: also what only the on-demand peer benchmark needs (test/bench/peers/): the Go
 # toolchain and protobuf module its gobgpd loader is built with, offline.

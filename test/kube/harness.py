@@ -1,0 +1,89 @@
+"""Start the fixture as a process and talk to it: what the pytest suites (and anyone else
+in Python) use. `KubeFixture(tmpdir).start()` returns once ready.json is written; `.control`
+calls the control port; `.kubectl(...)` runs the machine's kubectl with the admin
+kubeconfig and a private discovery cache."""
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+SERVER = os.path.join(HERE, 'kube_apiserver.py')
+
+
+class KubeFixture:
+    def __init__(self, state_dir, crds=(), seed=(), users=None, extra_args=()):
+        self.state_dir = str(state_dir)
+        self.crds, self.seed, self.users, self.extra_args = list(crds), list(seed), users, list(extra_args)
+        self.proc = None
+        self.info = None
+
+    def start(self, timeout=30):
+        args = [sys.executable, SERVER, '--state-dir', self.state_dir] + self.extra_args
+        for c in self.crds:
+            args += ['--crds', c]
+        for s in self.seed:
+            args += ['--seed', s]
+        if self.users is not None:
+            os.makedirs(self.state_dir, exist_ok=True)
+            path = os.path.join(self.state_dir, 'users.json')
+            with open(path, 'w') as f:
+                json.dump(self.users, f)
+            args += ['--users', path]
+        self.log = open(os.path.join(self.state_dir + '.log'), 'w')
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        ready = os.path.join(self.state_dir, 'ready.json')
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(ready):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError('fixture did not start; see %s.log' % self.state_dir)
+            time.sleep(0.05)
+        with open(ready) as f:
+            self.info = json.load(f)
+        return self
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+            self.log.close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def url(self):
+        return self.info['url']
+
+    @property
+    def kubeconfig(self):
+        return self.info['admin']['kubeconfig']
+
+    def control(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.info['control'] + path, data=data, method=method,
+                                     headers={'Content-Type': 'application/json'})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read())
+
+    def requests(self, since=0):
+        return self.control('GET', '/requests?since=%d' % since)
+
+    def kubectl(self, *args, kubeconfig=None, check=True, input=None, timeout=60):
+        cmd = ['kubectl', '--kubeconfig', kubeconfig or self.kubeconfig,
+               '--cache-dir', os.path.join(self.state_dir, 'kubectl-cache')] + list(args)
+        p = subprocess.run(cmd, capture_output=True, text=True, input=input, timeout=timeout)
+        if check and p.returncode != 0:
+            raise AssertionError('%s failed (%d):\n%s%s' % (' '.join(cmd), p.returncode, p.stdout, p.stderr))
+        return p
