@@ -15,7 +15,11 @@ class cache_filesystem final : public file::filesystem {
   contents read(const std::string&, const std::string& relative) override {
     const auto it = cache_.objects_.find(relative);
     if (it == cache_.objects_.end()) return {std::nullopt, "deleted", true};
-    return {it->second.text, ""};
+    auto& unread = it->second.unread;
+    if (!unread) return {std::nullopt, "read twice (a datastore bug)", false};
+    contents c{std::move(*unread), ""};
+    unread.reset();
+    return c;
   }
 
  private:
@@ -59,10 +63,14 @@ void object_cache::upsert(const resource&, object_text o) {
   auto [it, fresh] = objects_.try_emplace(o.file);
   entry& e = it->second;
   e.resource_version = std::move(o.resource_version);
-  if (!fresh && e.text == o.text) return;
-  e.text = std::move(o.text);
+  const auto hash = std::hash<std::string_view>{}(o.text);
+  if (!fresh && e.size == o.text.size() && e.hash == hash) return;
+  e.size = o.text.size();
+  e.hash = hash;
+  e.unread = std::move(o.text);
   e.ns = std::move(o.ns);
   e.name = std::move(o.name);
+  e.uid = std::move(o.uid);
   changed_.insert(std::move(o.file));
 }
 

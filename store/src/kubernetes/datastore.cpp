@@ -29,6 +29,14 @@ file::options backend_options(const settings& s) {
   return o;
 }
 
+// The controller alone (no node) only allocates: Services, Namespaces (pool namespace
+// selectors) and IPAddressPools, which is all its RBAC grants (deploy/rbac.yaml). Every
+// other process reads everything, a speaker only its own Node.
+bool reads(model::kind k, const open_options& o) {
+  if (!o.controller || !o.node.empty()) return true;
+  return k == model::kind::service || k == model::kind::namespace_ || k == model::kind::ip_address_pool;
+}
+
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -45,9 +53,7 @@ datastore::datastore(settings s, cluster_config c, open_options o)
       lease_watchdog_(ioc_) {
   std::uint64_t seed = std::random_device{}();
   for (const auto& r : resources) {
-    // The controller alone (no node) allocates: it needs no endpoints and no Nodes.
-    const bool controller_only = options_.controller && options_.node.empty();
-    if (controller_only && (r.kind == model::kind::endpoint_slice || r.kind == model::kind::node)) continue;
+    if (!reads(r.kind, options_)) continue;
     reflector_options ro;
     ro.ns = settings_.ns;
     ro.page_size = settings_.page_size;
@@ -216,15 +222,13 @@ void datastore::changed() {
 }
 
 void datastore::deliver(bool full) {
-  std::optional<update> u;
-  if (full) {
-    u = backend_.list();
-    cache_.clear_changed();  // list() read everything
-  } else {
-    u = backend_.wait(std::chrono::milliseconds{0});
-  }
+  // The watcher names every object changed since the last update (all of them at first);
+  // a full update with nothing changed repeats the state in force.
+  auto u = backend_.wait(std::chrono::milliseconds{0});
   full_pending_ = false;
-  if (!u) return;
+  if (!u && !full) return;
+  if (!u) u = update{snapshot_, {}, errors_};
+  errors_ = u->errors;
   change c;
   c.full = full;
   snapshot_ = u->snapshot;
@@ -268,9 +272,11 @@ void datastore::report_health() {
   for (const auto& w : watches_) {
     if (w->r->connected()) continue;
     h.connected = false;
+    if (w->r->error().empty()) continue;  // not yet listed, no failure either
     if (!h.error.empty()) h.error += "; ";
     h.error += w->r->error();
   }
+  if (!h.connected && h.error.empty()) h.error = "waiting for the first list of every resource";
   if (!write_error_.empty()) h.error += (h.error.empty() ? "" : "; ") + write_error_;
   const auto now = unix_now();
   if (h.connected) last_good_unix_ = now;

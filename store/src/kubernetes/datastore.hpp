@@ -102,6 +102,7 @@ class datastore final : public store::datastore, private state_writer {
   bool full_pending_ = true;
   bool delivered_ = false;
   std::shared_ptr<const model::snapshot> snapshot_ = std::make_shared<model::snapshot>();
+  std::vector<model::error> errors_;  // in force, as last delivered
   model::assignments assignments_;
   std::optional<health> reported_;
   std::int64_t last_good_unix_ = 0;

@@ -96,7 +96,8 @@ asio::awaitable<void> datastore::run_writer() {
       continue;
     }
     auto plan = plan_writes(*goal, *snapshot_, memory_);
-    const auto why = plan.empty() ? std::string() : co_await carry_out(*conn, *goal, plan);
+    std::string why;
+    if (!plan.empty()) why = co_await carry_out(*conn, *goal, plan);
     if (why.empty()) {
       if (!plan.empty()) {
         log::debug(log::ev::written, {{"services", std::to_string(plan.services.size())},
@@ -178,8 +179,9 @@ asio::awaitable<std::string> datastore::write_holds(connection& c, const model::
     }
     if (!leading_now()) co_return "lost the Lease";
     const auto body = encode_holds(settings_.ns, settings_.ledger, holds, ledger_rv_);
-    auto r = ledger_rv_.empty() ? co_await client_.send(c, verb::post, collection, body, std::string(json_type))
-                                : co_await client_.send(c, verb::put, target, body, std::string(json_type));
+    http_response r;
+    if (ledger_rv_.empty()) r = co_await client_.send(c, verb::post, collection, body, std::string(json_type));
+    else r = co_await client_.send(c, verb::put, target, body, std::string(json_type));
     if (r.status == 200 || r.status == 201) {
       ledger_rv_ = resource_version_of(r.body);
       memory_.holds = holds;
@@ -254,11 +256,7 @@ asio::awaitable<std::string> datastore::write_service(connection& c, const servi
 
 asio::awaitable<std::string> datastore::post_event(connection& c, const model::name_key& key, const model::event& e) {
   std::string uid;
-  if (const auto* entry = cache_.find(object_file(resource_of(model::kind::service), key.ns, key.name))) {
-    json::error_code ec;
-    const auto v = json::parse(entry->text, ec);
-    if (!ec && v.is_object()) uid = read_service(v.get_object()).uid;
-  }
+  if (const auto* entry = cache_.find(object_file(resource_of(model::kind::service), key.ns, key.name))) uid = entry->uid;
   const auto wall = std::chrono::system_clock::now();
   const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(wall.time_since_epoch()).count();
   char suffix[24];

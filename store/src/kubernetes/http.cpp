@@ -177,9 +177,10 @@ asio::awaitable<http_response> connection::request(request_head head, std::strin
     if (!reused) {
       if (auto why = co_await open(timeout); !why.empty()) co_return http_response{0, {}, {}, why};
     }
-    http_response r = std::holds_alternative<plain>(stream_)
-                          ? co_await exchange(std::get<plain>(stream_), head, body, timeout)
-                          : co_await exchange(std::get<secure>(stream_), head, body, timeout);
+    // (no co_await inside ?: — GCC 12 miscompiles it)
+    http_response r;
+    if (std::holds_alternative<plain>(stream_)) r = co_await exchange(std::get<plain>(stream_), head, body, timeout);
+    else r = co_await exchange(std::get<secure>(stream_), head, body, timeout);
     if (r.status != 0) co_return r;
     stream_.emplace<std::monostate>();
     if (!reused) co_return r;
@@ -218,7 +219,8 @@ asio::awaitable<http_response> connection::watch(S& s, request_head head, std::c
     p.get().body().data = chunk;
     p.get().body().size = sizeof chunk;
     low.expires_after(idle);
-    auto [ec, n] = co_await http::async_read(s, buffer_, p, as_tuple(use_awaitable));
+    // read_some: hand over whatever arrived (async_read would wait for a full buffer).
+    auto [ec, n] = co_await http::async_read_some(s, buffer_, p, as_tuple(use_awaitable));
     if (ec == http::error::need_buffer) ec = {};
     if (ec) {
       out.error = ec == beast::error::timeout ? "nothing received for " + std::to_string(idle.count()) + " s" : ec.message();
@@ -253,9 +255,9 @@ asio::awaitable<http_response> connection::stream(request_head head, std::chrono
   if (!open_now) {
     if (auto why = co_await open(idle); !why.empty()) co_return http_response{0, {}, {}, why};
   }
-  http_response r = std::holds_alternative<plain>(stream_)
-                        ? co_await watch(std::get<plain>(stream_), std::move(head), idle, on_open, on_line)
-                        : co_await watch(std::get<secure>(stream_), std::move(head), idle, on_open, on_line);
+  http_response r;
+  if (std::holds_alternative<plain>(stream_)) r = co_await watch(std::get<plain>(stream_), std::move(head), idle, on_open, on_line);
+  else r = co_await watch(std::get<secure>(stream_), std::move(head), idle, on_open, on_line);
   if (!r.error.empty()) stream_.emplace<std::monostate>();
   co_return r;
 }

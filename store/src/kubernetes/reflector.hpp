@@ -79,7 +79,7 @@ class reflector {
   bool synced() const { return synced_; }        // a full list has been delivered
   bool connected() const { return connected_; }  // the last request succeeded
   bool absent() const { return absent_; }        // no version of the resource is served
-  const std::string& error() const { return error_; }  // why not connected
+  const std::string& error() const { return error_; }  // why not connected ("" before the first answer)
   const std::string& resource_version() const { return rv_; }
 
  private:
@@ -103,7 +103,7 @@ class reflector {
   bool connected_ = false;
   bool absent_ = false;
   int gone_streak_ = 0;  // 410s since the last complete list
-  std::string error_ = "not yet listed";
+  std::string error_;  // empty until a request fails
 };
 
 }  // namespace store::kubernetes

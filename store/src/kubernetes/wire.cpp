@@ -56,6 +56,7 @@ std::optional<object_text> keep_object(const resource& r, std::string_view versi
   out.name = string_at(meta, "name");
   out.ns = r.where == scope::cluster ? "" : string_at(meta, "namespace");
   out.resource_version = string_at(meta, "resourceVersion");
+  out.uid = string_at(meta, "uid");
   if (out.name.empty()) {
     why = "object without metadata.name";
     return std::nullopt;

@@ -23,6 +23,7 @@ struct object_text {
   std::string resource_version;
   std::string ns;
   std::string name;
+  std::string uid;
 };
 
 // An object from a list or a watch event, read with `version` of the resource. nullopt,

@@ -47,10 +47,11 @@ struct fixture : ::testing::Test {
 TEST_F(fixture, ListThenEvents) {
   cache.replace(pools, {pool("a", "192.0.2.0/28"), pool("b", "192.0.2.16/28")});
   cache.replace(services, {service("web", "192.0.2.1")});
-  auto first = backend.list();
-  cache.clear_changed();
-  EXPECT_EQ(first.snapshot->size(), 3u);
-  EXPECT_TRUE(first.errors.empty());
+  auto first = backend.wait(0ms);  // every object named
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->snapshot->size(), 3u);
+  EXPECT_EQ(first->changes.added.size(), 3u);
+  EXPECT_TRUE(first->errors.empty());
   EXPECT_FALSE(backend.wait(0ms));  // nothing since
 
   cache.upsert(services, service("web", "192.0.2.2", "2"));
@@ -61,6 +62,7 @@ TEST_F(fixture, ListThenEvents) {
   EXPECT_EQ(u->changes.modified, (std::vector<model::object_key>{{model::kind::service, "default", "web"}}));
   EXPECT_EQ(u->snapshot->find<model::service>("default", "web")->ingress_ips.at(0).to_string(), "192.0.2.2");
   EXPECT_EQ(cache.find("services/default/web.json")->resource_version, "2");
+  EXPECT_FALSE(cache.find("services/default/web.json")->unread);  // handed over, not kept
 
   // A new resourceVersion with the same content is not a change.
   cache.upsert(services, service("web", "192.0.2.2", "9"));
@@ -75,8 +77,7 @@ TEST_F(fixture, ListThenEvents) {
 
 TEST_F(fixture, RefusedObjectKeepsItsLastGoodVersion) {
   cache.replace(pools, {pool("a", "192.0.2.0/28"), pool("b", "192.0.2.16/28")});
-  (void)backend.list();
-  cache.clear_changed();
+  ASSERT_TRUE(backend.wait(0ms));
   // b now overlaps a: refused for a cross-object rule, its last good version stays.
   cache.upsert(pools, pool("b", "192.0.2.0/27", "2"));
   auto u = backend.wait(0ms);
@@ -105,8 +106,7 @@ TEST_F(fixture, RefusedObjectKeepsItsLastGoodVersion) {
 TEST_F(fixture, RelistNamesOnlyWhatDiffers) {
   cache.replace(services, {service("a", "192.0.2.1"), service("b", "192.0.2.2"), service("c", "")});
   cache.replace(pools, {pool("p", "192.0.2.0/24")});
-  (void)backend.list();
-  cache.clear_changed();
+  ASSERT_TRUE(backend.wait(0ms));
   // After a 410: b changed, c is gone, d is new, a is as it was (new resourceVersion).
   cache.replace(services, {service("a", "192.0.2.1", "50"), service("b", "192.0.2.3", "51"), service("d", "", "52")});
   auto u = backend.wait(0ms);

@@ -25,7 +25,7 @@ struct recording_sink final : object_sink {
 };
 
 object_text obj(std::string name, std::string rv) {
-  return {"services/default/" + name + ".json", "{}", std::move(rv), "default", std::move(name)};
+  return {"services/default/" + name + ".json", "{}", std::move(rv), "default", std::move(name), ""};
 }
 
 watch_event event(watch_event::type t, std::string name, std::string rv) {
