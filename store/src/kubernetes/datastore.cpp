@@ -155,6 +155,7 @@ asio::awaitable<void> datastore::run_reflector(watch_slot& w) {
       }
     } else {
       const auto began = clock::now();
+      bool error_event = false;  // an ERROR event already told the reflector what next
       auto res = co_await client_.watch(
           *w.conn, req.target, req.timeout + std::chrono::seconds(30),
           [&] {
@@ -162,7 +163,7 @@ asio::awaitable<void> datastore::run_reflector(watch_slot& w) {
             report_health();
           },
           [&](std::string_view line) {
-            if (!r.watching()) return;  // an ERROR event ended this stream
+            if (error_event) return;
             std::string why;
             auto e = parse_watch_event(r.resource_of(), r.version(), line, why);
             if (!e) {
@@ -170,19 +171,25 @@ asio::awaitable<void> datastore::run_reflector(watch_slot& w) {
               w.conn->close();
               return;
             }
-            const bool gone = e->what == watch_event::type::error && e->status.code == 410;
-            r.on_watch_event(std::move(*e));
-            if (!r.watching()) {
-              if (gone) log::info(log::ev::relist, {{"resource", file_prefix(r.resource_of())}});
+            if (e->what == watch_event::type::error) {
+              // The server ends the stream after an ERROR event; do not wait for it.
+              error_event = true;
+              if (e->status.code == 410) log::info(log::ev::relist, {{"resource", file_prefix(r.resource_of())}});
+              r.on_watch_event(std::move(*e));
               w.conn->close();
+              return;
             }
+            r.on_watch_event(std::move(*e));
             changed();
           });
       if (w.relist) continue;
       const auto lasted = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - began);
-      if (res.status == 200) r.on_stream_end(lasted, res.error);
-      else r.on_failure(res.status == 0 ? api_status{0, "", res.error} : parse_status(res.status, res.body),
-                        parse_retry_after(res.retry_after));
+      if (res.status == 200 && !error_event) {
+        r.on_stream_end(lasted, res.error);
+      } else if (res.status != 200) {
+        r.on_failure(res.status == 0 ? api_status{0, "", res.error} : parse_status(res.status, res.body),
+                     parse_retry_after(res.retry_after));
+      }
     }
     if (was_connected && !r.connected()) {
       log::warn(log::ev::disconnected, {{"resource", file_prefix(r.resource_of())}, {"why", r.error()}});

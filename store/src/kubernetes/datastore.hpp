@@ -70,7 +70,7 @@ class datastore final : public store::datastore, private state_writer {
 
   // Writing (datastore_writer.cpp)
   asio::awaitable<void> run_writer();
-  asio::awaitable<std::string> carry_out(connection& c, const state& desired, write_plan& plan);
+  asio::awaitable<std::string> carry_out(connection& c, write_plan& plan);
   asio::awaitable<std::string> write_holds(connection& c, const model::ledger& holds);
   asio::awaitable<std::string> write_service(connection& c, const service_write& w, bool release_phase);
   asio::awaitable<std::string> post_event(connection& c, const model::name_key& key, const model::event& e);

@@ -84,7 +84,13 @@ void datastore::publish_leadership() {
   memory_ = {};
   ledger_known_ = false;
   unsupported_pools_.clear();
-  if (!leading) desired_.reset();
+  if (!leading) {
+    desired_.reset();
+    if (!write_error_.empty()) {
+      write_error_.clear();
+      report_health();
+    }
+  }
   if (on_leader_) on_leader_(leading);
 }
 

@@ -97,7 +97,7 @@ asio::awaitable<void> datastore::run_writer() {
     }
     auto plan = plan_writes(*goal, *snapshot_, memory_);
     std::string why;
-    if (!plan.empty()) why = co_await carry_out(*conn, *goal, plan);
+    if (!plan.empty()) why = co_await carry_out(*conn, plan);
     if (why.empty()) {
       if (!plan.empty()) {
         log::debug(log::ev::written, {{"services", std::to_string(plan.services.size())},
@@ -112,17 +112,22 @@ asio::awaitable<void> datastore::run_writer() {
       goal.reset();
       continue;
     }
+    if (!leading_now()) {
+      goal.reset();  // not a failure: the next leader writes
+      continue;
+    }
     log::warn(log::ev::write_failed, {{"why", why}});
     if (write_error_ != "write: " + why) {
       write_error_ = "write: " + why;
       report_health();
     }
+    if (desired_) continue;  // a newer goal replaces this one at once
     writer_wake_.expires_after(retry.next());
     co_await writer_wake_.async_wait(as_tuple(use_awaitable));
   }
 }
 
-asio::awaitable<std::string> datastore::carry_out(connection& c, const state&, write_plan& plan) {
+asio::awaitable<std::string> datastore::carry_out(connection& c, write_plan& plan) {
   fresh_rv_.clear();
   if (plan.holds) {
     if (auto why = co_await write_holds(c, *plan.holds); !why.empty()) co_return why;

@@ -129,6 +129,25 @@ TEST(Reflector, GoneRelistsAndASecondGoneBacksOff) {
   EXPECT_EQ(r.next().what, request_type::watch);
 }
 
+TEST(Reflector, OtherErrorEventsResumeTheWatchAfterBackOff) {
+  recording_sink sink;
+  reflector r(resource_of(model::kind::service), sink, options());
+  (void)r.next();
+  r.on_list_page({{}, "100", ""});
+  (void)r.next();
+  r.on_watch_event(bookmark("120"));
+  watch_event failed;
+  failed.what = watch_event::type::error;
+  failed.status = {500, "InternalError", "etcd leader changed"};
+  r.on_watch_event(failed);
+  EXPECT_FALSE(r.connected());
+  EXPECT_EQ(r.error(), "watch services: 500 InternalError: etcd leader changed");
+  auto req = r.next();
+  EXPECT_EQ(req.what, request_type::watch);
+  EXPECT_GE(req.delay, 800ms);
+  EXPECT_NE(req.target.find("resourceVersion=120&"), std::string::npos);
+}
+
 TEST(Reflector, ExpiredContinueTokenStartsTheListOver) {
   recording_sink sink;
   reflector r(resource_of(model::kind::service), sink, options());

@@ -176,13 +176,14 @@ def test_controller_state_is_written_and_read_back_after_a_restart(kube, admin, 
     p.send('write ' + cmd)
     assert p.wait(lambda l: l.get('event') == 'written')['errors'] == []
     wait_for(lambda: ingress(admin, 'default', 'b') == ['192.0.2.11'])
-    _, _, b = admin.call('GET', '/api/v1/namespaces/default/services/b')
+    # The annotations follow the status (a separate patch of the main resource).
+    b = wait_for(lambda: (lambda s: s if s['metadata'].get('annotations') else None)(
+        admin.call('GET', '/api/v1/namespaces/default/services/b')[2]))
     assert b['metadata']['annotations'] == {'metallb.io/ip-allocated-from-pool': 'p', 'bgplb.io/allocated-since': '200'}
     wait_for(lambda: admin.call('GET', '/api/v1/namespaces/default/services/a')[2]['metadata'].get('annotations'))
     assert ingress(admin, 'default', 'a') == ['192.0.2.10']
     assert ingress(admin, 'default', 'c') == []
     assert ingress(admin, 'default', 'other') == ['192.0.2.99'], 'another class is not ours'
-    _, _, pl = admin.call('GET', '/apis/metallb.io/v1beta1/namespaces/metallb-system/ipaddresspools/p')
     wait_for(lambda: admin.call('GET', '/apis/metallb.io/v1beta1/namespaces/metallb-system/ipaddresspools/p')[2]
              .get('status', {}).get('assignedIPv4') == 2)
     events = wait_for(lambda: [e for e in admin.call('GET', '/apis/events.k8s.io/v1/namespaces/default/events')[2]['items']
