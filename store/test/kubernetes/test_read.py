@@ -271,3 +271,25 @@ def test_cold_start(kube, probe):
     assert len(first['assignments']) == n
     print('cold start: %d Services + %d EndpointSlices in %.2f s (probe clock %d ms), RSS %d KiB, peak %d KiB' %
           (n, n, elapsed, first['ms'], first['rss_kb'], first['peak_rss_kb']))
+
+
+def test_rotated_token_file_is_read_again(kube, probe, tmp_path):
+    admins = [kube.control('POST', '/users', {'name': name, 'groups': ['system:masters'], 'cert': False})
+              for name in ('first-token', 'second-token')]
+    token = tmp_path / 'token'
+    token.write_text(admins[0]['token'] + '\n')
+    kc = json.load(open(kube.kubeconfig))
+    kc['users'][0]['user'] = {'tokenFile': str(token)}
+    path = tmp_path / 'kubeconfig-token-file'
+    path.write_text(json.dumps(kc))
+    p = probe(uri(str(path)))
+    p.wait(change)
+    # The kubelet rotates a projected token by replacing the file.
+    fresh = tmp_path / 'token.new'
+    fresh.write_text(admins[1]['token'])
+    os.replace(fresh, token)
+    kube.control('DELETE', '/requests')
+    p.send('resync')
+    p.wait(change, since=p.mark())
+    users = {r['user'] for r in kube.requests()['items'] if r['method'] == 'GET'}
+    assert users == {'second-token'}, users

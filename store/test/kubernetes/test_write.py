@@ -186,8 +186,9 @@ def test_controller_state_is_written_and_read_back_after_a_restart(kube, admin, 
     assert ingress(admin, 'default', 'other') == ['192.0.2.99'], 'another class is not ours'
     wait_for(lambda: admin.call('GET', '/apis/metallb.io/v1beta1/namespaces/metallb-system/ipaddresspools/p')[2]
              .get('status', {}).get('assignedIPv4') == 2)
-    events = wait_for(lambda: [e for e in admin.call('GET', '/apis/events.k8s.io/v1/namespaces/default/events')[2]['items']
-                               if e['regarding']['name'] in ('b', 'c')] or None)
+    events = wait_for(lambda: (lambda es: es if len(es) == 2 else None)(
+        [e for e in admin.call('GET', '/apis/events.k8s.io/v1/namespaces/default/events')[2]['items']
+         if e['regarding']['name'] in ('b', 'c')]))
     reasons = sorted((e['regarding']['name'], e['reason'], e['type']) for e in events)
     assert reasons == [('b', 'IPAllocated', 'Normal'), ('c', 'AllocationFailed', 'Warning')]
     assert all(e['reportingController'] == 'bgplb.io/controller' and e['regarding']['uid'] for e in events)
