@@ -2,12 +2,12 @@
 // fixture tests and for anyone checking what bgplb would read from a cluster.
 //
 //   kube_probe URI [--controller] [--node NAME] [--class CLASS] [--coalesce-ms N]
-//                  [--campaign] [--keys] [--seconds N]
+//                  [--campaign] [--keys] [--count-assignments] [--seconds N]
 //
 // Output (stdout, one JSON object per line, flushed):
 //   {"event":"change","full":..,"generation":..,"objects":N,"added":N,"modified":N,"removed":N,
-//    "errors":[".."],"assignments":{"ns/name":["ip"]}|null,"moved":["ns/name"],"ms":T,
-//    "rss_kb":R,"peak_rss_kb":P,"cpu_ms":C,"heap_kb":H [, "keys":{"added":[..],"modified":[..],"removed":[..]}]}
+//    "errors":[".."],"assignments":{"ns/name":["ip"]}|N (--count-assignments)|null,"moved":["ns/name"],"ms":T,
+//    "rss_kb":R,"peak_rss_kb":P,"cpu_ms":C[,"heap_kb":H (full only)] [, "keys":{"added":[..],"modified":[..],"removed":[..]}]}
 //   {"event":"health","synced":..,"connected":..,"error":"..","last_sync_unix":..,"ms":T}
 //   {"event":"leader","leading":..,"ms":T}
 //   {"event":"ledger","ledger":{ledger.json}|null,"errors":[".."]}   (after read-ledger)
@@ -90,7 +90,7 @@ std::optional<std::string> slurp(const std::string& path) {
 
 int usage() {
   std::cerr << "usage: kube_probe URI [--controller] [--node NAME] [--class CLASS] [--coalesce-ms N] [--campaign] "
-               "[--keys] [--seconds N]\n";
+               "[--keys] [--count-assignments] [--seconds N]\n";
   return 2;
 }
 
@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
   if (argc < 2) return usage();
   const std::string uri = argv[1];
   store::open_options o;
-  bool campaign = false, keys = false;
+  bool campaign = false, keys = false, count_only = false;
   int seconds = 0;
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
@@ -115,6 +115,7 @@ int main(int argc, char** argv) {
       else if (a == "--coalesce-ms") o.coalesce = std::chrono::milliseconds(std::stoi(value()));
       else if (a == "--campaign") campaign = true;
       else if (a == "--keys") keys = true;
+      else if (a == "--count-assignments") count_only = true;
       else if (a == "--seconds") seconds = std::stoi(value());
       else return usage();
     } catch (const std::exception& e) {
@@ -133,7 +134,7 @@ int main(int argc, char** argv) {
   }
   emit({{"event", "opened"}, {"describe", ds->describe()}});
   ds->start(
-      [keys](store::change c) {
+      [keys, count_only](store::change c) {
         json::object line{{"event", "change"},
                           {"full", c.full},
                           {"generation", c.objects.snapshot->generation()},
@@ -142,7 +143,9 @@ int main(int argc, char** argv) {
                           {"modified", c.objects.changes.modified.size()},
                           {"removed", c.objects.changes.removed.size()},
                           {"errors", error_texts(c.objects.errors)}};
-        if (c.assignments) {
+        if (c.assignments && count_only) {
+          line["assignments"] = c.assignments->size();
+        } else if (c.assignments) {
           json::object a;
           for (const auto& [k, ips] : *c.assignments) {
             json::array list;
@@ -165,7 +168,8 @@ int main(int argc, char** argv) {
         line["rss_kb"] = memory_kb("VmRSS:");
         line["peak_rss_kb"] = memory_kb("VmHWM:");
         line["cpu_ms"] = cpu_ms();
-        line["heap_kb"] = static_cast<std::int64_t>(::mallinfo2().uordblks / 1024);  // in use (main arena)
+        // Heap in use (main arena); mallinfo2 walks the heap, so on full updates only.
+        if (c.full) line["heap_kb"] = static_cast<std::int64_t>(::mallinfo2().uordblks / 1024);
         emit(std::move(line));
       },
       [](const store::health& h) {
