@@ -49,7 +49,7 @@ asio::awaitable<http_response> client::watch(connection& c, std::string target, 
                                              std::function<void()> on_open,
                                              std::function<void(std::string_view)> on_line) {
   connection::request_head head{beast::http::verb::get, std::move(target), authorization(), {}};
-  auto r = co_await c.stream(std::move(head), idle, std::move(on_open), std::move(on_line));
+  auto r = co_await c.stream(std::move(head), timeout_, idle, std::move(on_open), std::move(on_line));
   if (r.status == 401) token_rejected();
   co_return r;
 }

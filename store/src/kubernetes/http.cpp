@@ -189,15 +189,15 @@ asio::awaitable<http_response> connection::request(request_head head, std::strin
 }
 
 template <class S>
-asio::awaitable<http_response> connection::watch(S& s, request_head head, std::chrono::seconds idle,
-                                                 std::function<void()>& on_open,
+asio::awaitable<http_response> connection::watch(S& s, request_head head, std::chrono::seconds timeout,
+                                                 std::chrono::seconds idle, std::function<void()>& on_open,
                                                  std::function<void(std::string_view)>& on_line) {
   http_response out;
   http::request<http::empty_body> req;
   fill_head(req, head, endpoint_);
   req.prepare_payload();
   auto& low = beast::get_lowest_layer(s);
-  low.expires_after(idle);
+  low.expires_after(timeout);
   auto [wec, wn] = co_await http::async_write(s, req, as_tuple(use_awaitable));
   if (wec) {
     out.error = "send: " + wec.message();
@@ -246,18 +246,18 @@ asio::awaitable<http_response> connection::watch(S& s, request_head head, std::c
   co_return out;
 }
 
-asio::awaitable<http_response> connection::stream(request_head head, std::chrono::seconds idle,
-                                                  std::function<void()> on_open,
+asio::awaitable<http_response> connection::stream(request_head head, std::chrono::seconds timeout,
+                                                  std::chrono::seconds idle, std::function<void()> on_open,
                                                   std::function<void(std::string_view)> on_line) {
   const bool open_now = std::holds_alternative<plain>(stream_) ? std::get<plain>(stream_).socket().is_open()
                         : std::holds_alternative<secure>(stream_) ? socket_of(std::get<secure>(stream_)).is_open()
                                                                   : false;
   if (!open_now) {
-    if (auto why = co_await open(idle); !why.empty()) co_return http_response{0, {}, {}, why};
+    if (auto why = co_await open(timeout); !why.empty()) co_return http_response{0, {}, {}, why};
   }
   http_response r;
-  if (std::holds_alternative<plain>(stream_)) r = co_await watch(std::get<plain>(stream_), std::move(head), idle, on_open, on_line);
-  else r = co_await watch(std::get<secure>(stream_), std::move(head), idle, on_open, on_line);
+  if (std::holds_alternative<plain>(stream_)) r = co_await watch(std::get<plain>(stream_), std::move(head), timeout, idle, on_open, on_line);
+  else r = co_await watch(std::get<secure>(stream_), std::move(head), timeout, idle, on_open, on_line);
   if (!r.error.empty()) stream_.emplace<std::monostate>();
   co_return r;
 }

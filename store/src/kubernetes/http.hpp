@@ -54,11 +54,11 @@ class connection {
   };
 
   asio::awaitable<http_response> request(request_head head, std::string body, std::chrono::seconds timeout);
-  // A GET whose body is a stream of lines: `on_open` once the 200 head is in, then
-  // `on_line` per line, until the server ends the body (error empty), the connection
-  // drops or nothing arrives for `idle` (error set).
-  asio::awaitable<http_response> stream(request_head head, std::chrono::seconds idle, std::function<void()> on_open,
-                                        std::function<void(std::string_view)> on_line);
+  // A GET whose body is a stream of lines: `on_open` once the 200 head is in (within
+  // `timeout`, as the connection), then `on_line` per line, until the server ends the
+  // body (error empty), the connection drops or nothing arrives for `idle` (error set).
+  asio::awaitable<http_response> stream(request_head head, std::chrono::seconds timeout, std::chrono::seconds idle,
+                                        std::function<void()> on_open, std::function<void(std::string_view)> on_line);
   // Drops the connection; an operation in flight ends with an error.
   void close();
 
@@ -68,8 +68,8 @@ class connection {
   template <class S>
   asio::awaitable<http_response> exchange(S& s, request_head head, std::string body, std::chrono::seconds timeout);
   template <class S>
-  asio::awaitable<http_response> watch(S& s, request_head head, std::chrono::seconds idle, std::function<void()>& on_open,
-                                       std::function<void(std::string_view)>& on_line);
+  asio::awaitable<http_response> watch(S& s, request_head head, std::chrono::seconds timeout, std::chrono::seconds idle,
+                                       std::function<void()>& on_open, std::function<void(std::string_view)>& on_line);
   asio::awaitable<std::string> open(std::chrono::seconds timeout);  // "" or the error
 
   asio::any_io_executor ex_;
