@@ -18,6 +18,7 @@ packages=(
   libfmt-dev libspdlog-dev libyaml-cpp-dev libyaml-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libbpf-dev
+  libssl-dev                     # TLS to the Kubernetes API server (store/src/kubernetes)
   # test oracles and tools
   tshark
   openssl                        # TLS certificates of the API compat test (api/test)

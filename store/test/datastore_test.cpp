@@ -303,7 +303,7 @@ TEST(open, names_what_is_wrong_with_a_uri) {
     }
     return std::string("accepted");
   };
-  EXPECT_EQ(refusal("zookeeper://x"), "zookeeper://x: unknown datastore (want file:DIR)");
+  EXPECT_EQ(refusal("zookeeper://x"), "zookeeper://x: unknown datastore (want file:DIR or kubernetes:)");
   EXPECT_EQ(refusal("file:/nonexistent/dir"), "file:/nonexistent/dir: /nonexistent/dir: No such file or directory");
   EXPECT_EQ(refusal("file:/etc/hostname"), "file:/etc/hostname: /etc/hostname is not a directory");
   EXPECT_EQ(refusal("file:"), "file:: no directory given (file:DIR)");
