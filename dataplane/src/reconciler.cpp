@@ -231,19 +231,14 @@ status reconciler::sync(entry& e, const plan& p, apply_report& r) {
   const std::uint32_t old_row = e.has_value ? e.value.row_id : 0;
   if (!e.has_value || !pod_equal(e.value, v)) {
     if (auto err = count(maps_.put_service(e.id, v), r)) {
-      if (v.row_id != old_row && v.row_id) {
-        (void)maps_.delete_row(v.row_id);
-        row_ids_.put(v.row_id);
-      }
+      if (v.row_id != old_row && v.row_id) stale_rows_.insert(v.row_id);
       return err;
     }
     e.value = v;
     e.has_value = true;
   }
-  if (old_row && old_row != v.row_id) {
-    if (auto err = count(maps_.delete_row(old_row), r)) return err;
-    row_ids_.put(old_row);
-  }
+  if (old_row && old_row != v.row_id) stale_rows_.insert(old_row);
+  if (auto err = drop_stale_rows(r)) return err;
   for (auto it = e.backends.begin(); it != e.backends.end();) {
     if (std::find(order.begin(), order.end(), it->first) != order.end()) {
       ++it;
@@ -259,6 +254,15 @@ status reconciler::sync(entry& e, const plan& p, apply_report& r) {
     if (e.ranges.count(k)) continue;
     if (auto err = count(maps_.put_range(k), r)) return err;
     e.ranges.insert(k);
+  }
+  return std::nullopt;
+}
+
+// Rows no service refers to any more (kept until their deletion succeeds).
+status reconciler::drop_stale_rows(apply_report& r) {
+  for (auto it = stale_rows_.begin(); it != stale_rows_.end(); it = stale_rows_.erase(it)) {
+    if (auto err = count(maps_.delete_row(*it), r)) return err;
+    row_ids_.put(*it);
   }
   return std::nullopt;
 }
@@ -310,10 +314,8 @@ status reconciler::erase(entry& e, apply_report& r) {
   if (e.has_value) {
     if (auto err = count(maps_.delete_service(e.id), r)) return err;
     e.has_value = false;
-    if (e.value.row_id) {
-      if (auto err = count(maps_.delete_row(e.value.row_id), r)) return err;
-      row_ids_.put(e.value.row_id);
-    }
+    if (e.value.row_id) stale_rows_.insert(e.value.row_id);
+    if (auto err = drop_stale_rows(r)) return err;
   }
   for (auto it = e.backends.begin(); it != e.backends.end(); it = e.backends.erase(it)) {
     if (auto err = count(maps_.put_backend(it->first, no_backend), r)) return err;

@@ -15,7 +15,7 @@ namespace dataplane::detail {
 
 struct planned_backend {
   std::string key;           // maglev::backend_key
-  abi::backend_value value;  // svc_id left 0: the reconciler knows it
+  abi::backend_value value{};  // svc_id left 0: the reconciler knows it
 };
 
 struct service_plan {

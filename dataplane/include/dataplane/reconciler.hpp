@@ -94,6 +94,7 @@ class reconciler {
                         const std::set<std::uint32_t>& scope, apply_report& r);
   status prune_ranges(entry& e, const plan& p, apply_report& r);
   status erase(entry& e, apply_report& r);
+  status drop_stale_rows(apply_report& r);
   status count(status s, apply_report& r);
   entry* adopt(const plan& p);
 
@@ -104,6 +105,7 @@ class reconciler {
   std::map<std::uint32_t, entry> orphans_;
   std::map<abi::frontend_key, abi::frontend_value, pod_less> frontends_;
   std::set<abi::addr16, pod_less> peers_;
+  std::set<std::uint32_t> stale_rows_;  // to delete; retried until done
   std::uint32_t maglev_size_ = BGPLB_MAGLEV_DEFAULT;
 };
 
