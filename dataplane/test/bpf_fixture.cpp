@@ -138,6 +138,7 @@ world* build(std::string& why) {
       std::vector<backend> four;
       for (int n = 1; n <= 4; ++n) four.push_back(local(pod(f, n)));
       d.services.push_back(make("maglev" + sfx, p, vip(f, "maglev"), four));
+      d.services.push_back(make("churn" + sfx, p, vip(f, "churn"), {local(pod(f, 1)), local(pod(f, 2))}));
       auto sticky = make("affinity" + sfx, p, vip(f, "affinity"), four);
       sticky.affinity_timeout = 60;
       d.services.push_back(sticky);
@@ -166,7 +167,7 @@ std::string to_string(verdict v) {
 address vip(int family, const std::string& role) {
   static const std::map<std::string, int> octet{{"local", 10}, {"remote", 11}, {"empty", 12}, {"ranges", 13},
                                                 {"maglev", 14}, {"affinity", 15}, {"noneigh", 16}, {"noroute", 17},
-                                                {"mixed", 18}, {"other", 99}};
+                                                {"mixed", 18}, {"churn", 19}, {"other", 99}};
   int n = octet.at(role);
   if (family == 4) return address::v4(0xc6336400u + static_cast<std::uint32_t>(n));  // 198.51.100.n
   return *address::parse("2001:db8:100::" + std::to_string(n));
@@ -198,7 +199,7 @@ void world::apply() {
   ASSERT_FALSE(mod->maps().put_config(cfg));
 }
 
-run_result world::run(hook h, bool egress, const bytes& frame) const {
+run_result world::run(hook h, bool egress, const bytes& frame, const module* other) const {
   run_result r;
   r.out.assign(frame.size() + 512, 0);
   xdp_md xctx{};
@@ -217,7 +218,7 @@ run_result world::run(hook h, bool egress, const bytes& frame) const {
     o.ctx_in = &sctx;
     o.ctx_size_in = sizeof sctx;
   }
-  int err = bpf_prog_test_run_opts(mod->program_fd(h, egress), &o);
+  int err = bpf_prog_test_run_opts((other ? other : mod.get())->program_fd(h, egress), &o);
   EXPECT_EQ(err, 0) << "BPF_PROG_TEST_RUN: " << std::strerror(-err);
   r.retval = static_cast<int>(o.retval);
   r.out.resize(o.data_size_out);

@@ -44,7 +44,7 @@ struct world {
 
   // BPF_PROG_TEST_RUN of the XDP program, the tc ingress or the tc egress program, as if
   // the frame arrived on (or left by) up0.
-  run_result run(hook h, bool egress, const bytes& frame) const;
+  run_result run(hook h, bool egress, const bytes& frame, const module* other = nullptr) const;
   int expected_retval(hook h, verdict v) const;
   std::uint64_t counter(std::uint32_t code) const;
   void apply();  // state -> maps (and the XDP flag that allows redirects to pods)
