@@ -17,6 +17,7 @@ packages=(
   libfmt-dev libspdlog-dev libyaml-cpp-dev libyaml-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libbpf-dev
+  bpftool ethtool                # dataplane/: skeleton generation; the end-to-end test
   # test oracles and tools
   tshark
   # interop test peers and harness (test/integration/)
