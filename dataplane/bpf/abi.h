@@ -123,11 +123,20 @@ enum ct_flags {
 struct ct_value {
 	struct addr16 addr; /* forward: backend; reverse: frontend address */
 	struct addr16 node; /* forward, remote: the backend's node */
-	__u64 last_seen;    /* bpf_ktime_get_ns(), refreshed at most once a second */
+	__u64 last_seen;    /* bpf_ktime_get_coarse_ns(), refreshed at most once a second */
 	__u32 svc_id;
 	__u16 port; /* forward: backend port; reverse: frontend port */
 	__u8 flags;
 	__u8 pad;
+	/* forward entries: the next hop the last FIB lookup gave, reused until the clock's
+	 * 2^30 ns period (about a second) changes, so a changed route or neighbour is seen
+	 * within a second while most packets of a flow skip the lookup */
+	__u32 fib_ifindex; /* 0: none */
+	__u32 fib_epoch;   /* last_seen >> 30 when filled */
+	__u16 fib_len_ok;  /* longest packet (IP length, encapsulated) the lookup let through */
+	__u8 fib_dmac[6];
+	__u8 fib_smac[6];
+	__u16 fib_pad;
 };
 
 /* affinity: LRU hash (service, client) -> backend, for sessionAffinity: ClientIP. */
@@ -246,7 +255,7 @@ BGPLB_STATIC_ASSERT(sizeof(struct frontend_value) == 8, "frontend_value layout")
 BGPLB_STATIC_ASSERT(sizeof(struct service_value) == 32, "service_value layout");
 BGPLB_STATIC_ASSERT(sizeof(struct backend_value) == 40, "backend_value layout");
 BGPLB_STATIC_ASSERT(sizeof(struct ct_key) == 40, "ct_key layout");
-BGPLB_STATIC_ASSERT(sizeof(struct ct_value) == 48, "ct_value layout");
+BGPLB_STATIC_ASSERT(sizeof(struct ct_value) == 72, "ct_value layout");
 BGPLB_STATIC_ASSERT(sizeof(struct affinity_key) == 24, "affinity_key layout");
 BGPLB_STATIC_ASSERT(sizeof(struct range_key) == 24, "range_key layout");
 BGPLB_STATIC_ASSERT(sizeof(struct config) == 48, "config layout");

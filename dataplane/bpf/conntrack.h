@@ -39,25 +39,27 @@ static __always_inline __u64 age_of(__u64 now, __u64 then)
 	return now > then ? now - then : 0;
 }
 
-/* The backend of an established flow, or 0 when the flow is new to us: no entry, an
- * entry idle past the protocol's timeout, or a TCP SYN (RFC 9293 §3.5: a SYN without
- * ACK opens a new connection, which takes a fresh pick; an established connection never
- * sends one, so it keeps its backend whatever happened to the service since). */
-static __always_inline int ct_forward_get(const struct ct_key *k, __u8 tcp_flags, __u64 now, struct target *t)
+/* The entry of an established flow (its backend copied to t), or NULL when the flow is
+ * new to us: no entry, an entry idle past the protocol's timeout, or a TCP SYN (RFC 9293
+ * §3.5: a SYN without ACK opens a new connection, which takes a fresh pick; an
+ * established connection never sends one, so it keeps its backend whatever happened to
+ * the service since). */
+static __always_inline struct ct_value *ct_forward_get(const struct ct_key *k, __u8 tcp_flags, __u64 now,
+							struct target *t)
 {
 	struct ct_value *v = bpf_map_lookup_elem(&conntrack, k);
 	if (!v)
-		return 0;
+		return NULL;
 	if (k->proto == IPPROTO_TCP && (tcp_flags & (TCP_FLAG_SYN_ | TCP_FLAG_ACK_)) == TCP_FLAG_SYN_)
-		return 0;
+		return NULL;
 	const struct config *c = cfg();
 	if (!c)
-		return 0;
+		return NULL;
 	__u64 timeout = (k->proto == IPPROTO_TCP ? c->ct_tcp_timeout : c->ct_udp_timeout) * NSEC_PER_SEC_;
 	__u64 age = age_of(now, v->last_seen);
 	if (age > timeout) {
 		count(EV_CT_STALE);
-		return 0;
+		return NULL;
 	}
 	if (age > NSEC_PER_SEC_)
 		v->last_seen = now;
@@ -66,7 +68,30 @@ static __always_inline int ct_forward_get(const struct ct_key *k, __u8 tcp_flags
 	t->port = v->port;
 	t->flags = v->flags;
 	t->svc_id = v->svc_id;
-	return 1;
+	return v;
+}
+
+/* The cached next hop of an entry, when it is from this period and the packet (of IP
+ * length len) is no longer than one the FIB lookup let through. */
+static __always_inline int fib_cache_fresh(const struct ct_value *v, __u64 now, __u32 len)
+{
+	return v && v->fib_ifindex && v->fib_epoch == (__u32)(now >> 30) && len <= v->fib_len_ok;
+}
+
+static __always_inline void fib_cache_fill(struct ct_value *v, __u64 now, __u32 ifindex, const __u8 *dmac,
+					   const __u8 *smac, __u32 len)
+{
+	if (!v)
+		return;
+	__u32 epoch = (__u32)(now >> 30);
+	if (v->fib_epoch != epoch || v->fib_ifindex != ifindex)
+		v->fib_len_ok = 0;
+	v->fib_ifindex = ifindex;
+	v->fib_epoch = epoch;
+	if (len > v->fib_len_ok)
+		v->fib_len_ok = (__u16)len;
+	__builtin_memcpy(v->fib_dmac, dmac, 6);
+	__builtin_memcpy(v->fib_smac, smac, 6);
 }
 
 static __always_inline void ct_forward_put(const struct ct_key *k, const struct target *t, __u64 now)

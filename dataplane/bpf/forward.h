@@ -79,11 +79,20 @@ static __always_inline int too_big(const struct pctx *c, const struct packet *p,
 
 /* To a pod on this node. DATA: DNAT to the backend, and a reverse entry so its replies
  * leave as the frontend (rev: 1). ICMP: the error's destination and quote name the
- * backend instead of the frontend. */
-static __always_inline int deliver_local(const struct pctx *c, struct packet *p, const struct target *t, int mode, int rev)
+ * backend instead of the frontend. cache: the flow's conntrack entry, whose next hop
+ * spares the FIB lookup (NULL: look up). */
+static __always_inline int deliver_local(const struct pctx *c, struct packet *p, const struct target *t, int mode, int rev,
+					 struct ct_value *cache, __u64 now)
 {
 	struct bpf_fib_lookup f;
-	int rc = fib(c, p->family, &p->src, &t->addr, p->len, &f);
+	int rc = BPF_FIB_LKUP_RET_SUCCESS;
+	if (fib_cache_fresh(cache, now, p->len)) {
+		f.ifindex = cache->fib_ifindex;
+		__builtin_memcpy(f.dmac, cache->fib_dmac, ETH_ALEN);
+		__builtin_memcpy(f.smac, cache->fib_smac, ETH_ALEN);
+		goto translate;
+	}
+	rc = fib(c, p->family, &p->src, &t->addr, p->len, &f);
 	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED) {
 		if (mode == DELIVER_ICMP) {
 			count_drop(DROP_TOO_BIG, t->svc_id);
@@ -99,6 +108,9 @@ static __always_inline int deliver_local(const struct pctx *c, struct packet *p,
 		count_drop(DROP_LOOP, t->svc_id);
 		return verdict_drop(c);
 	}
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS)
+		fib_cache_fill(cache, now, f.ifindex, f.dmac, f.smac, p->len);
+translate:
 	if (mode == DELIVER_ICMP) {
 		if (icmp_translate(c, p, 0, &t->addr, t->port, 1, &t->addr)) {
 			count_drop(DROP_MALFORMED, t->svc_id);
@@ -113,8 +125,7 @@ static __always_inline int deliver_local(const struct pctx *c, struct packet *p,
 			return verdict_drop(c);
 		}
 		if (rev)
-			ct_reverse_ensure(&t->addr, t->port, &p->src, p->sport, p->proto, &frontend, fport, t->svc_id,
-					  bpf_ktime_get_coarse_ns());
+			ct_reverse_ensure(&t->addr, t->port, &p->src, p->sport, p->proto, &frontend, fport, t->svc_id, now);
 		count(EV_FWD_LOCAL);
 	}
 	const struct config *cf = cfg();
@@ -131,7 +142,8 @@ static __always_inline int deliver_local(const struct pctx *c, struct packet *p,
 }
 
 /* To the backend's node, encapsulated; that node's module delivers it. */
-static __always_inline int deliver_remote(const struct pctx *c, struct packet *p, const struct target *t, int mode)
+static __always_inline int deliver_remote(const struct pctx *c, struct packet *p, const struct target *t, int mode,
+					  struct ct_value *cache, __u64 now)
 {
 	const struct config *cf = cfg();
 	if (!cf)
@@ -145,7 +157,14 @@ static __always_inline int deliver_remote(const struct pctx *c, struct packet *p
 	__u16 gue_port = cf->gue_port;
 	__u32 over = encap_overhead(outer6, p->family);
 	struct bpf_fib_lookup f;
-	int rc = fib(c, outer6 ? 6 : 4, &src, &t->node, p->len + over, &f);
+	int rc = BPF_FIB_LKUP_RET_SUCCESS;
+	if (fib_cache_fresh(cache, now, p->len + over)) {
+		f.ifindex = cache->fib_ifindex;
+		__builtin_memcpy(f.dmac, cache->fib_dmac, ETH_ALEN);
+		__builtin_memcpy(f.smac, cache->fib_smac, ETH_ALEN);
+		goto encapsulate;
+	}
+	rc = fib(c, outer6 ? 6 : 4, &src, &t->node, p->len + over, &f);
 	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED) {
 		if (mode == DELIVER_ICMP) {
 			count_drop(DROP_TOO_BIG, t->svc_id);
@@ -160,6 +179,9 @@ static __always_inline int deliver_remote(const struct pctx *c, struct packet *p
 		count_drop(DROP_NO_ROUTE, t->svc_id);
 		return verdict_drop(c);
 	}
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS)
+		fib_cache_fill(cache, now, f.ifindex, f.dmac, f.smac, p->len + over);
+encapsulate:
 	if (encap_push(c, p, t, &src, gue_port)) {
 		count_drop(DROP_ADJUST, t->svc_id);
 		return verdict_drop(c);

@@ -21,7 +21,8 @@ static __always_inline int serve(const struct pctx *c, struct packet *p, const s
 	ct_key_make(&k, &p->src, &p->dst, p->sport, p->dport, p->proto, CT_FORWARD);
 	struct target t = {};
 	int new_flow = 0;
-	if (ct_forward_get(&k, p->tcp_flags, now, &t)) {
+	struct ct_value *entry = ct_forward_get(&k, p->tcp_flags, now, &t);
+	if (entry) {
 		count(EV_CT_HIT);
 	} else {
 		int r = backend_pick(svc_id, &p->src, &p->dst, p->sport, p->dport, p->proto, now, 1, &t);
@@ -39,8 +40,8 @@ static __always_inline int serve(const struct pctx *c, struct packet *p, const s
 	}
 	count_service(svc_id, p->len, new_flow);
 	if (t.flags & CT_F_REMOTE)
-		return deliver_remote(c, p, &t, DELIVER_DATA);
-	return deliver_local(c, p, &t, DELIVER_DATA, new_flow);
+		return deliver_remote(c, p, &t, DELIVER_DATA, entry, now);
+	return deliver_local(c, p, &t, DELIVER_DATA, new_flow, entry, now);
 }
 
 /* An ICMP error sent to a frontend address: it quotes a reply (frontend -> client).
@@ -63,8 +64,8 @@ static __always_inline int icmp_to_frontend(const struct pctx *c, struct packet 
 		return verdict_pass(c);
 	}
 	if (t.flags & CT_F_REMOTE)
-		return deliver_remote(c, p, &t, DELIVER_ICMP);
-	return deliver_local(c, p, &t, DELIVER_ICMP, 0);
+		return deliver_remote(c, p, &t, DELIVER_ICMP, NULL, now);
+	return deliver_local(c, p, &t, DELIVER_ICMP, 0, NULL, now);
 }
 
 /* A packet another node's module encapsulated for a pod of ours. */
@@ -89,10 +90,11 @@ static __always_inline int decap(const struct pctx *c, struct packet *p)
 	t.port = ti.port;
 	__builtin_memset(p, 0, sizeof(*p));
 	int r = parse_packet(c, p);
+	__u64 now = bpf_ktime_get_coarse_ns();
 	if (r == PARSE_L4 && p->family == ti.family)
-		return deliver_local(c, p, &t, DELIVER_DATA, 1);
+		return deliver_local(c, p, &t, DELIVER_DATA, 1, NULL, now);
 	if (r == PARSE_ICMP_ERROR && p->family == ti.family)
-		return deliver_local(c, p, &t, DELIVER_ICMP, 0);
+		return deliver_local(c, p, &t, DELIVER_ICMP, 0, NULL, now);
 	count_drop(DROP_TUNNEL_MALFORMED, 0);
 	return verdict_drop(c);
 }

@@ -6,6 +6,7 @@
 //   dataplane_tool apply     --netns N --pin-root P --state state.json
 //   dataplane_tool counters  --netns N --pin-root P          (JSON: drop reasons and events)
 //   dataplane_tool uninstall --netns N --pin-root P
+//   (a fresh load takes --max-services S (default 1024) and --conntrack C (65536))
 //
 // state.json: {"node_v4": "192.0.2.1", "node_v6": "...", "tunnel_peers": ["..."],
 //   "maglev_size": 65537, "services": [{"name": "web", "proto": "tcp", "policy": "cluster",
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -38,6 +40,7 @@ struct args {
   std::string command, netns, pin_root, mode = "xdp", state;
   std::vector<std::string> ifaces;
   bool generic = false, redirect_local = false;
+  std::uint32_t max_services = 1024, conntrack = 65536;
 };
 
 [[noreturn]] void die(const std::string& what) {
@@ -62,6 +65,8 @@ args parse(int argc, char** argv) {
     else if (k == "--state") a.state = value();
     else if (k == "--generic") a.generic = true;
     else if (k == "--redirect-local") a.redirect_local = true;
+    else if (k == "--max-services") a.max_services = static_cast<std::uint32_t>(std::stoul(value()));
+    else if (k == "--conntrack") a.conntrack = static_cast<std::uint32_t>(std::stoul(value()));
     else die("unknown argument " + k);
   }
   if (a.pin_root.empty()) die("--pin-root is required");
@@ -136,9 +141,9 @@ desired read_state(const std::string& path) {
 std::unique_ptr<module> load(const args& a) {
   load_options lo;
   lo.pin_root = a.pin_root;
-  lo.max_services = 1024;
-  lo.max_backends = 4096;
-  lo.conntrack_entries = 65536;
+  lo.max_services = a.max_services;
+  lo.max_backends = 4 * a.max_services;
+  lo.conntrack_entries = a.conntrack;
   lo.affinity_entries = 4096;
   auto m = module::load(lo);
   if (!m) die(m.err().message);
@@ -165,11 +170,17 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (a.command == "apply") {
+    desired d = read_state(a.state);
+    auto t0 = std::chrono::steady_clock::now();
     auto r = reconciler::open(m->maps());
     if (!r) die(r.err().message);
-    auto rep = (*r)->apply(read_state(a.state));
+    auto t1 = std::chrono::steady_clock::now();
+    auto rep = (*r)->apply(d);
     if (!rep) die(rep.err().message);
-    json::object out{{"writes", rep->writes}, {"services_changed", rep->services_changed}, {"rows_built", rep->rows_built}};
+    auto t2 = std::chrono::steady_clock::now();
+    auto ms = [](auto span) { return std::chrono::duration<double, std::milli>(span).count(); };
+    json::object out{{"writes", rep->writes}, {"services_changed", rep->services_changed}, {"rows_built", rep->rows_built},
+                     {"open_ms", ms(t1 - t0)}, {"apply_ms", ms(t2 - t1)}};
     json::array skipped;
     for (const auto& s : rep->skipped) skipped.push_back(json::object{{"name", s.name}, {"reason", s.reason}});
     out["skipped"] = skipped;
