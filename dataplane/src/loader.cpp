@@ -322,6 +322,7 @@ status module::detach() {
 }
 
 status uninstall(const std::string& pin_root) {
+  libbpf_set_print(capture_libbpf);  // "no clsact here" is the normal answer on most interfaces
   if (auto* names = if_nameindex()) {
     status failed;
     for (auto* n = names; n->if_index != 0; ++n)
