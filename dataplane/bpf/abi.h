@@ -27,12 +27,12 @@ namespace dataplane::abi {
 #define BGPLB_MAX_FRONTENDS 65536
 #define BGPLB_MAX_SERVICES 65536
 #define BGPLB_MAX_BACKENDS 262144
-#define BGPLB_MAX_ROWS 131072          /* two per service: build the new, then swap */
+#define BGPLB_MAGLEV_SLOTS 8388608     /* every Maglev row side by side: 32 MiB */
 #define BGPLB_CT_ENTRIES 262144
 #define BGPLB_AFFINITY_ENTRIES 65536
 #define BGPLB_SOURCE_RANGES 65536
 #define BGPLB_TUNNEL_PEERS 4096
-#define BGPLB_MAGLEV_DEFAULT 65537      /* prime; the template size of a row */
+#define BGPLB_MAGLEV_DEFAULT 65537      /* prime */
 
 /* ICMP errors we generate quote at most this many bytes of the offending packet
  * (RFC 792 asks for the IP header and 8 bytes; RFC 1812 §4.3.2.3 and RFC 4443 §2.4(c)
@@ -70,7 +70,7 @@ enum service_flags {
 
 struct service_value {
 	__u32 count;            /* backends that take new flows; 0 answers ICMP unreachable */
-	__u32 row_id;           /* Maglev row in maglev_rows when count >= 2 */
+	__u32 row_offset;       /* first slot of its Maglev row in `maglev` (even), count >= 2 */
 	__u32 backend_id;       /* the backend when count == 1 */
 	__u32 maglev_size;      /* prime M of the row */
 	__u32 flags;            /* SVC_F_* */

@@ -49,14 +49,15 @@ static __always_inline void affinity_put(__u32 svc_id, const struct addr16 *clie
 
 static __always_inline __u32 maglev_lookup(const struct service_value *s, __u32 hash)
 {
-	__u32 row_id = s->row_id;
 	__u32 size = s->maglev_size;
-	void *row = bpf_map_lookup_elem(&maglev_rows, &row_id);
-	if (!row || size == 0)
+	if (size == 0)
 		return 0;
-	__u32 slot = hash % size;
-	__u32 *id = bpf_map_lookup_elem(row, &slot);
-	return id ? *id : 0;
+	__u32 slot = s->row_offset + hash % size;
+	__u32 pair = slot >> 1;
+	__u32 *ids = bpf_map_lookup_elem(&maglev, &pair);
+	if (!ids)
+		return 0;
+	return ids[slot & 1];
 }
 
 /* Picks a backend for the flow (client:cport -> frontend:fport). remember: record the

@@ -30,23 +30,18 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } backends SEC(".maps");
 
-/* One Maglev row per service with two or more backends: an array of backend ids.
- * BPF_F_INNER_MAP lets rows of other prime sizes than the template sit in the outer map. */
-struct maglev_row {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, BGPLB_MAGLEV_DEFAULT);
-	__uint(map_flags, BPF_F_INNER_MAP);
-	__type(key, __u32);
-	__type(value, __u32);
-};
-
+/* Every Maglev row side by side, one backend id per slot. An array stores 8-byte
+ * elements, so element s / 2 holds slots s and s + 1 in memory order: user space sees the
+ * map through mmap as one array of 32-bit slots and writes a row with one memcpy. A row
+ * starts at an even slot; the service entry names where. */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, BGPLB_MAX_ROWS);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BGPLB_MAGLEV_SLOTS / 2);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
+	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-	__array(values, struct maglev_row);
-} maglev_rows SEC(".maps");
+} maglev SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -58,18 +58,10 @@ status fake_map_ops::put_backend(std::uint32_t id, const abi::backend_value& v) 
   });
 }
 
-status fake_map_ops::put_row(std::uint32_t row_id, std::span<const std::uint32_t> row) {
+status fake_map_ops::put_row(std::uint32_t offset, std::span<const std::uint32_t> row) {
   return write([&]() -> status {
-    if (row_id == 0 || row_id >= limits_.rows) return bad("put row", E2BIG);
-    if (row_map.count(row_id)) return bad("put row: slot in use", EEXIST);
-    row_map[row_id].assign(row.begin(), row.end());
-    return std::nullopt;
-  });
-}
-
-status fake_map_ops::delete_row(std::uint32_t row_id) {
-  return write([&]() -> status {
-    if (!row_map.erase(row_id)) return bad("delete row", ENOENT);
+    if (offset % 2 || static_cast<std::size_t>(offset) + row.size() > slots.size()) return bad("put row", E2BIG);
+    std::copy(row.begin(), row.end(), slots.begin() + offset);
     return std::nullopt;
   });
 }
@@ -124,16 +116,9 @@ result<std::map<std::uint32_t, abi::service_value>> fake_map_ops::services() con
 
 result<std::map<std::uint32_t, abi::backend_value>> fake_map_ops::backends() const { return backend_map; }
 
-result<std::vector<std::uint32_t>> fake_map_ops::row_ids() const {
-  std::vector<std::uint32_t> ids;
-  for (const auto& [id, row] : row_map) ids.push_back(id);
-  return ids;
-}
-
-result<std::vector<std::uint32_t>> fake_map_ops::row(std::uint32_t row_id) const {
-  auto it = row_map.find(row_id);
-  if (it == row_map.end()) return bad("read row", ENOENT);
-  return it->second;
+result<std::vector<std::uint32_t>> fake_map_ops::row(std::uint32_t offset, std::uint32_t size) const {
+  if (static_cast<std::size_t>(offset) + size > slots.size()) return bad("read row", E2BIG);
+  return std::vector<std::uint32_t>(slots.begin() + offset, slots.begin() + offset + size);
 }
 
 result<std::vector<abi::range_key>> fake_map_ops::ranges() const {

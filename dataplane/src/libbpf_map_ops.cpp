@@ -1,13 +1,15 @@
 // map_ops through bpf(2): element updates, one fresh inner map per Maglev row, and walks
 // over the maps for reading back.
 #include "libbpf_map_ops.hpp"
+#include "libbpf_opts.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <numeric>
+#include <cstring>
 
 namespace dataplane::detail {
 
@@ -42,8 +44,17 @@ result<std::vector<std::pair<K, V>>> walk(int fd, const char* what) {
 
 }  // namespace
 
-libbpf_map_ops::libbpf_map_ops(map_fds fds, map_limits limits)
-    : fds_(fds), limits_(limits), cpus_(libbpf_num_possible_cpus()) {}
+libbpf_map_ops::libbpf_map_ops(map_fds fds, map_limits limits, std::uint32_t* slots, std::size_t mapped)
+    : fds_(fds), limits_(limits), cpus_(libbpf_num_possible_cpus()), slots_(slots), mapped_(mapped) {}
+
+result<std::unique_ptr<libbpf_map_ops>> libbpf_map_ops::open(map_fds fds, map_limits limits) {
+  const std::size_t bytes = static_cast<std::size_t>(limits.maglev_slots) * sizeof(std::uint32_t);
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fds.maglev, 0);
+  if (p == MAP_FAILED) return system_error("mmap the maglev map", errno);
+  return std::unique_ptr<libbpf_map_ops>(new libbpf_map_ops(fds, limits, static_cast<std::uint32_t*>(p), bytes));
+}
+
+libbpf_map_ops::~libbpf_map_ops() { munmap(slots_, mapped_); }
 
 status libbpf_map_ops::put_frontend(const abi::frontend_key& k, const abi::frontend_value& v) {
   return check(bpf_map_update_elem(fds_.frontends, &k, &v, BPF_ANY), "update frontends");
@@ -65,25 +76,13 @@ status libbpf_map_ops::put_backend(std::uint32_t id, const abi::backend_value& v
   return check(bpf_map_update_elem(fds_.backends, &id, &v, BPF_ANY), "update backends");
 }
 
-status libbpf_map_ops::put_row(std::uint32_t row_id, std::span<const std::uint32_t> row) {
-  LIBBPF_OPTS(bpf_map_create_opts, create, .map_flags = BPF_F_INNER_MAP);
-  const auto n = static_cast<std::uint32_t>(row.size());
-  int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bgplb_row", sizeof(std::uint32_t), sizeof(std::uint32_t), n, &create);
-  if (fd < 0) return system_error("create a Maglev row map", -fd);
-  std::vector<std::uint32_t> keys(n);
-  std::iota(keys.begin(), keys.end(), 0u);
-  std::uint32_t count = n;
-  LIBBPF_OPTS(bpf_map_batch_opts, batch);
-  int rc = bpf_map_update_batch(fd, keys.data(), row.data(), &count, &batch);
-  if (rc == 0) rc = bpf_map_update_elem(fds_.maglev_rows, &row_id, &fd, BPF_ANY);
-  int saved = errno;
-  close(fd);  // the outer map holds the row now
-  if (rc) return system_error("install a Maglev row", rc < 0 ? -rc : saved);
+// The map and the BPF program share these pages: a row written here is what a packet
+// reads, once the service entry (a syscall later) points at it.
+status libbpf_map_ops::put_row(std::uint32_t offset, std::span<const std::uint32_t> row) {
+  if (offset % 2 || static_cast<std::size_t>(offset) + row.size() > limits_.maglev_slots)
+    return error{"Maglev row outside the slots", E2BIG};
+  std::memcpy(slots_ + offset, row.data(), row.size_bytes());
   return std::nullopt;
-}
-
-status libbpf_map_ops::delete_row(std::uint32_t row_id) {
-  return check(bpf_map_delete_elem(fds_.maglev_rows, &row_id), "delete from maglev_rows");
 }
 
 status libbpf_map_ops::put_range(const abi::range_key& k) {
@@ -130,7 +129,7 @@ result<std::map<std::uint32_t, abi::backend_value>> libbpf_map_ops::backends() c
   std::vector<std::uint32_t> keys(n);
   std::vector<abi::backend_value> values(n);
   std::uint32_t count = n, out_batch = 0;
-  LIBBPF_OPTS(bpf_map_batch_opts, batch);
+  auto batch = libbpf_opts<bpf_map_batch_opts>();
   int rc = bpf_map_lookup_batch(fds_.backends, nullptr, &out_batch, keys.data(), values.data(), &count, &batch);
   if (rc && errno != ENOENT) return system_error("read backends", rc < 0 ? -rc : errno);
   for (std::uint32_t i = 0; i < count; ++i)
@@ -138,36 +137,9 @@ result<std::map<std::uint32_t, abi::backend_value>> libbpf_map_ops::backends() c
   return out;
 }
 
-result<std::vector<std::uint32_t>> libbpf_map_ops::row_ids() const {
-  std::vector<std::uint32_t> ids;
-  for (std::uint32_t id = 1; id < limits_.rows; ++id) {
-    std::uint32_t inner = 0;
-    if (bpf_map_lookup_elem(fds_.maglev_rows, &id, &inner) == 0) ids.push_back(id);
-  }
-  return ids;
-}
-
-result<std::vector<std::uint32_t>> libbpf_map_ops::row(std::uint32_t row_id) const {
-  std::uint32_t inner_id = 0;
-  if (bpf_map_lookup_elem(fds_.maglev_rows, &row_id, &inner_id)) return system_error("read maglev_rows", errno);
-  int fd = bpf_map_get_fd_by_id(inner_id);
-  if (fd < 0) return system_error("open a Maglev row", errno);
-  bpf_map_info info{};
-  std::uint32_t len = sizeof info;
-  if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
-    int e = errno;
-    close(fd);
-    return system_error("read a Maglev row's size", e);
-  }
-  std::vector<std::uint32_t> keys(info.max_entries), values(info.max_entries);
-  std::uint32_t count = info.max_entries, out_batch = 0;
-  LIBBPF_OPTS(bpf_map_batch_opts, batch);
-  int rc = bpf_map_lookup_batch(fd, nullptr, &out_batch, keys.data(), values.data(), &count, &batch);
-  int e = errno;
-  close(fd);
-  if (rc && e != ENOENT) return system_error("read a Maglev row", e);
-  values.resize(count);
-  return values;
+result<std::vector<std::uint32_t>> libbpf_map_ops::row(std::uint32_t offset, std::uint32_t size) const {
+  if (static_cast<std::size_t>(offset) + size > limits_.maglev_slots) return error{"Maglev row outside the slots", E2BIG};
+  return std::vector<std::uint32_t>(slots_ + offset, slots_ + offset + size);
 }
 
 result<std::vector<abi::range_key>> libbpf_map_ops::ranges() const {

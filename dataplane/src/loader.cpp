@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "libbpf_map_ops.hpp"
+#include "libbpf_opts.hpp"
 #include "skeleton.hpp"
 
 namespace dataplane {
@@ -83,8 +84,23 @@ std::string if_name(int ifindex) {
   return name;
 }
 
+bpf_tc_hook tc_hook(int ifindex, bpf_tc_attach_point point) {
+  auto h = detail::libbpf_opts<bpf_tc_hook>();
+  h.ifindex = ifindex;
+  h.attach_point = point;
+  return h;
+}
+
+// Our filter: handle tc_handle, priority tc_priority.
+bpf_tc_opts tc_filter() {
+  auto o = detail::libbpf_opts<bpf_tc_opts>();
+  o.handle = tc_handle;
+  o.priority = tc_priority;
+  return o;
+}
+
 status remove_xdp(int ifindex) {
-  LIBBPF_OPTS(bpf_xdp_query_opts, q);
+  auto q = detail::libbpf_opts<bpf_xdp_query_opts>();
   if (bpf_xdp_query(ifindex, 0, &q)) return std::nullopt;  // interface gone
   const std::pair<std::uint32_t, std::uint32_t> modes[] = {{q.drv_prog_id, XDP_FLAGS_DRV_MODE},
                                                            {q.skb_prog_id, XDP_FLAGS_SKB_MODE}};
@@ -97,10 +113,10 @@ status remove_xdp(int ifindex) {
 }
 
 status remove_tc(int ifindex, bpf_tc_attach_point point) {
-  LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = point);
-  LIBBPF_OPTS(bpf_tc_opts, q, .handle = tc_handle, .priority = tc_priority);
+  auto hook = tc_hook(ifindex, point);
+  auto q = tc_filter();
   if (bpf_tc_query(&hook, &q) || !ours(q.prog_id)) return std::nullopt;
-  LIBBPF_OPTS(bpf_tc_opts, d, .handle = tc_handle, .priority = tc_priority);
+  auto d = tc_filter();
   int rc = bpf_tc_detach(&hook, &d);
   if (rc && rc != -ENOENT) return system_error("detach tc from " + if_name(ifindex), -rc);
   return std::nullopt;
@@ -113,13 +129,13 @@ status remove_all(int ifindex) {
 }
 
 status attach_tc(int ifindex, bpf_tc_attach_point point, int prog_fd) {
-  LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-              .attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS));
+  auto hook = tc_hook(ifindex, static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS));
   int rc = bpf_tc_hook_create(&hook);  // the clsact qdisc
   if (rc && rc != -EEXIST) return system_error("create clsact on " + if_name(ifindex), -rc);
   hook.attach_point = point;
-  LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE, .handle = tc_handle,
-              .priority = tc_priority);
+  auto opts = tc_filter();
+  opts.prog_fd = prog_fd;
+  opts.flags = BPF_TC_F_REPLACE;
   rc = bpf_tc_attach(&hook, &opts);
   if (rc)
     return system_error(std::string("attach tc ") + (point == BPF_TC_INGRESS ? "ingress" : "egress") + " to " +
@@ -212,14 +228,15 @@ result<std::unique_ptr<module>> module::load(const load_options& o) {
 
   auto m = std::make_unique<impl>();
   m->pin_root = o.pin_root;
-  LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = m->pin_root.c_str());
+  auto open_opts = detail::libbpf_opts<bpf_object_open_opts>();
+  open_opts.pin_root_path = m->pin_root.c_str();
   m->skel = bgplb__open_opts(&open_opts);
   if (!m->skel) return error{"open the BPF object: " + take_log(), errno};
   auto& maps = m->skel->maps;
   size_map(maps.frontends, o.pin_root, o.max_services);
   size_map(maps.services, o.pin_root, o.max_services);
   size_map(maps.service_stats, o.pin_root, o.max_services);
-  size_map(maps.maglev_rows, o.pin_root, 2 * o.max_services);
+  size_map(maps.maglev, o.pin_root, o.maglev_slots / 2);
   size_map(maps.backends, o.pin_root, o.max_backends);
   size_map(maps.conntrack, o.pin_root, o.conntrack_entries);
   size_map(maps.affinity, o.pin_root, o.affinity_entries);
@@ -230,7 +247,7 @@ result<std::unique_ptr<module>> module::load(const load_options& o) {
   fds.frontends = bpf_map__fd(maps.frontends);
   fds.services = bpf_map__fd(maps.services);
   fds.backends = bpf_map__fd(maps.backends);
-  fds.maglev_rows = bpf_map__fd(maps.maglev_rows);
+  fds.maglev = bpf_map__fd(maps.maglev);
   fds.conntrack = bpf_map__fd(maps.conntrack);
   fds.affinity = bpf_map__fd(maps.affinity);
   fds.source_ranges = bpf_map__fd(maps.source_ranges);
@@ -239,8 +256,10 @@ result<std::unique_ptr<module>> module::load(const load_options& o) {
   fds.counters = bpf_map__fd(maps.counters);
   fds.service_stats = bpf_map__fd(maps.service_stats);
   map_limits limits{bpf_map__max_entries(maps.services), bpf_map__max_entries(maps.backends),
-                    bpf_map__max_entries(maps.maglev_rows)};
-  m->maps = std::make_unique<detail::libbpf_map_ops>(fds, limits);
+                    2 * bpf_map__max_entries(maps.maglev)};
+  auto ops = detail::libbpf_map_ops::open(fds, limits);
+  if (!ops) return ops.err();
+  m->maps = std::move(*ops);
 
   auto cfg = m->maps->config();
   if (!cfg) return cfg.err();
@@ -284,7 +303,7 @@ status module::attach(const attach_options& a) {
       if (auto e = remove_xdp(ifindex)) return e;
       continue;
     }
-    LIBBPF_OPTS(bpf_xdp_query_opts, q);
+    auto q = detail::libbpf_opts<bpf_xdp_query_opts>();
     if (bpf_xdp_query(ifindex, 0, &q) == 0) {
       for (std::uint32_t id : {q.drv_prog_id, q.skb_prog_id})
         if (id && !ours(id))

@@ -15,7 +15,9 @@ namespace dataplane {
 using detail::planned_backend;
 using detail::service_plan;
 
-struct reconciler::plan : service_plan {};
+struct reconciler::plan : service_plan {
+  bool unchanged = false;  // applied as is before: frontends from the entry, nothing to sync
+};
 
 namespace {
 
@@ -60,6 +62,74 @@ void reconciler::id_pool::put(std::uint32_t id) {
   free_.push_back(id);
 }
 
+// ---- Maglev slot ranges -----------------------------------------------------------------
+
+namespace {
+std::uint32_t even(std::uint32_t n) { return n + (n & 1); }
+}  // namespace
+
+reconciler::slot_pool::slot_pool(std::uint32_t size) : size_(size & ~1u) {
+  if (size_) free_[0] = size_;
+}
+
+void reconciler::slot_pool::insert_free(std::uint32_t offset, std::uint32_t n) {
+  auto next = free_.lower_bound(offset);
+  if (next != free_.end() && offset + n == next->first) {  // merge with the range after
+    n += next->second;
+    next = free_.erase(next);
+  }
+  if (next != free_.begin()) {
+    auto prev = std::prev(next);
+    if (prev->first + prev->second == offset) {  // ... and the one before
+      prev->second += n;
+      return;
+    }
+  }
+  free_[offset] = n;
+}
+
+std::optional<std::uint32_t> reconciler::slot_pool::get(std::uint32_t n) {
+  n = even(n);
+  for (auto it = free_.begin(); it != free_.end(); ++it) {
+    if (it->second < n) continue;
+    std::uint32_t offset = it->first, left = it->second - n;
+    free_.erase(it);
+    if (left) free_[offset + n] = left;
+    in_use_ += n;
+    return offset;
+  }
+  return std::nullopt;
+}
+
+bool reconciler::slot_pool::take(std::uint32_t offset, std::uint32_t n) {
+  n = even(n);
+  auto it = free_.upper_bound(offset);
+  if (it == free_.begin()) return false;
+  --it;
+  const std::uint32_t start = it->first, len = it->second;
+  if (offset < start || offset + n > start + len) return false;
+  free_.erase(it);
+  if (offset > start) free_[start] = offset - start;
+  if (offset + n < start + len) free_[offset + n] = start + len - offset - n;
+  in_use_ += n;
+  return true;
+}
+
+void reconciler::slot_pool::put(std::uint32_t offset, std::uint32_t n) { quarantine_.emplace_back(offset, even(n)); }
+
+void reconciler::slot_pool::put_unused(std::uint32_t offset, std::uint32_t n) {
+  in_use_ -= even(n);
+  insert_free(offset, even(n));
+}
+
+void reconciler::slot_pool::release() {
+  for (auto [offset, n] : quarantine_) {
+    in_use_ -= n;
+    insert_free(offset, n);
+  }
+  quarantine_.clear();
+}
+
 // ---- reading back ---------------------------------------------------------------------
 
 reconciler::reconciler(map_ops& maps)
@@ -67,7 +137,7 @@ reconciler::reconciler(map_ops& maps)
       limits_(maps.limits()),
       service_ids_(limits_.services),
       backend_ids_(limits_.backends),
-      row_ids_(limits_.rows) {}
+      slots_(limits_.maglev_slots) {}
 
 result<std::unique_ptr<reconciler>> reconciler::open(map_ops& maps) {
   std::unique_ptr<reconciler> r(new reconciler(maps));
@@ -82,13 +152,11 @@ status reconciler::read_back() {
   auto backends = maps_.backends();
   auto fronts = maps_.frontends();
   auto ranges = maps_.ranges();
-  auto rows = maps_.row_ids();
   auto peers = maps_.peers();
   if (!services) return services.err();
   if (!backends) return backends.err();
   if (!fronts) return fronts.err();
   if (!ranges) return ranges.err();
-  if (!rows) return rows.err();
   if (!peers) return peers.err();
   auto orphan = [this](std::uint32_t id) -> entry& {
     entry& e = orphans_[id];
@@ -112,17 +180,9 @@ status reconciler::read_back() {
     orphan(v.svc_id);
   }
   for (const auto& k : *ranges) orphan(ntohl(k.svc_id)).ranges.insert(k);
-  std::set<std::uint32_t> referenced;
   for (const auto& [id, e] : orphans_)
-    if (e.has_value && e.value.row_id) referenced.insert(e.value.row_id);
-  for (std::uint32_t id : *rows) {
-    row_ids_.take(id);
-    // a row built but never swapped in (the process died in between): free it now
-    if (!referenced.count(id)) {
-      if (auto e = maps_.delete_row(id)) return e;
-      row_ids_.put(id);
-    }
-  }
+    if (e.has_value && e.value.count >= 2 && !slots_.take(e.value.row_offset, e.value.maglev_size))
+      return error{"service " + std::to_string(id) + "'s Maglev row overlaps another or lies outside the slots", EINVAL};
   for (const auto& a : *peers) peers_.insert(a);
   return std::nullopt;
 }
@@ -210,35 +270,37 @@ status reconciler::sync(entry& e, const plan& p, apply_report& r) {
   if (v.count >= 2) {
     v.maglev_size = maglev_size_;
     v.row_hash = detail::row_hash(maglev_size_, p.eligible, order);
-    if (e.has_value && e.value.row_id && e.value.row_hash == v.row_hash && e.value.maglev_size == maglev_size_) {
-      v.row_id = e.value.row_id;
+    if (e.has_value && e.value.count >= 2 && e.value.row_hash == v.row_hash && e.value.maglev_size == maglev_size_) {
+      v.row_offset = e.value.row_offset;
     } else {
-      auto rid = row_ids_.get();
-      if (!rid) return out_of("row", name);
+      auto at = slots_.get(maglev_size_);
+      if (!at)
+        return error{"no room for a Maglev row of " + std::to_string(maglev_size_) + " for service " + name + " (" +
+                         std::to_string(slots_.in_use()) + " of " + std::to_string(slots_.size()) + " slots in use)",
+                     ENOSPC};
       std::vector<std::string> keys;
       keys.reserve(p.eligible.size());
       for (const auto& b : p.eligible) keys.push_back(b.key);
       std::vector<std::uint32_t> row = maglev::populate(keys, maglev_size_);
       for (auto& slot : row) slot = order[slot];
-      if (auto err = count(maps_.put_row(*rid, row), r)) {
-        row_ids_.put(*rid);
+      if (auto err = count(maps_.put_row(*at, row), r)) {
+        slots_.put_unused(*at, maglev_size_);
         return err;
       }
-      v.row_id = *rid;
+      v.row_offset = *at;
       ++r.rows_built;
     }
   }
-  const std::uint32_t old_row = e.has_value ? e.value.row_id : 0;
+  const bool new_row = v.count >= 2 && !(e.has_value && e.value.count >= 2 && e.value.row_offset == v.row_offset);
   if (!e.has_value || !pod_equal(e.value, v)) {
     if (auto err = count(maps_.put_service(e.id, v), r)) {
-      if (v.row_id != old_row && v.row_id) stale_rows_.insert(v.row_id);
+      if (new_row) slots_.put_unused(v.row_offset, v.maglev_size);
       return err;
     }
+    if (e.has_value && e.value.count >= 2 && !(v.count >= 2 && v.row_offset == e.value.row_offset)) free_row(e.value);
     e.value = v;
     e.has_value = true;
   }
-  if (old_row && old_row != v.row_id) stale_rows_.insert(old_row);
-  if (auto err = drop_stale_rows(r)) return err;
   for (auto it = e.backends.begin(); it != e.backends.end();) {
     if (std::find(order.begin(), order.end(), it->first) != order.end()) {
       ++it;
@@ -258,17 +320,12 @@ status reconciler::sync(entry& e, const plan& p, apply_report& r) {
   return std::nullopt;
 }
 
-// Rows no service refers to any more (kept until their deletion succeeds).
-status reconciler::drop_stale_rows(apply_report& r) {
-  for (auto it = stale_rows_.begin(); it != stale_rows_.end(); it = stale_rows_.erase(it)) {
-    if (auto err = count(maps_.delete_row(*it), r)) return err;
-    row_ids_.put(*it);
-  }
-  return std::nullopt;
+void reconciler::free_row(const abi::service_value& v) {
+  if (v.count >= 2) slots_.put(v.row_offset, v.maglev_size);
 }
 
 // Makes the frontends of the services in `scope` (ids) exactly `want`.
-status reconciler::sync_frontends(const std::map<abi::frontend_key, abi::frontend_value, pod_less>& want,
+status reconciler::sync_frontends(const frontend_map& want,
                                   const std::set<std::uint32_t>& scope, apply_report& r) {
   for (const auto& [k, v] : want) {
     auto it = frontends_.find(k);
@@ -314,8 +371,7 @@ status reconciler::erase(entry& e, apply_report& r) {
   if (e.has_value) {
     if (auto err = count(maps_.delete_service(e.id), r)) return err;
     e.has_value = false;
-    if (e.value.row_id) stale_rows_.insert(e.value.row_id);
-    if (auto err = drop_stale_rows(r)) return err;
+    free_row(e.value);
   }
   for (auto it = e.backends.begin(); it != e.backends.end(); it = e.backends.erase(it)) {
     if (auto err = count(maps_.put_backend(it->first, no_backend), r)) return err;
@@ -325,6 +381,20 @@ status reconciler::erase(entry& e, apply_report& r) {
     if (auto err = count(maps_.delete_range(*it), r)) return err;
   service_ids_.put(e.id);
   return std::nullopt;
+}
+
+void reconciler::remember(entry& e, const plan& p) {
+  e.spec = *p.spec;
+  e.frontend_keys = p.frontends;
+  e.frontend_flags = p.frontend_flags;
+}
+
+// A service that could not be brought up to date keeps the frontends it has, if its
+// entry exists at all.
+void reconciler::keep_frontends(const entry& e, frontend_map& want) const {
+  if (!e.has_value) return;
+  for (const auto& [k, v] : frontends_)
+    if (v.svc_id == e.id) want[k] = v;
 }
 
 // The orphan that owns one of the plan's frontends, renamed into a live entry.
@@ -348,6 +418,7 @@ reconciler::entry* reconciler::adopt(const plan& p) {
 
 result<apply_report> reconciler::apply(const desired& d) {
   apply_report r;
+  slots_.release();
   if (!maglev::is_prime(d.maglev_size) || d.maglev_size < 3)
     return error{"Maglev row size " + std::to_string(d.maglev_size) + " is not a prime >= 3", EINVAL};
   const bool resized = d.maglev_size != maglev_size_;
@@ -359,27 +430,35 @@ result<apply_report> reconciler::apply(const desired& d) {
   for (const auto& s : d.services) order.push_back(&s);
   std::sort(order.begin(), order.end(), [](const service* a, const service* b) { return a->name < b->name; });
   std::vector<plan> plans;
-  std::map<abi::frontend_key, std::string, pod_less> claimed;
+  std::unordered_map<abi::frontend_key, const std::string*, pod_hash, pod_eq> claimed;
   std::set<std::string> names;
   for (const service* s : order) {
     if (!names.insert(s->name).second) {
       r.skipped.push_back({s->name, "another service has the same name"});
       continue;
     }
-    auto planned = detail::plan_service(*s, maglev_size_);
-    if (auto* why = std::get_if<std::string>(&planned)) {
-      r.skipped.push_back({s->name, *why});
-      continue;
+    plan p;
+    if (auto it = live_.find(s->name); !resized && it != live_.end() && it->second.spec && *it->second.spec == *s) {
+      p.spec = s;  // the common case of a full apply: skip planning
+      p.frontends = it->second.frontend_keys;
+      p.frontend_flags = it->second.frontend_flags;
+      p.unchanged = true;
+    } else {
+      auto planned = detail::plan_service(*s, maglev_size_);
+      if (auto* why = std::get_if<std::string>(&planned)) {
+        r.skipped.push_back({s->name, *why});
+        continue;
+      }
+      p = plan{std::move(std::get<service_plan>(planned))};
     }
-    plan p{std::move(std::get<service_plan>(planned))};
     std::string clash;
     for (const auto& k : p.frontends)
-      if (auto c = claimed.find(k); c != claimed.end()) clash = "frontend " + detail::describe(k) + " belongs to " + c->second;
+      if (auto c = claimed.find(k); c != claimed.end()) clash = "frontend " + detail::describe(k) + " belongs to " + *c->second;
     if (!clash.empty()) {
       r.skipped.push_back({s->name, clash});
       continue;
     }
-    for (const auto& k : p.frontends) claimed[k] = s->name;
+    for (const auto& k : p.frontends) claimed[k] = &s->name;
     plans.push_back(std::move(p));
   }
 
@@ -397,8 +476,9 @@ result<apply_report> reconciler::apply(const desired& d) {
     it = live_.erase(it);
   }
 
-  std::map<abi::frontend_key, abi::frontend_value, pod_less> want;
+  frontend_map want;
   std::set<std::uint32_t> scope;
+  std::vector<std::pair<entry*, const plan*>> synced;  // remembered once everything is written
   for (auto& p : plans) {
     const std::string& name = p.spec->name;
     entry* e = nullptr;
@@ -415,22 +495,29 @@ result<apply_report> reconciler::apply(const desired& d) {
       e->name = name;
       if (auto err = count(maps_.reset_service_stats(*id), r)) return *err;
     }
-    for (const auto& k : p.frontends) want[k] = abi::frontend_value{e->id, p.frontend_flags};
     scope.insert(e->id);
-    if (!resized && e->spec && *e->spec == *p.spec) continue;
+    if (p.unchanged) {
+      for (const auto& k : p.frontends) want[k] = abi::frontend_value{e->id, p.frontend_flags};
+      continue;
+    }
     std::size_t before = r.writes;
     if (auto err = sync(*e, p, r)) {
       e->spec.reset();
-      return *err;
+      if (err->code != ENOSPC) return *err;
+      // no room for its row: skipped; it keeps what it had (or is not there at all)
+      r.skipped.push_back({name, err->message});
+      keep_frontends(*e, want);
+      continue;
     }
-    e->spec = *p.spec;
+    for (const auto& k : p.frontends) want[k] = abi::frontend_value{e->id, p.frontend_flags};
+    synced.emplace_back(e, &p);
     if (r.writes != before) ++r.services_changed;
   }
   for (const auto& [id, o] : orphans_) scope.insert(id);
   if (auto err = sync_frontends(want, scope, r)) return *err;
-  for (auto& p : plans)
-    if (auto it = live_.find(p.spec->name); it != live_.end())
-      if (auto err = prune_ranges(it->second, p, r)) return *err;
+  for (auto [e, p] : synced)
+    if (auto err = prune_ranges(*e, *p, r)) return *err;
+  for (auto [e, p] : synced) remember(*e, *p);
   for (auto it = orphans_.begin(); it != orphans_.end(); it = orphans_.erase(it)) {
     if (auto err = erase(it->second, r)) return *err;
     ++r.services_changed;
@@ -440,6 +527,7 @@ result<apply_report> reconciler::apply(const desired& d) {
 
 result<apply_report> reconciler::apply_service(const service& s) {
   apply_report r;
+  slots_.release();
   auto planned = detail::plan_service(s, maglev_size_);
   if (auto* why = std::get_if<std::string>(&planned)) {
     r.skipped.push_back({s.name, *why});
@@ -472,21 +560,26 @@ result<apply_report> reconciler::apply_service(const service& s) {
     if (auto err = count(maps_.reset_service_stats(*id), r)) return *err;
   }
   if (e->spec && *e->spec == s) return r;
+  frontend_map want;
   if (auto err = sync(*e, p, r)) {
     e->spec.reset();
-    return *err;
+    if (err->code != ENOSPC) return *err;
+    r.skipped.push_back({s.name, err->message});
+    keep_frontends(*e, want);
+    if (auto ferr = sync_frontends(want, {e->id}, r)) return *ferr;
+    return r;
   }
-  std::map<abi::frontend_key, abi::frontend_value, pod_less> want;
   for (const auto& k : p.frontends) want[k] = abi::frontend_value{e->id, p.frontend_flags};
   if (auto err = sync_frontends(want, {e->id}, r)) return *err;
   if (auto err = prune_ranges(*e, p, r)) return *err;
-  e->spec = s;
+  remember(*e, p);
   ++r.services_changed;
   return r;
 }
 
 result<apply_report> reconciler::remove_service(const std::string& name) {
   apply_report r;
+  slots_.release();
   auto it = live_.find(name);
   if (it == live_.end()) return r;
   if (auto err = erase(it->second, r)) return *err;

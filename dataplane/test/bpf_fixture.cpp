@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+
+#include "libbpf_opts.hpp"
 #include <random>
 
 namespace dataplane::testrun {
@@ -204,9 +206,12 @@ run_result world::run(hook h, bool egress, const bytes& frame, const module* oth
   r.out.assign(frame.size() + 512, 0);
   xdp_md xctx{};
   __sk_buff sctx{};
-  LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame.data(), .data_out = r.out.data(),
-              .data_size_in = static_cast<std::uint32_t>(frame.size()),
-              .data_size_out = static_cast<std::uint32_t>(r.out.size()), .repeat = 1);
+  auto o = detail::libbpf_opts<bpf_test_run_opts>();
+  o.data_in = frame.data();
+  o.data_out = r.out.data();
+  o.data_size_in = static_cast<std::uint32_t>(frame.size());
+  o.data_size_out = static_cast<std::uint32_t>(r.out.size());
+  o.repeat = 1;
   if (h == hook::xdp && !egress) {
     xctx.data_end = static_cast<std::uint32_t>(frame.size());
     xctx.ingress_ifindex = static_cast<std::uint32_t>(up0_index);

@@ -159,7 +159,7 @@ TEST_P(scenario, maglev_pick_matches_user_space) {
   auto services = w->mod->maps().services();
   ASSERT_TRUE(services.ok());
   const auto& sv = services->at(*id);
-  auto row = w->mod->maps().row(sv.row_id);
+  auto row = w->mod->maps().row(sv.row_offset, sv.maglev_size);
   ASSERT_TRUE(row.ok()) << row.err().message;
   ASSERT_EQ(row->size(), sv.maglev_size);
   auto backends = w->mod->maps().backends();

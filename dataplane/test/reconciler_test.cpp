@@ -56,23 +56,29 @@ std::set<std::string> visible_set(const fake_map_ops& f, std::uint32_t svc_id) {
   };
   if (s->second.count == 1) out.insert(key(s->second.backend_id));
   if (s->second.count >= 2)
-    for (auto id : f.row_map.at(s->second.row_id)) out.insert(key(id));
+    for (std::uint32_t i = 0; i < s->second.maglev_size; ++i) out.insert(key(f.slots.at(s->second.row_offset + i)));
   return out;
 }
 
 // The invariants a packet relies on, checked after every single write.
 void check_whole(const fake_map_ops& f) {
   for (const auto& [k, v] : f.frontend_map) ASSERT_TRUE(f.service_map.count(v.svc_id)) << "frontend without service";
+  std::map<std::uint32_t, std::uint32_t> rows;  // offset -> end, of every live row
+  for (const auto& [id, s] : f.service_map)
+    if (s.count >= 2) {
+      ASSERT_EQ(s.row_offset % 2, 0u);
+      rows[s.row_offset] = s.row_offset + s.maglev_size;
+    }
+  for (auto it = rows.begin(); it != rows.end() && std::next(it) != rows.end(); ++it)
+    ASSERT_LE(it->second, std::next(it)->first) << "two services' rows overlap";
   for (const auto& [id, s] : f.service_map) {
     if (s.count == 1) {
       ASSERT_TRUE(f.backend_map.count(s.backend_id)) << "single backend slot empty";
       ASSERT_EQ(f.backend_map.at(s.backend_id).svc_id, id);
     }
     if (s.count >= 2) {
-      ASSERT_TRUE(f.row_map.count(s.row_id)) << "row missing";
-      const auto& row = f.row_map.at(s.row_id);
-      ASSERT_EQ(row.size(), s.maglev_size);
-      std::set<std::uint32_t> ids(row.begin(), row.end());
+      ASSERT_LE(s.row_offset + s.maglev_size, f.slots.size()) << "row outside the slots";
+      std::set<std::uint32_t> ids(f.slots.begin() + s.row_offset, f.slots.begin() + s.row_offset + s.maglev_size);
       ASSERT_EQ(ids.size(), s.count) << "row does not hold exactly the service's backends";
       for (auto bid : ids) {
         ASSERT_TRUE(f.backend_map.count(bid)) << "row refers to an empty backend slot";
@@ -83,7 +89,7 @@ void check_whole(const fake_map_ops& f) {
 }
 
 struct rig {
-  fake_map_ops maps{map_limits{64, 512, 128}};
+  fake_map_ops maps{map_limits{64, 512, 1 << 18}};
   std::unique_ptr<reconciler> r;
   rig() {
     maps.after_write = check_whole;
@@ -138,8 +144,9 @@ TEST(reconciler, one_endpoint_change_touches_one_service) {
   auto rep = t.apply(d);
   EXPECT_EQ(rep.services_changed, 1u);
   EXPECT_EQ(rep.rows_built, 1u);
-  // new backend slot, new row, the swap, old row freed, old backend slot freed
-  EXPECT_EQ(rep.writes, 5u);
+  // new backend slot, new row, the swap, old backend slot freed (the old row's slots are
+  // only bookkeeping)
+  EXPECT_EQ(rep.writes, 4u);
 }
 
 // At every write of an update, the service shows its old backend set or its new one.
@@ -176,7 +183,6 @@ TEST(reconciler, terminating_backends_take_no_new_flows_unless_none_is_ready) {
   t.apply(d);
   EXPECT_EQ(t.maps.service_map.at(id).count, 0u);  // answers ICMP unreachable
   EXPECT_TRUE(t.maps.backend_map.empty());
-  EXPECT_TRUE(t.maps.row_map.empty());
 }
 
 TEST(reconciler, local_policy_keeps_this_nodes_backends) {
@@ -200,8 +206,8 @@ TEST(reconciler, every_node_builds_the_same_row) {
   auto row_keys = [](const fake_map_ops& f) {
     const auto& s = f.service_map.begin()->second;
     std::vector<std::string> keys;
-    for (auto id : f.row_map.at(s.row_id)) {
-      const auto& b = f.backend_map.at(id);
+    for (std::uint32_t i = 0; i < s.maglev_size; ++i) {
+      const auto& b = f.backend_map.at(f.slots.at(s.row_offset + i));
       keys.push_back(maglev::backend_key(detail::from_addr16(b.addr), ntohs(b.port)));
     }
     return keys;
@@ -254,13 +260,14 @@ TEST(reconciler, restart_rewrites_nothing) {
   auto d = with({svc("a", "198.51.100.1", {be("10.1.0.1"), be("10.1.0.2"), be("10.1.0.3")}),
                  svc("b", "198.51.100.2", {be("10.1.0.4")})});
   t.apply(d);
-  auto rows = t.maps.row_map;
+  auto services = t.maps.service_map;
   auto again = reconciler::open(t.maps);
   ASSERT_TRUE(again.ok());
   auto rep = (*again)->apply(d);
   ASSERT_TRUE(rep.ok());
   EXPECT_EQ(rep->writes, 0u);
-  EXPECT_EQ(t.maps.row_map, rows);
+  EXPECT_EQ(t.maps.service_map.size(), services.size());
+  for (const auto& [id, v] : services) EXPECT_TRUE(pod_equal(t.maps.service_map.at(id), v)) << "rows moved";
   // and it carries on from there
   d.services[0].backends.pop_back();
   rep = (*again)->apply(d);
@@ -268,12 +275,44 @@ TEST(reconciler, restart_rewrites_nothing) {
   EXPECT_EQ(rep->services_changed, 1u);
 }
 
-// A row built but never swapped in (the process died in between) is freed on open.
-TEST(reconciler, open_frees_a_row_nobody_uses) {
-  fake_map_ops maps(map_limits{64, 512, 128});
-  ASSERT_FALSE(maps.put_row(5, std::vector<std::uint32_t>(7, 1)));
-  ASSERT_TRUE(reconciler::open(maps).ok());
-  EXPECT_TRUE(maps.row_map.empty());
+// A row no service refers to is free space after a restart; overlapping rows are refused.
+TEST(reconciler, open_checks_the_rows_it_adopts) {
+  fake_map_ops maps(map_limits{64, 512, 1024});
+  abi::service_value v{};
+  v.count = 2;
+  v.maglev_size = 7;
+  v.row_offset = 10;
+  maps.service_map[1] = v;
+  maps.service_map[2] = v;  // the same slots
+  auto r = reconciler::open(maps);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.err().message.find("overlaps"), std::string::npos);
+  maps.service_map.erase(2);
+  EXPECT_TRUE(reconciler::open(maps).ok());
+}
+
+// The slots run out: the service that does not fit is refused with the reason, the rest
+// keep working, and freed slots serve again.
+TEST(reconciler, maglev_slots_run_out) {
+  fake_map_ops maps(map_limits{64, 512, 256});  // room for two rows of 127 (each 128 slots)
+  auto r = std::move(*reconciler::open(maps));
+  auto d = with({svc("a", "198.51.100.1", {be("10.1.0.1"), be("10.1.0.2")}),
+                 svc("b", "198.51.100.2", {be("10.1.0.3"), be("10.1.0.4")})}, 127);
+  ASSERT_TRUE(r->apply(d).ok());
+  d.services.push_back(svc("c", "198.51.100.3", {be("10.1.0.5"), be("10.1.0.6")}));
+  auto rep = r->apply(d);
+  ASSERT_TRUE(rep.ok());
+  ASSERT_EQ(rep->skipped.size(), 1u);
+  EXPECT_EQ(rep->skipped[0].name, "c");
+  EXPECT_NE(rep->skipped[0].reason.find("no room for a Maglev row of 127"), std::string::npos) << rep->skipped[0].reason;
+  EXPECT_EQ(maps.service_map.size(), 2u);
+  EXPECT_EQ(maps.frontend_map.size(), 2u);  // c has no frontend without a service
+  d.services.erase(d.services.begin());     // a goes; its slots serve c one operation later
+  ASSERT_TRUE(r->apply(d).ok());
+  rep = r->apply(d);
+  ASSERT_TRUE(rep.ok());
+  EXPECT_TRUE(rep->skipped.empty());
+  EXPECT_EQ(maps.service_map.size(), 2u);
 }
 
 TEST(reconciler, rename_keeps_the_service) {
@@ -299,7 +338,6 @@ TEST(reconciler, incremental_apply_and_remove) {
   ASSERT_TRUE(rep.ok());
   EXPECT_EQ(t.maps.service_map.size(), 1u);
   EXPECT_EQ(t.maps.frontend_map.size(), 1u);
-  EXPECT_TRUE(t.maps.row_map.empty());
 }
 
 // ---- property test --------------------------------------------------------------------
@@ -308,7 +346,7 @@ TEST(reconciler, incremental_apply_and_remove) {
 // names a service whose visible backend set is exactly its eligible backends, laid out
 // by maglev::populate over the sorted keys; nothing else is in the maps.
 void expect_maps_match(const fake_map_ops& f, const desired& d, const std::set<std::string>& skipped) {
-  std::size_t services = 0, backends = 0, rows = 0, frontends = 0, ranges = 0;
+  std::size_t services = 0, backends = 0, frontends = 0, ranges = 0;
   for (const auto& s : d.services) {
     if (skipped.count(s.name)) continue;
     ++services;
@@ -332,12 +370,10 @@ void expect_maps_match(const fake_map_ops& f, const desired& d, const std::set<s
     ASSERT_EQ(v.count, eligible.size()) << s.name;
     backends += eligible.size();
     if (eligible.size() >= 2) {
-      ++rows;
       auto want = maglev::populate(eligible, d.maglev_size);
-      const auto& row = f.row_map.at(v.row_id);
-      ASSERT_EQ(row.size(), want.size());
-      for (std::size_t i = 0; i < row.size(); ++i) {
-        const auto& b = f.backend_map.at(row[i]);
+      ASSERT_EQ(v.maglev_size, want.size());
+      for (std::size_t i = 0; i < want.size(); ++i) {
+        const auto& b = f.backend_map.at(f.slots.at(v.row_offset + i));
         ASSERT_EQ(maglev::backend_key(detail::from_addr16(b.addr), ntohs(b.port)), eligible[want[i]]);
       }
     } else if (eligible.size() == 1) {
@@ -349,7 +385,6 @@ void expect_maps_match(const fake_map_ops& f, const desired& d, const std::set<s
   }
   EXPECT_EQ(f.service_map.size(), services);
   EXPECT_EQ(f.backend_map.size(), backends);
-  EXPECT_EQ(f.row_map.size(), rows);
   EXPECT_EQ(f.frontend_map.size(), frontends);
   EXPECT_EQ(f.range_set.size(), ranges);
 }
@@ -393,7 +428,7 @@ desired random_desired(std::mt19937& rng) {
 
 TEST(reconciler, property_maps_always_equal_the_desired_state) {
   std::mt19937 rng(2024);
-  fake_map_ops maps(map_limits{64, 512, 128});
+  fake_map_ops maps(map_limits{64, 512, 4096});  // 4096 slots: the history must reuse freed rows
   maps.after_write = check_whole;
   auto r = std::move(*reconciler::open(maps));
   for (int step = 0; step < 400; ++step) {

@@ -14,12 +14,12 @@ namespace dataplane {
 
 class fake_map_ops : public map_ops {
  public:
-  explicit fake_map_ops(map_limits limits = {}) : limits_(limits) {}
+  explicit fake_map_ops(map_limits limits = {}) : slots(limits.maglev_slots, 0), limits_(limits) {}
 
   std::map<abi::frontend_key, abi::frontend_value, pod_less> frontend_map;
   std::map<std::uint32_t, abi::service_value> service_map;
   std::map<std::uint32_t, abi::backend_value> backend_map;  // non-zero slots
-  std::map<std::uint32_t, std::vector<std::uint32_t>> row_map;
+  std::vector<std::uint32_t> slots;  // the Maglev rows side by side
   std::set<abi::range_key, pod_less> range_set;
   std::set<abi::addr16, pod_less> peer_set;
   abi::config config_value{};
@@ -36,8 +36,7 @@ class fake_map_ops : public map_ops {
   status put_service(std::uint32_t id, const abi::service_value& v) override;
   status delete_service(std::uint32_t id) override;
   status put_backend(std::uint32_t id, const abi::backend_value& v) override;
-  status put_row(std::uint32_t row_id, std::span<const std::uint32_t> row) override;
-  status delete_row(std::uint32_t row_id) override;
+  status put_row(std::uint32_t offset, std::span<const std::uint32_t> row) override;
   status put_range(const abi::range_key& k) override;
   status delete_range(const abi::range_key& k) override;
   status put_peer(const abi::addr16& a) override;
@@ -48,8 +47,7 @@ class fake_map_ops : public map_ops {
   result<std::vector<std::pair<abi::frontend_key, abi::frontend_value>>> frontends() const override;
   result<std::map<std::uint32_t, abi::service_value>> services() const override;
   result<std::map<std::uint32_t, abi::backend_value>> backends() const override;
-  result<std::vector<std::uint32_t>> row_ids() const override;
-  result<std::vector<std::uint32_t>> row(std::uint32_t row_id) const override;
+  result<std::vector<std::uint32_t>> row(std::uint32_t offset, std::uint32_t size) const override;
   result<std::vector<abi::range_key>> ranges() const override;
   result<std::vector<abi::addr16>> peers() const override;
   result<abi::config> config() const override;

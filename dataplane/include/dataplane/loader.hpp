@@ -28,6 +28,9 @@ struct load_options {
   std::uint32_t max_backends = BGPLB_MAX_BACKENDS;
   std::uint32_t conntrack_entries = BGPLB_CT_ENTRIES;
   std::uint32_t affinity_entries = BGPLB_AFFINITY_ENTRIES;
+  // Slots for all Maglev rows together (4 bytes each): a service with two or more
+  // backends takes maglev_size of them (twice for a moment while its row is replaced).
+  std::uint32_t maglev_slots = BGPLB_MAGLEV_SLOTS;
 };
 
 struct attach_options {

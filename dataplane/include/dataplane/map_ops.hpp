@@ -28,10 +28,28 @@ bool pod_equal(const T& a, const T& b) {
   return std::memcmp(&a, &b, sizeof(T)) == 0;
 }
 
+// Hashing and equality of ABI structs by their bytes, for unordered containers.
+struct pod_hash {
+  template <class T>
+  std::size_t operator()(const T& v) const {
+    const auto* b = reinterpret_cast<const unsigned char*>(&v);
+    std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
+    for (std::size_t i = 0; i < sizeof(T); ++i) h = (h ^ b[i]) * 0x100000001b3ULL;
+    return static_cast<std::size_t>(h);
+  }
+};
+
+struct pod_eq {
+  template <class T>
+  bool operator()(const T& a, const T& b) const {
+    return pod_equal(a, b);
+  }
+};
+
 struct map_limits {
   std::uint32_t services = BGPLB_MAX_SERVICES;  // svc ids 1..services-1
   std::uint32_t backends = BGPLB_MAX_BACKENDS;  // backend ids 1..backends-1
-  std::uint32_t rows = BGPLB_MAX_ROWS;          // row ids 1..rows-1
+  std::uint32_t maglev_slots = BGPLB_MAGLEV_SLOTS;  // room for all Maglev rows together
 };
 
 class map_ops {
@@ -44,9 +62,8 @@ class map_ops {
   virtual status put_service(std::uint32_t id, const abi::service_value& v) = 0;  // atomic swap
   virtual status delete_service(std::uint32_t id) = 0;
   virtual status put_backend(std::uint32_t id, const abi::backend_value& v) = 0;  // zero value frees
-  // A new row map filled with `row`, installed at row_id (which must be free).
-  virtual status put_row(std::uint32_t row_id, std::span<const std::uint32_t> row) = 0;
-  virtual status delete_row(std::uint32_t row_id) = 0;
+  // Writes a Maglev row into slots [offset, offset + row.size()), which no service refers to.
+  virtual status put_row(std::uint32_t offset, std::span<const std::uint32_t> row) = 0;
   virtual status put_range(const abi::range_key& k) = 0;
   virtual status delete_range(const abi::range_key& k) = 0;
   virtual status put_peer(const abi::addr16& a) = 0;
@@ -58,8 +75,7 @@ class map_ops {
   virtual result<std::vector<std::pair<abi::frontend_key, abi::frontend_value>>> frontends() const = 0;
   virtual result<std::map<std::uint32_t, abi::service_value>> services() const = 0;
   virtual result<std::map<std::uint32_t, abi::backend_value>> backends() const = 0;  // used slots
-  virtual result<std::vector<std::uint32_t>> row_ids() const = 0;
-  virtual result<std::vector<std::uint32_t>> row(std::uint32_t row_id) const = 0;
+  virtual result<std::vector<std::uint32_t>> row(std::uint32_t offset, std::uint32_t size) const = 0;
   virtual result<std::vector<abi::range_key>> ranges() const = 0;
   virtual result<std::vector<abi::addr16>> peers() const = 0;
   virtual result<abi::config> config() const = 0;

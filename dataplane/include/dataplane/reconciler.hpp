@@ -16,6 +16,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "dataplane/desired.hpp"
@@ -48,6 +49,8 @@ struct programmed_service {
 
 class reconciler {
  public:
+  using frontend_map = std::unordered_map<abi::frontend_key, abi::frontend_value, pod_hash, pod_eq>;
+
   static result<std::unique_ptr<reconciler>> open(map_ops& maps);
 
   // Everything: settings, every service, removal of the services not listed.
@@ -73,10 +76,34 @@ class reconciler {
     std::deque<std::uint32_t> free_;
   };
 
+  // Ranges of Maglev slots, first fit over coalesced free ranges, starting even. A freed
+  // range waits in quarantine until the next operation: a packet that read the service
+  // entry just before its swap may still read the old row for the microseconds a BPF
+  // program runs.
+  class slot_pool {
+   public:
+    explicit slot_pool(std::uint32_t size = 0);
+    std::optional<std::uint32_t> get(std::uint32_t n);
+    bool take(std::uint32_t offset, std::uint32_t n);  // read back: in use (false if not free)
+    void put(std::uint32_t offset, std::uint32_t n);   // quarantined
+    void put_unused(std::uint32_t offset, std::uint32_t n);  // never published: free at once
+    void release();                                    // quarantine -> free
+    std::uint32_t in_use() const { return in_use_; }
+    std::uint32_t size() const { return size_; }
+
+   private:
+    void insert_free(std::uint32_t offset, std::uint32_t n);
+    std::map<std::uint32_t, std::uint32_t> free_;  // offset -> length
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> quarantine_;
+    std::uint32_t size_ = 0, in_use_ = 0;
+  };
+
   struct entry {
     std::uint32_t id = 0;
     std::string name;           // empty while an orphan (read back, not yet adopted)
     std::optional<service> spec;  // as last applied; nullopt forces a full comparison
+    std::vector<abi::frontend_key> frontend_keys;  // of that spec
+    std::uint32_t frontend_flags = 0;
     bool has_value = false;
     abi::service_value value{};
     std::map<std::string, std::uint32_t> backend_ids;  // canonical key -> id
@@ -90,22 +117,24 @@ class reconciler {
   status read_back();
   status write_settings(const desired& d, apply_report& r);
   status sync(entry& e, const plan& p, apply_report& r);
-  status sync_frontends(const std::map<abi::frontend_key, abi::frontend_value, pod_less>& want,
+  status sync_frontends(const frontend_map& want,
                         const std::set<std::uint32_t>& scope, apply_report& r);
   status prune_ranges(entry& e, const plan& p, apply_report& r);
   status erase(entry& e, apply_report& r);
-  status drop_stale_rows(apply_report& r);
+  void free_row(const abi::service_value& v);
   status count(status s, apply_report& r);
   entry* adopt(const plan& p);
+  void remember(entry& e, const plan& p);
+  void keep_frontends(const entry& e, frontend_map& want) const;
 
   map_ops& maps_;
   map_limits limits_;
-  id_pool service_ids_, backend_ids_, row_ids_;
+  id_pool service_ids_, backend_ids_;
+  slot_pool slots_;
   std::map<std::string, entry> live_;
   std::map<std::uint32_t, entry> orphans_;
-  std::map<abi::frontend_key, abi::frontend_value, pod_less> frontends_;
+  frontend_map frontends_;
   std::set<abi::addr16, pod_less> peers_;
-  std::set<std::uint32_t> stale_rows_;  // to delete; retried until done
   std::uint32_t maglev_size_ = BGPLB_MAGLEV_DEFAULT;
 };
 

@@ -44,6 +44,24 @@ using clock_type = std::chrono::steady_clock;
   std::exit(1);
 }
 
+// libbpf option structs, zeroed with their size (LIBBPF_OPTS is C only).
+template <class T>
+T opts() {
+  T o{};
+  o.sz = sizeof(T);
+  return o;
+}
+
+bpf_test_run_opts run_opts(const void* data, std::uint32_t size, xdp_md* ctx, int repeat) {
+  auto t = opts<bpf_test_run_opts>();
+  t.data_in = data;
+  t.data_size_in = size;
+  t.ctx_in = ctx;
+  t.ctx_size_in = sizeof *ctx;
+  t.repeat = repeat;
+  return t;
+}
+
 std::map<std::string, std::string> options(int argc, char** argv) {
   std::map<std::string, std::string> o;
   for (int i = 2; i + 1 < argc; i += 2) o[argv[i]] = argv[i + 1];
@@ -65,7 +83,8 @@ void enter_netns(const std::string& name) {
 // Opens an object with a pin root; maps already pinned there keep their sizes (so
 // libbpf reuses them: the module's maps for gen.o).
 bpf_object* open_object(const std::string& path, const std::string& pin) {
-  LIBBPF_OPTS(bpf_object_open_opts, o, .pin_root_path = pin.c_str());
+  auto o = opts<bpf_object_open_opts>();
+  o.pin_root_path = pin.c_str();
   bpf_object* obj = bpf_object__open_file(path.c_str(), &o);
   if (!obj) die("open " + path);
   bpf_map* m;
@@ -155,8 +174,9 @@ int cmd_run(std::map<std::string, std::string> o, bool live) {
   if (!live) {
     int repeat = std::stoi(need(o, "--repeat"));
     std::uint8_t out[256];
-    LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = frame, .data_out = out, .data_size_in = sizeof frame,
-                .data_size_out = sizeof out, .ctx_in = &ctx, .ctx_size_in = sizeof ctx, .repeat = repeat);
+    auto t = run_opts(frame, sizeof frame, &ctx, repeat);
+    t.data_out = out;
+    t.data_size_out = sizeof out;
     if (bpf_prog_test_run_opts(bpf_program__fd(p), &t)) die("test run");
     std::printf("ns_per_packet=%u retval=%u\n", t.duration, t.retval);
     return 0;
@@ -165,8 +185,9 @@ int cmd_run(std::map<std::string, std::string> o, bool live) {
   auto t0 = clock_type::now();
   while (done < count) {
     int n = static_cast<int>(std::min<long>(count - done, 1000000));
-    LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = frame, .data_size_in = sizeof frame, .ctx_in = &ctx,
-                .ctx_size_in = sizeof ctx, .repeat = n, .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 64);
+    auto t = run_opts(frame, sizeof frame, &ctx, n);
+    t.flags = BPF_F_TEST_XDP_LIVE_FRAMES;
+    t.batch_size = 64;
     if (bpf_prog_test_run_opts(bpf_program__fd(p), &t)) die("live test run");
     done += n;
   }
