@@ -42,6 +42,16 @@ result<std::vector<std::pair<K, V>>> walk(int fd, const char* what) {
   return out;
 }
 
+// The keys of a set-like map (values are 1).
+template <class K>
+result<std::vector<K>> keys_of(int fd, const char* what) {
+  auto all = walk<K, std::uint8_t>(fd, what);
+  if (!all) return all.err();
+  std::vector<K> out;
+  for (const auto& [k, v] : *all) out.push_back(k);
+  return out;
+}
+
 }  // namespace
 
 libbpf_map_ops::libbpf_map_ops(map_fds fds, map_limits limits, std::uint32_t* slots, std::size_t mapped)
@@ -143,19 +153,11 @@ result<std::vector<std::uint32_t>> libbpf_map_ops::row(std::uint32_t offset, std
 }
 
 result<std::vector<abi::range_key>> libbpf_map_ops::ranges() const {
-  auto all = walk<abi::range_key, std::uint8_t>(fds_.source_ranges, "read source_ranges");
-  if (!all) return all.err();
-  std::vector<abi::range_key> out;
-  for (const auto& [k, v] : *all) out.push_back(k);
-  return out;
+  return keys_of<abi::range_key>(fds_.source_ranges, "read source_ranges");
 }
 
 result<std::vector<abi::addr16>> libbpf_map_ops::peers() const {
-  auto all = walk<abi::addr16, std::uint8_t>(fds_.tunnel_peers, "read tunnel_peers");
-  if (!all) return all.err();
-  std::vector<abi::addr16> out;
-  for (const auto& [k, v] : *all) out.push_back(k);
-  return out;
+  return keys_of<abi::addr16>(fds_.tunnel_peers, "read tunnel_peers");
 }
 
 result<abi::config> libbpf_map_ops::config() const {

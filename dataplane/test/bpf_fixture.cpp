@@ -177,6 +177,15 @@ address vip(int family, const std::string& role) {
 
 std::uint16_t service_port(protocol p) { return p == protocol::tcp ? 80 : 53; }
 
+testpkt::l4 client_flow(protocol p, std::uint16_t sport, std::uint8_t tcp_flags) {
+  testpkt::l4 t;
+  t.proto = p;
+  t.sport = sport;
+  t.dport = service_port(p);
+  t.tcp_flags = p == protocol::tcp ? tcp_flags : 0;
+  return t;
+}
+
 address pod(int family, int n) {
   return *address::parse(family == 4 ? "10.1.0." + std::to_string(n) : "fd00:1::" + std::to_string(n));
 }

@@ -56,6 +56,8 @@ world* the_world(std::string& why_not);
 // Services by role (names in state.services): "<role><family>/<tcp|udp>".
 address vip(int family, const std::string& role);
 std::uint16_t service_port(protocol p);  // 80 (TCP) or 53 (UDP)
+// client:sport -> the service port; TCP flags only for TCP (0x02: SYN)
+testpkt::l4 client_flow(protocol p, std::uint16_t sport, std::uint8_t tcp_flags);
 address pod(int family, int n = 1);      // a local pod: 10.1.0.n / fd00:1::n
 address remote_pod(int family);          // 10.2.0.1 / fd00:2::1 on the peer node
 

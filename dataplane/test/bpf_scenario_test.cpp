@@ -35,14 +35,7 @@ class scenario : public ::testing::TestWithParam<param> {
     return ++p;
   }
 
-  l4 flow(std::uint16_t sport, std::uint8_t flags) const {
-    l4 t;
-    t.proto = proto;
-    t.sport = sport;
-    t.dport = service_port(proto);
-    t.tcp_flags = proto == protocol::tcp ? flags : 0;
-    return t;
-  }
+  l4 flow(std::uint16_t sport, std::uint8_t flags) const { return client_flow(proto, sport, flags); }
 
   // Sends client:sport -> vip(role) and returns the backend address the program chose
   // (the destination after DNAT); fails the test unless it went to a local pod.

@@ -22,14 +22,7 @@ struct env {
   std::uint16_t sport;  // unique per case: no conntrack entry from another case
 
   address client() const { return w->client(family); }
-  l4 flow(std::uint8_t flags = 0x02) const {  // a SYN (for TCP) from the client
-    l4 t;
-    t.proto = proto;
-    t.sport = sport;
-    t.dport = service_port(proto);
-    t.tcp_flags = proto == protocol::tcp ? flags : 0;
-    return t;
-  }
+  l4 flow(std::uint8_t flags = 0x02) const { return client_flow(proto, sport, flags); }  // a SYN (TCP)
   l4 to_backend(std::uint8_t flags = 0x02) const {
     l4 t = flow(flags);
     t.dport = 8080;
