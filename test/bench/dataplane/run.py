@@ -256,9 +256,11 @@ def report(results, many, endpoint_change_ms):
                                                         cell((scenario, services, 'pps', 64000)),
                                                         cell((scenario, services, 'cps', 0)), median(inst)))
     print('| xdp-tx ceiling | – | %s | %s | – | – |' % (cell(('xdp-tx', 0, 'pps', 1)), cell(('xdp-tx', 0, 'pps', 64000))))
-    print('\nbgplb install = reconcile of all services into the maps; one endpoint change (a 2-backend service, '
-          'Maglev row of 65,537): median %.2f ms [%.2f–%.2f] over %d changes'
-          % (median(endpoint_change_ms), min(endpoint_change_ms), max(endpoint_change_ms), len(endpoint_change_ms)))
+    print('\nbgplb install = reconcile of all services into the maps. One endpoint change of a 2-backend service '
+          '(row of 65,537) by a fresh dataplane_tool process that first adopts every service (a restart), 1 and %s '
+          'services: median %.2f ms [%.2f–%.2f] over %d changes (in-process figures: reconcile_bench)'
+          % (format(many, ','), median(endpoint_change_ms), min(endpoint_change_ms), max(endpoint_change_ms),
+             len(endpoint_change_ms)))
     gen = m('testrun', 1, 'gen', 1)
     print('\nBPF_PROG_TEST_RUN, ns/packet (median): generator %.0f; module after the generator: conntrack hit %.0f, '
           '64,000 flows %.0f, not a service %.0f' % (gen, m('testrun', 1, 'ct_hit', 1) - gen,
