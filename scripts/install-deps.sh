@@ -23,10 +23,11 @@ packages=(
   # interop test peers and harness (test/integration/)
   gobgpd bird2 frr exabgp iproute2 tcpdump procps python3-pytest
 )
-# --bench: also what only the on-demand peer benchmark needs (test/bench/peers/): the Go
-# toolchain and protobuf module its gobgpd loader is built with, offline.
+# --bench: also what only the on-demand benchmarks need: the Go toolchain and protobuf
+# module the peer benchmark's gobgpd loader is built with, offline (test/bench/peers/);
+# kube-proxy's two rule engines for the dataplane benchmark (test/bench/dataplane/).
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(golang-go golang-github-golang-protobuf-1-5-dev)
+  packages+=(golang-go golang-github-golang-protobuf-1-5-dev iptables nftables)
 fi
 
 missing=()
