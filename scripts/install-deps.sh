@@ -19,6 +19,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libbpf-dev
   libssl-dev                     # TLS to the Kubernetes API server (store/src/kubernetes)
+  bpftool ethtool                # dataplane/: skeleton generation; the end-to-end test
   # test oracles and tools
   tshark
   openssl                        # TLS certificates of the API compat test (api/test)
@@ -30,10 +31,11 @@ packages=(
   nftables                       # BFD failure detection: 100 % loss without sch_netem (bfd/test/interop)
   prometheus                     # promtool checks /metrics (speaker/test/daemon_test.py)
 )
-# --bench: also what only the on-demand peer benchmark needs (test/bench/peers/): the Go
-# toolchain and protobuf module its gobgpd loader is built with, offline.
+# --bench: also what only the on-demand benchmarks need: the Go toolchain and protobuf
+# module the peer benchmark's gobgpd loader is built with, offline (test/bench/peers/);
+# kube-proxy's two rule engines for the dataplane benchmark (test/bench/dataplane/).
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(golang-go golang-github-golang-protobuf-1-5-dev)
+  packages+=(golang-go golang-github-golang-protobuf-1-5-dev iptables nftables)
 fi
 
 missing=()

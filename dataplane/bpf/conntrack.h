@@ -1,0 +1,130 @@
+/* Connection tracking: an LRU hash of forward entries (client -> frontend: the chosen
+ * backend) and reverse entries (backend -> client: the frontend the replies must come
+ * from). The map is pinned, so flows keep their backend across backend changes and
+ * across a reload of the program; LRU eviction bounds it. */
+#ifndef BGPLB_CONNTRACK_H
+#define BGPLB_CONNTRACK_H
+
+#include "counters.h"
+#include "parse.h"
+
+#define NSEC_PER_SEC_ 1000000000ULL
+#define TCP_FLAG_SYN_ 0x02
+#define TCP_FLAG_ACK_ 0x10
+
+/* Where a flow goes. */
+struct target {
+	struct addr16 addr; /* backend */
+	struct addr16 node; /* its node, when CT_F_REMOTE */
+	__u32 svc_id;
+	__u16 port;         /* backend port, network order */
+	__u8 flags;         /* CT_F_* */
+	__u8 pad;
+};
+
+static __always_inline void ct_key_make(struct ct_key *k, const struct addr16 *src, const struct addr16 *dst,
+					__u16 sport, __u16 dport, __u8 proto, __u8 dir)
+{
+	k->src = *src;
+	k->dst = *dst;
+	k->sport = sport;
+	k->dport = dport;
+	k->proto = proto;
+	k->dir = dir;
+	k->pad = 0;
+}
+
+static __always_inline __u64 age_of(__u64 now, __u64 then)
+{
+	return now > then ? now - then : 0;
+}
+
+/* The entry of an established flow (its backend copied to t), or NULL when the flow is
+ * new to us: no entry, an entry idle past the protocol's timeout, or a TCP SYN (RFC 9293
+ * §3.5: a SYN without ACK opens a new connection, which takes a fresh pick; an
+ * established connection never sends one, so it keeps its backend whatever happened to
+ * the service since). */
+static __always_inline struct ct_value *ct_forward_get(const struct ct_key *k, __u8 tcp_flags, __u64 now,
+							struct target *t)
+{
+	struct ct_value *v = bpf_map_lookup_elem(&conntrack, k);
+	if (!v)
+		return NULL;
+	if (k->proto == IPPROTO_TCP && (tcp_flags & (TCP_FLAG_SYN_ | TCP_FLAG_ACK_)) == TCP_FLAG_SYN_)
+		return NULL;
+	const struct config *c = cfg();
+	if (!c)
+		return NULL;
+	__u64 timeout = (k->proto == IPPROTO_TCP ? c->ct_tcp_timeout : c->ct_udp_timeout) * NSEC_PER_SEC_;
+	__u64 age = age_of(now, v->last_seen);
+	if (age > timeout) {
+		count(EV_CT_STALE);
+		return NULL;
+	}
+	if (age > NSEC_PER_SEC_)
+		v->last_seen = now;
+	t->addr = v->addr;
+	t->node = v->node;
+	t->port = v->port;
+	t->flags = v->flags;
+	t->svc_id = v->svc_id;
+	return v;
+}
+
+/* The cached next hop of an entry, when it is from this period and the packet (of IP
+ * length len) is no longer than one the FIB lookup let through. */
+static __always_inline int fib_cache_fresh(const struct ct_value *v, __u64 now, __u32 len)
+{
+	return v && v->fib_ifindex && v->fib_epoch == (__u32)(now >> 30) && len <= v->fib_len_ok;
+}
+
+static __always_inline void fib_cache_fill(struct ct_value *v, __u64 now, __u32 ifindex, const __u8 *dmac,
+					   const __u8 *smac, __u32 len)
+{
+	if (!v)
+		return;
+	__u32 epoch = (__u32)(now >> 30);
+	if (v->fib_epoch != epoch || v->fib_ifindex != ifindex)
+		v->fib_len_ok = 0;
+	v->fib_ifindex = ifindex;
+	v->fib_epoch = epoch;
+	if (len > v->fib_len_ok)
+		v->fib_len_ok = (__u16)len;
+	__builtin_memcpy(v->fib_dmac, dmac, 6);
+	__builtin_memcpy(v->fib_smac, smac, 6);
+}
+
+static __always_inline void ct_forward_put(const struct ct_key *k, const struct target *t, __u64 now)
+{
+	struct ct_value v = {};
+	v.addr = t->addr;
+	v.node = t->node;
+	v.port = t->port;
+	v.flags = t->flags;
+	v.svc_id = t->svc_id;
+	v.last_seen = now;
+	bpf_map_update_elem(&conntrack, k, &v, BPF_ANY);
+}
+
+/* Makes sure replies of backend:bport to client:cport leave as frontend:fport. */
+static __always_inline void ct_reverse_ensure(const struct addr16 *backend, __u16 bport, const struct addr16 *client,
+					      __u16 cport, __u8 proto, const struct addr16 *frontend, __u16 fport,
+					      __u32 svc_id, __u64 now)
+{
+	struct ct_key k;
+	ct_key_make(&k, backend, client, bport, cport, proto, CT_REVERSE);
+	struct ct_value *old = bpf_map_lookup_elem(&conntrack, &k);
+	if (old && old->port == fport && addr_eq(&old->addr, frontend)) {
+		if (age_of(now, old->last_seen) > NSEC_PER_SEC_)
+			old->last_seen = now;
+		return;
+	}
+	struct ct_value v = {};
+	v.addr = *frontend;
+	v.port = fport;
+	v.svc_id = svc_id;
+	v.last_seen = now;
+	bpf_map_update_elem(&conntrack, &k, &v, BPF_ANY);
+}
+
+#endif

@@ -1,0 +1,36 @@
+/* Service lookup: the frontend (address, port, protocol) a packet is for, and
+ * loadBalancerSourceRanges. A packet for no frontend costs exactly this one lookup. */
+#ifndef BGPLB_LOOKUP_H
+#define BGPLB_LOOKUP_H
+
+#include "maps.h"
+#include "parse.h"
+
+static __always_inline const struct frontend_value *frontend_lookup(const struct addr16 *addr, __u16 port, __u8 proto)
+{
+	struct frontend_key k = {};
+	k.addr = *addr;
+	k.port = port;
+	k.proto = proto;
+	return bpf_map_lookup_elem(&frontends, &k);
+}
+
+/* Kubernetes loadBalancerSourceRanges: with ranges configured, only sources inside one
+ * of them reach the service. */
+static __always_inline int source_allowed(const struct frontend_value *fe, const struct addr16 *src)
+{
+	if (!(fe->flags & FE_F_SOURCE_RANGES))
+		return 1;
+	struct range_key k = {};
+	k.prefixlen = 32 + 128;
+	k.svc_id = bpf_htonl(fe->svc_id);
+	k.addr = *src;
+	return bpf_map_lookup_elem(&source_ranges, &k) != NULL;
+}
+
+static __always_inline const struct service_value *service_lookup(__u32 svc_id)
+{
+	return bpf_map_lookup_elem(&services, &svc_id);
+}
+
+#endif

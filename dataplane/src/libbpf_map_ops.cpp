@@ -1,0 +1,197 @@
+// map_ops through bpf(2): element updates, one fresh inner map per Maglev row, and walks
+// over the maps for reading back.
+#include "libbpf_map_ops.hpp"
+#include "libbpf_opts.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace dataplane::detail {
+
+namespace {
+
+status check(int rc, const char* what) {
+  if (rc == 0) return std::nullopt;
+  return system_error(what, rc < 0 ? -rc : errno);
+}
+
+// Every (key, value) of a hash-like map, by get_next_key + lookup. Entries deleted during
+// the walk are skipped.
+template <class K, class V>
+result<std::vector<std::pair<K, V>>> walk(int fd, const char* what) {
+  std::vector<std::pair<K, V>> out;
+  K key{}, next{};
+  const void* prev = nullptr;
+  while (true) {
+    int rc = bpf_map_get_next_key(fd, prev, &next);
+    if (rc) {
+      int e = rc < 0 ? -rc : errno;
+      if (e == ENOENT) break;
+      return system_error(what, e);
+    }
+    V value{};
+    if (bpf_map_lookup_elem(fd, &next, &value) == 0) out.emplace_back(next, value);
+    key = next;
+    prev = &key;
+  }
+  return out;
+}
+
+// The keys of a set-like map (values are 1).
+template <class K>
+result<std::vector<K>> keys_of(int fd, const char* what) {
+  auto all = walk<K, std::uint8_t>(fd, what);
+  if (!all) return all.err();
+  std::vector<K> out;
+  for (const auto& [k, v] : *all) out.push_back(k);
+  return out;
+}
+
+}  // namespace
+
+libbpf_map_ops::libbpf_map_ops(map_fds fds, map_limits limits, std::uint32_t* slots, std::size_t mapped)
+    : fds_(fds), limits_(limits), cpus_(libbpf_num_possible_cpus()), slots_(slots), mapped_(mapped) {}
+
+result<std::unique_ptr<libbpf_map_ops>> libbpf_map_ops::open(map_fds fds, map_limits limits) {
+  const std::size_t bytes = static_cast<std::size_t>(limits.maglev_slots) * sizeof(std::uint32_t);
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fds.maglev, 0);
+  if (p == MAP_FAILED) return system_error("mmap the maglev map", errno);
+  return std::unique_ptr<libbpf_map_ops>(new libbpf_map_ops(fds, limits, static_cast<std::uint32_t*>(p), bytes));
+}
+
+libbpf_map_ops::~libbpf_map_ops() { munmap(slots_, mapped_); }
+
+status libbpf_map_ops::put_frontend(const abi::frontend_key& k, const abi::frontend_value& v) {
+  return check(bpf_map_update_elem(fds_.frontends, &k, &v, BPF_ANY), "update frontends");
+}
+
+status libbpf_map_ops::delete_frontend(const abi::frontend_key& k) {
+  return check(bpf_map_delete_elem(fds_.frontends, &k), "delete from frontends");
+}
+
+status libbpf_map_ops::put_service(std::uint32_t id, const abi::service_value& v) {
+  return check(bpf_map_update_elem(fds_.services, &id, &v, BPF_ANY), "update services");
+}
+
+status libbpf_map_ops::delete_service(std::uint32_t id) {
+  return check(bpf_map_delete_elem(fds_.services, &id), "delete from services");
+}
+
+status libbpf_map_ops::put_backend(std::uint32_t id, const abi::backend_value& v) {
+  return check(bpf_map_update_elem(fds_.backends, &id, &v, BPF_ANY), "update backends");
+}
+
+// The map and the BPF program share these pages: a row written here is what a packet
+// reads, once the service entry (a syscall later) points at it.
+status libbpf_map_ops::put_row(std::uint32_t offset, std::span<const std::uint32_t> row) {
+  if (offset % 2 || static_cast<std::size_t>(offset) + row.size() > limits_.maglev_slots)
+    return error{"Maglev row outside the slots", E2BIG};
+  std::memcpy(slots_ + offset, row.data(), row.size_bytes());
+  return std::nullopt;
+}
+
+status libbpf_map_ops::put_range(const abi::range_key& k) {
+  std::uint8_t one = 1;
+  return check(bpf_map_update_elem(fds_.source_ranges, &k, &one, BPF_ANY), "update source_ranges");
+}
+
+status libbpf_map_ops::delete_range(const abi::range_key& k) {
+  return check(bpf_map_delete_elem(fds_.source_ranges, &k), "delete from source_ranges");
+}
+
+status libbpf_map_ops::put_peer(const abi::addr16& a) {
+  std::uint8_t one = 1;
+  return check(bpf_map_update_elem(fds_.tunnel_peers, &a, &one, BPF_ANY), "update tunnel_peers");
+}
+
+status libbpf_map_ops::delete_peer(const abi::addr16& a) {
+  return check(bpf_map_delete_elem(fds_.tunnel_peers, &a), "delete from tunnel_peers");
+}
+
+status libbpf_map_ops::put_config(const abi::config& c) {
+  std::uint32_t zero = 0;
+  return check(bpf_map_update_elem(fds_.config, &zero, &c, BPF_ANY), "update config");
+}
+
+status libbpf_map_ops::reset_service_stats(std::uint32_t id) {
+  std::vector<abi::service_stats> zeros(static_cast<std::size_t>(cpus_));
+  return check(bpf_map_update_elem(fds_.service_stats, &id, zeros.data(), BPF_ANY), "reset service_stats");
+}
+
+result<std::vector<std::pair<abi::frontend_key, abi::frontend_value>>> libbpf_map_ops::frontends() const {
+  return walk<abi::frontend_key, abi::frontend_value>(fds_.frontends, "read frontends");
+}
+
+result<std::map<std::uint32_t, abi::service_value>> libbpf_map_ops::services() const {
+  auto all = walk<std::uint32_t, abi::service_value>(fds_.services, "read services");
+  if (!all) return all.err();
+  return std::map<std::uint32_t, abi::service_value>(all->begin(), all->end());
+}
+
+result<std::map<std::uint32_t, abi::backend_value>> libbpf_map_ops::backends() const {
+  std::map<std::uint32_t, abi::backend_value> out;
+  const std::uint32_t n = limits_.backends;
+  std::vector<std::uint32_t> keys(n);
+  std::vector<abi::backend_value> values(n);
+  std::uint32_t count = n, out_batch = 0;
+  auto batch = libbpf_opts<bpf_map_batch_opts>();
+  int rc = bpf_map_lookup_batch(fds_.backends, nullptr, &out_batch, keys.data(), values.data(), &count, &batch);
+  if (rc && errno != ENOENT) return system_error("read backends", rc < 0 ? -rc : errno);
+  for (std::uint32_t i = 0; i < count; ++i)
+    if (values[i].flags & abi::BE_F_USED) out[keys[i]] = values[i];
+  return out;
+}
+
+result<std::vector<std::uint32_t>> libbpf_map_ops::row(std::uint32_t offset, std::uint32_t size) const {
+  if (static_cast<std::size_t>(offset) + size > limits_.maglev_slots) return error{"Maglev row outside the slots", E2BIG};
+  return std::vector<std::uint32_t>(slots_ + offset, slots_ + offset + size);
+}
+
+result<std::vector<abi::range_key>> libbpf_map_ops::ranges() const {
+  return keys_of<abi::range_key>(fds_.source_ranges, "read source_ranges");
+}
+
+result<std::vector<abi::addr16>> libbpf_map_ops::peers() const {
+  return keys_of<abi::addr16>(fds_.tunnel_peers, "read tunnel_peers");
+}
+
+result<abi::config> libbpf_map_ops::config() const {
+  std::uint32_t zero = 0;
+  abi::config c{};
+  if (bpf_map_lookup_elem(fds_.config, &zero, &c)) return system_error("read config", errno);
+  return c;
+}
+
+result<std::vector<std::uint64_t>> libbpf_map_ops::counters() const {
+  std::vector<std::uint64_t> out(abi::COUNTER_MAX, 0);
+  std::vector<std::uint64_t> per_cpu(static_cast<std::size_t>(cpus_));
+  for (std::uint32_t code = 0; code < abi::COUNTER_MAX; ++code) {
+    if (bpf_map_lookup_elem(fds_.counters, &code, per_cpu.data())) return system_error("read counters", errno);
+    for (auto v : per_cpu) out[code] += v;
+  }
+  return out;
+}
+
+result<abi::service_stats> libbpf_map_ops::service_stats(std::uint32_t id) const {
+  std::vector<abi::service_stats> per_cpu(static_cast<std::size_t>(cpus_));
+  if (bpf_map_lookup_elem(fds_.service_stats, &id, per_cpu.data())) return system_error("read service_stats", errno);
+  abi::service_stats sum{};
+  for (const auto& s : per_cpu) {
+    sum.packets += s.packets;
+    sum.bytes += s.bytes;
+    sum.new_flows += s.new_flows;
+    sum.drops += s.drops;
+  }
+  return sum;
+}
+
+result<std::vector<std::pair<abi::ct_key, abi::ct_value>>> libbpf_map_ops::conntrack() const {
+  return walk<abi::ct_key, abi::ct_value>(fds_.conntrack, "read conntrack");
+}
+
+}  // namespace dataplane::detail

@@ -1,0 +1,57 @@
+// map_ops on the real maps, through libbpf's syscall wrappers.
+#pragma once
+
+#include <memory>
+
+#include "dataplane/map_ops.hpp"
+
+namespace dataplane::detail {
+
+struct map_fds {
+  int frontends = -1, services = -1, backends = -1, maglev = -1, conntrack = -1, affinity = -1,
+      source_ranges = -1, tunnel_peers = -1, config = -1, counters = -1, service_stats = -1;
+};
+
+class libbpf_map_ops : public map_ops {
+ public:
+  // Maps the `maglev` array (BPF_F_MMAPABLE) into this process.
+  static result<std::unique_ptr<libbpf_map_ops>> open(map_fds fds, map_limits limits);
+  ~libbpf_map_ops() override;
+  libbpf_map_ops(const libbpf_map_ops&) = delete;
+  libbpf_map_ops& operator=(const libbpf_map_ops&) = delete;
+
+  map_limits limits() const override { return limits_; }
+  status put_frontend(const abi::frontend_key& k, const abi::frontend_value& v) override;
+  status delete_frontend(const abi::frontend_key& k) override;
+  status put_service(std::uint32_t id, const abi::service_value& v) override;
+  status delete_service(std::uint32_t id) override;
+  status put_backend(std::uint32_t id, const abi::backend_value& v) override;
+  status put_row(std::uint32_t offset, std::span<const std::uint32_t> row) override;
+  status put_range(const abi::range_key& k) override;
+  status delete_range(const abi::range_key& k) override;
+  status put_peer(const abi::addr16& a) override;
+  status delete_peer(const abi::addr16& a) override;
+  status put_config(const abi::config& c) override;
+  status reset_service_stats(std::uint32_t id) override;
+
+  result<std::vector<std::pair<abi::frontend_key, abi::frontend_value>>> frontends() const override;
+  result<std::map<std::uint32_t, abi::service_value>> services() const override;
+  result<std::map<std::uint32_t, abi::backend_value>> backends() const override;
+  result<std::vector<std::uint32_t>> row(std::uint32_t offset, std::uint32_t size) const override;
+  result<std::vector<abi::range_key>> ranges() const override;
+  result<std::vector<abi::addr16>> peers() const override;
+  result<abi::config> config() const override;
+  result<std::vector<std::uint64_t>> counters() const override;
+  result<abi::service_stats> service_stats(std::uint32_t id) const override;
+  result<std::vector<std::pair<abi::ct_key, abi::ct_value>>> conntrack() const override;
+
+ private:
+  libbpf_map_ops(map_fds fds, map_limits limits, std::uint32_t* slots, std::size_t mapped);
+  map_fds fds_;
+  map_limits limits_;
+  int cpus_;
+  std::uint32_t* slots_;  // the maglev map, mmap()ed
+  std::size_t mapped_;
+};
+
+}  // namespace dataplane::detail

@@ -1,0 +1,224 @@
+// BPF_PROG_TEST_RUN scenarios: several packets and map changes in a row. Conntrack
+// across a backend change and a reload of the program, replies at egress, ICMP errors in
+// both directions, the Maglev pick against user space's prediction, ClientIP affinity.
+#include <arpa/inet.h>
+
+#include <set>
+
+#include "bpf_fixture.hpp"
+#include "dataplane/maglev.hpp"
+
+namespace dataplane::testrun {
+namespace {
+
+using testpkt::ether;
+using testpkt::l4;
+
+using param = std::tuple<hook, int, protocol>;
+
+class scenario : public ::testing::TestWithParam<param> {
+ protected:
+  world* w = nullptr;
+  hook h = hook::xdp;
+  int family = 4;
+  protocol proto = protocol::tcp;
+
+  void SetUp() override {
+    std::string why;
+    w = the_world(why);
+    if (!w) GTEST_SKIP() << why;
+    std::tie(h, family, proto) = GetParam();
+  }
+
+  static std::uint16_t port() {
+    static std::uint16_t p = 30000;
+    return ++p;
+  }
+
+  l4 flow(std::uint16_t sport, std::uint8_t flags) const { return client_flow(proto, sport, flags); }
+
+  // Sends client:sport -> vip(role) and returns the backend address the program chose
+  // (the destination after DNAT); fails the test unless it went to a local pod.
+  address send(const std::string& role, std::uint16_t sport, std::uint8_t flags = 0x02) {
+    bytes in = ether(w->up0_mac, w->router_mac, testpkt::ip(w->client(family), vip(family, role), flow(sport, flags)));
+    run_result r = w->run(h, false, in);
+    EXPECT_EQ(r.retval, w->expected_retval(h, verdict::redirect));
+    EXPECT_EQ(testpkt::verify(r.out), "");
+    return dst_of(r.out);
+  }
+
+  address dst_of(const bytes& f) const {
+    std::array<std::uint8_t, 16> b{};
+    if (family == 4) {
+      if (f.size() < 34) return {};
+      return address::v4(static_cast<std::uint32_t>(f[30] << 24 | f[31] << 16 | f[32] << 8 | f[33]));
+    }
+    if (f.size() < 54) return {};
+    std::copy(f.begin() + 38, f.begin() + 54, b.begin());
+    return address::v6(b);
+  }
+
+  void set_backends(const std::string& role, std::vector<int> pods) {
+    std::string name = role + std::to_string(family) + (proto == protocol::tcp ? "/tcp" : "/udp");
+    for (auto& s : w->state.services)
+      if (s.name == name) {
+        s.backends.clear();
+        for (int n : pods) s.backends.push_back({pod(family, n), 8080, std::nullopt, false});
+      }
+    w->apply();
+  }
+};
+
+TEST_P(scenario, conntrack_keeps_the_backend_across_a_change) {
+  std::uint16_t p = port();
+  address first = send("churn", p);
+  int chosen = first == pod(family, 1) ? 1 : 2;
+  ASSERT_TRUE(first == pod(family, 1) || first == pod(family, 2));
+  set_backends("churn", {chosen == 1 ? 2 : 1, 3});  // the chosen backend leaves
+  EXPECT_EQ(send("churn", p, 0x10), first) << "established flow moved";
+  if (proto == protocol::tcp) {
+    EXPECT_NE(send("churn", p, 0x02), first) << "a new SYN must take a fresh pick";
+  }
+  for (int i = 0; i < 8; ++i) EXPECT_NE(send("churn", port()), first) << "new flow to a removed backend";
+  set_backends("churn", {1, 2});
+}
+
+TEST_P(scenario, reply_leaves_with_the_frontend_as_source) {
+  std::uint16_t p = port();
+  address backend = send("local", p);
+  l4 reply = flow(8080, 0x12);
+  reply.dport = p;
+  bytes out_frame = ether(w->router_mac, w->up0_mac, testpkt::ip(backend, w->client(family), reply));
+  run_result r = w->run(hook::tc, true, out_frame);
+  EXPECT_EQ(r.retval, w->expected_retval(hook::tc, verdict::pass));
+  l4 want = reply;
+  want.sport = service_port(proto);
+  EXPECT_EQ(testpkt::hex(r.out), testpkt::hex(ether(w->router_mac, w->up0_mac, testpkt::ip(vip(family, "local"), w->client(family), want))));
+  EXPECT_EQ(testpkt::verify(r.out), "");
+}
+
+// RFC 1191 / RFC 8201: a router between us and the client reports a reply too big; the
+// error goes to the frontend address and must reach the backend that sent the reply.
+TEST_P(scenario, icmp_error_about_a_reply_reaches_the_backend) {
+  std::uint16_t p = port();
+  address backend = send("local", p);
+  l4 reply = flow(service_port(proto), 0x10);
+  reply.dport = p;
+  bytes sent = testpkt::ip(vip(family, "local"), w->client(family), reply);
+  address router = family == 4 ? w->router4 : w->router6;
+  std::uint8_t type = family == 4 ? 3 : 2, code = family == 4 ? 4 : 0;
+  bytes in = ether(w->up0_mac, w->router_mac, testpkt::icmp_error(router, vip(family, "local"), type, code, 1400, sent));
+  std::uint64_t before = w->counter(abi::EV_ICMP_IN);
+  run_result r = w->run(h, false, in);
+  EXPECT_EQ(r.retval, w->expected_retval(h, verdict::redirect));
+  l4 as_sent = reply;
+  as_sent.sport = 8080;
+  bytes want = ether(w->pod1_mac, w->pod0_mac,
+                     testpkt::icmp_error(router, backend, type, code, 1400, testpkt::ip(backend, w->client(family), as_sent)));
+  EXPECT_EQ(testpkt::hex(r.out), testpkt::hex(want));
+  EXPECT_EQ(testpkt::verify(r.out), "");
+  EXPECT_EQ(w->counter(abi::EV_ICMP_IN), before + 1);
+}
+
+// The backend (or this node) reports an error about a client's packet: the client must
+// see the frontend in it, as the sender and inside the quote.
+TEST_P(scenario, icmp_error_towards_the_client_names_the_frontend) {
+  std::uint16_t p = port();
+  address backend = send("local", p);
+  l4 fwd = flow(p, 0x10);
+  fwd.dport = 8080;
+  bytes received = testpkt::ip(w->client(family), backend, fwd);
+  std::uint8_t type = family == 4 ? 3 : 1, code = family == 4 ? 3 : 4;
+  for (bool from_backend : {true, false}) {
+    address sender = from_backend ? backend : w->node(family);
+    bytes out_frame = ether(w->router_mac, w->up0_mac, testpkt::icmp_error(sender, w->client(family), type, code, 0, received));
+    run_result r = w->run(hook::tc, true, out_frame);
+    EXPECT_EQ(r.retval, w->expected_retval(hook::tc, verdict::pass));
+    l4 orig = fwd;
+    orig.dport = service_port(proto);
+    bytes want = ether(w->router_mac, w->up0_mac,
+                       testpkt::icmp_error(from_backend ? vip(family, "local") : sender, w->client(family), type, code, 0,
+                                           testpkt::ip(w->client(family), vip(family, "local"), orig)));
+    EXPECT_EQ(testpkt::hex(r.out), testpkt::hex(want)) << (from_backend ? "from the backend" : "from the node");
+    EXPECT_EQ(testpkt::verify(r.out), "");
+  }
+}
+
+// The program's pick is row[flow_hash % M] of the row user space wrote.
+TEST_P(scenario, maglev_pick_matches_user_space) {
+  std::string name = "maglev" + std::to_string(family) + (proto == protocol::tcp ? "/tcp" : "/udp");
+  auto id = w->rec->service_id(name);
+  ASSERT_TRUE(id);
+  auto services = w->mod->maps().services();
+  ASSERT_TRUE(services.ok());
+  const auto& sv = services->at(*id);
+  auto row = w->mod->maps().row(sv.row_offset, sv.maglev_size);
+  ASSERT_TRUE(row.ok()) << row.err().message;
+  ASSERT_EQ(row->size(), sv.maglev_size);
+  auto backends = w->mod->maps().backends();
+  ASSERT_TRUE(backends.ok());
+  std::set<std::string> seen;
+  for (int i = 0; i < 24; ++i) {
+    std::uint16_t p = port();
+    auto hsh = maglev::flow_hash(w->client(family), vip(family, "maglev"), p, service_port(proto), proto);
+    const auto& b = backends->at((*row)[hsh % sv.maglev_size]);
+    std::array<std::uint8_t, 16> raw{};
+    std::memcpy(raw.data(), b.addr.w, 16);
+    address predicted = address::v6(raw);
+    address got = send("maglev", p);
+    EXPECT_EQ(got, predicted);
+    seen.insert(got.to_string());
+  }
+  EXPECT_GT(seen.size(), 1u) << "24 flows all on one of four backends";
+}
+
+TEST_P(scenario, affinity_sends_a_client_back_to_its_backend) {
+  address first = send("affinity", port());
+  for (int i = 0; i < 12; ++i) EXPECT_EQ(send("affinity", port()), first);
+  EXPECT_GE(w->counter(abi::EV_AFFINITY_HIT), 12u);
+}
+
+std::string name_of(const ::testing::TestParamInfo<param>& info) {
+  auto [h, family, proto] = info.param;
+  return std::string(h == hook::xdp ? "xdp" : "tc") + "_v" + std::to_string(family) + (proto == protocol::tcp ? "_tcp" : "_udp");
+}
+
+INSTANTIATE_TEST_SUITE_P(bpf, scenario,
+                         ::testing::Combine(::testing::Values(hook::xdp, hook::tc), ::testing::Values(4, 6),
+                                            ::testing::Values(protocol::tcp, protocol::udp)),
+                         name_of);
+
+// A second load of the program (a restarted speaker) reuses the pinned maps: flows keep
+// their backends and the reconciler finds nothing to write.
+TEST(bpf_reload, flows_and_services_survive_a_reload) {
+  BGPLB_NEED_WORLD(w);
+  const int family = 4;
+  l4 t;
+  t.sport = 39999;
+  t.dport = 80;
+  t.tcp_flags = 0x02;
+  bytes syn = ether(w->up0_mac, w->router_mac, testpkt::ip(w->client(family), vip(family, "churn"), t));
+  run_result first = w->run(hook::xdp, false, syn);
+  ASSERT_EQ(first.retval, w->expected_retval(hook::xdp, verdict::redirect));
+
+  load_options lo;
+  lo.pin_root = w->pin_root;
+  auto again = module::load(lo);
+  ASSERT_TRUE(again.ok()) << again.err().message;
+  auto rec = reconciler::open((*again)->maps());
+  ASSERT_TRUE(rec.ok());
+  auto rep = (*rec)->apply(w->state);
+  ASSERT_TRUE(rep.ok());
+  EXPECT_EQ(rep->writes, 0u) << "the maps already hold every service";
+
+  t.tcp_flags = 0x10;
+  bytes ack = ether(w->up0_mac, w->router_mac, testpkt::ip(w->client(family), vip(family, "churn"), t));
+  run_result second = w->run(hook::xdp, false, ack, again->get());
+  ASSERT_EQ(second.retval, w->expected_retval(hook::xdp, verdict::redirect));
+  EXPECT_EQ(bytes(second.out.begin() + 30, second.out.begin() + 34), bytes(first.out.begin() + 30, first.out.begin() + 34))
+      << "the reloaded program sent the flow elsewhere";
+  w->apply();  // the first module's view of the config flags
+}
+
+}  // namespace
+}  // namespace dataplane::testrun

@@ -1,0 +1,135 @@
+// program_dataplane: Services, EndpointSlices and Nodes -> dataplane::desired.
+#include "dataplane_program.hpp"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+namespace speaker {
+
+namespace {
+
+std::optional<dataplane::address> to_dp(const model::ip_address& a) { return dataplane::address::parse(a.to_string()); }
+
+// The address other nodes reach `n` at, for one family: InternalIP first, then ExternalIP.
+std::optional<dataplane::address> node_address(const model::node& n, model::ip_family f) {
+  for (const char* type : {"InternalIP", "ExternalIP"})
+    for (const auto& a : n.addresses) {
+      if (a.type != type) continue;
+      auto ip = model::ip_address::parse(a.address);
+      if (ip && ip->family() == f) return to_dp(*ip);
+    }
+  return std::nullopt;
+}
+
+// KEP-1669: serving defaults to ready; a serving endpoint that is not ready takes no new
+// flow while a ready one exists.
+struct endpoint_state {
+  bool serving = false;
+  bool ready = false;
+};
+
+endpoint_state state_of(const model::endpoint& e) {
+  const bool ready = e.ready.value_or(true) && !e.terminating.value_or(false);
+  return {e.serving.value_or(e.ready.value_or(true)), ready};
+}
+
+std::string family_tag(model::ip_family f) { return f == model::ip_family::v4 ? "v4" : "v6"; }
+
+}  // namespace
+
+dataplane_program program_dataplane(const model::snapshot& s, const assignments& ips, const std::string& node,
+                                    const dataplane_options& o) {
+  dataplane_program out;
+  dataplane::desired& d = out.desired;
+  d.maglev_size = o.maglev_size;
+  d.tunnel_port = o.tunnel_port;
+
+  std::map<std::string, const model::node*> nodes;
+  for (const auto& [key, n] : s.all<model::node>()) nodes[key.name] = &n;
+  if (auto self = nodes.find(node); self != nodes.end()) {
+    d.node_v4 = node_address(*self->second, model::ip_family::v4);
+    d.node_v6 = node_address(*self->second, model::ip_family::v6);
+  }
+  for (const auto& [name, n] : nodes) {
+    if (name == node) continue;
+    for (auto f : {model::ip_family::v4, model::ip_family::v6})
+      if (auto a = node_address(*n, f)) d.tunnel_peers.push_back(*a);
+  }
+
+  for (const auto& [key, svc] : s.all<model::service>()) {
+    const std::string base = key.ns + "/" + key.name;
+    std::vector<model::ip_address> external = svc.external_ips;
+    if (auto it = ips.find(key); it != ips.end()) external.insert(external.end(), it->second.begin(), it->second.end());
+    const auto slices = s.slices_of(key.ns, key.name);
+    for (const auto& port : svc.ports) {
+      const std::string port_name = base + ":" + (port.name.empty() ? std::to_string(port.port) : port.name) + "/" + port.protocol;
+      if (port.protocol != "TCP" && port.protocol != "UDP") {
+        out.skipped.push_back({port_name, port.protocol + " is not supported by the dataplane"});
+        continue;
+      }
+      for (auto family : {model::ip_family::v4, model::ip_family::v6}) {
+        std::vector<dataplane::backend> backends;
+        for (const auto* slice : slices) {
+          if (slice->address_type != (family == model::ip_family::v4 ? "IPv4" : "IPv6")) continue;
+          std::optional<std::int32_t> target;
+          for (const auto& ep : slice->ports)
+            if (ep.name.value_or("") == port.name && ep.protocol == port.protocol) target = ep.port;
+          if (!target) continue;
+          for (const auto& e : slice->endpoints) {
+            const auto st = state_of(e);
+            if (!st.serving || e.addresses.empty()) continue;
+            auto addr = to_dp(e.addresses.front());
+            if (!addr) continue;
+            dataplane::backend b{*addr, static_cast<std::uint16_t>(*target), std::nullopt, !st.ready};
+            if (e.node_name && *e.node_name != node) {
+              auto n = nodes.find(*e.node_name);
+              if (n == nodes.end()) continue;  // no address to tunnel to
+              b.node = node_address(*n->second, family);
+              if (!b.node) b.node = node_address(*n->second, family == model::ip_family::v4 ? model::ip_family::v6 : model::ip_family::v4);
+              if (!b.node) continue;
+            }
+            backends.push_back(b);
+          }
+        }
+        auto frontends_of = [&](const std::vector<model::ip_address>& addrs) {
+          std::vector<dataplane::frontend> fs;
+          for (const auto& a : addrs)
+            if (a.family() == family)
+              if (auto dp = to_dp(a)) fs.push_back({*dp, static_cast<std::uint16_t>(port.port)});
+          std::sort(fs.begin(), fs.end());
+          fs.erase(std::unique(fs.begin(), fs.end()), fs.end());
+          return fs;
+        };
+        auto ext = frontends_of(external);
+        auto cluster = frontends_of(svc.cluster_ips);
+        const auto policy = svc.external_traffic_policy == model::traffic_policy::local ? dataplane::traffic_policy::local
+                                                                                         : dataplane::traffic_policy::cluster;
+        auto add = [&](const std::string& suffix, std::vector<dataplane::frontend> fs, dataplane::traffic_policy p) {
+          if (fs.empty()) return;
+          dataplane::service ds;
+          ds.name = port_name + "/" + family_tag(family) + suffix;
+          ds.proto = port.protocol == "UDP" ? dataplane::protocol::udp : dataplane::protocol::tcp;
+          ds.frontends = std::move(fs);
+          ds.backends = backends;
+          ds.policy = p;
+          d.services.push_back(std::move(ds));
+        };
+        // externalTrafficPolicy governs external addresses; a ClusterIP reached from
+        // outside (Calico's serviceClusterIPs) is Cluster. One service when both agree.
+        if (policy == dataplane::traffic_policy::cluster) {
+          ext.insert(ext.end(), cluster.begin(), cluster.end());
+          std::sort(ext.begin(), ext.end());
+          ext.erase(std::unique(ext.begin(), ext.end()), ext.end());
+          add("", ext, policy);
+        } else {
+          add("/external", ext, policy);
+          add("/cluster-ip", cluster, dataplane::traffic_policy::cluster);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace speaker
