@@ -6,10 +6,10 @@ namespace store::kubernetes {
 class cache_filesystem final : public file::filesystem {
  public:
   explicit cache_filesystem(object_cache& c) : cache_(c) {}
-  std::vector<std::string> list(const std::string&) override {
-    std::vector<std::string> out;
-    out.reserve(cache_.objects_.size());
-    for (const auto& [file, e] : cache_.objects_) out.push_back(file);
+  listing list(const std::string&) override {
+    listing out;
+    out.files.reserve(cache_.objects_.size());
+    for (const auto& [file, e] : cache_.objects_) out.files.push_back(file);
     return out;
   }
   contents read(const std::string&, const std::string& relative) override {

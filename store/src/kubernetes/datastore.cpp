@@ -234,7 +234,7 @@ void datastore::deliver(bool full) {
   auto u = backend_.wait(std::chrono::milliseconds{0});
   full_pending_ = false;
   if (!u && !full) return;
-  if (!u) u = update{snapshot_, {}, errors_};
+  if (!u) u = update{snapshot_, {}, errors_, {}};
   errors_ = u->errors;
   change c;
   c.full = full;
