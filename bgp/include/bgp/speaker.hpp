@@ -10,6 +10,8 @@
 #pragma once
 
 #include <bgp/message.hpp>
+#include <bgp/route.hpp>
+#include <bgp/state.hpp>
 #include <bgp/types.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -23,9 +25,6 @@
 #include <vector>
 
 namespace bgp {
-
-enum class peer_state : std::uint8_t { idle, connect, active, open_sent, open_confirm, established };
-std::string_view to_string(peer_state s);
 
 struct peer_config {
   ip_address address;
@@ -60,23 +59,6 @@ struct speaker_config {
   std::uint16_t restart_time = 120;
   std::chrono::milliseconds shutdown_drain{5000};  // RFC 8326 drain before withdrawing
   std::string hostname;                            // FQDN capability, when not empty
-};
-
-// A route to announce. The speaker derives each peer's attributes: own AS prepended
-// and no LOCAL_PREF toward eBGP; LOCAL_PREF (default 100) toward iBGP; next hop self
-// unless `next_hop` is set.
-struct route {
-  prefix destination;
-  std::optional<ip_address> next_hop;
-  origin_type origin = origin_type::igp;
-  std::vector<std::uint32_t> as_path;       // after our own AS (eBGP)
-  std::vector<std::uint32_t> communities;
-  std::vector<large_community> large_communities;
-  std::vector<std::uint64_t> extended_communities;
-  std::optional<std::uint32_t> med;
-  std::optional<std::uint32_t> local_pref;  // iBGP only
-
-  friend bool operator==(const route&, const route&) = default;
 };
 
 struct peer_counters {

@@ -5,19 +5,23 @@
 
 #include <algorithm>
 
-namespace bgp::fsm {
+namespace bgp {
 
-std::string_view to_string(state s) {
+std::string_view to_string(peer_state s) {
   switch (s) {
-    case state::idle: return "idle";
-    case state::connect: return "connect";
-    case state::active: return "active";
-    case state::open_sent: return "open_sent";
-    case state::open_confirm: return "open_confirm";
-    case state::established: return "established";
+    case peer_state::idle: return "idle";
+    case peer_state::connect: return "connect";
+    case peer_state::active: return "active";
+    case peer_state::open_sent: return "open_sent";
+    case peer_state::open_confirm: return "open_confirm";
+    case peer_state::established: return "established";
   }
   return "idle";
 }
+
+}  // namespace bgp
+
+namespace bgp::fsm {
 
 std::string notification_reason(const notification_message& n, bool received) {
   std::string r = std::string(received ? "peer sent" : "sent") + " NOTIFICATION " +

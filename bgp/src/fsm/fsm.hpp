@@ -10,6 +10,7 @@
 
 #include <bgp/error.hpp>
 #include <bgp/message.hpp>
+#include <bgp/state.hpp>
 
 #include <cstdint>
 #include <string>
@@ -17,8 +18,9 @@
 
 namespace bgp::fsm {
 
-enum class state : std::uint8_t { idle, connect, active, open_sent, open_confirm, established };
-std::string_view to_string(state s);
+// The session states are the public bgp::peer_state: what the FSM is in is what a
+// peer's status reports, with no conversion between the two.
+using state = peer_state;
 
 struct config {
   std::uint32_t local_as = 0;

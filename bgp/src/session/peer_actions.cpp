@@ -21,7 +21,7 @@ void peer::handle(const fsm::event& e) {
   if (fsm_.st != before) {
     since_ = clock::now();
     owner_.emit(speaker_event{speaker_event::kind::peer_state, cfg_.address,
-                              static_cast<peer_state>(fsm_.st), {}, nullptr});
+                              fsm_.st, {}, nullptr});
   }
 }
 
@@ -269,7 +269,7 @@ peer_status peer::status() const {
   s.address = cfg_.address;
   s.peer_as = cfg_.peer_as;
   s.description = cfg_.description;
-  s.state = static_cast<peer_state>(fsm_.st);
+  s.state = fsm_.st;
   if (fsm_.st == fsm::state::open_confirm || fsm_.st == fsm::state::established) s.peer_open = fsm_.peer_open;
   s.hold_time = fsm_.hold_time;
   s.keepalive = fsm_.keepalive;

@@ -22,8 +22,6 @@ namespace bgp {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-std::string_view to_string(peer_state s) { return fsm::to_string(static_cast<fsm::state>(s)); }
-
 speaker::speaker(asio::io_context& io, speaker_config config)
     : impl_(std::make_unique<impl>(io, std::move(config))) {}
 
