@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <optional>
 #include <thread>
 
@@ -30,8 +31,12 @@ struct raw_peer {
   int listener = -1, conn = -1;
   std::uint16_t port = 0;
 
-  raw_peer() {
+  explicit raw_peer(int buffer_size = 0) {
     listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (buffer_size > 0) {  // inherited by the accepted connection: a small window from the SYN on
+      ::setsockopt(listener, SOL_SOCKET, SO_RCVBUF, &buffer_size, sizeof buffer_size);
+      ::setsockopt(listener, SOL_SOCKET, SO_SNDBUF, &buffer_size, sizeof buffer_size);
+    }
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(0x7F000003);  // 127.0.0.3
@@ -102,7 +107,9 @@ struct hostile_fixture : ::testing::Test {
   raw_peer hostile;
   std::unique_ptr<speaker> spk;
 
-  void start_speaker() {
+  explicit hostile_fixture(int buffer_size = 0) : hostile(buffer_size) {}
+
+  void start_speaker(std::uint16_t hold_time = 90) {
     ASSERT_NE(hostile.port, 0) << "cannot bind 127.0.0.3";
     speaker_config c;
     c.asn = 65001;
@@ -114,6 +121,7 @@ struct hostile_fixture : ::testing::Test {
     p.peer_as = 65002;
     p.local_address = ip_address::v4(0x7F000001);
     p.connect_retry = 1;
+    p.hold_time = hold_time;
     spk->set_peer(p);
     spk->start();
   }
@@ -130,11 +138,11 @@ struct hostile_fixture : ::testing::Test {
     t.join();
   }
   // Accept, swap OPENs, KEEPALIVE: the speaker is then Established.
-  bool establish() {
+  bool establish(std::uint16_t hold = 90) {
     if (!hostile.accept_one()) return false;
     auto theirs = hostile.read_message();  // the speaker's OPEN
     if (!theirs) return false;
-    hostile.send(encode(hostile_open(), {}));
+    hostile.send(encode(hostile_open(4, hold), {}));
     hostile.send(encode(keepalive_message{}, {}));
     return true;
   }
@@ -275,6 +283,124 @@ TEST_F(hostile_fixture, garbage_then_close_is_a_clean_down) {
   const auto end = std::chrono::steady_clock::now() + 5s;
   while (spk->peers().at(0).last_down_reason.empty() && std::chrono::steady_clock::now() < end) io.run_for(10ms);
   EXPECT_EQ(spk->peers().at(0).last_down_reason, "connection closed by peer");
+}
+
+// ---- A peer that stops reading (issue 18): the session's timers must not wait for
+// our writes. Small socket buffers on the peer's side and routes that each have
+// attributes of their own (one UPDATE a route), more than the kernel buffers of both
+// ends hold, so that our writes block once the peer stops reading.
+
+struct frozen_peer_fixture : hostile_fixture {
+  frozen_peer_fixture() : hostile_fixture(4096) {}
+
+  // Enough UPDATE octets to fill our send buffer (its ceiling, tcp_wmem) well past.
+  static std::uint32_t more_than_the_buffers_hold() {
+    std::size_t wmem_max = 4 << 20;
+    if (FILE* f = std::fopen("/proc/sys/net/ipv4/tcp_wmem", "r")) {
+      unsigned long lo = 0, def = 0, hi = 0;
+      if (std::fscanf(f, "%lu %lu %lu", &lo, &def, &hi) == 3) wmem_max = hi;
+      std::fclose(f);
+    }
+    return static_cast<std::uint32_t>(wmem_max * 2 / 50 + 10000);  // ~55 octets an UPDATE
+  }
+  void announce_unique(std::uint32_t n) {
+    for (std::uint32_t i = 0; i < n; ++i) {
+      route r;
+      r.destination = prefix::make(ip_address::v4(0x0B000000 + i), 32);
+      r.med = i;  // an attribute set of its own
+      spk->announce(r);
+    }
+  }
+};
+
+// RFC 4271 §8.2.2: HoldTimer_Expires in any connected state. The peer completes the
+// OPEN exchange, reads the first UPDATE, then neither reads nor sends: our writes of
+// the initial update block, and the session must still go down when the hold time
+// (3 s) has passed since the peer's last message.
+TEST_F(frozen_peer_fixture, hold_timer_expires_while_a_write_is_blocked) {
+  start_speaker(3);
+  announce_unique(more_than_the_buffers_hold());
+  std::atomic<bool> frozen{false};
+  std::chrono::steady_clock::time_point frozen_at;
+  std::atomic<bool> stop{false};
+  std::thread t([&] {
+    if (!establish(3)) return;
+    while (auto m = hostile.read_message()) {  // until the first UPDATE
+      const auto r = decode(*m, {});
+      if (r.msg && std::holds_alternative<update_message>(*r.msg)) break;
+    }
+    frozen_at = std::chrono::steady_clock::now();
+    frozen = true;
+    while (!stop) std::this_thread::sleep_for(10ms);  // reads nothing, sends nothing
+  });
+  std::optional<std::chrono::steady_clock::time_point> down_at;
+  std::string reason;
+  spk->subscribe([&](const speaker_event& e) {
+    if (e.what == speaker_event::kind::peer_down && !down_at) {
+      down_at = std::chrono::steady_clock::now();
+      reason = e.reason;
+    }
+  });
+  const auto end = std::chrono::steady_clock::now() + 20s;
+  while (!down_at && std::chrono::steady_clock::now() < end) io.run_for(10ms);
+  stop = true;
+  t.join();
+  ASSERT_TRUE(frozen) << "the peer never saw an UPDATE";
+  ASSERT_TRUE(down_at) << "still " << to_string(spk->peers().at(0).state) << " 20 s after the peer froze";
+  EXPECT_EQ(reason.rfind("hold timer expired", 0), 0u) << reason;
+  const auto after = std::chrono::duration_cast<std::chrono::milliseconds>(*down_at - frozen_at);
+  EXPECT_LE(after, 4000ms) << "hold time 3 s; down " << after.count() << " ms after the peer froze";
+  EXPECT_NE(spk->peers().at(0).state, peer_state::established);
+}
+
+// The same peer reading slowly: every octet it gets is whole messages (a KEEPALIVE is
+// never inside another message), KEEPALIVEs keep coming while the initial update is
+// going out, and End-of-RIB follows the last route.
+TEST_F(frozen_peer_fixture, keepalives_go_between_messages_of_a_long_initial_update) {
+  start_speaker(3);
+  // More than the kernel buffers hold, read at about 50,000 routes a second: the dump
+  // lasts some 3 s, and KEEPALIVEs queued during it reach the peer before its end.
+  announce_unique(more_than_the_buffers_hold());
+  std::size_t routes = 0, keepalives_during_dump = 0, bad = 0;
+  bool eor = false;
+  std::thread t([&] {
+    if (!establish(3)) return;
+    bool dumping = false;
+    const auto give_up = std::chrono::steady_clock::now() + 40s;
+    while (std::chrono::steady_clock::now() < give_up) {
+      auto m = hostile.read_message();
+      if (!m) return;
+      const auto r = decode(*m, {});
+      if (!r.ok()) {
+        ++bad;
+        return;
+      }
+      if (std::holds_alternative<keepalive_message>(*r.msg)) {
+        if (dumping) ++keepalives_during_dump;
+        hostile.send(encode(keepalive_message{}, {}));  // we are alive, only slow
+        continue;
+      }
+      const auto* u = std::get_if<update_message>(&*r.msg);
+      if (!u) continue;
+      if (u->end_of_rib()) {
+        eor = true;
+        return;
+      }
+      dumping = true;
+      routes += u->routes.size();
+      if (routes % 1000 == 0) std::this_thread::sleep_for(20ms);
+    }
+  });
+  const auto end = std::chrono::steady_clock::now() + 45s;
+  while (!eor && !bad && std::chrono::steady_clock::now() < end) {
+    io.run_for(10ms);
+    if (!spk->peers().at(0).last_down_reason.empty()) break;
+  }
+  ::shutdown(hostile.conn, SHUT_RDWR);
+  t.join();
+  EXPECT_EQ(bad, 0u) << "a message the peer got did not decode";
+  EXPECT_TRUE(eor) << routes << " routes, no End-of-RIB; " << spk->peers().at(0).last_down_reason;
+  EXPECT_GE(keepalives_during_dump, 1u) << "KEEPALIVEs while the initial update was going out";
 }
 
 }  // namespace

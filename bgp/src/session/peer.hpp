@@ -4,6 +4,7 @@
 
 #include "fsm/fsm.hpp"
 #include "rib/adj_rib_out.hpp"
+#include "session/link.hpp"
 
 #include <bgp/codec.hpp>
 #include <bgp/speaker.hpp>
@@ -72,17 +73,26 @@ class peer : public std::enable_shared_from_this<peer> {
   std::vector<advertised_route> advertised(family f) const;
 
   // Routes or bytes still to go out on an established session.
-  bool sending() const { return fsm_.st == fsm::state::established && (rib_.pending() || !tx_.empty()); }
+  bool sending() const {
+    return fsm_.st == fsm::state::established && (rib_.pending() || (link_ && !link_->idle()));
+  }
 
  private:
   asio::awaitable<void> run();
   asio::awaitable<void> connect_phase();
   asio::awaitable<void> session_phase();
-  asio::awaitable<bool> write_pending();
-  asio::awaitable<void> send_final_and_close();  // the last NOTIFICATION, delivered
+  // Carry on over `s`, now connected: a link (and its writer) of its own.
+  void use_connection(tcp::socket s);
   asio::awaitable<void> sleep_until(clock::time_point t);
   asio::awaitable<void> screen_incoming(std::shared_ptr<tcp::socket> s);
-  bool incoming_wins(const open_message& theirs) const;
+  // `received` holds the connection's OPEN (its first `open_length` octets) and what
+  // followed it.
+  void incoming_open(tcp::socket& s, bytes received, std::size_t open_length);
+  // A connection collision (RFC 4271 §6.8): an incoming connection's OPEN is in
+  // (replacement_); the FSM decides. False when there is none.
+  bool collide();
+  void take_incoming();                  // action take_incoming
+  static void reject_connection(tcp::socket s);  // Cease 7, then close
 
   void wake();
   void handle(const fsm::event& e);
@@ -113,11 +123,11 @@ class peer : public std::enable_shared_from_this<peer> {
   peer_config cfg_;
   fsm::config fsm_cfg_;
   fsm::session fsm_;
-  tcp::socket socket_;
+  tcp::socket socket_;           // our connection attempt, until it is connected
+  std::shared_ptr<link> link_;   // the connection of the session, with its writer
   asio::steady_timer timer_;
   bytes rx_;
   std::size_t rx_begin_ = 0, rx_end_ = 0;
-  bytes tx_;
   session_context tx_ctx_, rx_ctx_;
   std::vector<family> families_;
   rib::adj_rib_out rib_;

@@ -30,8 +30,10 @@ void peer::apply(const fsm::action& a) {
   switch (a.kind) {
     case action_kind::connect: want_connect_ = true; break;
     case action_kind::close:
-      // With a NOTIFICATION queued, the session loop closes once it is out.
-      if (tx_.empty()) close_socket();
+      // With a NOTIFICATION queued, the link closes once it is out (bounded).
+      if (link_ && link_->urgent().empty()) link_->abort();
+      if (link_) link_->retire(std::chrono::seconds(1));
+      close_socket();
       break;
     case action_kind::send_open: send(make_open()); break;
     case action_kind::send_keepalive: send(keepalive_message{}); break;
@@ -49,6 +51,10 @@ void peer::apply(const fsm::action& a) {
     case action_kind::answer_route_refresh:
       break;  // done by receive(), which has the message
     case action_kind::down: on_down(a.reason); break;
+    case action_kind::take_incoming: take_incoming(); break;
+    case action_kind::reject_incoming:
+      if (replacement_) reject_connection(std::move(replacement_->socket));
+      break;
   }
 }
 
@@ -186,7 +192,8 @@ std::vector<prefix> peer::carried_prefixes() const {
 std::size_t peer::flush_routes(std::size_t budget) {
   const rib::route_table* own = owner_.own_routes(cfg_.address);
   const rib::adj_rib_out::lookup lookup = [this, own](const prefix& p) { return desired(own, p); };
-  const std::size_t n = rib_.flush(tx_, tx_ctx_, families_, lookup, budget);
+  if (!link_) return 0;
+  const std::size_t n = rib_.flush(link_->queue(), tx_ctx_, families_, lookup, budget);
   counters_.updates_sent += n;
   counters_.messages_sent += n;
   return n;

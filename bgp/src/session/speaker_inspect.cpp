@@ -149,10 +149,10 @@ void peer::soft_reset(soft_reset_direction d) {
 }
 
 std::pair<std::uint16_t, std::uint16_t> peer::ports() const {
-  if (!socket_.is_open()) return {0, 0};
+  if (!link_ || link_->closed()) return {0, 0};
   boost::system::error_code ec1, ec2;
-  const auto l = socket_.local_endpoint(ec1);
-  const auto r = socket_.remote_endpoint(ec2);
+  const auto l = link_->socket().local_endpoint(ec1);
+  const auto r = link_->socket().remote_endpoint(ec2);
   return {ec1 ? std::uint16_t{0} : l.port(), ec2 ? std::uint16_t{0} : r.port()};
 }
 
