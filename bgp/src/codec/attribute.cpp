@@ -42,6 +42,35 @@ fault length_fault(std::size_t got, const char* expected, const char* rule) {
 
 std::uint32_t u32_at(byte_view v, std::size_t i) { return load_u32(v.data() + i); }
 
+// An attribute that is dropped without being malformed: the rest of the UPDATE stands.
+attr_fault discarded(std::string reason) {
+  return attr_fault{sub::malformed_attribute_list, std::move(reason), error_action::attribute_discard, false};
+}
+
+// Drops the later copies of repeated values, keeping the order of the first ones.
+template <class T>
+void remove_repeats(std::vector<T>& v) {
+  if (v.size() < 2) return;
+  std::vector<T> sorted = v;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end()) return;
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  std::vector<bool> seen(sorted.size());
+  std::erase_if(v, [&](const T& x) {
+    const auto i = static_cast<std::size_t>(std::lower_bound(sorted.begin(), sorted.end(), x) - sorted.begin());
+    if (seen[i]) return true;
+    seen[i] = true;
+    return false;
+  });
+}
+
+bool has_as_zero(const as_path& path) {
+  for (const auto& s : path)
+    for (auto as : s.asns)
+      if (as == 0) return true;
+  return false;
+}
+
 // AS_PATH / AS4_PATH segments, RFC 4271 §4.3 and RFC 6793 §3:
 // <segment type (1), segment length in ASes (1), ASNs (2 or 4 octets each)>*
 fault parse_path(byte_view v, std::size_t asn_size, as_path& out, std::uint8_t subcode,
@@ -221,12 +250,17 @@ constexpr std::array<descriptor, 16> table{{
      as_path path;
      if (auto f = parse_path(v, ctx.four_octet_as ? 4 : 2, path, sub::malformed_as_path, "RFC 7606 §7.2"))
        return f;
+     // RFC 5065 §5.3: confederation segments never come from outside the confederation.
      if (ctx.ebgp)
        for (const auto& s : path)
          if (confed(s))
            return attr_fault{sub::malformed_as_path,
-                             "confederation segment from an external peer (RFC 7606 §7.2)",
+                             "confederation segment from an external peer (RFC 5065 §5.3, RFC 7606 §7.2)",
                              error_action::none, false};
+     // RFC 7607 §2: AS 0 makes the AS_PATH malformed (RFC 7606 §7.2: treat-as-withdraw).
+     if (has_as_zero(path))
+       return attr_fault{sub::malformed_as_path, "AS 0 in the path (RFC 7607 §2, RFC 7606 §7.2)",
+                         error_action::none, false};
      m.attrs.path = std::move(path);
      return std::nullopt;
    },
@@ -261,7 +295,7 @@ constexpr std::array<descriptor, 16> table{{
    encode_u32<&path_attributes::med>},
   {code::local_pref, "LOCAL_PREF", well_known, error_action::treat_as_withdraw, error_action::treat_as_withdraw,  // RFC 7606 §7.5
    [](byte_view v, update_message& m, const session_context& ctx) -> fault {
-     if (ctx.ebgp) return std::nullopt;  // RFC 7606 §7.5: disregarded from external peers
+     if (ctx.ebgp) return discarded("LOCAL_PREF from an external peer discarded (RFC 7606 §7.5)");
      if (v.size() != 4) return length_fault(v.size(), "4", "RFC 7606 §7.5");
      m.attrs.local_pref = u32_at(v, 0);
      return std::nullopt;
@@ -308,7 +342,7 @@ constexpr std::array<descriptor, 16> table{{
    encode_items<&path_attributes::communities, 4>},
   {code::originator_id, "ORIGINATOR_ID", opt_non_transitive, error_action::treat_as_withdraw, error_action::treat_as_withdraw,  // RFC 7606 §7.9
    [](byte_view v, update_message& m, const session_context& ctx) -> fault {
-     if (ctx.ebgp) return std::nullopt;  // RFC 7606 §7.9: disregarded from external peers
+     if (ctx.ebgp) return discarded("ORIGINATOR_ID from an external peer discarded (RFC 7606 §7.9)");
      if (v.size() != 4) return length_fault(v.size(), "4", "RFC 7606 §7.9");
      m.attrs.originator_id = u32_at(v, 0);
      return std::nullopt;
@@ -316,17 +350,17 @@ constexpr std::array<descriptor, 16> table{{
    encode_u32<&path_attributes::originator_id>},
   {code::cluster_list, "CLUSTER_LIST", opt_non_transitive, error_action::treat_as_withdraw, error_action::treat_as_withdraw,  // RFC 7606 §7.10
    [](byte_view v, update_message& m, const session_context& ctx) -> fault {
-     if (ctx.ebgp) return std::nullopt;  // RFC 7606 §7.10: disregarded from external peers
+     if (ctx.ebgp) return discarded("CLUSTER_LIST from an external peer discarded (RFC 7606 §7.10)");
      if (v.empty() || v.size() % 4 != 0)
        return length_fault(v.size(), "a non-zero multiple of 4", "RFC 7606 §7.10");
      for (std::size_t i = 0; i < v.size(); i += 4) m.attrs.cluster_list.push_back(u32_at(v, i));
      return std::nullopt;
    },
    encode_items<&path_attributes::cluster_list, 4>},
-  {code::mp_reach_nlri, "MP_REACH_NLRI", opt_non_transitive, error_action::afi_safi_disable, error_action::treat_as_withdraw,  // RFC 7606 §7.11
+  {code::mp_reach_nlri, "MP_REACH_NLRI", opt_non_transitive, error_action::afi_safi_disable, error_action::afi_safi_disable,  // RFC 7606 §7.11, §5.3
    decode_mp_reach,
    nullptr},
-  {code::mp_unreach_nlri, "MP_UNREACH_NLRI", opt_non_transitive, error_action::afi_safi_disable, error_action::treat_as_withdraw,  // RFC 7606 §7.11
+  {code::mp_unreach_nlri, "MP_UNREACH_NLRI", opt_non_transitive, error_action::afi_safi_disable, error_action::afi_safi_disable,  // RFC 7606 §7.11, §5.3
    decode_mp_unreach,
    nullptr},
   {code::extended_communities, "EXTENDED_COMMUNITIES", opt_transitive, error_action::treat_as_withdraw, error_action::treat_as_withdraw,  // RFC 7606 §7.14
@@ -339,10 +373,22 @@ constexpr std::array<descriptor, 16> table{{
    },
    encode_items<&path_attributes::extended_communities, 8>},
   {code::as4_path, "AS4_PATH", opt_transitive, error_action::attribute_discard, error_action::attribute_discard,  // RFC 6793 §6, RFC 7606 §7.12
-   [](byte_view v, update_message& m, const session_context&) -> fault {
+   [](byte_view v, update_message& m, const session_context& ctx) -> fault {
+     // RFC 6793 §6: never carried between four-octet speakers; discarded if it is.
+     if (ctx.four_octet_as) return discarded("AS4_PATH from a four-octet AS speaker discarded (RFC 6793 §6)");
      as_path path;
+     if (v.empty())  // RFC 7606 §4: only AS_PATH and ATOMIC_AGGREGATE may be empty
+       return attr_fault{sub::optional_attribute_error, "empty AS4_PATH (RFC 7606 §4, RFC 6793 §6)",
+                         error_action::none, false};
      if (auto f = parse_path(v, 4, path, sub::optional_attribute_error, "RFC 6793 §6")) return f;
+     // RFC 7607 §2: AS 0 makes it malformed, handled as RFC 6793 §6 says (discarded).
+     if (has_as_zero(path))
+       return attr_fault{sub::optional_attribute_error, "AS 0 in AS4_PATH (RFC 7607 §2, RFC 6793 §6)",
+                         error_action::none, false};
+     // RFC 6793 §6: confederation segments are dropped, the rest is used.
+     const bool dropped = std::erase_if(path, confed) > 0;
      m.attrs.as4_path = std::move(path);
+     if (dropped) return discarded("confederation segments dropped from AS4_PATH (RFC 6793 §6)");
      return std::nullopt;
    },
    [](writer& w, const descriptor& d, const path_attributes& a, const session_context& ctx) {
@@ -354,10 +400,13 @@ constexpr std::array<descriptor, 16> table{{
        put_path_attr(w, d, *a.path, true, true);
    }},
   {code::as4_aggregator, "AS4_AGGREGATOR", opt_transitive, error_action::attribute_discard, error_action::attribute_discard,  // RFC 6793 §6, RFC 7606 §7.12
-   [](byte_view v, update_message& m, const session_context&) -> fault {
+   [](byte_view v, update_message& m, const session_context& ctx) -> fault {
+     if (ctx.four_octet_as) return discarded("AS4_AGGREGATOR from a four-octet AS speaker discarded (RFC 6793 §6)");
      if (v.size() != 8)
        return attr_fault{sub::optional_attribute_error,
                          "length " + std::to_string(v.size()) + ", expected 8 (RFC 6793 §6)"};
+     if (u32_at(v, 0) == 0)
+       return attr_fault{sub::optional_attribute_error, "AS4_AGGREGATOR with AS 0 (RFC 7607 §2, RFC 6793 §6)"};
      m.attrs.as4_aggregator = aggregator_info{u32_at(v, 0), u32_at(v, 4)};
      return std::nullopt;
    },
@@ -373,8 +422,10 @@ constexpr std::array<descriptor, 16> table{{
    [](byte_view v, update_message& m, const session_context&) -> fault {
      if (v.empty() || v.size() % 12 != 0)
        return length_fault(v.size(), "a non-zero multiple of 12", "RFC 8092 §6");
+     auto& out = m.attrs.large_communities;
      for (std::size_t i = 0; i < v.size(); i += 12)
-       m.attrs.large_communities.push_back({u32_at(v, i), u32_at(v, i + 4), u32_at(v, i + 8)});
+       out.push_back({u32_at(v, i), u32_at(v, i + 4), u32_at(v, i + 8)});
+     remove_repeats(out);  // RFC 8092 §3: silently, and not an error (§6)
      return std::nullopt;
    },
    encode_items<&path_attributes::large_communities, 12>},
@@ -510,15 +561,20 @@ void decode_attribute(std::uint8_t flags, std::uint8_t type, byte_view value, by
         bytes(value.begin(), value.end())});
     return;
   }
-  const bool mp = type == code::mp_reach_nlri || type == code::mp_unreach_nlri;
   if ((flags & (flag::optional | flag::transitive)) != d->flags) {
-    errors.add(make_error(iana::error_code::update_message, sub::attribute_flags_error, d->on_flags,
-                          std::string(d->name) + " flags 0x" +
-                              "0123456789abcdef"[flags >> 4] + "0123456789abcdef"[flags & 15] +
-                              " conflict with its type (RFC 7606 §3(c))",
-                          raw_bytes()));
-    // The MP attributes are still decoded so that their NLRI can be withdrawn.
-    if (!mp) return;
+    decode_error e = make_error(iana::error_code::update_message, sub::attribute_flags_error, d->on_flags,
+                                std::string(d->name) + " flags 0x" + "0123456789abcdef"[flags >> 4] +
+                                    "0123456789abcdef"[flags & 15] + " conflict with its type (RFC 7606 §3(c))",
+                                raw_bytes());
+    // RFC 7606 §5.3: MP_REACH_NLRI / MP_UNREACH_NLRI with flags other than RFC 4760's
+    // disable their family, or reset the session when even that cannot be read.
+    if (e.action == error_action::afi_safi_disable) {
+      e.reason += " (RFC 7606 §5.3)";
+      if (value.size() >= 3) e.afi_safi = family{load_u16(value.data()), value[2]};
+      else e.action = error_action::session_reset;
+    }
+    errors.add(std::move(e));
+    return;
   }
   fault f = d->decode(value, m, ctx);
   if (!f) return;

@@ -125,8 +125,10 @@ void peer::on_established() {
   const bool four = theirs.find<cap_four_octet_as>() != nullptr;
   const bool ext_msg = theirs.find<cap_extended_message>() != nullptr;
   const bool ebgp = cfg_.peer_as != owner_.cfg.asn;
-  tx_ctx_ = session_context{four, ext_msg, false, false, ebgp};
+  tx_ctx_ = session_context{four, ext_msg, false, false, ebgp, 0, std::nullopt};
   rx_ctx_ = tx_ctx_;
+  rx_ctx_.local_id = owner_.cfg.router_id;
+  rx_ctx_.local_address = local_address_;
   // RFC 7911 §4: we send path ids for a family when we offered send and it offered
   // receive. We never offer receive, so the peer never sends them to us.
   if (cfg_.add_path_send)
