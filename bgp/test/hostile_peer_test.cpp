@@ -99,7 +99,7 @@ TEST_F(hostile_fixture, hold_time_one_second_is_unacceptable) {
 }
 
 TEST_F(hostile_fixture, treat_as_withdraw_keeps_the_session) {
-  start_speaker();
+  start_speaker(90, 65002, true);
   std::optional<notification_message> got;
   play([&] {
     if (!establish()) return;

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -112,7 +113,8 @@ struct scripted_peer_fixture : ::testing::Test {
   explicit scripted_peer_fixture(int buffer_size = 0) : hostile(buffer_size) {}
 
   // The speaker (AS 65001, 1.1.1.1, 127.0.0.1) connects to the scripted peer.
-  void start_speaker(std::uint16_t hold_time = 90, std::uint32_t peer_as = 65002, bool keep_received = false) {
+  void start_speaker(std::uint16_t hold_time = 90, std::uint32_t peer_as = 65002, bool keep_received = false,
+                     const std::function<void(peer_config&)>& adjust = {}) {
     ASSERT_NE(hostile.port, 0) << "cannot bind 127.0.0.3";
     speaker_config c;
     c.asn = 65001;
@@ -126,6 +128,7 @@ struct scripted_peer_fixture : ::testing::Test {
     p.local_address = ip_address::v4(0x7F000001);
     p.connect_retry = 1;
     p.hold_time = hold_time;
+    if (adjust) adjust(p);
     spk->set_peer(p);
     spk->start();
   }

@@ -117,11 +117,12 @@ TEST_F(pair_fixture, ebgp_routes_arrive_with_their_attributes) {
   EXPECT_TRUE(st.four_octet_as);
   EXPECT_EQ(st.families, (std::vector<family>{ipv4_unicast, ipv6_unicast}));
   EXPECT_EQ(st.sent_prefixes, 2u);
-  EXPECT_EQ(b->peers().at(0).received_prefixes, 2u);
+  EXPECT_EQ(b->peers().at(0).counters.prefixes_announced, 2u);
+  EXPECT_EQ(b->peers().at(0).received_prefixes, 0u);  // counted, not held (no keep_received)
 
   a->withdraw(v4.destination);
   ASSERT_TRUE(run_until(io, [&] { return at_b.size() == 1; }));
-  EXPECT_EQ(b->peers().at(0).received_prefixes, 1u);
+  EXPECT_EQ(b->peers().at(0).counters.prefixes_withdrawn, 1u);
 }
 
 TEST_F(pair_fixture, ibgp_gets_local_pref_and_no_prepend) {
@@ -268,6 +269,7 @@ TEST_F(pair_fixture, max_prefixes_ends_the_session_with_cease_1) {
   pa.peer_as = 65001;
   pa.passive = true;
   pa.max_prefixes = 5;
+  pa.keep_received = true;  // the limit is on what is held
   b->set_peer(pa);  // a changed limit is absorbed by the live session
   ASSERT_TRUE(established());
   for (std::uint32_t i = 0; i < 10; ++i) {
@@ -281,6 +283,33 @@ TEST_F(pair_fixture, max_prefixes_ends_the_session_with_cease_1) {
             "sent NOTIFICATION 6/1 maximum number of prefixes reached (more than 5 ipv4-unicast prefixes received)");
 }
 
+// Nothing received is held without keep_received, so there is nothing for the limit to
+// protect: a peer that sends more keeps its session (and ours our routes).
+TEST_F(pair_fixture, max_prefixes_limits_only_what_is_kept) {
+  make(65001, 65002);
+  peer_config pa;
+  pa.address = a_addr;
+  pa.peer_as = 65001;
+  pa.passive = true;
+  pa.max_prefixes = 5;
+  b->set_peer(pa);
+  ASSERT_TRUE(established());
+  for (std::uint32_t i = 0; i < 10; ++i) {
+    route x;
+    x.destination = prefix::make(ip_address::v4(0x0A900000 + i), 32);
+    a->announce(x);
+  }
+  ASSERT_TRUE(run_until(io, [&] { return b->peers().at(0).counters.prefixes_announced == 10; }));
+  io.run_for(100ms);
+  EXPECT_EQ(b->peers().at(0).state, peer_state::established) << b->peers().at(0).last_down_reason;
+  EXPECT_EQ(b->peers().at(0).received_prefixes, 0u);
+}
+
+TEST(peer_config, received_prefixes_limit_by_default) {
+  EXPECT_EQ(peer_config{}.max_prefixes, default_max_received_prefixes);
+  EXPECT_FALSE(peer_config{}.keep_received);
+}
+
 TEST_F(pair_fixture, adj_rib_in_keeps_received_routes_only_when_asked) {
   make(65001, 65002);
   route v4 = r("10.1.0.7/32");
@@ -292,7 +321,8 @@ TEST_F(pair_fixture, adj_rib_in_keeps_received_routes_only_when_asked) {
   ASSERT_TRUE(established());
   ASSERT_TRUE(run_until(io, [&] { return at_b.size() == 2; }));
   EXPECT_TRUE(b->adj_rib_in(a_addr, ipv4_unicast)->empty());  // counted, not kept
-  EXPECT_EQ(b->peers().at(0).received_prefixes, 2u);
+  EXPECT_EQ(b->peers().at(0).received_prefixes, 0u);
+  EXPECT_EQ(b->peers().at(0).counters.prefixes_announced, 2u);
   EXPECT_FALSE(b->adj_rib_in(ip_address::v4(0x7F000009), ipv4_unicast));  // no such peer
 
   peer_config pa;
@@ -316,10 +346,12 @@ TEST_F(pair_fixture, adj_rib_in_keeps_received_routes_only_when_asked) {
   a->withdraw(v4.destination);
   ASSERT_TRUE(run_until(io, [&] { return kept(ipv4_unicast) == 0; }));
   EXPECT_EQ(kept(ipv6_unicast), 1u);
-  pa.keep_received = false;
-  b->set_peer(pa);  // the attributes go; the count stays
-  EXPECT_EQ(kept(ipv6_unicast), 0u);
   EXPECT_EQ(b->peers().at(0).received_prefixes, 1u);
+  pa.keep_received = false;
+  b->set_peer(pa);  // what was held goes; the counters stay
+  EXPECT_EQ(kept(ipv6_unicast), 0u);
+  EXPECT_EQ(b->peers().at(0).received_prefixes, 0u);
+  EXPECT_GE(b->peers().at(0).counters.prefixes_announced, 4u);  // twice each: refreshed
 }
 
 TEST(speaker_peers, an_asn_change_resets_only_that_peer) {

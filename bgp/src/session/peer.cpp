@@ -54,6 +54,7 @@ peer::peer(speaker::impl& owner, peer_config config)
   fsm_cfg_.keepalive = cfg_.keepalive;
   fsm_cfg_.connect_retry = cfg_.connect_retry ? cfg_.connect_retry : 1;
   fsm_cfg_.passive = cfg_.passive;
+  received_.keep(cfg_.keep_received);
 }
 
 void peer::start() {
@@ -441,45 +442,25 @@ void peer::receive(byte_view extra) {
 }
 
 void peer::on_update(const update_message& u, const std::optional<decode_error>& err) {
-  auto& v4 = received_[ipv4_unicast];
-  for (const auto& n : u.withdrawn) v4.erase(n);
-  if (u.unreach)
-    for (const auto& n : u.unreach->routes) received_[u.unreach->fam].erase(n);
   const bool withdraw = err && err->action == error_action::treat_as_withdraw;
-  // `next_hops`: MP_REACH_NLRI's for its routes (then NEXT_HOP is not theirs), else none.
-  auto keep = [&](const std::vector<nlri>& routes, auto& table, const std::vector<ip_address>* next_hops) {
-    if (withdraw) {
-      for (const auto& n : routes) table.erase(n);
-      return;
-    }
-    std::shared_ptr<const received_path> path;
-    if (cfg_.keep_received && !routes.empty()) {
-      received_path p{u.attrs, {}};
-      if (next_hops) {
-        p.attrs.next_hop.reset();
-        p.next_hops = *next_hops;
-      } else if (u.attrs.next_hop) {
-        p.next_hops = {*u.attrs.next_hop};
-      }
-      path = std::make_shared<const received_path>(std::move(p));
-    }
-    for (const auto& n : routes) table.insert_or_assign(n, path);
-  };
-  keep(u.routes, v4, nullptr);
-  if (u.reach) keep(u.reach->routes, received_[u.reach->fam], &u.reach->next_hops);
+  const std::size_t announced = u.routes.size() + (u.reach ? u.reach->routes.size() : 0);
+  counters_.prefixes_withdrawn += u.withdrawn.size() + (u.unreach ? u.unreach->routes.size() : 0);
+  (withdraw ? counters_.prefixes_withdrawn : counters_.prefixes_announced) += announced;
+  received_.apply(u, withdraw);
   speaker_event ev{speaker_event::kind::routes_received, cfg_.address, peer_state::established,
                    err ? err->reason : std::string{}, &u};
   owner_.emit(ev);
-  if (cfg_.max_prefixes) {
-    for (const auto& [f, set] : received_) {
-      if (set.size() <= *cfg_.max_prefixes) continue;
+  // RFC 4486: the limit protects what is held; nothing is held unless keep_received.
+  if (cfg_.max_prefixes && received_.keeping()) {
+    for (const auto& [f, n] : received_.sizes()) {
+      if (n <= *cfg_.max_prefixes) continue;
       // RFC 4486 §4: data = AFI (2), SAFI (1), the limit (4).
       const std::uint32_t lim = *cfg_.max_prefixes;
-      notification_message n{iana::error_code::cease, iana::cease_subcode::maximum_prefixes_reached,
-                             {static_cast<std::uint8_t>(f.afi >> 8), static_cast<std::uint8_t>(f.afi), f.safi,
-                              static_cast<std::uint8_t>(lim >> 24), static_cast<std::uint8_t>(lim >> 16),
-                              static_cast<std::uint8_t>(lim >> 8), static_cast<std::uint8_t>(lim)}};
-      stop(std::move(n), "more than " + std::to_string(lim) + " " + to_string(f) + " prefixes received", false);
+      notification_message note{iana::error_code::cease, iana::cease_subcode::maximum_prefixes_reached,
+                                {static_cast<std::uint8_t>(f.afi >> 8), static_cast<std::uint8_t>(f.afi), f.safi,
+                                 static_cast<std::uint8_t>(lim >> 24), static_cast<std::uint8_t>(lim >> 16),
+                                 static_cast<std::uint8_t>(lim >> 8), static_cast<std::uint8_t>(lim)}};
+      stop(std::move(note), "more than " + std::to_string(lim) + " " + to_string(f) + " prefixes received", false);
       return;
     }
   }
@@ -490,12 +471,9 @@ void peer::set_soft_config(const peer_config& c) {
   cfg_.max_prefixes = c.max_prefixes;
   if (c.keep_received == cfg_.keep_received) return;
   cfg_.keep_received = c.keep_received;
-  if (!cfg_.keep_received) {
-    for (auto& [f, table] : received_)
-      for (auto& [n, path] : table) path.reset();
-  } else if (established()) {
-    soft_reset(soft_reset_direction::in);
-  }
+  received_.keep(cfg_.keep_received);
+  // Turned on: ask the peer for its routes again, so that the Adj-RIB-In fills.
+  if (cfg_.keep_received && established()) soft_reset(soft_reset_direction::in);
 }
 
 void peer::answer_route_refresh(family f) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "fsm/fsm.hpp"
+#include "rib/adj_rib_in.hpp"
 #include "rib/adj_rib_out.hpp"
 #include "session/link.hpp"
 
@@ -69,6 +70,7 @@ class peer : public std::enable_shared_from_this<peer> {
   std::vector<std::pair<family, std::uint64_t>> received_counts() const;
   std::vector<advertised_route> received_routes(family f) const;  // kept ones only
   std::uint64_t advertised_count(family f) const { return rib_.sent(f); }
+  std::size_t received_count() const { return received_.size(); }  // routes held
   // What the peer is given for family f (its Adj-RIB-Out as desired, RFC 4271 §3.2).
   std::vector<advertised_route> advertised(family f) const;
 
@@ -131,13 +133,7 @@ class peer : public std::enable_shared_from_this<peer> {
   session_context tx_ctx_, rx_ctx_;
   std::vector<family> families_;
   rib::adj_rib_out rib_;
-  // Received routes per family; with cfg_.keep_received, each with the attributes it came
-  // with (one shared copy per UPDATE), otherwise with none (counted only).
-  struct received_path {
-    path_attributes attrs;
-    std::vector<ip_address> next_hops;
-  };
-  std::map<family, std::unordered_map<nlri, std::shared_ptr<const received_path>, rib::nlri_hash>> received_;
+  rib::adj_rib_in received_;  // holds routes only with cfg_.keep_received
   std::optional<ip_address> local_address_;
   // Derived attribute sets by route-attribute id, per family (0: IPv4, 1: IPv6); valid
   // for one route_pool generation, graceful-shutdown setting and session.

@@ -287,7 +287,7 @@ peer_status peer::status() const {
   s.add_path_send = tx_ctx_.add_path_ipv4 || tx_ctx_.add_path_ipv6;
   s.families = families_;
   for (auto f : families_) s.sent_prefixes += rib_.sent(f);
-  for (const auto& [f, set] : received_) s.received_prefixes += set.size();
+  s.received_prefixes = received_.size();
   s.counters = counters_;
   s.last_down_reason = last_down_reason_;
   s.since = since_;

@@ -158,18 +158,13 @@ std::pair<std::uint16_t, std::uint16_t> peer::ports() const {
 
 std::vector<advertised_route> peer::received_routes(family f) const {
   std::vector<advertised_route> out;
-  auto t = received_.find(f);
-  if (t == received_.end()) return out;
-  for (const auto& [n, path] : t->second)
-    if (path) out.push_back(advertised_route{n, path->attrs, path->next_hops});
+  received_.for_each(f, [&](const nlri& n, const rib::adj_rib_in::path& p) {
+    out.push_back(advertised_route{n, p.attrs, p.next_hops});
+  });
   return out;
 }
 
-std::vector<std::pair<family, std::uint64_t>> peer::received_counts() const {
-  std::vector<std::pair<family, std::uint64_t>> out;
-  for (const auto& [f, set] : received_) out.emplace_back(f, set.size());
-  return out;
-}
+std::vector<std::pair<family, std::uint64_t>> peer::received_counts() const { return received_.sizes(); }
 
 }  // namespace session
 
