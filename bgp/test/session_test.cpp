@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
+#include <set>
 
 namespace bgp {
 namespace {
@@ -31,6 +33,8 @@ struct pair_fixture : ::testing::Test {
   std::map<prefix, path_attributes> at_b;  // what B holds from A
   std::vector<std::string> b_downs;
   std::vector<path_attributes> b_updates;
+  std::vector<std::string> b_log;  // "route P" / "end-of-rib F", as B receives them
+  std::function<void(speaker&)> before_a_starts;
 
   void make(std::uint32_t a_as, std::uint32_t b_as, std::uint32_t b_expects_as = 0, std::uint16_t hold = 90) {
     speaker_config bc;
@@ -49,6 +53,10 @@ struct pair_fixture : ::testing::Test {
       if (e.what == speaker_event::kind::peer_down) b_downs.push_back(e.reason);
       if (e.what != speaker_event::kind::routes_received) return;
       const update_message& u = *e.update;
+      if (const auto f = u.end_of_rib()) b_log.push_back("end-of-rib " + to_string(*f));
+      for (const auto& n : u.routes) b_log.push_back("route " + n.route.to_string());
+      if (u.reach)
+        for (const auto& n : u.reach->routes) b_log.push_back("route " + n.route.to_string());
       for (const auto& n : u.withdrawn) at_b.erase(n.route);
       if (u.unreach)
         for (const auto& n : u.unreach->routes) at_b.erase(n.route);
@@ -77,6 +85,7 @@ struct pair_fixture : ::testing::Test {
     pb.connect_retry = 1;
     pb.hold_time = hold;
     a->set_peer(pb);
+    if (before_a_starts) before_a_starts(*a);
     a->start();
   }
   bool established() {
@@ -261,6 +270,39 @@ TEST_F(pair_fixture, config_change_resets_only_when_needed) {
   EXPECT_EQ(a->peers().at(0).description, "tor-1");
 }
 
+
+// Issue 16 / RFC 4724 §4: the session comes up at once, the initial update and
+// End-of-RIB wait until the owner says its routes are complete, and then carry every
+// route announced meanwhile, End-of-RIB last.
+TEST_F(pair_fixture, initial_update_and_end_of_rib_wait_until_the_routes_are_ready) {
+  before_a_starts = [](speaker& s) { s.set_initial_routes_ready(false); };
+  make(65001, 65002, 0, 3);
+  a->announce(r("10.1.0.1/32"));
+  ASSERT_TRUE(established());
+  EXPECT_TRUE(a->peers().at(0).awaiting_initial_routes);
+  a->announce(r("10.1.0.2/32"));
+  route v6 = r("2001:db8::2/128");
+  v6.next_hop = ip_address::parse("2001:db8::ff");
+  a->announce(v6);
+  io.run_for(std::chrono::milliseconds(3500));  // longer than the hold time: keepalives run
+  EXPECT_EQ(a->peers().at(0).state, peer_state::established);
+  EXPECT_EQ(b->peers().at(0).state, peer_state::established);
+  EXPECT_TRUE(b_log.empty()) << b_log.front();  // no route, no End-of-RIB
+  EXPECT_TRUE(a->adj_rib_out(b_addr, ipv4_unicast)->empty());
+
+  a->set_initial_routes_ready(true);
+  EXPECT_FALSE(a->peers().at(0).awaiting_initial_routes);
+  ASSERT_TRUE(run_until(io, [&] { return b_log.size() == 5; })) << b_log.size() << " messages, the last " << b_log.back();
+  const std::vector<std::string> routes(b_log.begin(), b_log.begin() + 3), eors(b_log.begin() + 3, b_log.end());
+  EXPECT_EQ(std::set<std::string>(routes.begin(), routes.end()),
+            (std::set<std::string>{"route 10.1.0.1/32", "route 10.1.0.2/32", "route 2001:db8::2/128"}));
+  EXPECT_EQ(std::set<std::string>(eors.begin(), eors.end()),
+            (std::set<std::string>{"end-of-rib ipv4-unicast", "end-of-rib ipv6-unicast"}));
+  // From then on, changes go out as usual.
+  a->announce(r("10.1.0.3/32"));
+  ASSERT_TRUE(run_until(io, [&] { return b_log.size() == 6; }));
+  EXPECT_EQ(b_log.back(), "route 10.1.0.3/32");
+}
 
 TEST_F(pair_fixture, max_prefixes_ends_the_session_with_cease_1) {
   make(65001, 65002);

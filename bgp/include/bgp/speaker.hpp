@@ -102,6 +102,8 @@ struct peer_status {
   std::string last_down_reason;
   std::chrono::steady_clock::time_point since;  // time of the last state change
   std::optional<ip_address> local_address;
+  // Established, with the initial update held until set_initial_routes_ready(true).
+  bool awaiting_initial_routes = false;
 };
 
 // routes_sent: every change announced or withdrawn so far toward the peer has been
@@ -165,6 +167,18 @@ class speaker {
   // routes outlive a reset of the peer (set_peer) and are forgotten by remove_peer.
   void announce_to(const ip_address& peer, const route& r);
   void withdraw_from(const ip_address& peer, const prefix& p);
+
+  // Cold start. While the owner does not have its first complete set of routes yet
+  // (false), sessions still reach Established at once (keepalives run, what peers send
+  // is received), but each is sent no route and no End-of-RIB: a peer that helps us
+  // through a graceful restart keeps our previous routes until End-of-RIB (RFC 4724
+  // §4.2), so it must not come before every route is there. Routes announced meanwhile
+  // are held; a route refresh is answered by the initial update. Set to true, every
+  // waiting session gets its initial update (every route announced so far), then
+  // End-of-RIB; sessions established later get theirs at once. Call with false before
+  // start() to hold the first sessions. Default: true.
+  void set_initial_routes_ready(bool ready);
+  bool initial_routes_ready() const;
 
   std::vector<peer_status> peers() const;
   std::optional<peer_status> peer(const ip_address& address) const;

@@ -477,6 +477,7 @@ void peer::set_soft_config(const peer_config& c) {
 }
 
 void peer::answer_route_refresh(family f) {
+  if (!routes_flow()) return;  // the initial update, still to come, is the answer
   // RFC 2918 §4 / RFC 7313 §4: resend the Adj-RIB-Out, framed by BoRR/EoRR when the
   // peer supports enhanced route refresh.
   const bool enhanced = fsm_.peer_open.find<cap_enhanced_route_refresh>() != nullptr;

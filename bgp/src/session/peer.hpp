@@ -43,6 +43,9 @@ class peer : public std::enable_shared_from_this<peer> {
   void route_changed(const prefix& p);
   // Re-derive every route's attributes (graceful shutdown on/off).
   void refresh_routes();
+  // The speaker's owner has its first complete set of routes: an Established session
+  // that was waiting for them gets its initial update and End-of-RIB.
+  void initial_routes_ready();
   void withdraw_everything();
 
   peer_status status() const;
@@ -100,6 +103,9 @@ class peer : public std::enable_shared_from_this<peer> {
   void handle(const fsm::event& e);
   void apply(const fsm::action& a);
   void on_established();
+  void start_initial_update();
+  // Established, and past the wait for the owner's first routes: changes are sent.
+  bool routes_flow() const { return fsm_.st == fsm::state::established && !awaiting_initial_routes_; }
   void on_down(const std::string& reason);
   void receive(byte_view wire);
   void on_update(const update_message& u, const std::optional<decode_error>& err);
@@ -159,6 +165,7 @@ class peer : public std::enable_shared_from_this<peer> {
   bool aborted_ = false;
   bool finished_ = false;
   bool send_end_of_rib_ = false;
+  bool awaiting_initial_routes_ = false;  // Established, initial update held (owner not ready)
   bool updates_in_flight_ = false;  // UPDATEs queued since the last routes_sent event
   std::optional<tcp::socket> incoming_;
   struct replacement {

@@ -68,6 +68,7 @@ void peer::on_down(const std::string& reason) {
   tx_ctx_ = rx_ctx_ = session_context{};
   hold_at_.reset();
   keepalive_at_.reset();
+  awaiting_initial_routes_ = false;
 }
 
 open_message peer::make_open() const {
@@ -143,11 +144,19 @@ void peer::on_established() {
     for (const auto& e : enh->entries)
       if (e.nlri_afi == 1 && e.nlri_safi == 1 && e.next_hop_afi == 2) extended_next_hop_ = true;
 
-  // The initial update: every route, looked at in slices by the session loop, so the
-  // first UPDATEs leave while the rest is still being looked at.
   rib_ = rib::adj_rib_out{};
   forget_derived();
   withdrawn_all_ = false;
+  // Until the speaker's owner has its first complete set of routes, the session waits
+  // with them (and with End-of-RIB, which tells a restarting peer's helper that our
+  // routes are complete, RFC 4724 §4).
+  awaiting_initial_routes_ = !owner_.initial_routes_ready;
+  if (!awaiting_initial_routes_) start_initial_update();
+}
+
+void peer::start_initial_update() {
+  // Every route, looked at in slices by the session loop, so that the first UPDATEs
+  // leave while the rest is still being looked at.
   rib_.recheck(carried_prefixes(), false);
   // RFC 4724 §4: End-of-RIB after the initial update, for every family.
   send_end_of_rib_ = true;
@@ -155,6 +164,13 @@ void peer::on_established() {
     for (auto f : families_) send(end_of_rib(f));
     send_end_of_rib_ = false;
   }
+  wake();
+}
+
+void peer::initial_routes_ready() {
+  if (!awaiting_initial_routes_ || fsm_.st != fsm::state::established) return;
+  awaiting_initial_routes_ = false;
+  start_initial_update();
 }
 
 const rib::attr_ref* peer::attributes_for(rib::route_pool::id route_attrs, family f) const {
@@ -202,14 +218,14 @@ std::size_t peer::flush_routes(std::size_t budget) {
 }
 
 void peer::resend_all() {
+  if (!routes_flow()) return;  // the initial update, still to come, sends everything
   rib_.recheck(carried_prefixes(), true);
   wake();
 }
 
 std::vector<advertised_route> peer::advertised(family f) const {
   std::vector<advertised_route> out;
-  if (fsm_.st != fsm::state::established || withdrawn_all_ ||
-      std::find(families_.begin(), families_.end(), f) == families_.end())
+  if (!routes_flow() || withdrawn_all_ || std::find(families_.begin(), families_.end(), f) == families_.end())
     return out;
   const std::uint32_t path_id = tx_ctx_.add_path(f) ? 1u : 0u;
   owner_.for_each_route_of(cfg_.address, [&](const prefix& p, rib::route_pool::id id) {
@@ -254,7 +270,7 @@ std::optional<rib::attr_ref> peer::derive_attributes(const route& r, family f) c
 }
 
 void peer::route_changed(const prefix& p) {
-  if (fsm_.st != fsm::state::established) return;  // the initial update will carry it
+  if (!routes_flow()) return;  // the initial update will carry it
   const family f = p.is_v4() ? ipv4_unicast : ipv6_unicast;
   if (std::find(families_.begin(), families_.end(), f) == families_.end()) return;
   rib_.changed(p);
@@ -262,7 +278,7 @@ void peer::route_changed(const prefix& p) {
 }
 
 void peer::refresh_routes() {
-  if (fsm_.st != fsm::state::established) return;
+  if (!routes_flow()) return;
   rib_.recheck(carried_prefixes(), false);  // attributes_for() sees the new setting
   wake();
 }
@@ -292,6 +308,7 @@ peer_status peer::status() const {
   s.last_down_reason = last_down_reason_;
   s.since = since_;
   s.local_address = local_address_;
+  s.awaiting_initial_routes = awaiting_initial_routes_ && fsm_.st == fsm::state::established;
   return s;
 }
 

@@ -146,6 +146,15 @@ void speaker::withdraw_from(const ip_address& peer, const prefix& pfx) {
   if (auto p = i.peers.find(peer); p != i.peers.end()) p->second->route_changed(pfx);
 }
 
+void speaker::set_initial_routes_ready(bool ready) {
+  auto& i = *impl_;
+  i.initial_routes_ready = ready;
+  if (!ready) return;
+  for (auto& [a, p] : i.peers) p->initial_routes_ready();
+}
+
+bool speaker::initial_routes_ready() const { return impl_->initial_routes_ready; }
+
 std::vector<peer_status> speaker::peers() const {
   std::vector<peer_status> out;
   for (const auto& [a, p] : impl_->peers) out.push_back(p->status());

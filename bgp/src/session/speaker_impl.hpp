@@ -68,6 +68,7 @@ struct speaker::impl {
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor;
   bool started = false;
   bool graceful_shutdown = false;
+  bool initial_routes_ready = true;  // set_initial_routes_ready
 };
 
 }  // namespace bgp
