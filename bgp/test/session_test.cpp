@@ -304,21 +304,28 @@ TEST_F(pair_fixture, initial_update_and_end_of_rib_wait_until_the_routes_are_rea
   EXPECT_EQ(b_log.back(), "route 10.1.0.3/32");
 }
 
-TEST_F(pair_fixture, max_prefixes_ends_the_session_with_cease_1) {
-  make(65001, 65002);
-  peer_config pa;
-  pa.address = a_addr;
-  pa.peer_as = 65001;
-  pa.passive = true;
-  pa.max_prefixes = 5;
-  pa.keep_received = true;  // the limit is on what is held
-  b->set_peer(pa);  // a changed limit is absorbed by the live session
-  ASSERT_TRUE(established());
-  for (std::uint32_t i = 0; i < 10; ++i) {
-    route x;
-    x.destination = prefix::make(ip_address::v4(0x0A900000 + i), 32);
-    a->announce(x);
+// B's limit is 5 prefixes; A announces 10.
+struct max_prefixes_fixture : pair_fixture {
+  void ten_routes_to_a_limit_of_five(bool keep_received) {
+    make(65001, 65002);
+    peer_config pa;
+    pa.address = a_addr;
+    pa.peer_as = 65001;
+    pa.passive = true;
+    pa.max_prefixes = 5;
+    pa.keep_received = keep_received;  // the limit is on what is held
+    b->set_peer(pa);  // a changed limit is absorbed by the live session
+    ASSERT_TRUE(established());
+    for (std::uint32_t i = 0; i < 10; ++i) {
+      route x;
+      x.destination = prefix::make(ip_address::v4(0x0A900000 + i), 32);
+      a->announce(x);
+    }
   }
+};
+
+TEST_F(max_prefixes_fixture, kept_routes_past_the_limit_end_the_session_with_cease_1) {
+  ten_routes_to_a_limit_of_five(true);
   ASSERT_TRUE(run_until(io, [&] { return !a->peers().at(0).last_down_reason.empty(); }));
   EXPECT_EQ(a->peers().at(0).last_down_reason, "peer sent NOTIFICATION 6/1 maximum number of prefixes reached");
   EXPECT_EQ(b->peers().at(0).last_down_reason,
@@ -327,20 +334,8 @@ TEST_F(pair_fixture, max_prefixes_ends_the_session_with_cease_1) {
 
 // Nothing received is held without keep_received, so there is nothing for the limit to
 // protect: a peer that sends more keeps its session (and ours our routes).
-TEST_F(pair_fixture, max_prefixes_limits_only_what_is_kept) {
-  make(65001, 65002);
-  peer_config pa;
-  pa.address = a_addr;
-  pa.peer_as = 65001;
-  pa.passive = true;
-  pa.max_prefixes = 5;
-  b->set_peer(pa);
-  ASSERT_TRUE(established());
-  for (std::uint32_t i = 0; i < 10; ++i) {
-    route x;
-    x.destination = prefix::make(ip_address::v4(0x0A900000 + i), 32);
-    a->announce(x);
-  }
+TEST_F(max_prefixes_fixture, limits_only_what_is_kept) {
+  ten_routes_to_a_limit_of_five(false);
   ASSERT_TRUE(run_until(io, [&] { return b->peers().at(0).counters.prefixes_announced == 10; }));
   io.run_for(100ms);
   EXPECT_EQ(b->peers().at(0).state, peer_state::established) << b->peers().at(0).last_down_reason;
