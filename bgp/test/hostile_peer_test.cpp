@@ -1,7 +1,8 @@
 // A hostile peer: a raw TCP socket on loopback that completes the OPEN exchange with a
 // real bgp::speaker and then sends malformed messages. The speaker must answer with the
 // NOTIFICATION RFC 4271 §6 / RFC 7606 prescribe, or keep the session for a
-// treat-as-withdraw error, and never crash.
+// treat-as-withdraw error, and never crash. A peer that stops reading
+// (frozen_peer_fixture) must not stop the session's timers.
 #include "hex.hpp"
 #include "scripted_peer.hpp"
 
