@@ -126,7 +126,10 @@ void peer::on_established() {
   const bool four = theirs.find<cap_four_octet_as>() != nullptr;
   const bool ext_msg = theirs.find<cap_extended_message>() != nullptr;
   const bool ebgp = cfg_.peer_as != owner_.cfg.asn;
-  tx_ctx_ = session_context{four, ext_msg, false, false, ebgp, 0, std::nullopt};
+  tx_ctx_ = session_context{};
+  tx_ctx_.four_octet_as = four;
+  tx_ctx_.extended_message = ext_msg;
+  tx_ctx_.ebgp = ebgp;
   rx_ctx_ = tx_ctx_;
   rx_ctx_.local_id = owner_.cfg.router_id;
   rx_ctx_.local_address = local_address_;
