@@ -158,5 +158,80 @@ TEST(fsm, stop_sends_the_given_cease) {
   EXPECT_EQ(r.next.st, state::idle);
 }
 
+// RFC 4271 §6.8: a connection collision is an event of the FSM (incoming_open, the
+// incoming connection's OPEN attached); which connection stays is decided here.
+event incoming(std::uint32_t id) {
+  event e = open_from(65002, 9, id);
+  e.kind = event_kind::incoming_open;
+  return e;
+}
+
+struct collision_row {
+  const char* description;
+  state from;
+  std::uint32_t their_id;  // ours is 1.1.1.1
+  state to;
+  std::vector<action_kind> actions;
+};
+
+class collisions : public ::testing::TestWithParam<collision_row> {};
+
+TEST_P(collisions, rfc4271_6_8) {
+  const auto& r = GetParam();
+  const auto got = step(in(r.from), incoming(r.their_id), cfg());
+  EXPECT_EQ(got.next.st, r.to) << r.description;
+  EXPECT_EQ(kinds(got), r.actions) << r.description;
+  if (const auto* n = find(got, A::send_notification); n && r.to != state::idle) {
+    EXPECT_EQ(n->notification.code, iana::error_code::cease) << r.description;
+    EXPECT_EQ(n->notification.subcode, iana::cease_subcode::connection_collision_resolution) << r.description;
+  }
+}
+
+// Taking the incoming connection over = Cease 7 on ours (when it is up), switch, our
+// OPEN on the new one, then their OPEN as received in OpenSent.
+const std::vector<action_kind> take_over_from_connect = {
+    A::stop_connect_retry, A::arm_keepalive, A::take_incoming, A::send_open,
+    A::stop_connect_retry, A::send_keepalive, A::arm_keepalive, A::arm_hold};
+std::vector<action_kind> take_over_with_cease() {
+  auto k = take_over_from_connect;
+  k.insert(k.begin(), A::send_notification);
+  return k;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    table, collisions,
+    ::testing::Values(
+        collision_row{"connect: ours is not up, the incoming one is taken", state::connect, 0x00000001, state::open_confirm, take_over_from_connect},
+        collision_row{"active: the incoming one is taken", state::active, 0x00000001, state::open_confirm, take_over_from_connect},
+        collision_row{"open_sent, theirs higher: theirs wins", state::open_sent, 0x02020202, state::open_confirm, take_over_with_cease()},
+        collision_row{"open_confirm, theirs higher: theirs wins", state::open_confirm, 0x02020202, state::open_confirm, take_over_with_cease()},
+        collision_row{"open_sent, ours higher: the incoming one is closed", state::open_sent, 0x00000001, state::open_sent, {A::reject_incoming}},
+        collision_row{"open_confirm, ours higher: the incoming one is closed", state::open_confirm, 0x00000001, state::open_confirm, {A::reject_incoming}},
+        collision_row{"established always wins", state::established, 0x02020202, state::established, {A::reject_incoming}},
+        collision_row{"idle: no session to go on with", state::idle, 0x02020202, state::idle, {A::reject_incoming}}),
+    [](const auto& param_info) { return std::to_string(param_info.index); });
+
+TEST(fsm, taken_over_session_negotiates_the_incoming_open) {
+  const auto r = step(in(state::open_confirm, 90, 30), incoming(0x02020202), cfg());
+  EXPECT_EQ(r.next.hold_time, 9);  // from the incoming connection's OPEN
+  EXPECT_EQ(r.next.peer_open.bgp_id, 0x02020202u);
+  // A bad OPEN on the incoming connection fails the session there.
+  auto e = incoming(0x02020202);
+  e.open.capabilities = {cap_four_octet_as{65009}};
+  const auto bad = step(in(state::open_sent), e, cfg());
+  EXPECT_EQ(bad.next.st, state::idle);
+  EXPECT_EQ(kinds(bad).back(), A::down);
+}
+
+TEST(fsm, equal_identifiers_compare_the_as) {
+  auto c = cfg();  // 1.1.1.1 in AS 65001
+  open_message theirs;
+  theirs.bgp_id = c.router_id;
+  theirs.capabilities = {cap_four_octet_as{65002}};
+  EXPECT_TRUE(incoming_wins(c, theirs));  // RFC 6286 §2.3: the larger AS
+  theirs.capabilities = {cap_four_octet_as{65000}};
+  EXPECT_FALSE(incoming_wins(c, theirs));
+}
+
 }  // namespace
 }  // namespace bgp::fsm

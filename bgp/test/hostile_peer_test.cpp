@@ -1,8 +1,10 @@
 // A hostile peer: a raw TCP socket on loopback that completes the OPEN exchange with a
 // real bgp::speaker and then sends malformed messages. The speaker must answer with the
 // NOTIFICATION RFC 4271 §6 / RFC 7606 prescribe, or keep the session for a
-// treat-as-withdraw error, and never crash.
+// treat-as-withdraw error, and never crash. A peer that stops reading
+// (frozen_peer_fixture) must not stop the session's timers.
 #include "hex.hpp"
+#include "scripted_peer.hpp"
 
 #include <bgp/codec.hpp>
 #include <bgp/iana.hpp>
@@ -10,13 +12,11 @@
 
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <optional>
 #include <thread>
 
@@ -24,121 +24,8 @@ namespace bgp {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Blocking helpers for the hostile side (it runs on its own thread).
-struct raw_peer {
-  int listener = -1, conn = -1;
-  std::uint16_t port = 0;
-
-  raw_peer() {
-    listener = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(0x7F000003);  // 127.0.0.3
-    a.sin_port = 0;
-    int one = 1;
-    ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return;
-    ::listen(listener, 1);
-    socklen_t len = sizeof a;
-    ::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
-  }
-  ~raw_peer() {
-    if (conn >= 0) ::close(conn);
-    if (listener >= 0) ::close(listener);
-  }
-  bool accept_one() {
-    timeval tv{10, 0};
-    ::setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    conn = ::accept(listener, nullptr, nullptr);
-    if (conn < 0) return false;
-    ::setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    return true;
-  }
-  void send(const bytes& b) { (void)!::write(conn, b.data(), b.size()); }
-  // Reads one whole message; nullopt on EOF, error or timeout.
-  std::optional<bytes> read_message() {
-    bytes m(header_size);
-    if (!read_exact(m.data(), header_size)) return std::nullopt;
-    const std::size_t len = (std::size_t{m[16]} << 8) | m[17];
-    if (len < header_size) return std::nullopt;
-    m.resize(len);
-    if (!read_exact(m.data() + header_size, len - header_size)) return std::nullopt;
-    return m;
-  }
-  bool read_exact(std::uint8_t* p, std::size_t n) {
-    while (n > 0) {
-      const auto r = ::read(conn, p, n);
-      if (r <= 0) return false;
-      p += r;
-      n -= static_cast<std::size_t>(r);
-    }
-    return true;
-  }
-  // Reads until a NOTIFICATION arrives (skipping KEEPALIVEs and UPDATEs).
-  std::optional<notification_message> next_notification() {
-    while (auto m = read_message()) {
-      const auto r = decode(*m, {});
-      if (r.msg)
-        if (auto* n = std::get_if<notification_message>(&*r.msg)) return *n;
-    }
-    return std::nullopt;
-  }
-};
-
-open_message hostile_open(std::uint8_t version = 4, std::uint16_t hold = 90) {
-  open_message o;
-  o.version = version;
-  o.my_as = 65002;
-  o.hold_time = hold;
-  o.bgp_id = 0x03030303;
-  o.capabilities = {cap_multiprotocol{ipv4_unicast}, cap_four_octet_as{65002}};
-  return o;
-}
-
-struct hostile_fixture : ::testing::Test {
-  boost::asio::io_context io;
-  raw_peer hostile;
-  std::unique_ptr<speaker> spk;
-
-  void start_speaker() {
-    ASSERT_NE(hostile.port, 0) << "cannot bind 127.0.0.3";
-    speaker_config c;
-    c.asn = 65001;
-    c.router_id = 0x01010101;
-    spk = std::make_unique<speaker>(io, c);
-    peer_config p;
-    p.address = ip_address::v4(0x7F000003);
-    p.port = hostile.port;
-    p.peer_as = 65002;
-    p.local_address = ip_address::v4(0x7F000001);
-    p.connect_retry = 1;
-    spk->set_peer(p);
-    spk->start();
-  }
-  // Runs the speaker's io_context while `peer_side` plays the hostile peer.
-  template <class F>
-  void play(F peer_side) {
-    std::atomic<bool> done{false};
-    std::thread t([&] {
-      peer_side();
-      done = true;
-    });
-    const auto end = std::chrono::steady_clock::now() + 20s;
-    while (!done && std::chrono::steady_clock::now() < end) io.run_for(10ms);
-    t.join();
-  }
-  // Accept, swap OPENs, KEEPALIVE: the speaker is then Established.
-  bool establish() {
-    if (!hostile.accept_one()) return false;
-    auto theirs = hostile.read_message();  // the speaker's OPEN
-    if (!theirs) return false;
-    hostile.send(encode(hostile_open(), {}));
-    hostile.send(encode(keepalive_message{}, {}));
-    return true;
-  }
-};
+using test::hostile_open;
+using hostile_fixture = test::scripted_peer_fixture;
 
 struct case_row {
   const char* description;
@@ -213,7 +100,7 @@ TEST_F(hostile_fixture, hold_time_one_second_is_unacceptable) {
 }
 
 TEST_F(hostile_fixture, treat_as_withdraw_keeps_the_session) {
-  start_speaker();
+  start_speaker(90, 65002, true);
   std::optional<notification_message> got;
   play([&] {
     if (!establish()) return;
@@ -275,6 +162,124 @@ TEST_F(hostile_fixture, garbage_then_close_is_a_clean_down) {
   const auto end = std::chrono::steady_clock::now() + 5s;
   while (spk->peers().at(0).last_down_reason.empty() && std::chrono::steady_clock::now() < end) io.run_for(10ms);
   EXPECT_EQ(spk->peers().at(0).last_down_reason, "connection closed by peer");
+}
+
+// ---- A peer that stops reading (issue 18): the session's timers must not wait for
+// our writes. Small socket buffers on the peer's side and routes that each have
+// attributes of their own (one UPDATE a route), more than the kernel buffers of both
+// ends hold, so that our writes block once the peer stops reading.
+
+struct frozen_peer_fixture : hostile_fixture {
+  frozen_peer_fixture() : hostile_fixture(4096) {}
+
+  // Enough UPDATE octets to fill our send buffer (its ceiling, tcp_wmem) well past.
+  static std::uint32_t more_than_the_buffers_hold() {
+    std::size_t wmem_max = 4 << 20;
+    if (FILE* f = std::fopen("/proc/sys/net/ipv4/tcp_wmem", "r")) {
+      unsigned long lo = 0, def = 0, hi = 0;
+      if (std::fscanf(f, "%lu %lu %lu", &lo, &def, &hi) == 3) wmem_max = hi;
+      std::fclose(f);
+    }
+    return static_cast<std::uint32_t>(wmem_max * 2 / 50 + 10000);  // ~55 octets an UPDATE
+  }
+  void announce_unique(std::uint32_t n) {
+    for (std::uint32_t i = 0; i < n; ++i) {
+      route r;
+      r.destination = prefix::make(ip_address::v4(0x0B000000 + i), 32);
+      r.med = i;  // an attribute set of its own
+      spk->announce(r);
+    }
+  }
+};
+
+// RFC 4271 §8.2.2: HoldTimer_Expires in any connected state. The peer completes the
+// OPEN exchange, reads the first UPDATE, then neither reads nor sends: our writes of
+// the initial update block, and the session must still go down when the hold time
+// (3 s) has passed since the peer's last message.
+TEST_F(frozen_peer_fixture, hold_timer_expires_while_a_write_is_blocked) {
+  start_speaker(3);
+  announce_unique(more_than_the_buffers_hold());
+  std::atomic<bool> frozen{false};
+  std::chrono::steady_clock::time_point frozen_at;
+  std::atomic<bool> stop{false};
+  std::thread t([&] {
+    if (!establish(3)) return;
+    while (auto m = hostile.read_message()) {  // until the first UPDATE
+      const auto r = decode(*m, {});
+      if (r.msg && std::holds_alternative<update_message>(*r.msg)) break;
+    }
+    frozen_at = std::chrono::steady_clock::now();
+    frozen = true;
+    while (!stop) std::this_thread::sleep_for(10ms);  // reads nothing, sends nothing
+  });
+  std::optional<std::chrono::steady_clock::time_point> down_at;
+  std::string reason;
+  spk->subscribe([&](const speaker_event& e) {
+    if (e.what == speaker_event::kind::peer_down && !down_at) {
+      down_at = std::chrono::steady_clock::now();
+      reason = e.reason;
+    }
+  });
+  const auto end = std::chrono::steady_clock::now() + 20s;
+  while (!down_at && std::chrono::steady_clock::now() < end) io.run_for(10ms);
+  stop = true;
+  t.join();
+  ASSERT_TRUE(frozen) << "the peer never saw an UPDATE";
+  ASSERT_TRUE(down_at) << "still " << to_string(spk->peers().at(0).state) << " 20 s after the peer froze";
+  EXPECT_EQ(reason.rfind("hold timer expired", 0), 0u) << reason;
+  const auto after = std::chrono::duration_cast<std::chrono::milliseconds>(*down_at - frozen_at);
+  EXPECT_LE(after, 4000ms) << "hold time 3 s; down " << after.count() << " ms after the peer froze";
+  EXPECT_NE(spk->peers().at(0).state, peer_state::established);
+}
+
+// The same peer reading slowly: every octet it gets is whole messages (a KEEPALIVE is
+// never inside another message), KEEPALIVEs keep coming while the initial update is
+// going out, and End-of-RIB follows the last route.
+TEST_F(frozen_peer_fixture, keepalives_go_between_messages_of_a_long_initial_update) {
+  start_speaker(3);
+  // More than the kernel buffers hold, read at about 50,000 routes a second: the dump
+  // lasts some 3 s, and KEEPALIVEs queued during it reach the peer before its end.
+  announce_unique(more_than_the_buffers_hold());
+  std::size_t routes = 0, keepalives_during_dump = 0, bad = 0;
+  bool eor = false;
+  std::thread t([&] {
+    if (!establish(3)) return;
+    bool dumping = false;
+    const auto give_up = std::chrono::steady_clock::now() + 40s;
+    while (std::chrono::steady_clock::now() < give_up) {
+      auto m = hostile.read_message();
+      if (!m) return;
+      const auto r = decode(*m, {});
+      if (!r.ok()) {
+        ++bad;
+        return;
+      }
+      if (std::holds_alternative<keepalive_message>(*r.msg)) {
+        if (dumping) ++keepalives_during_dump;
+        hostile.send(encode(keepalive_message{}, {}));  // we are alive, only slow
+        continue;
+      }
+      const auto* u = std::get_if<update_message>(&*r.msg);
+      if (!u) continue;
+      if (u->end_of_rib()) {
+        eor = true;
+        return;
+      }
+      dumping = true;
+      routes += u->routes.size();
+      if (routes % 1000 == 0) std::this_thread::sleep_for(20ms);
+    }
+  });
+  const auto end = std::chrono::steady_clock::now() + 45s;
+  while (!eor && !bad && std::chrono::steady_clock::now() < end) {
+    io.run_for(10ms);
+    if (!spk->peers().at(0).last_down_reason.empty()) break;
+  }
+  ::shutdown(hostile.conn, SHUT_RDWR);
+  t.join();
+  EXPECT_EQ(bad, 0u) << "a message the peer got did not decode";
+  EXPECT_TRUE(eor) << routes << " routes, no End-of-RIB; " << spk->peers().at(0).last_down_reason;
+  EXPECT_GE(keepalives_during_dump, 1u) << "KEEPALIVEs while the initial update was going out";
 }
 
 }  // namespace

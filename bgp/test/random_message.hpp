@@ -139,7 +139,8 @@ class message_generator {
   }
   as_path path(const session_context& ctx, bool four) {
     as_path p;
-    for (int s = pick(0, 3); s > 0; --s) {
+    // AS4_PATH may not be empty (RFC 7606 §4); AS_PATH may.
+    for (int s = pick(four ? 1 : 0, 3); s > 0; --s) {
       path_segment seg;
       seg.type = static_cast<segment_type>(four ? (coin() ? 2 : 1) : pick(1, 4));
       for (int k = pick(1, pick(0, 5) == 0 ? 300 : 6); k > 0; --k)

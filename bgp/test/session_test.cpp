@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
+#include <set>
 
 namespace bgp {
 namespace {
@@ -31,6 +33,8 @@ struct pair_fixture : ::testing::Test {
   std::map<prefix, path_attributes> at_b;  // what B holds from A
   std::vector<std::string> b_downs;
   std::vector<path_attributes> b_updates;
+  std::vector<std::string> b_log;  // "route P" / "end-of-rib F", as B receives them
+  std::function<void(speaker&)> before_a_starts;
 
   void make(std::uint32_t a_as, std::uint32_t b_as, std::uint32_t b_expects_as = 0, std::uint16_t hold = 90) {
     speaker_config bc;
@@ -49,6 +53,10 @@ struct pair_fixture : ::testing::Test {
       if (e.what == speaker_event::kind::peer_down) b_downs.push_back(e.reason);
       if (e.what != speaker_event::kind::routes_received) return;
       const update_message& u = *e.update;
+      if (const auto f = u.end_of_rib()) b_log.push_back("end-of-rib " + to_string(*f));
+      for (const auto& n : u.routes) b_log.push_back("route " + n.route.to_string());
+      if (u.reach)
+        for (const auto& n : u.reach->routes) b_log.push_back("route " + n.route.to_string());
       for (const auto& n : u.withdrawn) at_b.erase(n.route);
       if (u.unreach)
         for (const auto& n : u.unreach->routes) at_b.erase(n.route);
@@ -77,6 +85,7 @@ struct pair_fixture : ::testing::Test {
     pb.connect_retry = 1;
     pb.hold_time = hold;
     a->set_peer(pb);
+    if (before_a_starts) before_a_starts(*a);
     a->start();
   }
   bool established() {
@@ -117,11 +126,12 @@ TEST_F(pair_fixture, ebgp_routes_arrive_with_their_attributes) {
   EXPECT_TRUE(st.four_octet_as);
   EXPECT_EQ(st.families, (std::vector<family>{ipv4_unicast, ipv6_unicast}));
   EXPECT_EQ(st.sent_prefixes, 2u);
-  EXPECT_EQ(b->peers().at(0).received_prefixes, 2u);
+  EXPECT_EQ(b->peers().at(0).counters.prefixes_announced, 2u);
+  EXPECT_EQ(b->peers().at(0).received_prefixes, 0u);  // counted, not held (no keep_received)
 
   a->withdraw(v4.destination);
   ASSERT_TRUE(run_until(io, [&] { return at_b.size() == 1; }));
-  EXPECT_EQ(b->peers().at(0).received_prefixes, 1u);
+  EXPECT_EQ(b->peers().at(0).counters.prefixes_withdrawn, 1u);
 }
 
 TEST_F(pair_fixture, ibgp_gets_local_pref_and_no_prepend) {
@@ -261,24 +271,80 @@ TEST_F(pair_fixture, config_change_resets_only_when_needed) {
 }
 
 
-TEST_F(pair_fixture, max_prefixes_ends_the_session_with_cease_1) {
-  make(65001, 65002);
-  peer_config pa;
-  pa.address = a_addr;
-  pa.peer_as = 65001;
-  pa.passive = true;
-  pa.max_prefixes = 5;
-  b->set_peer(pa);  // a changed limit is absorbed by the live session
+// Issue 16 / RFC 4724 §4: the session comes up at once, the initial update and
+// End-of-RIB wait until the owner says its routes are complete, and then carry every
+// route announced meanwhile, End-of-RIB last.
+TEST_F(pair_fixture, initial_update_and_end_of_rib_wait_until_the_routes_are_ready) {
+  before_a_starts = [](speaker& s) { s.set_initial_routes_ready(false); };
+  make(65001, 65002, 0, 3);
+  a->announce(r("10.1.0.1/32"));
   ASSERT_TRUE(established());
-  for (std::uint32_t i = 0; i < 10; ++i) {
-    route x;
-    x.destination = prefix::make(ip_address::v4(0x0A900000 + i), 32);
-    a->announce(x);
+  EXPECT_TRUE(a->peers().at(0).awaiting_initial_routes);
+  a->announce(r("10.1.0.2/32"));
+  route v6 = r("2001:db8::2/128");
+  v6.next_hop = ip_address::parse("2001:db8::ff");
+  a->announce(v6);
+  io.run_for(std::chrono::milliseconds(3500));  // longer than the hold time: keepalives run
+  EXPECT_EQ(a->peers().at(0).state, peer_state::established);
+  EXPECT_EQ(b->peers().at(0).state, peer_state::established);
+  EXPECT_TRUE(b_log.empty()) << b_log.front();  // no route, no End-of-RIB
+  EXPECT_TRUE(a->adj_rib_out(b_addr, ipv4_unicast)->empty());
+
+  a->set_initial_routes_ready(true);
+  EXPECT_FALSE(a->peers().at(0).awaiting_initial_routes);
+  ASSERT_TRUE(run_until(io, [&] { return b_log.size() == 5; })) << b_log.size() << " messages, the last " << b_log.back();
+  const std::vector<std::string> routes(b_log.begin(), b_log.begin() + 3), eors(b_log.begin() + 3, b_log.end());
+  EXPECT_EQ(std::set<std::string>(routes.begin(), routes.end()),
+            (std::set<std::string>{"route 10.1.0.1/32", "route 10.1.0.2/32", "route 2001:db8::2/128"}));
+  EXPECT_EQ(std::set<std::string>(eors.begin(), eors.end()),
+            (std::set<std::string>{"end-of-rib ipv4-unicast", "end-of-rib ipv6-unicast"}));
+  // From then on, changes go out as usual.
+  a->announce(r("10.1.0.3/32"));
+  ASSERT_TRUE(run_until(io, [&] { return b_log.size() == 6; }));
+  EXPECT_EQ(b_log.back(), "route 10.1.0.3/32");
+}
+
+// B's limit is 5 prefixes; A announces 10.
+struct max_prefixes_fixture : pair_fixture {
+  void ten_routes_to_a_limit_of_five(bool keep_received) {
+    make(65001, 65002);
+    peer_config pa;
+    pa.address = a_addr;
+    pa.peer_as = 65001;
+    pa.passive = true;
+    pa.max_prefixes = 5;
+    pa.keep_received = keep_received;  // the limit is on what is held
+    b->set_peer(pa);  // a changed limit is absorbed by the live session
+    ASSERT_TRUE(established());
+    for (std::uint32_t i = 0; i < 10; ++i) {
+      route x;
+      x.destination = prefix::make(ip_address::v4(0x0A900000 + i), 32);
+      a->announce(x);
+    }
   }
+};
+
+TEST_F(max_prefixes_fixture, kept_routes_past_the_limit_end_the_session_with_cease_1) {
+  ten_routes_to_a_limit_of_five(true);
   ASSERT_TRUE(run_until(io, [&] { return !a->peers().at(0).last_down_reason.empty(); }));
   EXPECT_EQ(a->peers().at(0).last_down_reason, "peer sent NOTIFICATION 6/1 maximum number of prefixes reached");
   EXPECT_EQ(b->peers().at(0).last_down_reason,
             "sent NOTIFICATION 6/1 maximum number of prefixes reached (more than 5 ipv4-unicast prefixes received)");
+}
+
+// Nothing received is held without keep_received, so there is nothing for the limit to
+// protect: a peer that sends more keeps its session (and ours our routes).
+TEST_F(max_prefixes_fixture, limits_only_what_is_kept) {
+  ten_routes_to_a_limit_of_five(false);
+  ASSERT_TRUE(run_until(io, [&] { return b->peers().at(0).counters.prefixes_announced == 10; }));
+  io.run_for(100ms);
+  EXPECT_EQ(b->peers().at(0).state, peer_state::established) << b->peers().at(0).last_down_reason;
+  EXPECT_EQ(b->peers().at(0).received_prefixes, 0u);
+}
+
+TEST(peer_config, received_prefixes_limit_by_default) {
+  EXPECT_EQ(peer_config{}.max_prefixes, default_max_received_prefixes);
+  EXPECT_FALSE(peer_config{}.keep_received);
 }
 
 TEST_F(pair_fixture, adj_rib_in_keeps_received_routes_only_when_asked) {
@@ -292,7 +358,8 @@ TEST_F(pair_fixture, adj_rib_in_keeps_received_routes_only_when_asked) {
   ASSERT_TRUE(established());
   ASSERT_TRUE(run_until(io, [&] { return at_b.size() == 2; }));
   EXPECT_TRUE(b->adj_rib_in(a_addr, ipv4_unicast)->empty());  // counted, not kept
-  EXPECT_EQ(b->peers().at(0).received_prefixes, 2u);
+  EXPECT_EQ(b->peers().at(0).received_prefixes, 0u);
+  EXPECT_EQ(b->peers().at(0).counters.prefixes_announced, 2u);
   EXPECT_FALSE(b->adj_rib_in(ip_address::v4(0x7F000009), ipv4_unicast));  // no such peer
 
   peer_config pa;
@@ -316,10 +383,12 @@ TEST_F(pair_fixture, adj_rib_in_keeps_received_routes_only_when_asked) {
   a->withdraw(v4.destination);
   ASSERT_TRUE(run_until(io, [&] { return kept(ipv4_unicast) == 0; }));
   EXPECT_EQ(kept(ipv6_unicast), 1u);
-  pa.keep_received = false;
-  b->set_peer(pa);  // the attributes go; the count stays
-  EXPECT_EQ(kept(ipv6_unicast), 0u);
   EXPECT_EQ(b->peers().at(0).received_prefixes, 1u);
+  pa.keep_received = false;
+  b->set_peer(pa);  // what was held goes; the counters stay
+  EXPECT_EQ(kept(ipv6_unicast), 0u);
+  EXPECT_EQ(b->peers().at(0).received_prefixes, 0u);
+  EXPECT_GE(b->peers().at(0).counters.prefixes_announced, 4u);  // twice each: refreshed
 }
 
 TEST(speaker_peers, an_asn_change_resets_only_that_peer) {

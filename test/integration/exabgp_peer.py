@@ -230,8 +230,9 @@ class ExaBed:
             kw = dict(exabgp or {})
             kw.setdefault('peer_as', speaker_as)
             self.exa = ExaBGP(self.rtr_ns, self.rtr_addr, self.spk_addr, kw.pop('local_as', router_as), **kw)
+            # keep_received: the tests count what the speaker kept (treat-as-withdraw or not)
             peer = {'address': self.rtr_addr, 'asn': speaker_peer_as or router_as, 'local_address': self.spk_addr,
-                    'passive': True, 'hold_time': 9}
+                    'passive': True, 'hold_time': 9, 'keep_received': True}
             cfg = announcer.speaker_config(speaker_as, self.spk_addr, [peer], routes=routes,
                                            listen={'address': self.spk_addr, 'port': 179})
             self.speaker = announcer.make_speaker(self.spk_ns, cfg)

@@ -37,6 +37,12 @@ UPDATE_CASES = {
     'large-community-length': ('0x20 0xc0 0x0000fde90000000100', 'withdraw', 'LARGE_COMMUNITY: length 9'),
     # RFC 7606 §7.7: AGGREGATOR of a wrong length -> attribute-discard, the route stays
     'aggregator-length': ('0x07 0xc0 0x000001', 'discard', 'AGGREGATOR: length 3'),
+    # RFC 7607 §2 with RFC 7606 §7.2: AS 0 in the AS_PATH -> treat-as-withdraw
+    'as-path-as-zero': ('0x02 0x40 0x020100000000', 'withdraw', 'AS_PATH: AS 0 in the path'),
+    # RFC 7607 §2 with RFC 7606 §7.7: AGGREGATOR with AS 0 -> attribute-discard
+    'aggregator-as-zero': ('0x07 0xc0 0x000000000a000001', 'discard', 'AGGREGATOR: AGGREGATOR with AS 0'),
+    # RFC 6793 §6: AS4_PATH between four-octet speakers -> attribute-discard
+    'as4-path-from-new-speaker': ('0x11 0xc0 0x02010000fdea', 'discard', 'AS4_PATH from a four-octet AS speaker'),
     # RFC 4271 §6.3: unrecognized well-known attribute -> NOTIFICATION 3/2, data = the attribute
     'unknown-well-known': ('0x63 0x40 0x01', (3, 2, '40630101'), 'unrecognized well-known attribute type 99'),
     # RFC 7606 §7.11: MP_REACH_NLRI too short for AFI/SAFI -> session reset, NOTIFICATION 3/9

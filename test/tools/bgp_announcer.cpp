@@ -76,6 +76,7 @@ bgp::peer_config parse_peer(const json::object& o, const std::string& where) {
   if (auto* v = o.if_contains("gtsm")) p.gtsm = v->as_bool();
   if (auto* v = o.if_contains("add_path_send")) p.add_path_send = v->as_bool();
   if (auto* v = o.if_contains("max_prefixes")) p.max_prefixes = static_cast<std::uint32_t>(v->to_number<std::uint64_t>());
+  if (auto* v = o.if_contains("keep_received")) p.keep_received = v->as_bool();
   if (auto* v = o.if_contains("next_hop_ipv4")) p.next_hop_ipv4 = parse_ip(*v, where + ".next_hop_ipv4");
   if (auto* v = o.if_contains("next_hop_ipv6")) p.next_hop_ipv6 = parse_ip(*v, where + ".next_hop_ipv6");
   return p;

@@ -22,7 +22,8 @@ inline constexpr std::size_t header_size = 19;
 inline constexpr std::size_t max_message_size = 4096;            // RFC 4271 §4
 inline constexpr std::size_t max_extended_message_size = 65535;  // RFC 8654
 
-// What was negotiated on the session, as far as it changes the bytes.
+// What was negotiated on the session, as far as it changes the bytes, and who the
+// receiver is, as far as some receive rules ask.
 // For decoding, `add_path_*` means "the peer sends path identifiers to us" (we
 // advertised receive and it advertised send); for encoding, "we send them".
 struct session_context {
@@ -31,6 +32,11 @@ struct session_context {
   bool add_path_ipv4 = false;     // RFC 7911, IPv4 unicast
   bool add_path_ipv6 = false;     // RFC 7911, IPv6 unicast
   bool ebgp = false;  // RFC 7606 §7.5/7.9/7.10: some iBGP-only attributes are discarded
+  // Decoding only; unknown (0, none) means not checked. Routes that come back to us
+  // are ignored (treat-as-withdraw, never a NOTIFICATION): a NEXT_HOP that is our own
+  // address (RFC 4271 §6.3), an ORIGINATOR_ID that is our BGP Identifier (RFC 4456 §8).
+  std::uint32_t local_id = 0;  // our BGP Identifier, host byte order
+  std::optional<ip_address> local_address;  // our address on the session
 
   bool add_path(family f) const {
     return (f == ipv4_unicast && add_path_ipv4) || (f == ipv6_unicast && add_path_ipv6);

@@ -4,12 +4,14 @@
 // thread (post to it from elsewhere). Destroy the speaker only once that io_context
 // is no longer run: its peers' coroutines refer to it.
 //
-// The speaker announces; it does not route. Routes received from peers are counted and,
-// with peer_config::keep_received, kept for inspection (Adj-RIB-In); a maximum-prefix
-// limit protects memory.
+// The speaker announces; it does not route. What peers send is counted and forgotten;
+// with peer_config::keep_received it is also kept for inspection (Adj-RIB-In), within a
+// maximum-prefix limit (default_max_received_prefixes).
 #pragma once
 
 #include <bgp/message.hpp>
+#include <bgp/route.hpp>
+#include <bgp/state.hpp>
 #include <bgp/types.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -24,8 +26,14 @@
 
 namespace bgp {
 
-enum class peer_state : std::uint8_t { idle, connect, active, open_sent, open_confirm, established };
-std::string_view to_string(peer_state s);
+// The default for peer_config::max_prefixes: what a kept Adj-RIB-In may hold per family
+// (RFC 4486). Received routes are held only with keep_received; without it this limit
+// has nothing to guard and does not apply. 10,000 is more than a top-of-rack router
+// sends a node (a default route, the fabric's node and pod prefixes) and keeps a kept
+// Adj-RIB-In under 5 MB a family even when every route comes with attributes of its
+// own (about 480 octets a route then, 50 when UPDATEs share them; adj_rib_in_test);
+// a full Internet table ends the session instead of taking hundreds of MB.
+inline constexpr std::uint32_t default_max_received_prefixes = 10000;
 
 struct peer_config {
   ip_address address;
@@ -40,8 +48,12 @@ struct peer_config {
   std::uint8_t ebgp_multihop_ttl = 1;       // eBGP TTL; iBGP uses 255
   bool gtsm = false;                        // RFC 5082: send 255, accept >= 255 - hops + 1
   bool add_path_send = false;               // RFC 7911: offer to send path identifiers
-  std::optional<std::uint32_t> max_prefixes;  // RFC 4486 Cease 1 beyond this
-  bool keep_received = false;               // keep received routes' attributes (Adj-RIB-In)
+  // RFC 4486 Cease 1 when the routes kept from the peer (keep_received) pass this, per
+  // family; nullopt: no limit.
+  std::optional<std::uint32_t> max_prefixes = default_max_received_prefixes;
+  // Keep every route the peer sends, with its attributes (Adj-RIB-In, for inspection).
+  // Off: the prefixes in its UPDATEs are only counted (peer_counters), nothing is held.
+  bool keep_received = false;
   std::optional<ip_address> next_hop_ipv4;  // next-hop-self overrides per family
   std::optional<ip_address> next_hop_ipv6;
   bool ipv4_unicast = true;
@@ -62,23 +74,6 @@ struct speaker_config {
   std::string hostname;                            // FQDN capability, when not empty
 };
 
-// A route to announce. The speaker derives each peer's attributes: own AS prepended
-// and no LOCAL_PREF toward eBGP; LOCAL_PREF (default 100) toward iBGP; next hop self
-// unless `next_hop` is set.
-struct route {
-  prefix destination;
-  std::optional<ip_address> next_hop;
-  origin_type origin = origin_type::igp;
-  std::vector<std::uint32_t> as_path;       // after our own AS (eBGP)
-  std::vector<std::uint32_t> communities;
-  std::vector<large_community> large_communities;
-  std::vector<std::uint64_t> extended_communities;
-  std::optional<std::uint32_t> med;
-  std::optional<std::uint32_t> local_pref;  // iBGP only
-
-  friend bool operator==(const route&, const route&) = default;
-};
-
 struct peer_counters {
   std::uint64_t messages_sent = 0, messages_received = 0;
   std::uint64_t updates_sent = 0, updates_received = 0;
@@ -86,6 +81,10 @@ struct peer_counters {
   std::uint64_t keepalives_sent = 0, keepalives_received = 0;
   std::uint64_t route_refreshes_received = 0;
   std::uint64_t established_transitions = 0;
+  // Prefixes in the UPDATEs received, whether or not they are kept: announced (each
+  // announcement, a replacement counting again) and withdrawn (explicitly, or as
+  // treat-as-withdraw, RFC 7606).
+  std::uint64_t prefixes_announced = 0, prefixes_withdrawn = 0;
 };
 
 struct peer_status {
@@ -97,11 +96,14 @@ struct peer_status {
   std::uint16_t hold_time = 0, keepalive = 0;  // negotiated
   bool four_octet_as = false, extended_message = false, add_path_send = false;
   std::vector<family> families;             // negotiated
-  std::uint64_t sent_prefixes = 0, received_prefixes = 0;
+  std::uint64_t sent_prefixes = 0;
+  std::uint64_t received_prefixes = 0;  // routes held (keep_received); counts in `counters`
   peer_counters counters;
   std::string last_down_reason;
   std::chrono::steady_clock::time_point since;  // time of the last state change
   std::optional<ip_address> local_address;
+  // Established, with the initial update held until set_initial_routes_ready(true).
+  bool awaiting_initial_routes = false;
 };
 
 // routes_sent: every change announced or withdrawn so far toward the peer has been
@@ -165,6 +167,18 @@ class speaker {
   // routes outlive a reset of the peer (set_peer) and are forgotten by remove_peer.
   void announce_to(const ip_address& peer, const route& r);
   void withdraw_from(const ip_address& peer, const prefix& p);
+
+  // Cold start. While the owner does not have its first complete set of routes yet
+  // (false), sessions still reach Established at once (keepalives run, what peers send
+  // is received), but each is sent no route and no End-of-RIB: a peer that helps us
+  // through a graceful restart keeps our previous routes until End-of-RIB (RFC 4724
+  // §4.2), so it must not come before every route is there. Routes announced meanwhile
+  // are held; a route refresh is answered by the initial update. Set to true, every
+  // waiting session gets its initial update (every route announced so far), then
+  // End-of-RIB; sessions established later get theirs at once. Call with false before
+  // start() to hold the first sessions. Default: true.
+  void set_initial_routes_ready(bool ready);
+  bool initial_routes_ready() const;
 
   std::vector<peer_status> peers() const;
   std::optional<peer_status> peer(const ip_address& address) const;

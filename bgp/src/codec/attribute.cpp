@@ -1,6 +1,7 @@
 // Path attributes (RFC 4271 §4.3, §5) as one descriptor row per attribute type: its
-// flags, how to decode and encode its value, and what RFC 7606 says to do when it is
-// malformed. A new attribute is a new row.
+// flags, how to decode and encode it, and what RFC 7606 says to do when it is
+// malformed. Decoding dispatches on the row of the type received; encoding walks the
+// rows in type order. A new attribute is a new row.
 //
 //   0                   1
 //   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5
@@ -41,6 +42,35 @@ fault length_fault(std::size_t got, const char* expected, const char* rule) {
 
 std::uint32_t u32_at(byte_view v, std::size_t i) { return load_u32(v.data() + i); }
 
+// An attribute that is dropped without being malformed: the rest of the UPDATE stands.
+attr_fault discarded(std::string reason) {
+  return attr_fault{sub::malformed_attribute_list, std::move(reason), error_action::attribute_discard, false};
+}
+
+// Drops the later copies of repeated values, keeping the order of the first ones.
+template <class T>
+void remove_repeats(std::vector<T>& v) {
+  if (v.size() < 2) return;
+  std::vector<T> sorted = v;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end()) return;
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  std::vector<bool> seen(sorted.size());
+  std::erase_if(v, [&](const T& x) {
+    const auto i = static_cast<std::size_t>(std::lower_bound(sorted.begin(), sorted.end(), x) - sorted.begin());
+    if (seen[i]) return true;
+    seen[i] = true;
+    return false;
+  });
+}
+
+bool has_as_zero(const as_path& path) {
+  for (const auto& s : path)
+    for (auto as : s.asns)
+      if (as == 0) return true;
+  return false;
+}
+
 // AS_PATH / AS4_PATH segments, RFC 4271 §4.3 and RFC 6793 §3:
 // <segment type (1), segment length in ASes (1), ASNs (2 or 4 octets each)>*
 fault parse_path(byte_view v, std::size_t asn_size, as_path& out, std::uint8_t subcode,
@@ -77,9 +107,25 @@ fault parse_path(byte_view v, std::size_t asn_size, as_path& out, std::uint8_t s
   return std::nullopt;
 }
 
-void put_path(writer& w, const as_path& path, bool four_octet) {
+bool confed(const path_segment& s) {
+  return s.type == segment_type::confed_sequence || s.type == segment_type::confed_set;
+}
+
+// A segment holds at most 255 ASes; longer runs go out as several segments of the type.
+// `skip_confed`: RFC 6793 §4.2.2, AS4_PATH never carries confederation segments.
+std::size_t path_wire_size(const as_path& path, std::size_t asn_size, bool skip_confed) {
+  std::size_t n = 0;
   for (const auto& seg : path) {
-    // A segment holds at most 255 ASes; longer runs are split into several segments.
+    if (skip_confed && confed(seg)) continue;
+    const std::size_t pieces = seg.asns.empty() ? 1 : (seg.asns.size() + 254) / 255;
+    n += 2 * pieces + asn_size * seg.asns.size();
+  }
+  return n;
+}
+
+void put_path(writer& w, const as_path& path, bool four_octet, bool skip_confed) {
+  for (const auto& seg : path) {
+    if (skip_confed && confed(seg)) continue;
     std::size_t i = 0;
     do {
       const std::size_t n = std::min<std::size_t>(255, seg.asns.size() - i);
@@ -98,7 +144,8 @@ void put_path(writer& w, const as_path& path, bool four_octet) {
 }
 
 // Writes flags, type and a length, then the value produced by `body`; the length is
-// one octet unless the value turns out longer than 255 (Extended Length).
+// one octet unless the value turns out longer than 255 (Extended Length). For values
+// whose length is not known before they are written (MP_REACH_NLRI, MP_UNREACH_NLRI).
 template <class F>
 void put_attr(writer& w, std::uint8_t flags, std::uint8_t type, F&& body) {
   auto& buf = w.buffer();
@@ -124,28 +171,63 @@ bool has_four_octet_asn(const as_path& path) {
   return false;
 }
 
-// RFC 6793 §4.2.2: AS4_PATH never carries confederation segments.
-as_path without_confed(const as_path& path) {
-  as_path out;
-  for (const auto& s : path)
-    if (s.type == segment_type::as_set || s.type == segment_type::as_sequence) out.push_back(s);
-  return out;
-}
-
 // Decoders for the MP attributes live with the NLRI logic below the table.
 fault decode_mp_reach(byte_view v, update_message& m, const session_context& ctx);
 fault decode_mp_unreach(byte_view v, update_message& m, const session_context& ctx);
 
+struct descriptor;
 using decode_fn = fault (*)(byte_view, update_message&, const session_context&);
+// Appends the attribute, header included, when `a` carries it.
+using encode_fn = void (*)(writer&, const descriptor&, const path_attributes&, const session_context&);
 
 struct descriptor {
   std::uint8_t code;
   const char* name;
-  std::uint8_t flags;  // expected Optional and Transitive bits
+  std::uint8_t flags;  // expected Optional and Transitive bits; sent as they are
   error_action on_malformed;
   error_action on_flags;  // RFC 7606 §3(c), unless the attribute's RFC says otherwise
   decode_fn decode;
+  // Null for MP_REACH_NLRI / MP_UNREACH_NLRI: they belong to the UPDATE, not to the
+  // attribute set, and go first (RFC 7606 §5.1; encode_mp_reach, encode_mp_unreach).
+  encode_fn encode;
 };
+
+// ---- Encoders shared by several rows.
+
+void put_header(writer& w, const descriptor& d, std::size_t length) {
+  put_attribute_header(w, d.flags, d.code, length);
+}
+
+// A four-octet value (MULTI_EXIT_DISC, LOCAL_PREF, ORIGINATOR_ID).
+template <std::optional<std::uint32_t> path_attributes::*member>
+void encode_u32(writer& w, const descriptor& d, const path_attributes& a, const session_context&) {
+  if (!(a.*member)) return;
+  put_header(w, d, 4);
+  w.u32(*(a.*member));
+}
+
+void put_item(writer& w, std::uint32_t v) { w.u32(v); }
+void put_item(writer& w, std::uint64_t v) { w.u64(v); }
+void put_item(writer& w, const large_community& c) {
+  w.u32(c.global_admin);
+  w.u32(c.local_data1);
+  w.u32(c.local_data2);
+}
+
+// A list of fixed-size values (COMMUNITIES, CLUSTER_LIST, EXTENDED_COMMUNITIES,
+// LARGE_COMMUNITY); absent when empty.
+template <auto member, std::size_t item_size>
+void encode_items(writer& w, const descriptor& d, const path_attributes& a, const session_context&) {
+  const auto& items = a.*member;
+  if (items.empty()) return;
+  put_header(w, d, items.size() * item_size);
+  for (const auto& v : items) put_item(w, v);
+}
+
+void put_path_attr(writer& w, const descriptor& d, const as_path& path, bool four_octet, bool skip_confed) {
+  put_header(w, d, path_wire_size(path, four_octet ? 4 : 2, skip_confed));
+  put_path(w, path, four_octet, skip_confed);
+}
 
 // clang-format off
 constexpr std::array<descriptor, 16> table{{
@@ -157,20 +239,34 @@ constexpr std::array<descriptor, 16> table{{
                          "undefined ORIGIN value " + std::to_string(v[0]) + " (RFC 4271 §6.3, RFC 7606 §7.1)"};
      m.attrs.origin = static_cast<origin_type>(v[0]);
      return std::nullopt;
+   },
+   [](writer& w, const descriptor& d, const path_attributes& a, const session_context&) {
+     if (!a.origin) return;
+     put_header(w, d, 1);
+     w.u8(static_cast<std::uint8_t>(*a.origin));
    }},
   {code::as_path, "AS_PATH", well_known, error_action::treat_as_withdraw, error_action::treat_as_withdraw,  // RFC 7606 §7.2
    [](byte_view v, update_message& m, const session_context& ctx) -> fault {
      as_path path;
      if (auto f = parse_path(v, ctx.four_octet_as ? 4 : 2, path, sub::malformed_as_path, "RFC 7606 §7.2"))
        return f;
+     // RFC 5065 §5.3: confederation segments never come from outside the confederation.
      if (ctx.ebgp)
        for (const auto& s : path)
-         if (s.type == segment_type::confed_sequence || s.type == segment_type::confed_set)
+         if (confed(s))
            return attr_fault{sub::malformed_as_path,
-                             "confederation segment from an external peer (RFC 7606 §7.2)",
+                             "confederation segment from an external peer (RFC 5065 §5.3, RFC 7606 §7.2)",
                              error_action::none, false};
+     // RFC 7607 §2: AS 0 makes the AS_PATH malformed (RFC 7606 §7.2: treat-as-withdraw).
+     if (has_as_zero(path))
+       return attr_fault{sub::malformed_as_path, "AS 0 in the path (RFC 7607 §2, RFC 7606 §7.2)",
+                         error_action::none, false};
      m.attrs.path = std::move(path);
      return std::nullopt;
+   },
+   [](writer& w, const descriptor& d, const path_attributes& a, const session_context& ctx) {
+     // RFC 6793 §4.2.2: toward a two-octet speaker, ASes above 65535 become AS_TRANS.
+     if (a.path) put_path_attr(w, d, *a.path, ctx.four_octet_as, false);
    }},
   {code::next_hop, "NEXT_HOP", well_known, error_action::treat_as_withdraw, error_action::treat_as_withdraw,  // RFC 7606 §7.3
    [](byte_view v, update_message& m, const session_context&) -> fault {
@@ -184,25 +280,35 @@ constexpr std::array<descriptor, 16> table{{
                              " is not a valid host address (RFC 4271 §6.3, RFC 7606 §7.3)"};
      m.attrs.next_hop = ip_address::v4(nh);
      return std::nullopt;
+   },
+   [](writer& w, const descriptor& d, const path_attributes& a, const session_context&) {
+     if (!a.next_hop) return;
+     put_header(w, d, 4);
+     w.u32(a.next_hop->v4_host_order());
    }},
   {code::multi_exit_disc, "MULTI_EXIT_DISC", opt_non_transitive, error_action::treat_as_withdraw, error_action::treat_as_withdraw,  // RFC 7606 §7.4
    [](byte_view v, update_message& m, const session_context&) -> fault {
      if (v.size() != 4) return length_fault(v.size(), "4", "RFC 7606 §7.4");
      m.attrs.med = u32_at(v, 0);
      return std::nullopt;
-   }},
+   },
+   encode_u32<&path_attributes::med>},
   {code::local_pref, "LOCAL_PREF", well_known, error_action::treat_as_withdraw, error_action::treat_as_withdraw,  // RFC 7606 §7.5
    [](byte_view v, update_message& m, const session_context& ctx) -> fault {
-     if (ctx.ebgp) return std::nullopt;  // RFC 7606 §7.5: disregarded from external peers
+     if (ctx.ebgp) return discarded("LOCAL_PREF from an external peer discarded (RFC 7606 §7.5)");
      if (v.size() != 4) return length_fault(v.size(), "4", "RFC 7606 §7.5");
      m.attrs.local_pref = u32_at(v, 0);
      return std::nullopt;
-   }},
+   },
+   encode_u32<&path_attributes::local_pref>},
   {code::atomic_aggregate, "ATOMIC_AGGREGATE", well_known, error_action::attribute_discard, error_action::treat_as_withdraw,  // RFC 7606 §7.6
    [](byte_view v, update_message& m, const session_context&) -> fault {
      if (!v.empty()) return length_fault(v.size(), "0", "RFC 7606 §7.6");
      m.attrs.atomic_aggregate = true;
      return std::nullopt;
+   },
+   [](writer& w, const descriptor& d, const path_attributes& a, const session_context&) {
+     if (a.atomic_aggregate) put_header(w, d, 0);
    }},
   {code::aggregator, "AGGREGATOR", opt_transitive, error_action::attribute_discard, error_action::treat_as_withdraw,  // RFC 7606 §7.7
    [](byte_view v, update_message& m, const session_context& ctx) -> fault {
@@ -215,6 +321,15 @@ constexpr std::array<descriptor, 16> table{{
        return attr_fault{sub::optional_attribute_error, "AGGREGATOR with AS 0 (RFC 7607 §2)"};
      m.attrs.aggregator = a;
      return std::nullopt;
+   },
+   [](writer& w, const descriptor& d, const path_attributes& a, const session_context& ctx) {
+     if (!a.aggregator) return;
+     put_header(w, d, ctx.four_octet_as ? 8 : 6);
+     if (ctx.four_octet_as)
+       w.u32(a.aggregator->as);
+     else  // RFC 6793 §4.2.2
+       w.u16(static_cast<std::uint16_t>(a.aggregator->as > 0xFFFF ? iana::as_trans : a.aggregator->as));
+     w.u32(a.aggregator->address);
    }},
   {code::communities, "COMMUNITIES", opt_transitive, error_action::treat_as_withdraw, error_action::treat_as_withdraw,  // RFC 7606 §7.8
    [](byte_view v, update_message& m, const session_context&) -> fault {
@@ -223,26 +338,31 @@ constexpr std::array<descriptor, 16> table{{
      m.attrs.communities.reserve(v.size() / 4);
      for (std::size_t i = 0; i < v.size(); i += 4) m.attrs.communities.push_back(u32_at(v, i));
      return std::nullopt;
-   }},
+   },
+   encode_items<&path_attributes::communities, 4>},
   {code::originator_id, "ORIGINATOR_ID", opt_non_transitive, error_action::treat_as_withdraw, error_action::treat_as_withdraw,  // RFC 7606 §7.9
    [](byte_view v, update_message& m, const session_context& ctx) -> fault {
-     if (ctx.ebgp) return std::nullopt;  // RFC 7606 §7.9: disregarded from external peers
+     if (ctx.ebgp) return discarded("ORIGINATOR_ID from an external peer discarded (RFC 7606 §7.9)");
      if (v.size() != 4) return length_fault(v.size(), "4", "RFC 7606 §7.9");
      m.attrs.originator_id = u32_at(v, 0);
      return std::nullopt;
-   }},
+   },
+   encode_u32<&path_attributes::originator_id>},
   {code::cluster_list, "CLUSTER_LIST", opt_non_transitive, error_action::treat_as_withdraw, error_action::treat_as_withdraw,  // RFC 7606 §7.10
    [](byte_view v, update_message& m, const session_context& ctx) -> fault {
-     if (ctx.ebgp) return std::nullopt;  // RFC 7606 §7.10: disregarded from external peers
+     if (ctx.ebgp) return discarded("CLUSTER_LIST from an external peer discarded (RFC 7606 §7.10)");
      if (v.empty() || v.size() % 4 != 0)
        return length_fault(v.size(), "a non-zero multiple of 4", "RFC 7606 §7.10");
      for (std::size_t i = 0; i < v.size(); i += 4) m.attrs.cluster_list.push_back(u32_at(v, i));
      return std::nullopt;
-   }},
-  {code::mp_reach_nlri, "MP_REACH_NLRI", opt_non_transitive, error_action::afi_safi_disable, error_action::treat_as_withdraw,  // RFC 7606 §7.11
-   decode_mp_reach},
-  {code::mp_unreach_nlri, "MP_UNREACH_NLRI", opt_non_transitive, error_action::afi_safi_disable, error_action::treat_as_withdraw,  // RFC 7606 §7.11
-   decode_mp_unreach},
+   },
+   encode_items<&path_attributes::cluster_list, 4>},
+  {code::mp_reach_nlri, "MP_REACH_NLRI", opt_non_transitive, error_action::afi_safi_disable, error_action::afi_safi_disable,  // RFC 7606 §7.11, §5.3
+   decode_mp_reach,
+   nullptr},
+  {code::mp_unreach_nlri, "MP_UNREACH_NLRI", opt_non_transitive, error_action::afi_safi_disable, error_action::afi_safi_disable,  // RFC 7606 §7.11, §5.3
+   decode_mp_unreach,
+   nullptr},
   {code::extended_communities, "EXTENDED_COMMUNITIES", opt_transitive, error_action::treat_as_withdraw, error_action::treat_as_withdraw,  // RFC 7606 §7.14
    [](byte_view v, update_message& m, const session_context&) -> fault {
      if (v.empty() || v.size() % 8 != 0)
@@ -250,30 +370,65 @@ constexpr std::array<descriptor, 16> table{{
      for (std::size_t i = 0; i < v.size(); i += 8)
        m.attrs.extended_communities.push_back((std::uint64_t{u32_at(v, i)} << 32) | u32_at(v, i + 4));
      return std::nullopt;
-   }},
+   },
+   encode_items<&path_attributes::extended_communities, 8>},
   {code::as4_path, "AS4_PATH", opt_transitive, error_action::attribute_discard, error_action::attribute_discard,  // RFC 6793 §6, RFC 7606 §7.12
-   [](byte_view v, update_message& m, const session_context&) -> fault {
+   [](byte_view v, update_message& m, const session_context& ctx) -> fault {
+     // RFC 6793 §6: never carried between four-octet speakers; discarded if it is.
+     if (ctx.four_octet_as) return discarded("AS4_PATH from a four-octet AS speaker discarded (RFC 6793 §6)");
      as_path path;
+     if (v.empty())  // RFC 7606 §4: only AS_PATH and ATOMIC_AGGREGATE may be empty
+       return attr_fault{sub::optional_attribute_error, "empty AS4_PATH (RFC 7606 §4, RFC 6793 §6)",
+                         error_action::none, false};
      if (auto f = parse_path(v, 4, path, sub::optional_attribute_error, "RFC 6793 §6")) return f;
+     // RFC 7607 §2: AS 0 makes it malformed, handled as RFC 6793 §6 says (discarded).
+     if (has_as_zero(path))
+       return attr_fault{sub::optional_attribute_error, "AS 0 in AS4_PATH (RFC 7607 §2, RFC 6793 §6)",
+                         error_action::none, false};
+     // RFC 6793 §6: confederation segments are dropped, the rest is used.
+     const bool dropped = std::erase_if(path, confed) > 0;
      m.attrs.as4_path = std::move(path);
+     if (dropped) return discarded("confederation segments dropped from AS4_PATH (RFC 6793 §6)");
      return std::nullopt;
+   },
+   [](writer& w, const descriptor& d, const path_attributes& a, const session_context& ctx) {
+     // RFC 6793 §4.2.2: toward a two-octet speaker the real path travels here, without
+     // confederation segments, unless the attributes already carry one.
+     if (a.as4_path)
+       put_path_attr(w, d, *a.as4_path, true, false);
+     else if (!ctx.four_octet_as && a.path && has_four_octet_asn(*a.path))
+       put_path_attr(w, d, *a.path, true, true);
    }},
   {code::as4_aggregator, "AS4_AGGREGATOR", opt_transitive, error_action::attribute_discard, error_action::attribute_discard,  // RFC 6793 §6, RFC 7606 §7.12
-   [](byte_view v, update_message& m, const session_context&) -> fault {
+   [](byte_view v, update_message& m, const session_context& ctx) -> fault {
+     if (ctx.four_octet_as) return discarded("AS4_AGGREGATOR from a four-octet AS speaker discarded (RFC 6793 §6)");
      if (v.size() != 8)
        return attr_fault{sub::optional_attribute_error,
                          "length " + std::to_string(v.size()) + ", expected 8 (RFC 6793 §6)"};
+     if (u32_at(v, 0) == 0)
+       return attr_fault{sub::optional_attribute_error, "AS4_AGGREGATOR with AS 0 (RFC 7607 §2, RFC 6793 §6)"};
      m.attrs.as4_aggregator = aggregator_info{u32_at(v, 0), u32_at(v, 4)};
      return std::nullopt;
+   },
+   [](writer& w, const descriptor& d, const path_attributes& a, const session_context& ctx) {
+     const aggregator_info* agg = a.as4_aggregator ? &*a.as4_aggregator : nullptr;
+     if (!agg && !ctx.four_octet_as && a.aggregator && a.aggregator->as > 0xFFFF) agg = &*a.aggregator;  // RFC 6793 §4.2.2
+     if (!agg) return;
+     put_header(w, d, 8);
+     w.u32(agg->as);
+     w.u32(agg->address);
    }},
   {code::large_community, "LARGE_COMMUNITY", opt_transitive, error_action::treat_as_withdraw, error_action::treat_as_withdraw,  // RFC 8092 §6
    [](byte_view v, update_message& m, const session_context&) -> fault {
      if (v.empty() || v.size() % 12 != 0)
        return length_fault(v.size(), "a non-zero multiple of 12", "RFC 8092 §6");
+     auto& out = m.attrs.large_communities;
      for (std::size_t i = 0; i < v.size(); i += 12)
-       m.attrs.large_communities.push_back({u32_at(v, i), u32_at(v, i + 4), u32_at(v, i + 8)});
+       out.push_back({u32_at(v, i), u32_at(v, i + 4), u32_at(v, i + 8)});
+     remove_repeats(out);  // RFC 8092 §3: silently, and not an error (§6)
      return std::nullopt;
-   }},
+   },
+   encode_items<&path_attributes::large_communities, 12>},
 }};
 // clang-format on
 
@@ -406,15 +561,20 @@ void decode_attribute(std::uint8_t flags, std::uint8_t type, byte_view value, by
         bytes(value.begin(), value.end())});
     return;
   }
-  const bool mp = type == code::mp_reach_nlri || type == code::mp_unreach_nlri;
   if ((flags & (flag::optional | flag::transitive)) != d->flags) {
-    errors.add(make_error(iana::error_code::update_message, sub::attribute_flags_error, d->on_flags,
-                          std::string(d->name) + " flags 0x" +
-                              "0123456789abcdef"[flags >> 4] + "0123456789abcdef"[flags & 15] +
-                              " conflict with its type (RFC 7606 §3(c))",
-                          raw_bytes()));
-    // The MP attributes are still decoded so that their NLRI can be withdrawn.
-    if (!mp) return;
+    decode_error e = make_error(iana::error_code::update_message, sub::attribute_flags_error, d->on_flags,
+                                std::string(d->name) + " flags 0x" + "0123456789abcdef"[flags >> 4] +
+                                    "0123456789abcdef"[flags & 15] + " conflict with its type (RFC 7606 §3(c))",
+                                raw_bytes());
+    // RFC 7606 §5.3: MP_REACH_NLRI / MP_UNREACH_NLRI with flags other than RFC 4760's
+    // disable their family, or reset the session when even that cannot be read.
+    if (e.action == error_action::afi_safi_disable) {
+      e.reason += " (RFC 7606 §5.3)";
+      if (value.size() >= 3) e.afi_safi = family{load_u16(value.data()), value[2]};
+      else e.action = error_action::session_reset;
+    }
+    errors.add(std::move(e));
+    return;
   }
   fault f = d->decode(value, m, ctx);
   if (!f) return;
@@ -427,98 +587,25 @@ void decode_attribute(std::uint8_t flags, std::uint8_t type, byte_view value, by
 }
 
 void encode_path_attributes(writer& w, const path_attributes& a, const session_context& ctx) {
-  // RFC 6793 §4.2.2: toward a two-octet speaker, ASes above 65535 become AS_TRANS and
-  // the real path and aggregator travel in AS4_PATH / AS4_AGGREGATOR.
-  std::optional<as_path> as4_path = a.as4_path;
-  std::optional<aggregator_info> as4_aggregator = a.as4_aggregator;
-  if (!ctx.four_octet_as) {
-    if (!as4_path && a.path && has_four_octet_asn(*a.path)) as4_path = without_confed(*a.path);
-    if (!as4_aggregator && a.aggregator && a.aggregator->as > 0xFFFF) as4_aggregator = a.aggregator;
-  }
-  // Unknown attributes are merged into ascending type order; non-transitive ones are
-  // not passed on (RFC 4271 §5), transitive ones get the Partial bit.
+  // Known attributes in the table's (ascending) type order, with the unknown ones merged
+  // in by type: non-transitive ones are not passed on (RFC 4271 §5), transitive ones get
+  // the Partial bit.
   std::vector<const unknown_attribute*> unknown;
   for (const auto& u : a.unknown)
     if (u.flags & flag::transitive) unknown.push_back(&u);
-  std::stable_sort(unknown.begin(), unknown.end(),
-                   [](const auto* x, const auto* y) { return x->code < y->code; });
+  std::stable_sort(unknown.begin(), unknown.end(), [](const auto* x, const auto* y) { return x->code < y->code; });
   auto next_unknown = unknown.begin();
-  auto flush_unknown_below = [&](unsigned limit) {
+  const auto flush_unknown_below = [&](unsigned limit) {
     for (; next_unknown != unknown.end() && (*next_unknown)->code < limit; ++next_unknown) {
       const auto& u = **next_unknown;
       put_attribute_header(w, static_cast<std::uint8_t>(u.flags | flag::partial), u.code, u.value.size());
       w.put(u.value);
     }
   };
-
-  auto u32_attr = [&](std::uint8_t flags, std::uint8_t type, std::uint32_t v) {
-    flush_unknown_below(type);
-    put_attribute_header(w, flags, type, 4);
-    w.u32(v);
-  };
-  if (a.origin) {
-    flush_unknown_below(code::origin);
-    put_attribute_header(w, well_known, code::origin, 1);
-    w.u8(static_cast<std::uint8_t>(*a.origin));
-  }
-  if (a.path) {
-    flush_unknown_below(code::as_path);
-    put_attr(w, well_known, code::as_path, [&] { put_path(w, *a.path, ctx.four_octet_as); });
-  }
-  if (a.next_hop) u32_attr(well_known, code::next_hop, a.next_hop->v4_host_order());
-  if (a.med) u32_attr(opt_non_transitive, code::multi_exit_disc, *a.med);
-  if (a.local_pref) u32_attr(well_known, code::local_pref, *a.local_pref);
-  if (a.atomic_aggregate) {
-    flush_unknown_below(code::atomic_aggregate);
-    put_attribute_header(w, well_known, code::atomic_aggregate, 0);
-  }
-  if (a.aggregator) {
-    flush_unknown_below(code::aggregator);
-    put_attribute_header(w, opt_transitive, code::aggregator, ctx.four_octet_as ? 8 : 6);
-    if (ctx.four_octet_as)
-      w.u32(a.aggregator->as);
-    else
-      w.u16(static_cast<std::uint16_t>(a.aggregator->as > 0xFFFF ? iana::as_trans : a.aggregator->as));
-    w.u32(a.aggregator->address);
-  }
-  if (!a.communities.empty()) {
-    flush_unknown_below(code::communities);
-    put_attr(w, opt_transitive, code::communities, [&] {
-      for (auto c : a.communities) w.u32(c);
-    });
-  }
-  if (a.originator_id) u32_attr(opt_non_transitive, code::originator_id, *a.originator_id);
-  if (!a.cluster_list.empty()) {
-    flush_unknown_below(code::cluster_list);
-    put_attr(w, opt_non_transitive, code::cluster_list, [&] {
-      for (auto c : a.cluster_list) w.u32(c);
-    });
-  }
-  if (!a.extended_communities.empty()) {
-    flush_unknown_below(code::extended_communities);
-    put_attr(w, opt_transitive, code::extended_communities, [&] {
-      for (auto c : a.extended_communities) w.u64(c);
-    });
-  }
-  if (as4_path) {
-    flush_unknown_below(code::as4_path);
-    put_attr(w, opt_transitive, code::as4_path, [&] { put_path(w, *as4_path, true); });
-  }
-  if (as4_aggregator) {
-    flush_unknown_below(code::as4_aggregator);
-    put_attribute_header(w, opt_transitive, code::as4_aggregator, 8);
-    w.u32(as4_aggregator->as);
-    w.u32(as4_aggregator->address);
-  }
-  if (!a.large_communities.empty()) {
-    flush_unknown_below(code::large_community);
-    put_attr(w, opt_transitive, code::large_community, [&] {
-      for (const auto& c : a.large_communities) {
-        w.u32(c.global_admin);
-        w.u32(c.local_data1);
-        w.u32(c.local_data2);
-      }
-    });
+  for (const auto& d : table) {
+    if (!d.encode) continue;
+    flush_unknown_below(d.code);
+    d.encode(w, d, a, ctx);
   }
   flush_unknown_below(256);
 }

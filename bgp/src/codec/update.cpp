@@ -86,6 +86,23 @@ void decode_attributes(byte_view v, update_message& m, const session_context& ct
   }
 }
 
+// Routes that are well formed but come back to the receiver are ignored: treat-as-
+// withdraw, and never a NOTIFICATION (the NOTIFICATION fields say which rule).
+void ignore_looped_routes(update_message& m, const session_context& ctx, error_sink& errors) {
+  // RFC 4271 §6.3: a NEXT_HOP that is the receiving speaker's own address is
+  // semantically incorrect; "the route SHOULD be ignored".
+  if (ctx.local_address && m.attrs.next_hop && !m.routes.empty() && *m.attrs.next_hop == *ctx.local_address)
+    errors.add(update_error(sub::invalid_next_hop_attribute, error_action::treat_as_withdraw,
+                            "NEXT_HOP " + m.attrs.next_hop->to_string() +
+                                " is our own address: routes ignored (RFC 4271 §6.3)"));
+  // RFC 4456 §8: an ORIGINATOR_ID that is our BGP Identifier is our own route reflected
+  // back to us; "SHOULD ignore".
+  if (ctx.local_id != 0 && m.attrs.originator_id == ctx.local_id)
+    errors.add(update_error(sub::optional_attribute_error, error_action::treat_as_withdraw,
+                            "ORIGINATOR_ID " + ip_address::v4(ctx.local_id).to_string() +
+                                " is our BGP Identifier: routes ignored (RFC 4456 §8)"));
+}
+
 }  // namespace
 
 decode_result decode_update(byte_view body, const session_context& ctx) {
@@ -127,6 +144,15 @@ decode_result decode_update(byte_view body, const session_context& ctx) {
   // malformed has already been reported.
   const bool reach = !m.routes.empty() ||
                      (m.reach && (!m.reach->routes.empty() || !m.reach->raw_nlri.empty()));
+  // RFC 7606 §5.2: without reachable NLRI there is nothing to treat as withdrawn, and no
+  // telling that the NLRI were parsed right: an attribute error stronger than
+  // attribute discard resets the session.
+  if (!reach && errors.action() == error_action::treat_as_withdraw) {
+    decode_error e = std::move(*errors.worst);
+    e.action = error_action::session_reset;
+    e.reason += "; the UPDATE has no reachable NLRI (RFC 7606 §5.2)";
+    return fail(std::move(e));
+  }
   if (reach) {
     auto require = [&](bool present, std::uint8_t type, const char* name) {
       if (present || seen[type]) return;
@@ -138,6 +164,7 @@ decode_result decode_update(byte_view body, const session_context& ctx) {
     require(m.attrs.origin.has_value(), iana::attr::origin, "ORIGIN");
     require(m.attrs.path.has_value(), iana::attr::as_path, "AS_PATH");
     if (!m.routes.empty()) require(m.attrs.next_hop.has_value(), iana::attr::next_hop, "NEXT_HOP");
+    ignore_looped_routes(m, ctx, errors);
   }
 
   decode_result res;

@@ -5,19 +5,23 @@
 
 #include <algorithm>
 
-namespace bgp::fsm {
+namespace bgp {
 
-std::string_view to_string(state s) {
+std::string_view to_string(peer_state s) {
   switch (s) {
-    case state::idle: return "idle";
-    case state::connect: return "connect";
-    case state::active: return "active";
-    case state::open_sent: return "open_sent";
-    case state::open_confirm: return "open_confirm";
-    case state::established: return "established";
+    case peer_state::idle: return "idle";
+    case peer_state::connect: return "connect";
+    case peer_state::active: return "active";
+    case peer_state::open_sent: return "open_sent";
+    case peer_state::open_confirm: return "open_confirm";
+    case peer_state::established: return "established";
   }
   return "idle";
 }
+
+}  // namespace bgp
+
+namespace bgp::fsm {
 
 std::string notification_reason(const notification_message& n, bool received) {
   std::string r = std::string(received ? "peer sent" : "sent") + " NOTIFICATION " +
@@ -120,8 +124,37 @@ bool keeping_alive(builder& b, const session& s, const event& e, step_result& ou
   }
 }
 
+step_result open_sent(const session& s, const event& e, const config& c);
+
+// RFC 4271 §6.8: the incoming connection replaces ours. Ours gets Cease 7 when it is up
+// (we sent an OPEN on it); the session goes on over the incoming one as in OpenSent,
+// with the peer's OPEN, which is in, received at once.
+step_result take_incoming(const session& s, const event& e, const config& c, bool ours_up) {
+  builder b(s);
+  if (ours_up) b.notify(notification_message{ec::cease, iana::cease_subcode::connection_collision_resolution, {}});
+  b.act(action_kind::stop_connect_retry);
+  b.act(action_kind::arm_keepalive, 0);
+  b.act(action_kind::take_incoming);
+  b.act(action_kind::send_open);
+  event open = e;
+  open.kind = event_kind::open_received;
+  step_result rest = open_sent(session{state::open_sent, 0, 0, {}}, open, c);
+  b.r.actions.insert(b.r.actions.end(), std::make_move_iterator(rest.actions.begin()),
+                     std::make_move_iterator(rest.actions.end()));
+  b.r.next = std::move(rest.next);
+  return std::move(b.r);
+}
+
+// The incoming connection loses: ours stays as it is.
+step_result reject_incoming(const session& s) {
+  builder b(s);
+  b.act(action_kind::reject_incoming);
+  return b.go(s.st);
+}
+
 step_result idle(const session& s, const event& e, const config& c) {
   builder b(s);
+  if (e.kind == event_kind::incoming_open) return reject_incoming(s);
   if (e.kind != event_kind::start) return b.go(state::idle);
   b.act(action_kind::arm_connect_retry, c.connect_retry);
   if (c.passive) return b.go(state::active);
@@ -149,6 +182,8 @@ step_result connecting(const session& s, const event& e, const config& c) {
       b.act(action_kind::close);
       b.act(action_kind::arm_connect_retry, c.connect_retry);
       return b.go(state::active);
+    case event_kind::incoming_open:  // ours is not up: the incoming one is the session's
+      return take_incoming(s, e, c, false);
     default:
       return b.go(s.st);  // RFC 4271 §8.2.2: other events are ignored here
   }
@@ -158,6 +193,8 @@ step_result open_sent(const session& s, const event& e, const config& c) {
   builder b(s);
   step_result out;
   if (common(b, s, e, out)) return out;
+  if (e.kind == event_kind::incoming_open)
+    return incoming_wins(c, e.open) ? take_incoming(s, e, c, true) : reject_incoming(s);
   if (e.kind != event_kind::open_received) {
     if (e.kind == event_kind::keepalive_expired || e.kind == event_kind::start ||
         e.kind == event_kind::connect_retry_expired || e.kind == event_kind::tcp_connected)
@@ -194,11 +231,13 @@ step_result open_sent(const session& s, const event& e, const config& c) {
   return b.go(state::open_confirm);
 }
 
-step_result open_confirm(const session& s, const event& e, const config&) {
+step_result open_confirm(const session& s, const event& e, const config& c) {
   builder b(s);
   step_result out;
   if (common(b, s, e, out)) return out;
   if (keeping_alive(b, s, e, out)) return out;
+  if (e.kind == event_kind::incoming_open)
+    return incoming_wins(c, e.open) ? take_incoming(s, e, c, true) : reject_incoming(s);
   if (e.kind != event_kind::keepalive_received) return b.fail(fsm_error(s.st));
   b.act(action_kind::arm_hold, s.hold_time);
   b.act(action_kind::established);
@@ -210,6 +249,8 @@ step_result established(const session& s, const event& e, const config&) {
   step_result out;
   if (common(b, s, e, out)) return out;
   if (keeping_alive(b, s, e, out)) return out;
+  // RFC 4271 §6.8: a collision with an Established session closes the new connection.
+  if (e.kind == event_kind::incoming_open) return reject_incoming(s);
   switch (e.kind) {
     case event_kind::keepalive_received:
       b.act(action_kind::arm_hold, s.hold_time);
@@ -228,6 +269,11 @@ step_result established(const session& s, const event& e, const config&) {
 }
 
 }  // namespace
+
+bool incoming_wins(const config& c, const open_message& theirs) {
+  if (theirs.bgp_id != c.router_id) return theirs.bgp_id > c.router_id;
+  return theirs.effective_as() > c.local_as;
+}
 
 step_result step(const session& s, const event& e, const config& c) {
   switch (s.st) {

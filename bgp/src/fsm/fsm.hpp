@@ -10,6 +10,7 @@
 
 #include <bgp/error.hpp>
 #include <bgp/message.hpp>
+#include <bgp/state.hpp>
 
 #include <cstdint>
 #include <string>
@@ -17,8 +18,9 @@
 
 namespace bgp::fsm {
 
-enum class state : std::uint8_t { idle, connect, active, open_sent, open_confirm, established };
-std::string_view to_string(state s);
+// The session states are the public bgp::peer_state: what the FSM is in is what a
+// peer's status reports, with no conversion between the two.
+using state = peer_state;
 
 struct config {
   std::uint32_t local_as = 0;
@@ -44,6 +46,8 @@ enum class event_kind : std::uint8_t {
   route_refresh_received,
   notification_received,  // NotifMsg
   message_error,          // BGPHeaderErr / BGPOpenMsgErr / UpdateMsgErr with session_reset
+  incoming_open,          // a second connection from the peer sent its OPEN (`open`):
+                          // a connection collision, RFC 4271 §6.8
 };
 
 struct event {
@@ -68,6 +72,9 @@ enum class action_kind : std::uint8_t {
   deliver_update,      // hand the UPDATE to the RIB side
   answer_route_refresh,
   down,                // the session left Established/OpenSent/OpenConfirm; `reason`
+  take_incoming,       // go on over the incoming connection; ours ends once what is
+                       // queued on it (a NOTIFICATION) is out
+  reject_incoming,     // Cease 7 on the incoming connection, then close it
 };
 
 struct action {
@@ -94,6 +101,11 @@ struct step_result {
 inline constexpr std::uint16_t initial_hold_seconds = 240;
 
 step_result step(const session& s, const event& e, const config& c);
+
+// RFC 4271 §6.8 (RFC 6286 §2.3 when the identifiers are equal): of two connections
+// between the same speakers, the one opened by the speaker with the higher BGP
+// Identifier is kept. True when that is the peer, who opened the incoming one.
+bool incoming_wins(const config& c, const open_message& theirs);
 
 // The reason text for a NOTIFICATION we received or sent, e.g.
 // "peer sent NOTIFICATION 6/2 administrative shutdown: maintenance".

@@ -5,7 +5,7 @@
 // per-peer table of a speaker.
 #pragma once
 
-#include <bgp/speaker.hpp>
+#include <bgp/route.hpp>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 

@@ -54,6 +54,7 @@ peer::peer(speaker::impl& owner, peer_config config)
   fsm_cfg_.keepalive = cfg_.keepalive;
   fsm_cfg_.connect_retry = cfg_.connect_retry ? cfg_.connect_retry : 1;
   fsm_cfg_.passive = cfg_.passive;
+  received_.keep(cfg_.keep_received);
 }
 
 void peer::start() {
@@ -84,7 +85,7 @@ void peer::stop(notification_message n, std::string reason, bool remove) {
 
 void peer::abort() {
   aborted_ = removed_ = true;
-  tx_.clear();
+  if (link_) link_->abort();
   close_socket();
   wake();
 }
@@ -102,30 +103,11 @@ void peer::offer(tcp::socket s) {
   asio::co_spawn(owner_.io, screen_incoming(std::make_shared<tcp::socket>(std::move(s))), asio::detached);
 }
 
-// RFC 4271 §6.8 (and RFC 6286 §2.3 for equal identifiers): of two connections that both
-// reach OpenSent/OpenConfirm, the one opened by the speaker with the higher BGP
-// Identifier is kept. We decide on the incoming one once its OPEN is in, having sent
-// nothing on it; the peer, doing the same with ours, reaches the same verdict. One in
-// Established always wins. If our own connection is not up by then (Connect), the
-// incoming one is taken and ours is abandoned.
-bool peer::incoming_wins(const open_message& theirs) const {
-  if (theirs.bgp_id != owner_.cfg.router_id) return theirs.bgp_id > owner_.cfg.router_id;
-  return theirs.effective_as() > owner_.cfg.asn;
-}
-
+// RFC 4271 §6.8: a second connection from the peer is read up to its OPEN, having sent
+// nothing on it; then the FSM decides which connection stays (incoming_open). The peer,
+// doing the same with ours, reaches the same verdict.
 asio::awaitable<void> peer::screen_incoming(std::shared_ptr<tcp::socket> s) {
   auto self = shared_from_this();
-  const auto reject = [&]() -> asio::awaitable<void> {
-    bytes out;
-    encode(out, notification_message{iana::error_code::cease, iana::cease_subcode::connection_collision_resolution, {}}, {});
-    co_await asio::async_write(*s, asio::buffer(out), tuple_awaitable);
-    boost::system::error_code ignored;
-    s->close(ignored);
-  };
-  if (fsm_.st == fsm::state::established) {
-    co_await reject();
-    co_return;
-  }
   // Read the new connection's OPEN (bounded by the initial hold time).
   bytes buf(max_message_size);
   std::size_t have = 0;
@@ -141,18 +123,57 @@ asio::awaitable<void> peer::screen_incoming(std::shared_ptr<tcp::socket> s) {
     const auto f = frame(byte_view(buf.data(), have), {});
     if (f.error) co_return;
     if (f.length == 0 || f.length > have) continue;
-    const auto d = decode(byte_view(buf.data(), f.length), {});
-    const auto* open = d.ok() ? std::get_if<open_message>(&*d.msg) : nullptr;
-    if (!open) co_return;
-    if (removed_ || admin_down_ || fsm_.st == fsm::state::established ||
-        (connected_state(fsm_.st) && !incoming_wins(*open))) {
-      co_await reject();
-      co_return;
-    }
-    replacement_.emplace(replacement{std::move(*s), *open, bytes(buf.begin() + static_cast<std::ptrdiff_t>(f.length), buf.begin() + static_cast<std::ptrdiff_t>(have))});
-    wake();
+    buf.resize(have);
+    incoming_open(*s, std::move(buf), f.length);
     co_return;
   }
+}
+
+void peer::incoming_open(tcp::socket& s, bytes received, std::size_t open_length) {
+  const auto d = decode(byte_view(received.data(), open_length), {});
+  const auto* open = d.ok() ? std::get_if<open_message>(&*d.msg) : nullptr;
+  if (!open) return;  // closed
+  // No session to go on with, or another incoming connection already waiting.
+  if (removed_ || admin_down_ || replacement_) {
+    reject_connection(std::move(s));
+    return;
+  }
+  received.erase(received.begin(), received.begin() + static_cast<std::ptrdiff_t>(open_length));
+  replacement_.emplace(replacement{std::move(s), *open, std::move(received)});
+  wake();
+}
+
+void peer::reject_connection(tcp::socket s) {
+  link::send_and_close(std::move(s),
+                       encode(notification_message{iana::error_code::cease, iana::cease_subcode::connection_collision_resolution, {}}, {}),
+                       std::chrono::seconds(1));
+}
+
+bool peer::collide() {
+  if (!replacement_) return false;
+  if (auto err = prepare_socket(replacement_->socket, false); !err.empty()) {
+    replacement_.reset();  // unusable: closed
+    return true;
+  }
+  fsm::event e = make_event(event_kind::incoming_open);
+  e.open = replacement_->open;
+  handle(e);
+  replacement_.reset();  // taken (take_incoming) or rejected (reject_incoming)
+  receive(byte_view());  // what came after the OPEN on a connection taken over
+  return true;
+}
+
+void peer::take_incoming() {
+  if (!replacement_) return;
+  if (link_) {
+    if (link_->urgent().empty()) link_->abort();
+    link_->retire(std::chrono::seconds(1));  // with its Cease 7
+  }
+  close_socket();  // our attempt, if it was not up
+  use_connection(std::move(replacement_->socket));
+  const bytes& rest = replacement_->leftover;
+  std::copy(rest.begin(), rest.end(), rx_.begin());
+  rx_end_ = rest.size();
 }
 
 std::chrono::milliseconds peer::next_backoff() {
@@ -213,27 +234,17 @@ std::string peer::prepare_socket(tcp::socket& s, bool outgoing) {
 
 asio::awaitable<void> peer::connect_phase() {
   while (!removed_ && (fsm_.st == fsm::state::connect || fsm_.st == fsm::state::active)) {
-    if (replacement_) {
-      // An incoming connection whose OPEN is in, taken while ours was not up: drop our
-      // attempt and continue on it (session_phase feeds its OPEN to the FSM).
-      close_socket();
-      socket_ = std::move(replacement_->socket);
-      if (auto err = prepare_socket(socket_, false); !err.empty()) {
-        replacement_.reset();
-        handle(make_event(event_kind::tcp_failed, err));
-        continue;
-      }
-      handle(make_event(event_kind::tcp_connected));
-      co_return;
-    }
+    // An incoming connection whose OPEN is in, while ours is not up: the FSM takes it.
+    if (collide()) continue;
     if (incoming_) {
       close_socket();
-      socket_ = std::move(*incoming_);
+      tcp::socket s = std::move(*incoming_);
       incoming_.reset();
-      if (auto err = prepare_socket(socket_, false); !err.empty()) {
+      if (auto err = prepare_socket(s, false); !err.empty()) {
         handle(make_event(event_kind::tcp_failed, err));
         continue;
       }
+      use_connection(std::move(s));
       handle(make_event(event_kind::tcp_connected));
       co_return;
     }
@@ -257,6 +268,7 @@ asio::awaitable<void> peer::connect_phase() {
       if (r.index() == 0) {
         auto [cec] = std::get<0>(r);
         if (!cec) {
+          use_connection(std::move(socket_));
           handle(make_event(event_kind::tcp_connected));
           co_return;
         }
@@ -274,61 +286,39 @@ asio::awaitable<void> peer::connect_phase() {
   }
 }
 
-asio::awaitable<bool> peer::write_pending() {
-  while (!tx_.empty()) {
-    bytes out;
-    out.swap(tx_);
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out), tuple_awaitable);
-    if (ec) {
-      tx_.clear();
-      co_return false;
-    }
-  }
-  co_return true;
+void peer::use_connection(tcp::socket s) {
+  std::weak_ptr<peer> self = weak_from_this();
+  link_ = link::start(std::move(s), [self] {
+    if (auto p = self.lock()) p->wake();
+  });
+  rx_begin_ = rx_end_ = 0;
+  boost::system::error_code ec;
+  const auto local = link_->socket().local_endpoint(ec);
+  local_address_ = ec ? std::nullopt : std::optional<ip_address>(address_of(local.address()));
 }
 
+// The connected states. The loop never waits for a write (the link's writer does the
+// writing), so the hold and keepalive timers are checked on time whatever the peer
+// does with our data: it waits for a message, a timer, or a wake (new routes, the
+// writer's progress).
 asio::awaitable<void> peer::session_phase() {
-  boost::system::error_code ec;
-  const auto local = socket_.local_endpoint(ec);
-  local_address_ = ec ? std::nullopt : std::optional<ip_address>(address_of(local.address()));
-  rx_begin_ = rx_end_ = 0;
   if (incoming_) {
     // Accepted while ours was completing: a collision like any other.
     asio::co_spawn(owner_.io, screen_incoming(std::make_shared<tcp::socket>(std::move(*incoming_))), asio::detached);
     incoming_.reset();
   }
   while (connected_state(fsm_.st) && !aborted_) {
-    if (replacement_ && fsm_.st == fsm::state::established) {
-      // Ours reached Established before we got to it: the peer kept ours too.
-      replacement_.reset();
+    if (collide()) continue;
+    if (!link_->failure().empty()) {
+      handle(make_event(event_kind::tcp_failed, link_->failure()));
       continue;
     }
-    if (replacement_) {
-      if (replacement_->socket.is_open()) {
-        // The incoming connection won the collision: Cease 7 on ours, continue on it.
-        send(notification_message{iana::error_code::cease, iana::cease_subcode::connection_collision_resolution, {}});
-        co_await write_pending();
-        close_socket();
-        socket_ = std::move(replacement_->socket);
-        prepare_socket(socket_, false);
-        fsm_ = fsm::session{fsm::state::open_sent, 0, 0, {}};
-        send(make_open());
-        hold_at_ = clock::now() + std::chrono::seconds(fsm::initial_hold_seconds);
-      }  // else connect_phase took it already and sent our OPEN
-      fsm::event e = make_event(event_kind::open_received);
-      e.open = replacement_->open;
-      const bytes rest = std::move(replacement_->leftover);
-      replacement_.reset();
-      const auto l = socket_.local_endpoint(ec);
-      local_address_ = ec ? std::nullopt : std::optional<ip_address>(address_of(l.address()));
-      handle(e);
-      if (!rest.empty()) receive(rest);
-      continue;
-    }
-    if (fsm_.st == fsm::state::established && rib_.pending()) {
-      // One slice at a time: it is written before the next is looked at.
+    // One slice of the routes to send at a time, and the next only once the writer has
+    // taken the last: what is queued stays within about two slices.
+    if (fsm_.st == fsm::state::established && rib_.pending() && link_->queued() == 0) {
       const std::size_t n = flush_routes(flush_slice);
       updates_in_flight_ = updates_in_flight_ || n > 0;
+      link_->write();
     }
     // After the last slice of the initial update (which a route refresh answered in
     // the meantime may have sent already).
@@ -336,16 +326,9 @@ asio::awaitable<void> peer::session_phase() {
       send_end_of_rib_ = false;
       for (auto f : families_) send(end_of_rib(f));
     }
-    if (!tx_.empty()) {
-      if (!co_await write_pending()) {
-        handle(make_event(event_kind::tcp_failed, "write failed"));
-        continue;
-      }
-      if (updates_in_flight_ && !rib_.pending()) {
-        updates_in_flight_ = false;
-        owner_.emit(speaker_event{speaker_event::kind::routes_sent, cfg_.address, peer_state::established, {}, nullptr});
-      }
-      continue;  // state may have moved on while writing
+    if (updates_in_flight_ && !rib_.pending() && link_->idle()) {
+      updates_in_flight_ = false;
+      owner_.emit(speaker_event{speaker_event::kind::routes_sent, cfg_.address, peer_state::established, {}, nullptr});
     }
     if (wake_pending_) {
       wake_pending_ = false;
@@ -360,7 +343,7 @@ asio::awaitable<void> peer::session_phase() {
       rx_end_ -= rx_begin_;
       rx_begin_ = 0;
     }
-    auto r = co_await (socket_.async_read_some(asio::buffer(rx_.data() + rx_end_, rx_.size() - rx_end_), tuple_awaitable) ||
+    auto r = co_await (link_->socket().async_read_some(asio::buffer(rx_.data() + rx_end_, rx_.size() - rx_end_), tuple_awaitable) ||
                        timer_.async_wait(tuple_awaitable));
     if (r.index() == 0) {
       auto [rec, n] = std::get<0>(r);
@@ -382,31 +365,13 @@ asio::awaitable<void> peer::session_phase() {
       handle(make_event(event_kind::keepalive_expired));
     }
   }
-  co_await send_final_and_close();
-}
-
-asio::awaitable<void> peer::send_final_and_close() {
-  // Send what is queued (a final NOTIFICATION), briefly, then close. Closing a socket with
-  // unread data makes the kernel answer with RST, and a peer that gets the RST before it
-  // read our NOTIFICATION never sees it (RFC 4271 §6 wants it delivered): half-close, read
-  // until the peer closes too (or a second passes), then close.
-  if (!aborted_ && !tx_.empty()) {
-    asio::steady_timer limit(owner_.io);
-    limit.expires_after(std::chrono::seconds(1));
-    const auto written = co_await (write_pending() || limit.async_wait(tuple_awaitable));
-    if (written.index() == 0 && std::get<0>(written)) {
-      boost::system::error_code drain;
-      socket_.shutdown(tcp::socket::shutdown_send, drain);
-      std::array<std::uint8_t, 4096> sink{};
-      while (!drain) {
-        auto r = co_await (socket_.async_read_some(asio::buffer(sink), tuple_awaitable) ||
-                           limit.async_wait(tuple_awaitable));
-        if (r.index() != 0) break;
-        drain = std::get<0>(std::get<0>(r));
-      }
-    }
+  // The last NOTIFICATION, if any, goes out (bounded) before the connection closes.
+  if (link_) {
+    if (aborted_) link_->abort();
+    link_->retire(std::chrono::seconds(1));
+    co_await link_->wait_closed();
+    link_.reset();
   }
-  close_socket();
 }
 
 // Frames and decodes what has arrived; `extra` is data read by someone else first.
@@ -477,45 +442,25 @@ void peer::receive(byte_view extra) {
 }
 
 void peer::on_update(const update_message& u, const std::optional<decode_error>& err) {
-  auto& v4 = received_[ipv4_unicast];
-  for (const auto& n : u.withdrawn) v4.erase(n);
-  if (u.unreach)
-    for (const auto& n : u.unreach->routes) received_[u.unreach->fam].erase(n);
   const bool withdraw = err && err->action == error_action::treat_as_withdraw;
-  // `next_hops`: MP_REACH_NLRI's for its routes (then NEXT_HOP is not theirs), else none.
-  auto keep = [&](const std::vector<nlri>& routes, auto& table, const std::vector<ip_address>* next_hops) {
-    if (withdraw) {
-      for (const auto& n : routes) table.erase(n);
-      return;
-    }
-    std::shared_ptr<const received_path> path;
-    if (cfg_.keep_received && !routes.empty()) {
-      received_path p{u.attrs, {}};
-      if (next_hops) {
-        p.attrs.next_hop.reset();
-        p.next_hops = *next_hops;
-      } else if (u.attrs.next_hop) {
-        p.next_hops = {*u.attrs.next_hop};
-      }
-      path = std::make_shared<const received_path>(std::move(p));
-    }
-    for (const auto& n : routes) table.insert_or_assign(n, path);
-  };
-  keep(u.routes, v4, nullptr);
-  if (u.reach) keep(u.reach->routes, received_[u.reach->fam], &u.reach->next_hops);
+  const std::size_t announced = u.routes.size() + (u.reach ? u.reach->routes.size() : 0);
+  counters_.prefixes_withdrawn += u.withdrawn.size() + (u.unreach ? u.unreach->routes.size() : 0);
+  (withdraw ? counters_.prefixes_withdrawn : counters_.prefixes_announced) += announced;
+  received_.apply(u, withdraw);
   speaker_event ev{speaker_event::kind::routes_received, cfg_.address, peer_state::established,
                    err ? err->reason : std::string{}, &u};
   owner_.emit(ev);
-  if (cfg_.max_prefixes) {
-    for (const auto& [f, set] : received_) {
-      if (set.size() <= *cfg_.max_prefixes) continue;
+  // RFC 4486: the limit protects what is held; nothing is held unless keep_received.
+  if (cfg_.max_prefixes && received_.keeping()) {
+    for (const auto& [f, n] : received_.sizes()) {
+      if (n <= *cfg_.max_prefixes) continue;
       // RFC 4486 §4: data = AFI (2), SAFI (1), the limit (4).
       const std::uint32_t lim = *cfg_.max_prefixes;
-      notification_message n{iana::error_code::cease, iana::cease_subcode::maximum_prefixes_reached,
-                             {static_cast<std::uint8_t>(f.afi >> 8), static_cast<std::uint8_t>(f.afi), f.safi,
-                              static_cast<std::uint8_t>(lim >> 24), static_cast<std::uint8_t>(lim >> 16),
-                              static_cast<std::uint8_t>(lim >> 8), static_cast<std::uint8_t>(lim)}};
-      stop(std::move(n), "more than " + std::to_string(lim) + " " + to_string(f) + " prefixes received", false);
+      notification_message note{iana::error_code::cease, iana::cease_subcode::maximum_prefixes_reached,
+                                {static_cast<std::uint8_t>(f.afi >> 8), static_cast<std::uint8_t>(f.afi), f.safi,
+                                 static_cast<std::uint8_t>(lim >> 24), static_cast<std::uint8_t>(lim >> 16),
+                                 static_cast<std::uint8_t>(lim >> 8), static_cast<std::uint8_t>(lim)}};
+      stop(std::move(note), "more than " + std::to_string(lim) + " " + to_string(f) + " prefixes received", false);
       return;
     }
   }
@@ -526,15 +471,13 @@ void peer::set_soft_config(const peer_config& c) {
   cfg_.max_prefixes = c.max_prefixes;
   if (c.keep_received == cfg_.keep_received) return;
   cfg_.keep_received = c.keep_received;
-  if (!cfg_.keep_received) {
-    for (auto& [f, table] : received_)
-      for (auto& [n, path] : table) path.reset();
-  } else if (established()) {
-    soft_reset(soft_reset_direction::in);
-  }
+  received_.keep(cfg_.keep_received);
+  // Turned on: ask the peer for its routes again, so that the Adj-RIB-In fills.
+  if (cfg_.keep_received && established()) soft_reset(soft_reset_direction::in);
 }
 
 void peer::answer_route_refresh(family f) {
+  if (!routes_flow()) return;  // the initial update, still to come, is the answer
   // RFC 2918 §4 / RFC 7313 §4: resend the Adj-RIB-Out, framed by BoRR/EoRR when the
   // peer supports enhanced route refresh.
   const bool enhanced = fsm_.peer_open.find<cap_enhanced_route_refresh>() != nullptr;
@@ -545,11 +488,18 @@ void peer::answer_route_refresh(family f) {
 }
 
 void peer::send(const message& m) {
+  if (!link_ || link_->closed()) return;
   ++counters_.messages_sent;
-  if (std::holds_alternative<keepalive_message>(m)) ++counters_.keepalives_sent;
-  if (std::holds_alternative<notification_message>(m)) ++counters_.notifications_sent;
+  const bool keepalive = std::holds_alternative<keepalive_message>(m);
+  const bool notification = std::holds_alternative<notification_message>(m);
+  if (keepalive) ++counters_.keepalives_sent;
+  if (notification) ++counters_.notifications_sent;
   if (std::holds_alternative<update_message>(m)) ++counters_.updates_sent;
-  encode(tx_, m, tx_ctx_);
+  // OPEN, KEEPALIVE and NOTIFICATION go ahead of queued UPDATEs (at a message boundary),
+  // in the order they are sent; UPDATEs, End-of-RIB and ROUTE-REFRESH keep theirs.
+  const bool urgent = keepalive || notification || std::holds_alternative<open_message>(m);
+  encode(urgent ? link_->urgent() : link_->queue(), m, tx_ctx_);
+  link_->write();
 }
 
 void peer::close_socket() {

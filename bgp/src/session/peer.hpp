@@ -3,7 +3,9 @@
 #pragma once
 
 #include "fsm/fsm.hpp"
+#include "rib/adj_rib_in.hpp"
 #include "rib/adj_rib_out.hpp"
+#include "session/link.hpp"
 
 #include <bgp/codec.hpp>
 #include <bgp/speaker.hpp>
@@ -41,6 +43,9 @@ class peer : public std::enable_shared_from_this<peer> {
   void route_changed(const prefix& p);
   // Re-derive every route's attributes (graceful shutdown on/off).
   void refresh_routes();
+  // The speaker's owner has its first complete set of routes: an Established session
+  // that was waiting for them gets its initial update and End-of-RIB.
+  void initial_routes_ready();
   void withdraw_everything();
 
   peer_status status() const;
@@ -68,26 +73,39 @@ class peer : public std::enable_shared_from_this<peer> {
   std::vector<std::pair<family, std::uint64_t>> received_counts() const;
   std::vector<advertised_route> received_routes(family f) const;  // kept ones only
   std::uint64_t advertised_count(family f) const { return rib_.sent(f); }
+  std::size_t received_count() const { return received_.size(); }  // routes held
   // What the peer is given for family f (its Adj-RIB-Out as desired, RFC 4271 §3.2).
   std::vector<advertised_route> advertised(family f) const;
 
   // Routes or bytes still to go out on an established session.
-  bool sending() const { return fsm_.st == fsm::state::established && (rib_.pending() || !tx_.empty()); }
+  bool sending() const {
+    return fsm_.st == fsm::state::established && (rib_.pending() || (link_ && !link_->idle()));
+  }
 
  private:
   asio::awaitable<void> run();
   asio::awaitable<void> connect_phase();
   asio::awaitable<void> session_phase();
-  asio::awaitable<bool> write_pending();
-  asio::awaitable<void> send_final_and_close();  // the last NOTIFICATION, delivered
+  // Carry on over `s`, now connected: a link (and its writer) of its own.
+  void use_connection(tcp::socket s);
   asio::awaitable<void> sleep_until(clock::time_point t);
   asio::awaitable<void> screen_incoming(std::shared_ptr<tcp::socket> s);
-  bool incoming_wins(const open_message& theirs) const;
+  // `received` holds the connection's OPEN (its first `open_length` octets) and what
+  // followed it.
+  void incoming_open(tcp::socket& s, bytes received, std::size_t open_length);
+  // A connection collision (RFC 4271 §6.8): an incoming connection's OPEN is in
+  // (replacement_); the FSM decides. False when there is none.
+  bool collide();
+  void take_incoming();                  // action take_incoming
+  static void reject_connection(tcp::socket s);  // Cease 7, then close
 
   void wake();
   void handle(const fsm::event& e);
   void apply(const fsm::action& a);
   void on_established();
+  void start_initial_update();
+  // Established, and past the wait for the owner's first routes: changes are sent.
+  bool routes_flow() const { return fsm_.st == fsm::state::established && !awaiting_initial_routes_; }
   void on_down(const std::string& reason);
   void receive(byte_view wire);
   void on_update(const update_message& u, const std::optional<decode_error>& err);
@@ -113,21 +131,15 @@ class peer : public std::enable_shared_from_this<peer> {
   peer_config cfg_;
   fsm::config fsm_cfg_;
   fsm::session fsm_;
-  tcp::socket socket_;
+  tcp::socket socket_;           // our connection attempt, until it is connected
+  std::shared_ptr<link> link_;   // the connection of the session, with its writer
   asio::steady_timer timer_;
   bytes rx_;
   std::size_t rx_begin_ = 0, rx_end_ = 0;
-  bytes tx_;
   session_context tx_ctx_, rx_ctx_;
   std::vector<family> families_;
   rib::adj_rib_out rib_;
-  // Received routes per family; with cfg_.keep_received, each with the attributes it came
-  // with (one shared copy per UPDATE), otherwise with none (counted only).
-  struct received_path {
-    path_attributes attrs;
-    std::vector<ip_address> next_hops;
-  };
-  std::map<family, std::unordered_map<nlri, std::shared_ptr<const received_path>, rib::nlri_hash>> received_;
+  rib::adj_rib_in received_;  // holds routes only with cfg_.keep_received
   std::optional<ip_address> local_address_;
   // Derived attribute sets by route-attribute id, per family (0: IPv4, 1: IPv6); valid
   // for one route_pool generation, graceful-shutdown setting and session.
@@ -153,6 +165,7 @@ class peer : public std::enable_shared_from_this<peer> {
   bool aborted_ = false;
   bool finished_ = false;
   bool send_end_of_rib_ = false;
+  bool awaiting_initial_routes_ = false;  // Established, initial update held (owner not ready)
   bool updates_in_flight_ = false;  // UPDATEs queued since the last routes_sent event
   std::optional<tcp::socket> incoming_;
   struct replacement {

@@ -21,7 +21,7 @@ void peer::handle(const fsm::event& e) {
   if (fsm_.st != before) {
     since_ = clock::now();
     owner_.emit(speaker_event{speaker_event::kind::peer_state, cfg_.address,
-                              static_cast<peer_state>(fsm_.st), {}, nullptr});
+                              fsm_.st, {}, nullptr});
   }
 }
 
@@ -30,8 +30,10 @@ void peer::apply(const fsm::action& a) {
   switch (a.kind) {
     case action_kind::connect: want_connect_ = true; break;
     case action_kind::close:
-      // With a NOTIFICATION queued, the session loop closes once it is out.
-      if (tx_.empty()) close_socket();
+      // With a NOTIFICATION queued, the link closes once it is out (bounded).
+      if (link_ && link_->urgent().empty()) link_->abort();
+      if (link_) link_->retire(std::chrono::seconds(1));
+      close_socket();
       break;
     case action_kind::send_open: send(make_open()); break;
     case action_kind::send_keepalive: send(keepalive_message{}); break;
@@ -49,6 +51,10 @@ void peer::apply(const fsm::action& a) {
     case action_kind::answer_route_refresh:
       break;  // done by receive(), which has the message
     case action_kind::down: on_down(a.reason); break;
+    case action_kind::take_incoming: take_incoming(); break;
+    case action_kind::reject_incoming:
+      if (replacement_) reject_connection(std::move(replacement_->socket));
+      break;
   }
 }
 
@@ -62,6 +68,7 @@ void peer::on_down(const std::string& reason) {
   tx_ctx_ = rx_ctx_ = session_context{};
   hold_at_.reset();
   keepalive_at_.reset();
+  awaiting_initial_routes_ = false;
 }
 
 open_message peer::make_open() const {
@@ -119,8 +126,13 @@ void peer::on_established() {
   const bool four = theirs.find<cap_four_octet_as>() != nullptr;
   const bool ext_msg = theirs.find<cap_extended_message>() != nullptr;
   const bool ebgp = cfg_.peer_as != owner_.cfg.asn;
-  tx_ctx_ = session_context{four, ext_msg, false, false, ebgp};
+  tx_ctx_ = session_context{};
+  tx_ctx_.four_octet_as = four;
+  tx_ctx_.extended_message = ext_msg;
+  tx_ctx_.ebgp = ebgp;
   rx_ctx_ = tx_ctx_;
+  rx_ctx_.local_id = owner_.cfg.router_id;
+  rx_ctx_.local_address = local_address_;
   // RFC 7911 §4: we send path ids for a family when we offered send and it offered
   // receive. We never offer receive, so the peer never sends them to us.
   if (cfg_.add_path_send)
@@ -135,11 +147,19 @@ void peer::on_established() {
     for (const auto& e : enh->entries)
       if (e.nlri_afi == 1 && e.nlri_safi == 1 && e.next_hop_afi == 2) extended_next_hop_ = true;
 
-  // The initial update: every route, looked at in slices by the session loop, so the
-  // first UPDATEs leave while the rest is still being looked at.
   rib_ = rib::adj_rib_out{};
   forget_derived();
   withdrawn_all_ = false;
+  // Until the speaker's owner has its first complete set of routes, the session waits
+  // with them (and with End-of-RIB, which tells a restarting peer's helper that our
+  // routes are complete, RFC 4724 §4).
+  awaiting_initial_routes_ = !owner_.initial_routes_ready;
+  if (!awaiting_initial_routes_) start_initial_update();
+}
+
+void peer::start_initial_update() {
+  // Every route, looked at in slices by the session loop, so that the first UPDATEs
+  // leave while the rest is still being looked at.
   rib_.recheck(carried_prefixes(), false);
   // RFC 4724 §4: End-of-RIB after the initial update, for every family.
   send_end_of_rib_ = true;
@@ -147,6 +167,13 @@ void peer::on_established() {
     for (auto f : families_) send(end_of_rib(f));
     send_end_of_rib_ = false;
   }
+  wake();
+}
+
+void peer::initial_routes_ready() {
+  if (!awaiting_initial_routes_ || fsm_.st != fsm::state::established) return;
+  awaiting_initial_routes_ = false;
+  start_initial_update();
 }
 
 const rib::attr_ref* peer::attributes_for(rib::route_pool::id route_attrs, family f) const {
@@ -186,21 +213,22 @@ std::vector<prefix> peer::carried_prefixes() const {
 std::size_t peer::flush_routes(std::size_t budget) {
   const rib::route_table* own = owner_.own_routes(cfg_.address);
   const rib::adj_rib_out::lookup lookup = [this, own](const prefix& p) { return desired(own, p); };
-  const std::size_t n = rib_.flush(tx_, tx_ctx_, families_, lookup, budget);
+  if (!link_) return 0;
+  const std::size_t n = rib_.flush(link_->queue(), tx_ctx_, families_, lookup, budget);
   counters_.updates_sent += n;
   counters_.messages_sent += n;
   return n;
 }
 
 void peer::resend_all() {
+  if (!routes_flow()) return;  // the initial update, still to come, sends everything
   rib_.recheck(carried_prefixes(), true);
   wake();
 }
 
 std::vector<advertised_route> peer::advertised(family f) const {
   std::vector<advertised_route> out;
-  if (fsm_.st != fsm::state::established || withdrawn_all_ ||
-      std::find(families_.begin(), families_.end(), f) == families_.end())
+  if (!routes_flow() || withdrawn_all_ || std::find(families_.begin(), families_.end(), f) == families_.end())
     return out;
   const std::uint32_t path_id = tx_ctx_.add_path(f) ? 1u : 0u;
   owner_.for_each_route_of(cfg_.address, [&](const prefix& p, rib::route_pool::id id) {
@@ -245,7 +273,7 @@ std::optional<rib::attr_ref> peer::derive_attributes(const route& r, family f) c
 }
 
 void peer::route_changed(const prefix& p) {
-  if (fsm_.st != fsm::state::established) return;  // the initial update will carry it
+  if (!routes_flow()) return;  // the initial update will carry it
   const family f = p.is_v4() ? ipv4_unicast : ipv6_unicast;
   if (std::find(families_.begin(), families_.end(), f) == families_.end()) return;
   rib_.changed(p);
@@ -253,7 +281,7 @@ void peer::route_changed(const prefix& p) {
 }
 
 void peer::refresh_routes() {
-  if (fsm_.st != fsm::state::established) return;
+  if (!routes_flow()) return;
   rib_.recheck(carried_prefixes(), false);  // attributes_for() sees the new setting
   wake();
 }
@@ -269,7 +297,7 @@ peer_status peer::status() const {
   s.address = cfg_.address;
   s.peer_as = cfg_.peer_as;
   s.description = cfg_.description;
-  s.state = static_cast<peer_state>(fsm_.st);
+  s.state = fsm_.st;
   if (fsm_.st == fsm::state::open_confirm || fsm_.st == fsm::state::established) s.peer_open = fsm_.peer_open;
   s.hold_time = fsm_.hold_time;
   s.keepalive = fsm_.keepalive;
@@ -278,11 +306,12 @@ peer_status peer::status() const {
   s.add_path_send = tx_ctx_.add_path_ipv4 || tx_ctx_.add_path_ipv6;
   s.families = families_;
   for (auto f : families_) s.sent_prefixes += rib_.sent(f);
-  for (const auto& [f, set] : received_) s.received_prefixes += set.size();
+  s.received_prefixes = received_.size();
   s.counters = counters_;
   s.last_down_reason = last_down_reason_;
   s.since = since_;
   s.local_address = local_address_;
+  s.awaiting_initial_routes = awaiting_initial_routes_ && fsm_.st == fsm::state::established;
   return s;
 }
 

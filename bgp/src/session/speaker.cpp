@@ -22,8 +22,6 @@ namespace bgp {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-std::string_view to_string(peer_state s) { return fsm::to_string(static_cast<fsm::state>(s)); }
-
 speaker::speaker(asio::io_context& io, speaker_config config)
     : impl_(std::make_unique<impl>(io, std::move(config))) {}
 
@@ -147,6 +145,15 @@ void speaker::withdraw_from(const ip_address& peer, const prefix& pfx) {
   // Falls back to the speaker-wide route, if there is one.
   if (auto p = i.peers.find(peer); p != i.peers.end()) p->second->route_changed(pfx);
 }
+
+void speaker::set_initial_routes_ready(bool ready) {
+  auto& i = *impl_;
+  i.initial_routes_ready = ready;
+  if (!ready) return;
+  for (auto& [a, p] : i.peers) p->initial_routes_ready();
+}
+
+bool speaker::initial_routes_ready() const { return impl_->initial_routes_ready; }
 
 std::vector<peer_status> speaker::peers() const {
   std::vector<peer_status> out;

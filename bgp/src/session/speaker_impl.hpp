@@ -71,6 +71,7 @@ struct speaker::impl {
   bool graceful_shutdown = false;
   boost::asio::steady_timer* drain_timer = nullptr;  // while shutdown() drains
   bool skip_drain = false;
+  bool initial_routes_ready = true;  // set_initial_routes_ready
 };
 
 }  // namespace bgp

@@ -149,27 +149,22 @@ void peer::soft_reset(soft_reset_direction d) {
 }
 
 std::pair<std::uint16_t, std::uint16_t> peer::ports() const {
-  if (!socket_.is_open()) return {0, 0};
+  if (!link_ || link_->closed()) return {0, 0};
   boost::system::error_code ec1, ec2;
-  const auto l = socket_.local_endpoint(ec1);
-  const auto r = socket_.remote_endpoint(ec2);
+  const auto l = link_->socket().local_endpoint(ec1);
+  const auto r = link_->socket().remote_endpoint(ec2);
   return {ec1 ? std::uint16_t{0} : l.port(), ec2 ? std::uint16_t{0} : r.port()};
 }
 
 std::vector<advertised_route> peer::received_routes(family f) const {
   std::vector<advertised_route> out;
-  auto t = received_.find(f);
-  if (t == received_.end()) return out;
-  for (const auto& [n, path] : t->second)
-    if (path) out.push_back(advertised_route{n, path->attrs, path->next_hops});
+  received_.for_each(f, [&](const nlri& n, const rib::adj_rib_in::path& p) {
+    out.push_back(advertised_route{n, p.attrs, p.next_hops});
+  });
   return out;
 }
 
-std::vector<std::pair<family, std::uint64_t>> peer::received_counts() const {
-  std::vector<std::pair<family, std::uint64_t>> out;
-  for (const auto& [f, set] : received_) out.emplace_back(f, set.size());
-  return out;
-}
+std::vector<std::pair<family, std::uint64_t>> peer::received_counts() const { return received_.sizes(); }
 
 }  // namespace session
 
