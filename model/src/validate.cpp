@@ -226,6 +226,17 @@ void check_peers(const snapshot& s, const judge& j, std::vector<error>& out) {
 
 std::vector<error> warnings(const snapshot& s) {
   std::vector<error> out;
+  for (const auto& [key, p] : s.all<calico_bgp_peer>()) {
+    for (const auto& f : p.ignored) out.push_back(blame(p.meta, kind::calico_bgp_peer, f.path, f.why));
+  }
+  for (const auto& [key, n] : s.all<calico_node>()) {
+    for (const auto& f : n.ignored) out.push_back(blame(n.meta, kind::calico_node, f.path, f.why));
+  }
+  if (const auto* c = s.find<bgp_configuration>("", "default"); c != nullptr && c->node_to_node_mesh.value_or(false)) {
+    out.push_back(blame(c->meta, kind::bgp_configuration, "spec.nodeToNodeMeshEnabled",
+                        "ignored: bgplb makes no node-to-node mesh (it announces services to routers only); Calico's "
+                        "own BGP keeps carrying pod routes"));
+  }
   for (const auto& [key, a] : s.all<bgp_advertisement>()) {
     for (std::size_t i = 0; i < a.ip_address_pools.size(); ++i) {
       const auto& name = a.ip_address_pools[i];
@@ -259,6 +270,8 @@ bool read_by_rules(kind k) {
     case kind::endpoint_slice:
     case kind::node:
     case kind::namespace_:
+    case kind::calico_bgp_peer:
+    case kind::calico_node:
       return false;
     case kind::secret:
     case kind::ip_address_pool:

@@ -320,7 +320,8 @@ TEST(decode, calico_bgp_configuration) {
        {"f.yaml: BGPConfiguration default: spec.prefixAdvertisements[0].communities[0]: community \"nope\" is not "
         "defined in spec.communities"}},
       {"asNumber range", head + "  asNumber: -1\n",
-       {"f.yaml: BGPConfiguration default: spec.asNumber: -1 is out of range 0-4294967295"}},
+       {"f.yaml: BGPConfiguration default: spec.asNumber: invalid AS number \"-1\": want 0-4294967295 or asdot A.B"}},
+      {"asNumber in asdot (Calico numorstring.ASNumber)", head + "  asNumber: '1.10'\n", {}},
   });
 }
 

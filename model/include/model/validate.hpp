@@ -29,9 +29,11 @@ std::vector<error> validate(const snapshot& s, const newcomer& is_new = {});
 std::vector<error> check_rules(const snapshot& s, const newcomer& is_new = {});
 bool read_by_rules(kind k);
 
-// What MetalLB accepts but is most likely a mistake, in the same format; nothing is
-// refused for it: a BGPAdvertisement naming an IPAddressPool or a BGPPeer that does not
-// exist (MetalLB setBGPAdvertisementsToPools and validateConfig skip unknown names).
+// What MetalLB or Calico accepts but bgplb does not act on, or is most likely a mistake,
+// in the same format; nothing is refused for it: a BGPAdvertisement naming an
+// IPAddressPool or a BGPPeer that does not exist (MetalLB setBGPAdvertisementsToPools and
+// validateConfig skip unknown names); Calico BGPPeer and Node fields bgplb ignores, and a
+// node-to-node mesh it does not make.
 std::vector<error> warnings(const snapshot& s);
 
 }  // namespace model
