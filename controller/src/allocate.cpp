@@ -270,9 +270,9 @@ std::string engine::no_available_ips(const work& w, const std::vector<const pool
     }
     list += (list.empty() ? "" : ", ") + p->name + " (" + families + ")";
   }
-  const std::string want = w.need.families.size() == 1 ? std::string(family_name(w.need.families[0]))
-                           : w.need.prefer_dual         ? "IPv4 or IPv6"
-                                                : "both IPv4 and IPv6, and a dual-stack service takes both addresses from one pool";
+  std::string want = "both IPv4 and IPv6, and a dual-stack service takes both addresses from one pool";
+  if (w.need.families.size() == 1) want = family_name(w.need.families[0]);
+  else if (w.need.prefer_dual) want = "IPv4 or IPv6";
   return head + ": no pool offers " + want + "; pools considered: " + list;
 }
 

@@ -64,27 +64,18 @@ class parser {
   const std::string& error() const { return error_; }
 
  private:
-  node_ptr any_of() {
+  // `||` binds loosest, then `&&`, then a possibly negated operation.
+  node_ptr any_of() { return chain("||", node::op::any_of, &parser::all_of); }
+  node_ptr all_of() { return chain("&&", node::op::all_of, &parser::operation); }
+
+  // part (token part)*, one node when there is one part.
+  node_ptr chain(std::string_view token, node::op what, node_ptr (parser::*part)()) {
     std::vector<node_ptr> parts;
     do {
-      auto n = all_of();
+      auto n = (this->*part)();
       if (!n) return nullptr;
       parts.push_back(std::move(n));
-    } while (take("||"));
-    return group(node::op::any_of, std::move(parts));
-  }
-
-  node_ptr all_of() {
-    std::vector<node_ptr> parts;
-    do {
-      auto n = operation();
-      if (!n) return nullptr;
-      parts.push_back(std::move(n));
-    } while (take("&&"));
-    return group(node::op::all_of, std::move(parts));
-  }
-
-  static node_ptr group(node::op what, std::vector<node_ptr> parts) {
+    } while (take(token));
     if (parts.size() == 1) return std::move(parts[0]);
     auto n = std::make_shared<node>();
     n->what = what;

@@ -70,7 +70,8 @@ void peer_ip(reader& r, const field& f, calico_bgp_peer& p) {
       port = addr.substr(close + 2);
       addr = addr.substr(1, close - 1);
     }
-  } else if (const auto colon = addr.find(':'); colon != std::string_view::npos && addr.find(':', colon + 1) == std::string_view::npos) {
+  } else if (const auto colon = addr.find(':');
+             colon != std::string_view::npos && addr.find(':', colon + 1) == std::string_view::npos) {
     port = addr.substr(colon + 1);
     addr = addr.substr(0, colon);
   }
@@ -151,10 +152,6 @@ bgp_configuration decode_bgp_configuration(reader& r, const field& root, object_
   return c;
 }
 
-}  // namespace model::detail
-
-namespace model::detail {
-
 calico_bgp_peer decode_calico_bgp_peer(reader& r, const field& root, object_meta meta) {
   calico_bgp_peer p;
   p.meta = std::move(meta);
@@ -202,7 +199,9 @@ calico_bgp_peer decode_calico_bgp_peer(reader& r, const field& root, object_meta
   if (p.peer_selector && p.as_number) r.fail(spec.path("asNumber"), "asNumber must be empty when peerSelector is set");
   if (workloads && p.peer_ip) r.fail(spec.path("peerIP"), "peerIP must be empty when localWorkloadSelector is set");
   if (set("reachableBy") && !p.peer_ip) r.fail(spec.path("reachableBy"), "reachableBy must be empty when peerIP is empty");
-  if (p.peer_ip && !p.as_number && !asn_refused && !p.peer_selector) r.fail(spec.path("asNumber"), "required with peerIP: the router's AS number");
+  if (p.peer_ip && !p.as_number && !asn_refused && !p.peer_selector) {
+    r.fail(spec.path("asNumber"), "required with peerIP: the router's AS number");
+  }
   if (!p.peer_ip && !p.peer_selector && !workloads && !spec["peerIP"].present()) {
     r.fail(spec.path("peerIP"), "one of peerIP, peerSelector and localWorkloadSelector is required");
   }

@@ -246,7 +246,8 @@ std::vector<error> warnings(const snapshot& s) {
     }
     for (std::size_t i = 0; i < a.peers.size(); ++i) {
       const auto& name = a.peers[i];
-      if (s.find<bgp_peer>(a.meta.ns, name) != nullptr) continue;
+      // A node's Calico BGPPeers are its sessions too, named by their metadata.name.
+      if (s.find<bgp_peer>(a.meta.ns, name) != nullptr || s.find<calico_bgp_peer>("", name) != nullptr) continue;
       out.push_back(blame(a.meta, kind::bgp_advertisement, "spec.peers[" + std::to_string(i) + "]",
                           "BGPPeer \"" + name + "\" does not exist; the advertisement goes to no session of that name"));
     }

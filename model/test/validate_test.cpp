@@ -215,6 +215,11 @@ TEST(validate, warnings_for_what_metallb_accepts) {
        {{"a.yaml", peer("p1", "peerAddress: 192.0.2.1") + adv("a", "{peers: [p1, p2]}")}},
        {"a.yaml: BGPAdvertisement metallb-system/a: spec.peers[1]: BGPPeer \"p2\" does not exist; the advertisement "
         "goes to no session of that name"}},
+      {"a Calico BGPPeer is a peer of that name too",
+       {{"a.yaml", "apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: {name: rack1-tor}\n"
+                   "spec: {peerIP: 10.50.1.1, asNumber: 65101}\n---\n" +
+                       adv("a", "{peers: [rack1-tor]}")}},
+       {}},
       {"known names: nothing to say",
        {{"a.yaml", pool("prod", "[10.0.0.0/24]") + peer("p1", "peerAddress: 192.0.2.1") +
                        adv("a", "{ipAddressPools: [prod], peers: [p1]}")}},

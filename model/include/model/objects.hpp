@@ -1,7 +1,8 @@
 // The typed objects bgplb reads: core Kubernetes kinds, MetalLB's CRDs and Calico's
-// BGPConfiguration, BGPPeer and Node. Plain aggregates named after the manifest fields (spec.autoAssign ->
-// auto_assign); optional fields are std::optional so "unset" and "zero" stay apart, as
-// the webhooks distinguish them. Decoding and per-object rules live in decode.hpp.
+// BGPConfiguration, BGPPeer and Node. Plain aggregates named after the manifest fields
+// (spec.autoAssign -> auto_assign); optional fields are std::optional so "unset" and "zero"
+// stay apart, as the webhooks distinguish them. Decoding and per-object rules live in
+// decode.hpp.
 #pragma once
 
 #include <chrono>
