@@ -17,6 +17,8 @@ namespace detail {
 
 namespace {
 
+std::string family_name(model::ip_family f) { return f == model::ip_family::v4 ? "IPv4" : "IPv6"; }
+
 std::string family_word(const family_need& n) {
   if (n.families.size() == 2) return "dual";
   return n.families.at(0) == model::ip_family::v4 ? "ipv4" : "ipv6";
@@ -59,7 +61,6 @@ void engine::restore(work& w) {
   const std::size_t id = w.id;
   const model::service& s = *w.svc;
   w.need = needs(s);
-  if (w.need.families.empty()) return;  // no cluster IPs yet: nothing to do
   if (s.family_policy == model::ip_family_policy::require_dual_stack && w.need.families.size() < 2) {
     std::string ips;
     for (const auto& ip : s.cluster_ips) ips += (ips.empty() ? "" : " ") + ip.to_string();
@@ -77,12 +78,15 @@ void engine::restore(work& w) {
   if (current.empty()) return;
 
   const pool* p = pools_.pool_of(current);
-  // Stranded: recorded in the ledger, and every address is either in no pool any more
-  // or still in the pool the ledger names (a dual-stack pool that lost one family).
-  const bool stranded = p == nullptr && w.previous &&
-                        std::all_of(current.begin(), current.end(), [&](model::ip_address ip) {
+  // The pool the addresses were given from: the ledger's, else (status only) the one
+  // MetalLB recorded on the service; empty when nobody recorded one.
+  const std::string recorded = w.previous ? w.previous->pool : recorded_pool(s);
+  // Stranded: every address is either in no pool any more or still in the recorded pool
+  // (a dual-stack pool that lost one family). A service keeps such addresses whether they
+  // come from the ledger or only from its status (migrated, or the ledger was lost).
+  const bool stranded = p == nullptr && std::all_of(current.begin(), current.end(), [&](model::ip_address ip) {
                           const pool* q = pools_.pool_of(ip);
-                          return q == nullptr || q->name == w.previous->pool;
+                          return q == nullptr || (!recorded.empty() && q->name == recorded);
                         });
   std::string clear;
   if (p == nullptr && !stranded) {
@@ -94,7 +98,7 @@ void engine::restore(work& w) {
     if (!clear.empty()) break;
     clear = usage_.check(id, ip);
   }
-  const std::string current_pool = p != nullptr ? p->name : w.previous ? w.previous->pool : "";
+  const std::string current_pool = p != nullptr ? p->name : recorded;
   const bool user_changed = (w.pool_annotation && *w.pool_annotation != current_pool) ||
                             (!w.request.ips.empty() && !same_set(w.request.ips, current)) || !fits(current, w.need);
   if (!clear.empty()) {
@@ -230,14 +234,46 @@ std::string engine::from_any_pool(const work& w, std::vector<model::ip_address>&
       return "";
     }
   }
+  std::vector<const pool*> considered = pinned;
   for (const auto& p : pools_.all()) {
     if (!p.auto_assign || p.has_allocation) continue;
+    considered.push_back(&p);
     if (from_pool(w, p, out).empty()) {
       chosen = &p;
       return "";
     }
   }
-  return "no available IPs";
+  return no_available_ips(w, considered);
+}
+
+// MetalLB's "no available IPs", and why when it is not only that the pools are full: no
+// pool is open to the service, or none offers its families (a dual-stack service takes
+// both addresses from one pool, MetalLB's rule).
+std::string engine::no_available_ips(const work& w, const std::vector<const pool*>& considered) const {
+  const std::string head = "no available IPs";
+  if (pools_.all().empty()) return head + ": there is no IPAddressPool";
+  if (considered.empty()) {
+    return head + ": no pool is open to this service (autoAssign: false pools serve only services that name "
+                  "them, pools with serviceAllocation only the services it selects)";
+  }
+  auto offers = [&](const pool& p) {
+    const auto has = [&](model::ip_family f) { return p.has_family(f); };
+    return w.need.prefer_dual ? std::any_of(w.need.families.begin(), w.need.families.end(), has)
+                              : std::all_of(w.need.families.begin(), w.need.families.end(), has);
+  };
+  if (std::any_of(considered.begin(), considered.end(), [&](const pool* p) { return offers(*p); })) return head;
+  std::string list;
+  for (const pool* p : considered) {
+    std::string families;
+    for (auto f : {model::ip_family::v4, model::ip_family::v6}) {
+      if (p->has_family(f)) families += std::string(families.empty() ? "" : ", ") + family_name(f);
+    }
+    list += (list.empty() ? "" : ", ") + p->name + " (" + families + ")";
+  }
+  std::string want = "both IPv4 and IPv6, and a dual-stack service takes both addresses from one pool";
+  if (w.need.families.size() == 1) want = family_name(w.need.families[0]);
+  else if (w.need.prefer_dual) want = "IPv4 or IPv6";
+  return head + ": no pool offers " + want + "; pools considered: " + list;
 }
 
 // PreferDualStack with one family: try to add the other from the same pool.

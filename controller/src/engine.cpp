@@ -197,6 +197,7 @@ void engine::count(model::ip_address ip, const std::string& pool_name, int delta
     name = it->second;
     stranded_.erase(it);
   }
+  if (name.empty()) return;  // stranded with no pool on record: counted against none
   touch_pool(name);
   auto& st = pool_status_[name];
   st.name = name;

@@ -135,6 +135,7 @@ class engine {
   std::string assign_requested(const work& w, const std::vector<model::ip_address>& ips, const pool*& p);
   std::string from_pool(const work& w, const pool& p, std::vector<model::ip_address>& out);
   std::string from_any_pool(const work& w, std::vector<model::ip_address>& out, const pool*& chosen);
+  std::string no_available_ips(const work& w, const std::vector<const pool*>& considered) const;
   void additional_failed(const work& w, const pool& p);
   void take(std::size_t id, const std::vector<model::ip_address>& ips, const std::string& pool_name);
   void event(std::size_t id, std::string_view type, std::string_view why, std::string message);

@@ -20,6 +20,15 @@ std::optional<std::string> annotation(const model::service& s, std::string_view 
   return std::nullopt;
 }
 
+std::string recorded_pool(const model::service& s) {
+  const auto& a = s.meta.annotations;
+  const std::string current(model::annotations::allocated_from_pool);
+  if (auto it = a.find(current); it != a.end()) return it->second;
+  const auto suffix = current.substr(model::annotations::current_prefix.size());
+  if (auto it = a.find(std::string(model::annotations::deprecated_prefix) + suffix); it != a.end()) return it->second;
+  return "";
+}
+
 requested_ips requested(const model::service& s, std::vector<model::event>& events) {
   requested_ips out;
   const auto list = annotation(s, "loadBalancerIPs", events);
@@ -58,9 +67,23 @@ requested_ips requested(const model::service& s, std::vector<model::event>& even
 }
 
 family_need needs(const model::service& s) {
+  using model::ip_family;
+  using model::ip_family_policy;
   family_need n;
   for (const auto& ip : s.cluster_ips) n.families.push_back(ip.family());
-  n.prefer_dual = n.families.size() == 2 && s.family_policy == model::ip_family_policy::prefer_dual_stack;
+  if (n.families.empty()) {
+    // Kubernetes initIPFamilyFields, on a dual-stack cluster whose primary family is IPv4:
+    // ipFamilies as written, else IPv4; no policy means RequireDualStack with two
+    // families, else SingleStack; a dual-stack policy adds the family not written.
+    n.families = s.ip_families;
+    if (n.families.empty()) n.families.push_back(ip_family::v4);
+    const auto policy = s.family_policy.value_or(s.ip_families.size() == 2 ? ip_family_policy::require_dual_stack
+                                                                            : ip_family_policy::single_stack);
+    if (policy != ip_family_policy::single_stack && n.families.size() == 1) {
+      n.families.push_back(n.families[0] == ip_family::v4 ? ip_family::v6 : ip_family::v4);
+    }
+  }
+  n.prefer_dual = n.families.size() == 2 && s.family_policy == ip_family_policy::prefer_dual_stack;
   return n;
 }
 

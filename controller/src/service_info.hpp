@@ -17,13 +17,19 @@ namespace controller::detail {
 // deprecatedAnnotation warning appended to `events`.
 std::optional<std::string> annotation(const model::service& s, std::string_view suffix, std::vector<model::event>& events);
 
+// The pool MetalLB recorded the service's addresses against (metallb.io/ip-allocated-from-pool,
+// or its metallb.universe.tf/ spelling, without a warning: the controller wrote it), or "".
+std::string recorded_pool(const model::service& s);
+
 struct requested_ips {
   std::vector<model::ip_address> ips;  // empty: nothing requested
   std::string error;                   // the request is malformed
 };
 requested_ips requested(const model::service& s, std::vector<model::event>& events);
 
-// The families a service needs, from its cluster IPs (MetalLB ipfamily.ForService).
+// The families a service needs: those of its cluster IPs (MetalLB ipfamily.ForService);
+// without one (a manifest no API server filled in), what the API server would give it
+// from spec.ipFamilies and spec.ipFamilyPolicy (IPv4 when neither says otherwise).
 struct family_need {
   std::vector<model::ip_family> families;  // cluster IP order; two means dual-stack
   bool prefer_dual = false;                // PreferDualStack: one family is acceptable

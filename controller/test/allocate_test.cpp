@@ -55,7 +55,13 @@ TEST(allocate, pool_choice_and_address_order) {
        pool("alpha", "[10.0.5.0/30]") + svc("a", "s1", "", "annotations: {metallb.io/address-pool: nope}"),
        {"a/s1:", "  Warning AllocationFailed: Failed to allocate IP for \"a/s1\": unknown pool \"nope\""}},
       {"no pools at all", svc("a", "s1"),
-       {"a/s1:", "  Warning AllocationFailed: Failed to allocate IP for \"a/s1\": no available IPs"}},
+       {"a/s1:", "  Warning AllocationFailed: Failed to allocate IP for \"a/s1\": no available IPs: there is no "
+                 "IPAddressPool"}},
+      {"no pool open to the service: says why",
+       pool("manual", "[10.0.9.0/30]", "autoAssign: false") + svc("a", "s1"),
+       {"a/s1:", "  Warning AllocationFailed: Failed to allocate IP for \"a/s1\": no available IPs: no pool is open to "
+                 "this service (autoAssign: false pools serve only services that name them, pools with "
+                 "serviceAllocation only the services it selects)"}},
       {"deprecated annotation spelling works with a warning",
        pool("alpha", "[10.0.5.0/30]") + pool("beta", "[10.0.9.0/30]") +
            svc("a", "s1", "", "annotations: {metallb.universe.tf/address-pool: beta}"),
@@ -80,7 +86,9 @@ TEST(allocate, service_allocation_pinning) {
        {"prod/s1: 10.0.3.0 (p-one)", ok + "[\"10.0.3.0\"]"}},
       {"pool with serviceAllocation is never a fallback for others",
        pool("prod", "[10.0.2.0/30]", "serviceAllocation: {namespaces: [prod]}") + svc("dev", "s1"),
-       {"dev/s1:", "  Warning AllocationFailed: Failed to allocate IP for \"dev/s1\": no available IPs"}},
+       {"dev/s1:", "  Warning AllocationFailed: Failed to allocate IP for \"dev/s1\": no available IPs: no pool is open "
+                   "to this service (autoAssign: false pools serve only services that name them, pools with "
+                   "serviceAllocation only the services it selects)"}},
       {"serviceSelectors pin by service labels",
        pool("any", "[10.0.1.0/30]") +
            pool("web", "[10.0.2.0/30]", "serviceAllocation: {serviceSelectors: [{matchLabels: {app: web}}]}") +
@@ -189,9 +197,23 @@ TEST(allocate, families) {
       {"RequireDualStack takes one address per family from one pool",
        pool("d", "[10.0.0.0/30, 'fd00::/126']") + svc("a", "s1", dual + "ipFamilyPolicy: RequireDualStack"),
        {"a/s1: 10.0.0.0 fd00:: (d)", ok + "[\"10.0.0.0\" \"fd00::\"]"}},
-      {"RequireDualStack needs a pool with both families",
+      {"RequireDualStack needs a pool with both families (MetalLB): the message says so and names the pools",
        pool("a4", "[10.0.0.0/30]") + pool("b6", "['fd00::/126']") + svc("a", "s1", dual + "ipFamilyPolicy: RequireDualStack"),
-       {"a/s1:", "  Warning AllocationFailed: Failed to allocate IP for \"a/s1\": no available IPs"}},
+       {"a/s1:", "  Warning AllocationFailed: Failed to allocate IP for \"a/s1\": no available IPs: no pool offers both "
+                 "IPv4 and IPv6, and a dual-stack service takes both addresses from one pool; pools considered: a4 "
+                 "(IPv4), b6 (IPv6)"}},
+      {"only the pools open to the service are considered",
+       pool("a4", "[10.0.0.0/30]") + pool("d", "[10.1.0.0/30, 'fd01::/126']", "autoAssign: false") +
+           pool("p6", "['fd00::/126']", "serviceAllocation: {namespaces: [a]}") +
+           svc("a", "s1", dual + "ipFamilyPolicy: RequireDualStack"),
+       {"a/s1:", "  Warning AllocationFailed: Failed to allocate IP for \"a/s1\": no available IPs: no pool offers both "
+                 "IPv4 and IPv6, and a dual-stack service takes both addresses from one pool; pools considered: p6 "
+                 "(IPv6), a4 (IPv4)"}},
+      {"a dual-stack pool that is full: MetalLB's words alone",
+       pool("d", "[10.0.0.0/32, 'fd00::/128']") + svc("a", "s0", dual + "ipFamilyPolicy: RequireDualStack") +
+           svc("a", "s1", dual + "ipFamilyPolicy: RequireDualStack"),
+       {"a/s0: 10.0.0.0 fd00:: (d)", ok + "[\"10.0.0.0\" \"fd00::\"]", "a/s1:",
+        "  Warning AllocationFailed: Failed to allocate IP for \"a/s1\": no available IPs"}},
       {"RequireDualStack with one cluster IP",
        pool("d", "[10.0.0.0/30, 'fd00::/126']") + svc("a", "s1", "ipFamilyPolicy: RequireDualStack"),
        {"a/s1:", "  Warning not enough clusterips: Service requires dual stack but not enough clusterips [10.96.0.1]"}},
@@ -205,12 +227,44 @@ TEST(allocate, families) {
        {"a/s1: fd00:: (d)", ok + "[\"fd00::\"]"}},
       {"IPv6 service, IPv4-only pool",
        pool("a4", "[10.0.0.0/30]") + svc("a", "s1", "clusterIP: 'fd00:96::1', loadBalancerClass: null", ""),
-       {"a/s1:", "  Warning AllocationFailed: Failed to allocate IP for \"a/s1\": no available IPs"}},
+       {"a/s1:", "  Warning AllocationFailed: Failed to allocate IP for \"a/s1\": no available IPs: no pool offers "
+                 "IPv6; pools considered: a4 (IPv4)"}},
       {"annotated pool of the wrong family",
        pool("a4", "[10.0.0.0/30]") + svc("a", "s1", "clusterIP: 'fd00:96::1'", "annotations: {metallb.io/address-pool: a4}"),
        {"a/s1:", "  Warning AllocationFailed: Failed to allocate IP for \"a/s1\": no available IPs in pool \"a4\" for "
                  "ipv6 IPFamily"}},
-      {"no cluster IP yet: left alone", pool("a4", "[10.0.0.0/30]") + svc("a", "s1", "clusterIP: None"), {"a/s1:"}},
+  });
+}
+
+// A Service written by hand has no cluster IP (no API server filled one in): its families
+// are what the API server would give it, from spec.ipFamilies and spec.ipFamilyPolicy.
+TEST(allocate, families_without_a_cluster_ip) {
+  const std::string none = "clusterIPs: []";
+  const std::string d = pool("d", "[10.0.0.0/30, 'fd00::/126']");
+  run({
+      {"neither ipFamilies nor a policy: IPv4", d + svc("a", "s1", none), {"a/s1: 10.0.0.0 (d)", ok + "[\"10.0.0.0\"]"}},
+      {"ipFamilies [IPv6]", d + svc("a", "s1", none + ", ipFamilies: [IPv6]"), {"a/s1: fd00:: (d)", ok + "[\"fd00::\"]"}},
+      {"RequireDualStack: both families, IPv4 first", d + svc("a", "s1", none + ", ipFamilyPolicy: RequireDualStack"),
+       {"a/s1: 10.0.0.0 fd00:: (d)", ok + "[\"10.0.0.0\" \"fd00::\"]"}},
+      {"PreferDualStack after ipFamilies [IPv6]: both (in the pool's range order, as MetalLB)",
+       d + svc("a", "s1", none + ", ipFamilies: [IPv6], ipFamilyPolicy: PreferDualStack"),
+       {"a/s1: 10.0.0.0 fd00:: (d)", ok + "[\"10.0.0.0\" \"fd00::\"]"}},
+      {"two ipFamilies without a policy: RequireDualStack, as the API server defaults it",
+       pool("a4", "[10.0.0.0/30]") + svc("a", "s1", none + ", ipFamilies: [IPv4, IPv6]"),
+       {"a/s1:", "  Warning AllocationFailed: Failed to allocate IP for \"a/s1\": no available IPs: no pool offers both "
+                 "IPv4 and IPv6, and a dual-stack service takes both addresses from one pool; pools considered: a4 "
+                 "(IPv4)"}},
+      {"PreferDualStack with an IPv4 pool only: one address, and why not two",
+       pool("a4", "[10.0.0.0/30]") + svc("a", "s1", none + ", ipFamilyPolicy: PreferDualStack"),
+       {"a/s1: 10.0.0.0 (a4)", ok + "[\"10.0.0.0\"]",
+        "  Normal AdditionalAssignFailed: cannot assign additional IP in PreferDualStack: no available IPs in pool "
+        "\"a4\" for ipv6 IPFamily"}},
+      {"PreferDualStack with no pool of either family",
+       pool("manual", "[10.0.0.0/30]", "autoAssign: false") + pool("p6", "['fd00::/126']", "serviceAllocation: {namespaces: [b]}") +
+           svc("a", "s1", none + ", ipFamilyPolicy: PreferDualStack"),
+       {"a/s1:", "  Warning AllocationFailed: Failed to allocate IP for \"a/s1\": no available IPs: no pool is open to "
+                 "this service (autoAssign: false pools serve only services that name them, pools with "
+                 "serviceAllocation only the services it selects)"}},
   });
 }
 

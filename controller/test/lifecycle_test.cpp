@@ -138,13 +138,56 @@ TEST(lifecycle, migration_keeps_status_ingress) {
   migrated.replace(migrated.rfind("---\n"), 4, ingress);
   run({{"an address MetalLB gave is kept, and nobody new takes it first", p + svc("a", "new") + migrated, 100,
         {"a/new: 10.0.0.0 (p)", ok + "[\"10.0.0.0\"]", "z/old: 10.0.0.5 (p)"}}});
-  std::string outside = svc("z", "old");
-  outside.replace(outside.rfind("---\n"), 4, "status: {loadBalancer: {ingress: [{ip: 192.0.2.1}]}}\n---\n");
-  run({{"status ingress outside every pool is cleared (no ledger entry: MetalLB's rule)", p + outside, 100,
-        {"z/old: 10.0.0.0 (p)",
-         "  Normal ClearAssignment: current IP for \"z/old\" not allowed by config, will attempt for new IP "
-         "assignment: [\"192.0.2.1\"] is not allowed in config",
-         ok + "[\"10.0.0.0\"]"}}});
+}
+
+// An address a Service already carries in its status (given by MetalLB, or by bgplb before
+// its state directory was lost) that no pool covers is kept, as a ledger entry would be:
+// renumbering a live service breaks its clients.
+TEST(lifecycle, status_ingress_outside_every_pool_is_stranded_not_renumbered) {
+  auto with_ingress = [](std::string s, const std::string& ips) {
+    s.replace(s.rfind("---\n"), 4, "status: {loadBalancer: {ingress: [" + ips + "]}}\n---\n");
+    return s;
+  };
+  const std::string dual = "clusterIPs: [10.96.0.1, 'fd00:96::1'], ipFamilyPolicy: RequireDualStack";
+  const std::string from_q = "annotations: {metallb.io/ip-allocated-from-pool: q}";
+  run({{"MetalLB's pool annotation names the pool it is counted against",
+        p + with_ingress(svc("z", "old", "", from_q), "{ip: 192.0.2.1}"), 100,
+        {"z/old: 192.0.2.1 (q)", "  Warning PoolRemoved: address 192.0.2.1 no longer in any pool"}}});
+  auto l = run({{"dual-stack: the address still in its recorded pool stays with it",
+                 pool("q", "[10.0.1.0/30]") + with_ingress(svc("z", "old", dual, from_q), "{ip: 10.0.1.2}, {ip: 'fd00::9'}"),
+                 100, {"z/old: 10.0.1.2 fd00::9 (q)", "  Warning PoolRemoved: address fd00::9 no longer in any pool"}}});
+  EXPECT_EQ(render_ledger(l), "rev 1; z/old=10.0.1.2,fd00::9@100");
+  run({{"without the annotation the pool is not known, so such a pair is not kept",
+        pool("q", "[10.0.1.0/30]") + with_ingress(svc("z", "old", dual), "{ip: 10.0.1.2}, {ip: 'fd00::9'}"), 100,
+        {"z/old:",
+         "  Normal ClearAssignment: current IP for \"z/old\" not allowed by config, will attempt for new IP assignment: "
+         "[\"10.0.1.2\" \"fd00::9\"] is not allowed in config",
+         "  Warning AllocationFailed: Failed to allocate IP for \"z/old\": no available IPs: no pool offers both IPv4 "
+         "and IPv6, and a dual-stack service takes both addresses from one pool; pools considered: q (IPv4)"}}});
+  const auto r = allocate(snapshot_of(p + with_ingress(svc("z", "old"), "{ip: 192.0.2.1}") +
+                                      with_ingress(svc("z", "q", "", from_q), "{ip: 192.0.2.2}")),
+                          {}, {});
+  EXPECT_THAT(render_pools(r), ::testing::ElementsAre("p: v4 0/8 v6 0/0", "q: v4 0/0 v6 0/0 stranded 1"))
+      << "an address with no pool on record is counted against none";
+  l = run({
+      {"no pool on record; nobody new takes it", p + with_ingress(svc("z", "old"), "{ip: 192.0.2.1}") + svc("a", "new"), 100,
+       {"a/new: 10.0.0.0 (p)", ok + "[\"10.0.0.0\"]", "z/old: 192.0.2.1",
+        "  Warning PoolRemoved: address 192.0.2.1 no longer in any pool"}},
+      {"the next pass restores it from the ledger, without a pool", p + svc("a", "new") + svc("z", "old"), 100,
+       {"a/new: 10.0.0.0 (p)", "z/old: 192.0.2.1", "  Warning PoolRemoved: address 192.0.2.1 no longer in any pool"}},
+  });
+  EXPECT_EQ(render_ledger(l), "rev 1; a/new=10.0.0.0@100 z/old=192.0.2.1@100");
+  run({
+      {"stranded from status", p + with_ingress(svc("z", "old"), "{ip: 192.0.2.1}"), 100,
+       {"z/old: 192.0.2.1", "  Warning PoolRemoved: address 192.0.2.1 no longer in any pool"}},
+      {"a pool covering it again: an ordinary allocation of that pool", p + pool("q", "[192.0.2.0/30]") + svc("z", "old"),
+       200, {"z/old: 192.0.2.1 (q)"}},
+      {"the user moves it deliberately", p + svc("z", "old", "", "annotations: {metallb.io/address-pool: p}"), 300,
+       {"z/old: 10.0.0.0 (p)", ok + "[\"10.0.0.0\"]"}},
+  });
+  run({{"a requested address elsewhere still wins over the status",
+        p + with_ingress(svc("z", "old", "loadBalancerIP: 10.0.0.3"), "{ip: 192.0.2.1}"), 100,
+        {"z/old: 10.0.0.3 (p)", ok + "[\"10.0.0.3\"]"}}});
 }
 
 TEST(lifecycle, user_changes_reallocate) {

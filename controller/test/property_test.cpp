@@ -30,6 +30,9 @@ struct fake_service {
   bool v6 = false;
   bool dual = false;         // PreferDualStack with a v4 and a v6 cluster IP
   std::string pool;          // metallb.io/address-pool, "" when unset
+  std::string no_cluster_ip;  // spec without a cluster IP (families from ipFamilies), "" when it has one
+  std::string ingress;        // status.loadBalancer.ingress ip, "" when none (inside or outside pools)
+  std::string from_pool;      // metallb.io/ip-allocated-from-pool, "" when unset
 };
 
 class world {
@@ -60,12 +63,18 @@ class world {
     for (const auto& [n, p] : pools_) m += pool(p.name, p.addresses, p.spec);
     for (const auto& [k, s] : services_) {
       std::string spec = "ports: [{port: " + std::to_string(s.port) + ", protocol: " + s.protocol + "}]";
-      if (s.v6) spec += ", clusterIP: 'fd00:96::1'";
-      if (s.dual) spec += ", clusterIPs: ['10.96.0.1', 'fd00:96::1'], ipFamilyPolicy: PreferDualStack";
+      if (!s.no_cluster_ip.empty()) spec += ", " + s.no_cluster_ip;
+      else if (s.v6) spec += ", clusterIP: 'fd00:96::1'";
+      else if (s.dual) spec += ", clusterIPs: ['10.96.0.1', 'fd00:96::1'], ipFamilyPolicy: PreferDualStack";
       std::string notes;
       if (!s.sharing_key.empty()) notes += "metallb.io/allow-shared-ip: " + s.sharing_key;
       if (!s.pool.empty()) notes += std::string(notes.empty() ? "" : ", ") + "metallb.io/address-pool: " + s.pool;
-      m += svc(s.ns, s.name, spec, notes.empty() ? "" : "annotations: {" + notes + "}");
+      if (!s.from_pool.empty()) notes += std::string(notes.empty() ? "" : ", ") + "metallb.io/ip-allocated-from-pool: " + s.from_pool;
+      std::string one = svc(s.ns, s.name, spec, notes.empty() ? "" : "annotations: {" + notes + "}");
+      if (!s.ingress.empty()) {
+        one.replace(one.rfind("---\n"), 4, "status: {loadBalancer: {ingress: [{ip: '" + s.ingress + "'}]}}\n---\n");
+      }
+      m += one;
     }
     return m;
   }
@@ -96,9 +105,31 @@ class world {
     const int ports[] = {80, 443, 53};
     s.port = ports[pick(3)];
     s.v6 = pick(5) == 0;
+    // An address from Service status (MetalLB's, or a lost ledger's): in a pool that exists,
+    // or in no pool ever (a pool created later over a kept address may refuse the service,
+    // which would move it for a reason these worlds do not model).
+    s.ingress.clear();
+    s.from_pool.clear();
+    if (pick(6) == 0) {
+      if (s.v6) {
+        s.ingress = "2001:db8::" + std::to_string(pick(4));
+      } else if (pick(2) == 0 || pools_.empty()) {
+        s.ingress = "192.0.2." + std::to_string(pick(4));
+      } else {
+        const auto& p = std::next(pools_.begin(), pick(static_cast<int>(pools_.size())))->second;
+        s.ingress = p.addresses.substr(2, p.addresses.find(".0/") - 2 + 1) + std::to_string(pick(2));
+      }
+      if (pick(2) == 0) s.from_pool = "pool" + std::to_string(pick(50));
+    }
     if (!edits_) return;
     s.dual = !s.v6 && pick(6) == 0;
     s.pool = pick(8) == 0 && !pools_.empty() ? std::next(pools_.begin(), pick(static_cast<int>(pools_.size())))->first : "";
+    // Written by hand: no cluster IP, families as the API server would derive them.
+    const char* families[] = {"clusterIPs: []", "clusterIPs: [], ipFamilies: [IPv6]",
+                              "clusterIPs: [], ipFamilyPolicy: PreferDualStack",
+                              "clusterIPs: [], ipFamilies: [IPv6, IPv4], ipFamilyPolicy: RequireDualStack",
+                              "clusterIPs: [], ipFamilies: [IPv4, IPv6]"};
+    s.no_cluster_ip = pick(6) == 0 ? families[pick(5)] : "";
   }
 
   void add_pool() {

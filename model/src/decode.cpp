@@ -24,7 +24,9 @@ struct kind_row {
   bool metallb;
 };
 
-constexpr std::array<kind_row, 11> kind_table{{
+// One row per (kind, API group): MetalLB's and Calico's BGPPeer, and the v1 and Calico Node,
+// share a kind name and are told apart by apiVersion.
+constexpr std::array<kind_row, 13> kind_table{{
     {"Service", {"v1", ""}, kind::service, true, false},
     {"EndpointSlice", {"discovery.k8s.io/v1", ""}, kind::endpoint_slice, true, false},
     {"Node", {"v1", ""}, kind::node, false, false},
@@ -36,7 +38,13 @@ constexpr std::array<kind_row, 11> kind_table{{
     {"BFDProfile", {"metallb.io/v1beta1", ""}, kind::bfd_profile, true, true},
     {"BGPPeer", {"metallb.io/v1beta2", "metallb.io/v1beta1"}, kind::bgp_peer, true, true},
     {"BGPConfiguration", {"crd.projectcalico.org/v1", "projectcalico.org/v3"}, kind::bgp_configuration, false, false},
+    {"BGPPeer", {"projectcalico.org/v3", "crd.projectcalico.org/v1"}, kind::calico_bgp_peer, false, false},
+    {"Node", {"projectcalico.org/v3", ""}, kind::calico_node, false, false},
 }};
+
+bool serves(const kind_row& row, std::string_view api_version) {
+  return api_version == row.api_versions[0] || (!row.api_versions[1].empty() && api_version == row.api_versions[1]);
+}
 
 // Decodes documents into `Result` (decode_result, or shared_decode_result where each
 // object is allocated once, shared, as it is decoded).
@@ -69,9 +77,16 @@ class document_decoder {
       }
       return;
     }
+    // The row of this kind and apiVersion; else the kind's first row, to name the object
+    // while refusing its apiVersion.
     const kind_row* row = nullptr;
+    std::string supported;
     for (const auto& k : kind_table) {
-      if (k.kind_text == *kind_text) row = &k;
+      if (k.kind_text != *kind_text) continue;
+      if (row == nullptr || (serves(k, *api_version) && !serves(*row, *api_version))) row = &k;
+      for (auto v : k.api_versions) {
+        if (!v.empty()) supported += (supported.empty() ? "" : " or ") + std::string(v);
+      }
     }
     if (row == nullptr) return;  // not a kind bgplb reads
 
@@ -102,9 +117,7 @@ class document_decoder {
     if (row->metallb && meta.ns != options_.metallb_namespace) {
       r.fail("metadata.namespace", "MetalLB objects must live in namespace \"" + options_.metallb_namespace + "\"");
     }
-    if (*api_version != row->api_versions[0] && *api_version != row->api_versions[1]) {
-      std::string supported(row->api_versions[0]);
-      if (!row->api_versions[1].empty()) supported += " or " + std::string(row->api_versions[1]);
+    if (!serves(*row, *api_version)) {
       r.fail("apiVersion", "unsupported apiVersion \"" + *api_version + "\" for " + *kind_text + ": want " + supported);
       return;
     }
@@ -124,6 +137,8 @@ class document_decoder {
         obj = detail::decode_bgp_peer(r, root, std::move(meta), *api_version == "metallb.io/v1beta1");
         break;
       case kind::bgp_configuration: obj = detail::decode_bgp_configuration(r, root, std::move(meta)); break;
+      case kind::calico_bgp_peer: obj = detail::decode_calico_bgp_peer(r, root, std::move(meta)); break;
+      case kind::calico_node: obj = detail::decode_calico_node(r, root, std::move(meta)); break;
     }
     if (r.failed() || !obj) return;
     if constexpr (std::is_same_v<Result, decode_result>) out_.objects.push_back(std::move(*obj));

@@ -51,6 +51,29 @@ std::vector<service_port> decode_ports(reader& r, const field& f) {
   return out;
 }
 
+// The API server's rules on a Service's families (ValidateService,
+// ValidateServiceClusterIPsRelatedFields), so a manifest no API server has seen is held to
+// them too: the allocator derives a family from spec.ipFamilies when there is no cluster IP.
+void check_families(reader& r, const field& spec, const service& s, const std::optional<std::string>& none_at) {
+  const field fams = spec["ipFamilies"];
+  if (s.ip_families.size() > 2) r.fail(fams.path(), "at most two IP families are allowed");
+  if (s.ip_families.size() == 2 && s.ip_families[0] == s.ip_families[1]) {
+    r.fail(fams.at(1).path(), "duplicate IP family " + std::string(s.ip_families[1] == ip_family::v4 ? "IPv4" : "IPv6"));
+  }
+  for (std::size_t i = 0; i < s.cluster_ips.size() && i < s.ip_families.size(); ++i) {
+    if (s.cluster_ips[i].family() == s.ip_families[i]) continue;
+    r.fail(fams.at(i).path(), "does not match the family of cluster IP " + s.cluster_ips[i].to_string());
+  }
+  if (s.family_policy == ip_family_policy::single_stack) {
+    if (s.cluster_ips.size() == 2) {
+      r.fail(spec.path("ipFamilyPolicy"), "must be RequireDualStack or PreferDualStack when two clusterIPs are given");
+    } else if (s.ip_families.size() == 2) {
+      r.fail(spec.path("ipFamilyPolicy"), "must be RequireDualStack or PreferDualStack when two ipFamilies are given");
+    }
+  }
+  if (s.type == "LoadBalancer" && none_at) r.fail(*none_at, "may not be \"None\" for LoadBalancer services");
+}
+
 }  // namespace
 
 service decode_service(reader& r, const field& root, object_meta meta) {
@@ -59,8 +82,10 @@ service decode_service(reader& r, const field& root, object_meta meta) {
   const field spec = root["spec"];
   if (r.is_map(spec)) {
     s.type = r.one_of(spec["type"], {"ClusterIP", "NodePort", "LoadBalancer", "ExternalName"}).value_or("ClusterIP");
+    std::optional<std::string> none_at;  // the path of a "None" cluster IP
     auto add_cluster_ip = [&](const field& f) {
       auto text = r.string(f);
+      if (text && *text == "None" && !none_at) none_at = f.path();
       if (!text || text->empty() || *text == "None") return;
       if (auto a = ip_address::parse(*text)) s.cluster_ips.push_back(*a);
       else r.fail(f.path(), "invalid IP address \"" + *text + "\"");
@@ -95,6 +120,7 @@ service decode_service(reader& r, const field& root, object_meta meta) {
                         : *p == "PreferDualStack" ? ip_family_policy::prefer_dual_stack
                                                   : ip_family_policy::require_dual_stack;
     }
+    check_families(r, spec, s, none_at);
     if (auto p = r.one_of(spec["externalTrafficPolicy"], {"Cluster", "Local"})) {
       s.external_traffic_policy = *p == "Local" ? traffic_policy::local : traffic_policy::cluster;
     }

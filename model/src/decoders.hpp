@@ -19,5 +19,7 @@ bfd_profile decode_bfd_profile(reader& r, const field& root, object_meta meta);
 bgp_peer decode_bgp_peer(reader& r, const field& root, object_meta meta, bool v1beta1);
 
 bgp_configuration decode_bgp_configuration(reader& r, const field& root, object_meta meta);
+calico_bgp_peer decode_calico_bgp_peer(reader& r, const field& root, object_meta meta);
+calico_node decode_calico_node(reader& r, const field& root, object_meta meta);
 
 }  // namespace model::detail

@@ -20,6 +20,8 @@ std::string_view kind_name(kind k) {
     case kind::bfd_profile: return "BFDProfile";
     case kind::bgp_peer: return "BGPPeer";
     case kind::bgp_configuration: return "BGPConfiguration";
+    case kind::calico_bgp_peer: return "Calico BGPPeer";
+    case kind::calico_node: return "Calico Node";
   }
   return "?";
 }

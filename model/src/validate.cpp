@@ -15,7 +15,37 @@ error blame(const object_meta& m, kind k, std::string path, std::string message)
   return {m.file, object_key{k, m.ns, m.name}.to_string(), std::move(path), std::move(message)};
 }
 
-void check_pools(const snapshot& s, std::vector<error>& out) {
+// Which of two conflicting objects of one kind a rule blames, and what its message adds
+// about the other (see newcomer in validate.hpp).
+class judge {
+ public:
+  explicit judge(const newcomer& is_new) : is_new_(is_new) {}
+
+  // The earlier object (in name order) is blamed: it is new and the later one is in force.
+  bool blames_earlier(kind k, const object_meta& earlier, const object_meta& later) const {
+    return is_new_ && is_new_({k, earlier.ns, earlier.name}) && !is_new_({k, later.ns, later.name});
+  }
+  // " in other.yaml" when the other object lives in another file.
+  static std::string in_file(const object_meta& blamed, const object_meta& other) {
+    return other.file.empty() || other.file == blamed.file ? "" : " in " + other.file;
+  }
+  // ", which stays in force" when the blamed object is new and the other one is in force.
+  std::string stays(kind k, const object_meta& blamed, const object_meta& other) const {
+    if (!is_new_ || !is_new_({k, blamed.ns, blamed.name}) || is_new_({k, other.ns, other.name})) return "";
+    return ", which stays in force";
+  }
+
+ private:
+  const newcomer& is_new_;
+};
+
+error overlap(const judge& j, const ip_address_pool& blamed, std::size_t i, const ip_address_pool& other, std::size_t k) {
+  return blame(blamed.meta, kind::ip_address_pool, "spec.addresses[" + std::to_string(i) + "]",
+               blamed.addresses[i] + " overlaps pool \"" + other.meta.name + "\" (" + other.addresses[k] +
+                   judge::in_file(blamed.meta, other.meta) + ")" + j.stays(kind::ip_address_pool, blamed.meta, other.meta));
+}
+
+void check_pools(const snapshot& s, const judge& j, std::vector<error>& out) {
   struct seen_range {
     const ip_address_pool* pool;
     std::size_t index;
@@ -27,10 +57,11 @@ void check_pools(const snapshot& s, std::vector<error>& out) {
       auto hit = std::find_if(seen.begin(), seen.end(), [&](const seen_range& r) {
         return r.pool->ranges[r.index].overlaps(pool.ranges[i]);
       });
-      if (hit != seen.end()) {
-        out.push_back(blame(pool.meta, kind::ip_address_pool, "spec.addresses[" + std::to_string(i) + "]",
-                            pool.addresses[i] + " overlaps pool \"" + hit->pool->meta.name + "\" (" +
-                                hit->pool->addresses[hit->index] + ")"));
+      if (hit == seen.end()) continue;
+      if (j.blames_earlier(kind::ip_address_pool, hit->pool->meta, pool.meta)) {
+        out.push_back(overlap(j, *hit->pool, hit->index, pool, i));
+      } else {
+        out.push_back(overlap(j, pool, i, *hit->pool, hit->index));
       }
     }
     for (std::size_t i = 0; i < pool.ranges.size(); ++i) seen.push_back({&pool, i});
@@ -67,18 +98,30 @@ bool same_spec(const bgp_advertisement& a, const bgp_advertisement& b) {
   return x == y;
 }
 
-void check_advertisements(const snapshot& s, std::vector<error>& out) {
-  std::set<std::string> aliases;
-  std::map<std::string, const community*> alias_owner;
+void check_advertisements(const snapshot& s, const judge& j, std::vector<error>& out) {
+  constexpr kind community_kind = kind::community;
+  constexpr kind advert_kind = kind::bgp_advertisement;
+  struct alias_definition {
+    const community* owner;
+    std::size_t index;
+  };
+  std::map<std::string, alias_definition> alias_owner;
+  auto duplicate_alias = [&](const community& blamed, std::size_t i, const community& other) {
+    out.push_back(blame(blamed.meta, community_kind, "spec.communities[" + std::to_string(i) + "].name",
+                        "duplicate definition of community alias \"" + blamed.communities[i].name + "\" (also in Community " +
+                            other.meta.ns + "/" + other.meta.name + judge::in_file(blamed.meta, other.meta) + ")" +
+                            j.stays(community_kind, blamed.meta, other.meta)));
+  };
   for (const auto& [key, c] : s.all<community>()) {
     for (std::size_t i = 0; i < c.communities.size(); ++i) {
       const auto& name = c.communities[i].name;
-      if (auto it = alias_owner.find(name); it != alias_owner.end()) {
-        out.push_back(blame(c.meta, kind::community, "spec.communities[" + std::to_string(i) + "].name",
-                            "duplicate definition of community alias \"" + name + "\" (also in Community " +
-                                it->second->meta.ns + "/" + it->second->meta.name + ")"));
+      auto it = alias_owner.find(name);
+      if (it == alias_owner.end()) {
+        alias_owner[name] = {&c, i};
+      } else if (j.blames_earlier(community_kind, it->second.owner->meta, c.meta)) {
+        duplicate_alias(*it->second.owner, it->second.index, c);
       } else {
-        alias_owner[name] = &c;
+        duplicate_alias(c, i, *it->second.owner);
       }
     }
   }
@@ -88,7 +131,7 @@ void check_advertisements(const snapshot& s, std::vector<error>& out) {
     for (std::size_t i = 0; i < a.communities.size(); ++i) {
       const auto& c = a.communities[i];
       if (c.find(':') == std::string::npos && !alias_owner.contains(c)) {
-        out.push_back(blame(a.meta, kind::bgp_advertisement, "spec.communities[" + std::to_string(i) + "]",
+        out.push_back(blame(a.meta, advert_kind, "spec.communities[" + std::to_string(i) + "]",
                             "community alias \"" + c + "\" is not defined in any Community"));
       }
     }
@@ -101,16 +144,22 @@ void check_advertisements(const snapshot& s, std::vector<error>& out) {
         const bool v4 = r.family() == ip_family::v4;
         const int agg = v4 ? agg4 : agg6;
         if (agg < static_cast<int>(r.shortest_prefix())) {
-          out.push_back(blame(a.meta, kind::bgp_advertisement, v4 ? "spec.aggregationLength" : "spec.aggregationLengthV6",
+          out.push_back(blame(a.meta, advert_kind, v4 ? "spec.aggregationLength" : "spec.aggregationLengthV6",
                               "invalid aggregation length " + std::to_string(agg) + ": prefix " + pool->addresses[i] +
                                   " in pool \"" + pool->meta.name + "\" is more specific than the aggregation length"));
         }
       }
     }
     for (const auto* b : earlier) {
+      const bool flip = j.blames_earlier(advert_kind, b->meta, a.meta);
+      const bgp_advertisement& blamed = flip ? *b : a;
+      const bgp_advertisement& other = flip ? a : *b;
+      const std::string other_text = "BGPAdvertisement " + other.meta.ns + "/" + other.meta.name +
+                                     judge::in_file(blamed.meta, other.meta);
       if (same_spec(*b, a)) {
-        out.push_back(blame(a.meta, kind::bgp_advertisement, "spec",
-                            "duplicate definition of BGPAdvertisement: same spec as BGPAdvertisement " + b->meta.ns + "/" + b->meta.name));
+        out.push_back(blame(blamed.meta, advert_kind, "spec",
+                            "duplicate definition of BGPAdvertisement: same spec as " + other_text +
+                                j.stays(advert_kind, blamed.meta, other.meta)));
         continue;
       }
       if (!a.local_pref || !b->local_pref || *a.local_pref == *b->local_pref) continue;
@@ -119,13 +168,13 @@ void check_advertisements(const snapshot& s, std::vector<error>& out) {
           !same_set(a.node_selectors, b->node_selectors) || !same_set(a.peers, b->peers)) {
         continue;
       }
-      const auto other = pools_of(s, *b);
-      auto shared = std::find_first_of(pools.begin(), pools.end(), other.begin(), other.end());
+      const auto other_pools = pools_of(s, *b);
+      auto shared = std::find_first_of(pools.begin(), pools.end(), other_pools.begin(), other_pools.end());
       if (shared == pools.end()) continue;
-      out.push_back(blame(a.meta, kind::bgp_advertisement, "spec.localPref",
-                          "LOCAL_PREF " + std::to_string(*a.local_pref) + " conflicts with BGPAdvertisement " + b->meta.ns +
-                              "/" + b->meta.name + " (" + std::to_string(*b->local_pref) + ") for pool \"" +
-                              (*shared)->meta.name + "\" with the same aggregation, nodes and peers"));
+      out.push_back(blame(blamed.meta, advert_kind, "spec.localPref",
+                          "LOCAL_PREF " + std::to_string(*blamed.local_pref) + " conflicts with " + other_text + " (" +
+                              std::to_string(*other.local_pref) + ") for pool \"" + (*shared)->meta.name +
+                              "\" with the same aggregation, nodes and peers" + j.stays(advert_kind, blamed.meta, other.meta)));
     }
     earlier.push_back(&a);
   }
@@ -139,16 +188,21 @@ std::string peer_identity(const bgp_peer& p) {
   return id + "-" + p.vrf.value_or("");
 }
 
-void check_peers(const snapshot& s, std::vector<error>& out) {
+void check_peers(const snapshot& s, const judge& j, std::vector<error>& out) {
+  auto duplicate = [&](const bgp_peer& blamed, const bgp_peer& other) {
+    const bool by_address = blamed.peer_address.has_value();
+    const std::string where = by_address ? "address " + blamed.peer_address->to_string() : "interface " + blamed.interface.value_or("");
+    out.push_back(blame(blamed.meta, kind::bgp_peer, by_address ? "spec.peerAddress" : "spec.interface",
+                        "duplicate BGPPeer: " + where + (blamed.vrf ? " in VRF \"" + *blamed.vrf + "\"" : "") +
+                            " is already peered by BGPPeer " + other.meta.ns + "/" + other.meta.name +
+                            judge::in_file(blamed.meta, other.meta) + j.stays(kind::bgp_peer, blamed.meta, other.meta)));
+  };
   std::map<std::string, const bgp_peer*> identities;
   for (const auto& [key, p] : s.all<bgp_peer>()) {
     const auto [it, fresh] = identities.try_emplace(peer_identity(p), &p);
     if (!fresh) {
-      const bool by_address = p.peer_address.has_value();
-      const std::string where = by_address ? "address " + p.peer_address->to_string() : "interface " + p.interface.value_or("");
-      out.push_back(blame(p.meta, kind::bgp_peer, by_address ? "spec.peerAddress" : "spec.interface",
-                          "duplicate BGPPeer: " + where + (p.vrf ? " in VRF \"" + *p.vrf + "\"" : "") +
-                              " is already peered by BGPPeer " + it->second->meta.ns + "/" + it->second->meta.name));
+      if (j.blames_earlier(kind::bgp_peer, it->second->meta, p.meta)) duplicate(*it->second, p);
+      else duplicate(p, *it->second);
     }
     if (p.bfd_profile && !s.find<bfd_profile>(p.meta.ns, *p.bfd_profile)) {
       out.push_back(blame(p.meta, kind::bgp_peer, "spec.bfdProfile", "BFDProfile \"" + *p.bfd_profile + "\" does not exist"));
@@ -172,6 +226,17 @@ void check_peers(const snapshot& s, std::vector<error>& out) {
 
 std::vector<error> warnings(const snapshot& s) {
   std::vector<error> out;
+  for (const auto& [key, p] : s.all<calico_bgp_peer>()) {
+    for (const auto& f : p.ignored) out.push_back(blame(p.meta, kind::calico_bgp_peer, f.path, f.why));
+  }
+  for (const auto& [key, n] : s.all<calico_node>()) {
+    for (const auto& f : n.ignored) out.push_back(blame(n.meta, kind::calico_node, f.path, f.why));
+  }
+  if (const auto* c = s.find<bgp_configuration>("", "default"); c != nullptr && c->node_to_node_mesh.value_or(false)) {
+    out.push_back(blame(c->meta, kind::bgp_configuration, "spec.nodeToNodeMeshEnabled",
+                        "ignored: bgplb makes no node-to-node mesh (it announces services to routers only); Calico's "
+                        "own BGP keeps carrying pod routes"));
+  }
   for (const auto& [key, a] : s.all<bgp_advertisement>()) {
     for (std::size_t i = 0; i < a.ip_address_pools.size(); ++i) {
       const auto& name = a.ip_address_pools[i];
@@ -181,7 +246,8 @@ std::vector<error> warnings(const snapshot& s) {
     }
     for (std::size_t i = 0; i < a.peers.size(); ++i) {
       const auto& name = a.peers[i];
-      if (s.find<bgp_peer>(a.meta.ns, name) != nullptr) continue;
+      // A node's Calico BGPPeers are its sessions too, named by their metadata.name.
+      if (s.find<bgp_peer>(a.meta.ns, name) != nullptr || s.find<calico_bgp_peer>("", name) != nullptr) continue;
       out.push_back(blame(a.meta, kind::bgp_advertisement, "spec.peers[" + std::to_string(i) + "]",
                           "BGPPeer \"" + name + "\" does not exist; the advertisement goes to no session of that name"));
     }
@@ -189,11 +255,12 @@ std::vector<error> warnings(const snapshot& s) {
   return out;
 }
 
-std::vector<error> check_rules(const snapshot& s) {
+std::vector<error> check_rules(const snapshot& s, const newcomer& is_new) {
+  const judge j(is_new);
   std::vector<error> out;
-  check_pools(s, out);
-  check_advertisements(s, out);
-  check_peers(s, out);
+  check_pools(s, j, out);
+  check_advertisements(s, j, out);
+  check_peers(s, j, out);
   return out;
 }
 
@@ -204,6 +271,8 @@ bool read_by_rules(kind k) {
     case kind::endpoint_slice:
     case kind::node:
     case kind::namespace_:
+    case kind::calico_bgp_peer:
+    case kind::calico_node:
       return false;
     case kind::secret:
     case kind::ip_address_pool:
@@ -217,9 +286,9 @@ bool read_by_rules(kind k) {
   return true;
 }
 
-std::vector<error> validate(const snapshot& s) {
+std::vector<error> validate(const snapshot& s, const newcomer& is_new) {
   std::vector<error> out = s.conflicts();
-  auto rules = check_rules(s);
+  auto rules = check_rules(s, is_new);
   out.insert(out.end(), std::make_move_iterator(rules.begin()), std::make_move_iterator(rules.end()));
   return out;
 }

@@ -141,6 +141,24 @@ TEST(decode, service_rules) {
        {"f.yaml: Service default/s: spec.ports[0].protocol: unsupported value \"ICMP\": must be one of TCP, UDP, SCTP"}},
       {"ingress IP", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nstatus: {loadBalancer: {ingress: [{ip: x}]}}\n",
        {"f.yaml: Service default/s: status.loadBalancer.ingress[0].ip: invalid IP address \"x\""}},
+      // The API server's family rules (ValidateServiceClusterIPsRelatedFields).
+      {"families without cluster IPs", head + "  type: LoadBalancer\n  ipFamilies: [IPv6, IPv4]\n  ipFamilyPolicy: PreferDualStack\n",
+       {}},
+      {"ipFamilies: no duplicates", head + "  ipFamilies: [IPv4, IPv4]\n  ipFamilyPolicy: RequireDualStack\n",
+       {"f.yaml: Service default/s: spec.ipFamilies[1]: duplicate IP family IPv4"}},
+      {"ipFamilies: at most two", head + "  ipFamilies: [IPv4, IPv6, IPv4]\n  ipFamilyPolicy: RequireDualStack\n",
+       {"f.yaml: Service default/s: spec.ipFamilies: at most two IP families are allowed"}},
+      {"ipFamilies follow the cluster IPs", head + "  clusterIP: 10.96.0.1\n  ipFamilies: [IPv6]\n",
+       {"f.yaml: Service default/s: spec.ipFamilies[0]: does not match the family of cluster IP 10.96.0.1"}},
+      {"SingleStack with two families", head + "  ipFamilies: [IPv4, IPv6]\n  ipFamilyPolicy: SingleStack\n",
+       {"f.yaml: Service default/s: spec.ipFamilyPolicy: must be RequireDualStack or PreferDualStack when two "
+        "ipFamilies are given"}},
+      {"SingleStack with two cluster IPs", head + "  clusterIPs: [10.96.0.1, 'fd00::1']\n  ipFamilyPolicy: SingleStack\n",
+       {"f.yaml: Service default/s: spec.ipFamilyPolicy: must be RequireDualStack or PreferDualStack when two "
+        "clusterIPs are given"}},
+      {"headless LoadBalancer", head + "  type: LoadBalancer\n  clusterIP: None\n",
+       {"f.yaml: Service default/s: spec.clusterIP: may not be \"None\" for LoadBalancer services"}},
+      {"headless ClusterIP service is fine", head + "  clusterIPs: [None]\n", {}},
   });
 }
 
@@ -302,7 +320,8 @@ TEST(decode, calico_bgp_configuration) {
        {"f.yaml: BGPConfiguration default: spec.prefixAdvertisements[0].communities[0]: community \"nope\" is not "
         "defined in spec.communities"}},
       {"asNumber range", head + "  asNumber: -1\n",
-       {"f.yaml: BGPConfiguration default: spec.asNumber: -1 is out of range 0-4294967295"}},
+       {"f.yaml: BGPConfiguration default: spec.asNumber: invalid AS number \"-1\": want 0-4294967295 or asdot A.B"}},
+      {"asNumber in asdot (Calico numorstring.ASNumber)", head + "  asNumber: '1.10'\n", {}},
   });
 }
 

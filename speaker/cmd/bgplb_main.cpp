@@ -11,6 +11,7 @@
 #include "controller/plan.hpp"
 #include "controller/service.hpp"
 #include "model/assignments.hpp"
+#include "model/validate.hpp"
 #include "runtime/process.hpp"
 #include "speaker/plan.hpp"
 #include "speaker/service.hpp"
@@ -33,10 +34,14 @@ int plan(const std::string& dir, const std::string& output, const std::string& n
   boost::json::object doc;
   doc["services"] = base["services"];
   doc["pools"] = base["pools"];
+  doc["sessions"] = boost::json::parse(speaker::sessions_json(p));
   doc["announcements"] = boost::json::parse(speaker::announcements_json(p));
   doc["withheld"] = boost::json::parse(speaker::withheld_json(p));
   auto& errors = doc["errors"] = base["errors"];
   for (const auto& e : p.errors) errors.as_array().emplace_back(e.to_string());
+  // What is read but not acted on (Calico fields bgplb ignores, names MetalLB skips).
+  auto& warnings = doc["warnings"] = boost::json::array();
+  for (const auto& w : model::warnings(*update.snapshot)) warnings.as_array().emplace_back(w.to_string());
   std::cout << controller::pretty_json(boost::json::serialize(doc));
   return update.errors.empty() && p.errors.empty() ? 0 : 1;
 }

@@ -1,5 +1,6 @@
-// Node-wide planning facts: which BGPPeers this node runs, which advertisements apply to
-// each pool and whether they select this node, community aliases resolved.
+// Node-wide planning facts: which BGPPeers this node runs (MetalLB's here, Calico's in
+// calico_peers.cpp), which advertisements apply to each pool and whether they select this
+// node, community aliases resolved.
 #include <algorithm>
 #include <charconv>
 #include <map>
@@ -167,11 +168,13 @@ route_plan planner::context::calico_attrs(const model::cidr& c) const {
 std::shared_ptr<const planner::context> make_context(const model::snapshot& s, const std::string& node) {
   auto ctx = std::make_shared<planner::context>();
   ctx->node = facts_of(s, node);
+  detail::add_calico_facts(s, ctx->node, ctx->errors);
 
   for (const auto& [key, p] : s.all<model::bgp_peer>()) {
     if (!any_selects(p.node_selectors, ctx->node.labels)) continue;
     if (auto pp = plan_peer(s, p, ctx->node, ctx->errors)) ctx->peers.push_back(std::move(*pp));
   }
+  detail::add_calico_peers(s, ctx->node, ctx->peers, ctx->errors);
   std::sort(ctx->peers.begin(), ctx->peers.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
 
   std::map<std::string, std::string> aliases;

@@ -39,7 +39,19 @@ struct node_facts {
   bool excluded = false;
   bool network_unavailable = false;
   std::optional<model::ip_address> internal_ipv4;
+  // Calico's view of the node (Calico Node, else the v1 Node's projectcalico.org annotations).
+  std::optional<model::ip_address> calico_ipv4, calico_ipv6;
+  std::optional<std::uint32_t> calico_asn;
 };
+
+// calico_peers.cpp: Calico's BGPPeers as this node's sessions.
+// Fills node's calico_* facts and adds the Calico Node's labels; errors for annotations
+// that do not parse.
+void add_calico_facts(const model::snapshot& s, node_facts& node, std::vector<model::error>& errors);
+// Appends a session for each Calico BGPPeer with a peerIP that selects this node; errors for
+// those it cannot run (a name or address another peer of the node has, a missing password).
+void add_calico_peers(const model::snapshot& s, const node_facts& node, std::vector<peer_plan>& peers,
+                      std::vector<model::error>& errors);
 
 }  // namespace speaker::detail
 

@@ -255,6 +255,7 @@ planner::delta planner::update(std::shared_ptr<const model::snapshot> s, const m
         break;
       case model::kind::namespace_: break;  // nothing the speaker reads
       case model::kind::node:
+      case model::kind::calico_node:
         if (k.name == node_) full = true;
         break;
       default: full = true;

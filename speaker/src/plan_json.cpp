@@ -1,5 +1,6 @@
-// `bgplb plan --node`: the routes a node would send, one entry per prefix and attribute
-// set with the BGPPeers that get it, and each withheld service address with its reason.
+// `bgplb plan --node`: the sessions a node would run, the routes it would send (one entry
+// per prefix and attribute set with the BGPPeers that get it), and each withheld service
+// address with its reason.
 #include <boost/json.hpp>
 
 #include <map>
@@ -55,6 +56,22 @@ std::string announcements_json(const node_plan& p) {
       if (attrs.link_bandwidth_endpoints) o["weight"] = *attrs.link_bandwidth_endpoints;
       out.push_back(std::move(o));
     }
+  return serialize_array(out);
+}
+
+std::string sessions_json(const node_plan& p) {
+  std::vector<json::object> out;
+  for (const auto& s : p.peers) {
+    json::object o{{"name", s.name},          {"address", s.address.to_string()}, {"port", s.port},
+                   {"my_asn", s.my_asn},      {"peer_asn", s.peer_asn},          {"hold_time", s.hold_time.count()}};
+    o["keepalive"] = s.keepalive ? json::value(s.keepalive->count()) : json::value(nullptr);
+    o["router_id"] = s.router_id ? json::value(s.router_id->to_string()) : json::value(nullptr);
+    o["source_address"] = s.source_address ? json::value(s.source_address->to_string()) : json::value(nullptr);
+    o["ebgp_multihop"] = s.ebgp_multihop;
+    o["graceful_restart"] = s.graceful_restart;
+    o["password"] = !s.password.empty();  // whether one is set; never the key itself
+    out.push_back(std::move(o));
+  }
   return serialize_array(out);
 }
 

@@ -11,6 +11,8 @@ CASES = [  # (golden file, example directory, node)
     ('quickstart-node2.json', 'examples/quickstart', 'node2'),
     ('metallb-n1.json', 'examples/metallb', 'n1'),
     ('calico-n1.json', 'examples/calico', 'n1'),
+    ('calico-peers-rack1-host1.json', 'examples/calico-peers', 'rack1-host1'),
+    ('calico-peers-rack2-host1.json', 'examples/calico-peers', 'rack2-host1'),
 ]
 
 

@@ -2,7 +2,10 @@
 // names (every file when it cannot tell, and on list()) plus the refused ones, decodes the
 // changed ones, and admits a changed file only if it decodes cleanly and adds no
 // cross-object error (model::validate) to the state in force. Refused files keep their
-// last good objects; their errors are reported with every update until fixed.
+// last good objects; their errors are reported with every update until fixed. Of two
+// objects in conflict, the one in force stays and the newcomer is blamed (a duplicate key
+// keeps its definition in force; model::newcomer for the rules), so the error names the
+// object that introduced the conflict and is the refused file's own.
 //
 // Cost: every candidate state is the state in force plus an overlay of changed files.
 // Only the keys those files define (before or after) can change winner, conflict or
@@ -71,8 +74,9 @@ std::optional<update> backend::wait(std::chrono::milliseconds timeout) {
   return u;
 }
 
-// Every definition of every key the overlay's files define now or in force, in (path,
-// position) order, as it would be with the overlay applied.
+// Every definition of every key the overlay's files define now or in force, as it would be
+// with the overlay applied: the definition in force first while its file still defines it
+// unchanged (a new duplicate never displaces it), then (path, position) order.
 backend::definitions backend::definitions_under(const overlay& ov, bool& rules_read) const {
   definitions out;
   for (const auto& [path, objects] : ov) {
@@ -90,14 +94,20 @@ backend::definitions backend::definitions_under(const overlay& ov, bool& rules_r
     }
   }
   for (auto& [key, list] : out) {
+    const definition* in_force = nullptr;
     if (auto d = definitions_.find(key); d != definitions_.end()) {
+      in_force = &d->second.front();
       for (const auto& def : d->second) {
         if (!ov.contains(def.path)) list.push_back({def.path, def.index, &def.object});
       }
     }
-    std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
-      return std::tie(a.path, a.index) < std::tie(b.path, b.index);
-    });
+    if (list.size() < 2) continue;
+    auto order = [&](const candidate_definition& c) {
+      const bool incumbent = in_force != nullptr && c.path == in_force->path &&
+                             (*c.object == in_force->object || **c.object == *in_force->object);
+      return std::tuple(!incumbent, c.path, c.index);
+    };
+    std::sort(list.begin(), list.end(), [&](const auto& a, const auto& b) { return order(a) < order(b); });
   }
   return out;
 }
@@ -133,7 +143,8 @@ std::vector<model::error> backend::conflicts_of(const definitions& defs) const {
   return errors;
 }
 
-// model::validate of the state in force with the overlay applied.
+// model::validate of the state in force with the overlay applied; the objects it adds or
+// changes are the newcomers, blamed for what they break together with objects in force.
 std::vector<model::error> backend::errors_under(const overlay& ov) const {
   bool rules_read = false;
   const auto defs = definitions_under(ov, rules_read);
@@ -143,8 +154,16 @@ std::vector<model::error> backend::errors_under(const overlay& ov) const {
     return out;
   }
   std::vector<model::snapshot::edit> edits;
-  for (const auto& [key, list] : defs) edits.push_back({key, list.empty() ? nullptr : *list.front().object});
-  auto rules = model::check_rules(model::snapshot(*current_, edits, {}, 0));
+  std::set<model::object_key> fresh;
+  for (const auto& [key, list] : defs) {
+    edits.push_back({key, list.empty() ? nullptr : *list.front().object});
+    if (list.empty()) continue;
+    const auto d = definitions_.find(key);
+    const model::object_ptr& now = *list.front().object;
+    if (d == definitions_.end() || !(now == d->second.front().object || *now == *d->second.front().object)) fresh.insert(key);
+  }
+  auto rules = model::check_rules(model::snapshot(*current_, edits, {}, 0),
+                                  [&](const model::object_key& k) { return fresh.contains(k); });
   out.insert(out.end(), std::make_move_iterator(rules.begin()), std::make_move_iterator(rules.end()));
   return out;
 }

@@ -247,7 +247,8 @@ ledger_read decode_ledger(std::string_view file, std::string_view text) {
       model::ledger_entry entry;
       entry.ns = c.string(*e, path, "namespace").value_or("");
       entry.name = c.string(*e, path, "name").value_or("");
-      entry.pool = c.string(*e, path, "pool").value_or("");
+      // Empty: a stranded address no pool was ever recorded for (kept from Service status).
+      entry.pool = c.string(*e, path, "pool", false).value_or("");
       entry.since = c.integer(*e, path, "since").value_or(0);
       if (const auto* ips = c.array(*e, path, "ips")) {
         if (ips->empty() || ips->size() > 2) c.fail(path + ".ips", "must hold one or two addresses");

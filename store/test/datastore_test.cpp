@@ -13,6 +13,11 @@
 #include <mutex>
 #include <thread>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
 #include "store/datastore.hpp"
 #include "store/feed.hpp"
 #include "fakes.hpp"
@@ -337,6 +342,48 @@ TEST(feed, carries_changes_to_consumers_on_the_core_thread) {
   f.stop([&] { stopped = true; });
   for (int i = 0; i < 500 && !stopped; ++i) io.run_for(10ms);
   EXPECT_TRUE(stopped);
+}
+
+// A refused manifest is logged once (config_error); its fix is logged too
+// (config_recovered), through the feed as a process runs it.
+TEST(feed, logs_a_refused_manifest_and_its_recovery) {
+  temp_dir m;
+  write_file(m.path + "/a.yaml", service_yaml("a"));
+  write_file(m.path + "/b.yaml", "kind: [");
+  std::ostringstream logs;
+  auto previous = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::ostream_sink_mt>(logs));
+  logger->set_pattern("%v");
+  spdlog::set_default_logger(logger);
+  struct restore {
+    std::shared_ptr<spdlog::logger> l;
+    ~restore() { spdlog::set_default_logger(l); }
+  } restore_logger{previous};
+
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  struct counter : consumer {
+    int changes = 0;
+    void on_change(const change&) override { ++changes; }
+  } c;
+  store::open_options o;
+  o.coalesce = 5ms;
+  feed f(io, open("file:" + m.path, o), {&c});
+  ASSERT_FALSE(f.start());
+  auto run_until = [&](auto cond) {
+    for (int i = 0; i < 500 && !cond(); ++i) io.run_for(10ms);
+    return cond();
+  };
+  ASSERT_TRUE(run_until([&] { return logs.str().find("event=config_error") != std::string::npos; })) << logs.str();
+  EXPECT_NE(logs.str().find("b.yaml: line 1, column 1: YAML syntax error"), std::string::npos) << logs.str();
+  EXPECT_EQ(logs.str().find("config_recovered"), std::string::npos) << logs.str();
+
+  write_file(m.path + "/b.yaml", service_yaml("b"));
+  EXPECT_TRUE(run_until([&] { return logs.str().find("event=config_recovered resolved=1") != std::string::npos; }))
+      << logs.str();
+  bool stopped = false;
+  f.stop([&] { stopped = true; });
+  EXPECT_TRUE(run_until([&] { return stopped; }));
 }
 
 }  // namespace

@@ -137,21 +137,21 @@ TEST(file_backend, cross_object_error_refuses_the_changed_file) {
   h.disk->files["prod.yaml"] = pool("prod", "[10.0.2.0/24, 10.0.0.0/23]");
   auto u = h.b.list();
   EXPECT_THAT(errors(u), ::testing::ElementsAre("prod.yaml: IPAddressPool metallb-system/prod: spec.addresses[1]: "
-                                                "10.0.0.0/23 overlaps pool \"lab\" (10.0.1.0/24)"));
+                                                "10.0.0.0/23 overlaps pool \"lab\" (10.0.1.0/24 in lab.yaml), which "
+                                                "stays in force"));
   EXPECT_EQ(find_pool(u, "prod")->addresses.size(), 1u);
   EXPECT_TRUE(u.changes.empty());
 
-  // The error lands on an unchanged file (pool "zzz" sorts after "aaa"): the change is refused.
+  // The new pool sorts before the one in force ("aaa" < "zzz"): still the new one is blamed,
+  // and the error says which pool stays.
   h.disk->files["zzz.yaml"] = pool("zzz", "[10.5.0.0/24]");
   h.b.list();
   h.disk->files["aaa.yaml"] = pool("aaa", "[10.5.0.0/25]");
   u = h.b.list();
   EXPECT_EQ(find_pool(u, "aaa"), nullptr);
   EXPECT_NE(find_pool(u, "zzz"), nullptr);
-  const auto aaa = std::find_if(u.errors.begin(), u.errors.end(), [](const auto& e) { return e.file == "aaa.yaml"; });
-  ASSERT_NE(aaa, u.errors.end());
-  EXPECT_THAT(aaa->message, ::testing::HasSubstr("refused: admitting this file breaks a rule elsewhere: zzz.yaml: "
-                                                 "IPAddressPool metallb-system/zzz: spec.addresses[0]"));
+  EXPECT_THAT(errors(u), ::testing::Contains("aaa.yaml: IPAddressPool metallb-system/aaa: spec.addresses[0]: 10.5.0.0/25 "
+                                             "overlaps pool \"zzz\" (10.5.0.0/24 in zzz.yaml), which stays in force"));
 
   // Removing the conflicting file lets the refused one in without another edit.
   h.disk->files.erase("zzz.yaml");
@@ -168,14 +168,45 @@ TEST(file_backend, innocent_file_in_the_same_burst_is_admitted) {
   harness h;
   h.disk->files = {{"zzz.yaml", pool("zzz", "[10.5.0.0/24]")}};
   h.b.list();
-  h.disk->files["aaa.yaml"] = pool("aaa", "[10.5.0.0/25]");  // the blame lands on zzz.yaml
+  h.disk->files["aaa.yaml"] = pool("aaa", "[10.5.0.0/25]");
   h.disk->files["svc.yaml"] = svc("web");
   const auto u = h.b.list();
   EXPECT_EQ(find_pool(u, "aaa"), nullptr);
   EXPECT_NE(u.snapshot->find<model::service>("default", "web"), nullptr);
-  EXPECT_THAT(errors(u), ::testing::ElementsAre(
-                             "aaa.yaml: refused: admitting this file breaks a rule elsewhere: zzz.yaml: IPAddressPool "
-                             "metallb-system/zzz: spec.addresses[0]: 10.5.0.0/24 overlaps pool \"aaa\" (10.5.0.0/25)"));
+  EXPECT_THAT(errors(u), ::testing::ElementsAre("aaa.yaml: IPAddressPool metallb-system/aaa: spec.addresses[0]: "
+                                                "10.5.0.0/25 overlaps pool \"zzz\" (10.5.0.0/24 in zzz.yaml), which "
+                                                "stays in force"));
+}
+
+// The object that introduces a conflict is the one refused, whatever the names: a new
+// file sorting first that redefines a Service in force, or a pool overlapping one in force.
+TEST(file_backend, the_newcomer_is_refused_and_the_error_says_what_stays) {
+  named_harness h;
+  h.disk->files = {{"z.yaml", svc("web") + "---\n" + pool("zzz", "[10.5.0.0/24]")}};
+  h.b.list();
+  h.disk->files["a.yaml"] = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {type: ClusterIP}\n";
+  auto u = h.change({"a.yaml"});
+  ASSERT_TRUE(u);
+  EXPECT_THAT(errors(*u), ::testing::ElementsAre(
+                              "a.yaml: Service default/web: metadata.name: defined twice; the definition in z.yaml is in force"));
+  EXPECT_EQ(u->snapshot->find<model::service>("default", "web")->type, "LoadBalancer") << "z.yaml's Service stays";
+  EXPECT_TRUE(u->changes.empty());
+
+  h.disk->files["a.yaml"] = pool("aaa", "[10.5.0.128/25]");
+  u = h.change({"a.yaml"});
+  ASSERT_TRUE(u);
+  EXPECT_THAT(errors(*u), ::testing::ElementsAre("a.yaml: IPAddressPool metallb-system/aaa: spec.addresses[0]: "
+                                                 "10.5.0.128/25 overlaps pool \"zzz\" (10.5.0.0/24 in z.yaml), which "
+                                                 "stays in force"));
+  EXPECT_EQ(find_pool(*u, "aaa"), nullptr);
+
+  // An edit of z.yaml that keeps both definitions keeps them in force.
+  h.disk->files["z.yaml"] = svc("web") + "---\n" + pool("zzz", "[10.5.0.0/24]") + "---\n" + svc("other");
+  u = h.change({"z.yaml"});
+  ASSERT_TRUE(u);
+  EXPECT_THAT(keys(u->changes.added), ::testing::ElementsAre("Service default/other"));
+  EXPECT_EQ(errors(*u).size(), 1u) << model::to_string(u->errors);
+  EXPECT_NE(find_pool(*u, "zzz"), nullptr);
 }
 
 TEST(file_backend, initial_conflict_blames_one_file_and_duplicates_the_later) {
@@ -186,7 +217,7 @@ TEST(file_backend, initial_conflict_blames_one_file_and_duplicates_the_later) {
   EXPECT_THAT(errors(u), ::testing::ElementsAre(
                              "2.yaml: Service default/web: metadata.name: defined twice; the definition in 1.yaml is in force",
                              "4.yaml: IPAddressPool metallb-system/c: spec.addresses[0]: 10.0.0.0/25 overlaps pool \"b\" "
-                             "(10.0.0.0/24)"));
+                             "(10.0.0.0/24 in 3.yaml)"));
   EXPECT_NE(find_pool(u, "b"), nullptr);
   EXPECT_EQ(find_pool(u, "c"), nullptr);
 }
@@ -270,7 +301,8 @@ TEST(file_backend, named_changes_keep_refusals_until_fixed) {
   auto u = h.change({"prod.yaml"});
   ASSERT_TRUE(u);
   EXPECT_THAT(errors(*u), ::testing::ElementsAre("prod.yaml: IPAddressPool metallb-system/prod: spec.addresses[0]: "
-                                                 "10.0.0.0/23 overlaps pool \"lab\" (10.0.1.0/24)"));
+                                                 "10.0.0.0/23 overlaps pool \"lab\" (10.0.1.0/24 in lab.yaml), which "
+                                                 "stays in force"));
   EXPECT_EQ(find_pool(*u, "prod"), nullptr);
 
   h.disk->files["x.yaml"] = svc("web");
@@ -278,7 +310,7 @@ TEST(file_backend, named_changes_keep_refusals_until_fixed) {
   ASSERT_TRUE(u);
   EXPECT_THAT(errors(*u), ::testing::ElementsAre(
                               "prod.yaml: IPAddressPool metallb-system/prod: spec.addresses[0]: 10.0.0.0/23 overlaps "
-                              "pool \"lab\" (10.0.1.0/24)",
+                              "pool \"lab\" (10.0.1.0/24 in lab.yaml), which stays in force",
                               "x.yaml: Service default/web: metadata.name: defined twice; the definition in "
                               "web.yaml is in force"))
       << "a Service-only change still reports a duplicate key, and the refusal in force";
@@ -324,13 +356,13 @@ class reference_backend {
       return in;
     };
     std::map<std::string, std::vector<model::object>> set_aside;
-    const auto baseline = texts(model::validate(build(in_force())));
+    const auto baseline = texts(validate(build(in_force())));
     while (!candidates.empty()) {
       auto in = in_force();
       for (const auto& [path, objects] : candidates) in[path] = &objects;
       std::set<std::string> blamed;
       bool added = false;
-      for (const auto& e : model::validate(build(in))) {
+      for (const auto& e : validate(build(in))) {
         if (baseline.contains(e.to_string())) continue;
         added = true;
         if (candidates.contains(e.file)) blamed.insert(e.file);
@@ -344,11 +376,11 @@ class reference_backend {
     for (auto& [path, objects] : candidates) next[path].good = std::move(objects);
     for (auto& [path, objects] : set_aside) {
       auto in = in_force();
-      const auto before = texts(model::validate(build(in)));
+      const auto before = texts(validate(build(in)));
       in[path] = &objects;
       std::vector<model::error> own;
       std::optional<model::error> elsewhere;
-      for (auto& e : model::validate(build(in))) {
+      for (auto& e : validate(build(in))) {
         if (before.contains(e.to_string())) continue;
         if (e.file == path) own.push_back(std::move(e));
         else if (!elsewhere) elsewhere = std::move(e);
@@ -384,10 +416,46 @@ class reference_backend {
     for (const auto& e : errors) out.insert(e.to_string());
     return out;
   }
-  static model::snapshot build(const std::map<std::string, const std::vector<model::object>*>& in) {
+  // The objects in force first (a new duplicate never displaces one), then path order.
+  model::snapshot build(const std::map<std::string, const std::vector<model::object>*>& in) const {
     std::vector<model::object> all;
-    for (const auto& [path, objects] : in) all.insert(all.end(), objects->begin(), objects->end());
+    std::set<model::object_key> kept;
+    for (const auto& [path, objects] : in) {
+      for (const auto& o : *objects) {
+        if (same_at(*current_, o) && kept.insert(model::key_of(o)).second) all.push_back(o);
+      }
+    }
+    for (const auto& [path, objects] : in) {
+      for (const auto& o : *objects) {
+        if (!same_at(*current_, o) || !kept.erase(model::key_of(o))) all.push_back(o);
+      }
+    }
     return model::snapshot(std::move(all));
+  }
+  // model::validate with the objects not in force as newcomers.
+  std::vector<model::error> validate(const model::snapshot& s) const {
+    return model::validate(s, [&](const model::object_key& k) { return !same_key(s, *current_, k); });
+  }
+  static bool same_at(const model::snapshot& s, const model::object& o) {
+    return std::visit(
+        [&](const auto& x) {
+          using T = std::decay_t<decltype(x)>;
+          const T* f = s.find<T>(x.meta.ns, x.meta.name);
+          return f != nullptr && *f == x;
+        },
+        o);
+  }
+  template <std::size_t I = 0>
+  static bool same_key(const model::snapshot& a, const model::snapshot& b, const model::object_key& k) {
+    if constexpr (I < std::variant_size_v<model::object>) {
+      if (static_cast<std::size_t>(k.kind) != I) return same_key<I + 1>(a, b, k);
+      using T = std::variant_alternative_t<I, model::object>;
+      const T* x = a.find<T>(k.ns, k.name);
+      const T* y = b.find<T>(k.ns, k.name);
+      return x != nullptr && y != nullptr && *x == *y;
+    } else {
+      return false;
+    }
   }
   std::shared_ptr<fake_disk> disk_;
   std::map<std::string, file_state> files_;

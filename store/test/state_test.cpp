@@ -30,6 +30,8 @@ model::ledger sample() {
   l.entries.push_back({"default", "a", {*model::ip_address::parse("10.0.0.1"), *model::ip_address::parse("fd00::1")},
                        "dual", 1700000000});
   l.entries.push_back({"prod", "web", {*model::ip_address::parse("10.0.1.5")}, "prod", 1700000001});
+  // Stranded, and no pool was ever recorded for it (kept from a migrated Service's status).
+  l.entries.push_back({"prod", "z", {*model::ip_address::parse("192.0.2.7")}, "", 1700000002});
   l.holds.push_back({*model::ip_address::parse("10.0.0.9"), "ci", "job", "prod", 1700000100});
   return l;
 }
@@ -43,7 +45,8 @@ TEST(ledger_json, round_trip_and_golden) {
             "  \"revision\": 7,\n"
             "  \"allocations\": [\n"
             "    {\"namespace\":\"default\",\"name\":\"a\",\"ips\":[\"10.0.0.1\",\"fd00::1\"],\"pool\":\"dual\",\"since\":1700000000},\n"
-            "    {\"namespace\":\"prod\",\"name\":\"web\",\"ips\":[\"10.0.1.5\"],\"pool\":\"prod\",\"since\":1700000001}\n"
+            "    {\"namespace\":\"prod\",\"name\":\"web\",\"ips\":[\"10.0.1.5\"],\"pool\":\"prod\",\"since\":1700000001},\n"
+            "    {\"namespace\":\"prod\",\"name\":\"z\",\"ips\":[\"192.0.2.7\"],\"pool\":\"\",\"since\":1700000002}\n"
             "  ],\n"
             "  \"holds\": [\n"
             "    {\"ip\":\"10.0.0.9\",\"namespace\":\"ci\",\"name\":\"job\",\"pool\":\"prod\",\"released_at\":1700000100}\n"

@@ -1,7 +1,8 @@
 // The typed objects bgplb reads: core Kubernetes kinds, MetalLB's CRDs and Calico's
-// BGPConfiguration. Plain aggregates named after the manifest fields (spec.autoAssign ->
-// auto_assign); optional fields are std::optional so "unset" and "zero" stay apart, as
-// the webhooks distinguish them. Decoding and per-object rules live in decode.hpp.
+// BGPConfiguration, BGPPeer and Node. Plain aggregates named after the manifest fields
+// (spec.autoAssign -> auto_assign); optional fields are std::optional so "unset" and "zero"
+// stay apart, as the webhooks distinguish them. Decoding and per-object rules live in
+// decode.hpp.
 #pragma once
 
 #include <chrono>
@@ -15,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include "model/calico_selector.hpp"
 #include "model/ip.hpp"
 #include "model/selector.hpp"
 
@@ -23,8 +25,9 @@ namespace model {
 enum class kind : std::uint8_t {
   service, endpoint_slice, node, namespace_, secret,
   ip_address_pool, bgp_advertisement, community, bfd_profile, bgp_peer, bgp_configuration,
+  calico_bgp_peer, calico_node,
 };
-std::string_view kind_name(kind k);  // "Service", "IPAddressPool", ...
+std::string_view kind_name(kind k);  // "Service", "IPAddressPool", "Calico BGPPeer", ...
 
 // Identity of an object. Cluster-scoped kinds have an empty namespace.
 struct object_key {
@@ -230,7 +233,8 @@ struct prefix_advertisement {
 
 struct bgp_configuration {
   object_meta meta;
-  std::optional<std::uint32_t> as_number;
+  std::optional<std::uint32_t> as_number;  // the AS of Calico's nodes without their own
+  std::optional<bool> node_to_node_mesh;   // spec.nodeToNodeMeshEnabled: read to say bgplb makes no mesh
   std::vector<cidr> service_cluster_ips;
   std::vector<cidr> service_external_ips;
   std::vector<cidr> service_load_balancer_ips;
@@ -239,9 +243,56 @@ struct bgp_configuration {
   friend bool operator==(const bgp_configuration&, const bgp_configuration&) = default;
 };
 
+// A field bgplb reads but does not act on, and what that means for the session; reported
+// by model::warnings(), never refused (Calico accepts it).
+struct ignored_field {
+  std::string path;  // "spec.ttlSecurity"
+  std::string why;
+  friend bool operator==(const ignored_field&, const ignored_field&) = default;
+};
+
+struct secret_key_reference {
+  std::string name;
+  std::string key;
+  friend bool operator==(const secret_key_reference&, const secret_key_reference&) = default;
+};
+
+// Calico's BGPPeer: sessions from Calico's nodes to a router (cluster-scoped). A peer with
+// peerSelector or localWorkloadSelector peers with Calico nodes or workloads, which bgplb
+// does not do: it is read, warned about and not run.
+struct calico_bgp_peer {
+  object_meta meta;
+  std::string node;                              // spec.node: only this node
+  std::optional<calico_selector> node_selector;  // spec.nodeSelector; neither: every node
+  std::optional<ip_address> peer_ip;             // spec.peerIP without its port
+  std::optional<std::uint16_t> peer_port;        // spec.peerIP's port (IPv4:port, [IPv6]:port)
+  std::optional<std::uint32_t> as_number;        // spec.asNumber, plain or dotted (asdot)
+  std::optional<std::uint32_t> local_as_number;  // spec.localASNumber
+  std::optional<calico_selector> peer_selector;  // spec.peerSelector
+  bool keep_original_next_hop = false;           // spec.keepOriginalNextHop, or nextHopMode Keep
+  std::optional<secret_key_reference> password;  // spec.password.secretKeyRef
+  bool source_node_ip = true;                    // spec.sourceAddress: UseNodeIP (default) or None
+  std::optional<std::chrono::milliseconds> max_restart_time;  // spec.maxRestartTime
+  std::optional<std::chrono::milliseconds> keepalive_time;    // spec.keepaliveTime
+  std::vector<ignored_field> ignored;
+  friend bool operator==(const calico_bgp_peer&, const calico_bgp_peer&) = default;
+};
+
+// Calico's Node (projectcalico.org/v3): the node's BGP identity. Calico's Kubernetes
+// datastore keeps the same facts as annotations of the v1 Node (projectcalico.org/
+// IPv4Address, IPv6Address, ASNumber), which the speaker reads when there is no such object.
+struct calico_node {
+  object_meta meta;
+  std::optional<std::uint32_t> as_number;  // spec.bgp.asNumber
+  std::optional<ip_address> ipv4_address;  // spec.bgp.ipv4Address ("10.0.0.1/24": the address)
+  std::optional<ip_address> ipv6_address;  // spec.bgp.ipv6Address
+  std::vector<ignored_field> ignored;
+  friend bool operator==(const calico_node&, const calico_node&) = default;
+};
+
 using object = std::variant<service, endpoint_slice, node, namespace_object, secret,
                             ip_address_pool, bgp_advertisement, community, bfd_profile,
-                            bgp_peer, bgp_configuration>;
+                            bgp_peer, bgp_configuration, calico_bgp_peer, calico_node>;
 using object_ptr = std::shared_ptr<const object>;
 
 template <class T, std::size_t I = 0>
@@ -262,6 +313,10 @@ inline constexpr std::string_view allow_shared_ip = "metallb.io/allow-shared-ip"
 inline constexpr std::string_view allocated_from_pool = "metallb.io/ip-allocated-from-pool";
 inline constexpr std::string_view deprecated_prefix = "metallb.universe.tf/";
 inline constexpr std::string_view current_prefix = "metallb.io/";
+// Calico's Kubernetes datastore: a node's BGP identity on the v1 Node.
+inline constexpr std::string_view calico_ipv4_address = "projectcalico.org/IPv4Address";
+inline constexpr std::string_view calico_ipv6_address = "projectcalico.org/IPv6Address";
+inline constexpr std::string_view calico_as_number = "projectcalico.org/ASNumber";
 }  // namespace annotations
 
 }  // namespace model

@@ -77,7 +77,7 @@ class snapshot {
 
   std::tuple<table<service>, table<endpoint_slice>, table<node>, table<namespace_object>, table<secret>,
              table<ip_address_pool>, table<bgp_advertisement>, table<community>, table<bfd_profile>,
-             table<bgp_peer>, table<bgp_configuration>>
+             table<bgp_peer>, table<bgp_configuration>, table<calico_bgp_peer>, table<calico_node>>
       tables_;
   basic_table<slice_ref, endpoint_slice> slices_by_service_;
   std::vector<error> conflicts_;

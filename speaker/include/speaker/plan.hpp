@@ -150,9 +150,12 @@ class planner {
   std::shared_ptr<const context> ctx_;
 };
 
-// `bgplb plan --node`: {"announcements":[{"prefix","peers","communities","large_communities",
+// `bgplb plan --node`: {"sessions":[{"name","address","port","my_asn","peer_asn",
+// "hold_time","keepalive","router_id","source_address","ebgp_multihop","graceful_restart",
+// "password"}],"announcements":[{"prefix","peers","communities","large_communities",
 // "local_pref"}],"withheld":[{"namespace","name","ip","reason"}]} members, as JSON text
-// fragments the caller splices into its object.
+// fragments the caller splices into its object ("password": whether one is set).
+std::string sessions_json(const node_plan& p);
 std::string announcements_json(const node_plan& p);
 std::string withheld_json(const node_plan& p);
 

@@ -96,7 +96,8 @@ class backend final : public store::backend {
     std::optional<std::vector<model::object_ptr>> refused_objects;
   };
   // One definition of a key in force: the file, the object's position in it, the object.
-  // The first in (path, position) order wins; later ones are conflicts.
+  // The one in force stays first while its file defines it unchanged; otherwise the first
+  // in (path, position) order wins. Later ones are conflicts.
   struct definition {
     std::string path;
     std::size_t index;
