@@ -14,6 +14,8 @@ packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libabsl-dev                    # absl::btree_map in controller/ (also pulled in by gRPC)
   golang-github-osrg-gobgp-dev   # GoBGP API protos, compiled by proto/
+  golang-etcd-server-dev golang-github-gogo-protobuf-dev golang-github-grpc-ecosystem-grpc-gateway-dev
+                                 # etcd v3 API protos and their imports, compiled by proto/etcd/
   libfmt-dev libspdlog-dev libyaml-cpp-dev libyaml-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libbpf-dev
@@ -21,6 +23,8 @@ packages=(
   tshark
   # interop test peers and harness (test/integration/)
   gobgpd bird2 frr exabgp iproute2 tcpdump procps python3-pytest
+  # the etcd datastore's tests (store/test/etcd/): a real 3-member cluster, and etcdctl
+  etcd-server etcd-client
 )
 # --bench: also what only the on-demand peer benchmark needs (test/bench/peers/): the Go
 # toolchain and protobuf module its gobgpd loader is built with, offline.
