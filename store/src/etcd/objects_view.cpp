@@ -1,0 +1,179 @@
+// Admission of etcd values (see objects_view.hpp): the file datastore's rules, per key.
+#include "objects_view.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "model/validate.hpp"
+
+namespace store::etcd {
+
+namespace {
+
+std::set<std::string> texts(const std::vector<model::error>& errors) {
+  std::set<std::string> out;
+  for (const auto& e : errors) out.insert(e.to_string());
+  return out;
+}
+
+}  // namespace
+
+key_decode decode_value(const std::string& key, const model::object_key& id, std::string_view text,
+                        const model::decode_options& options) {
+  key_decode out;
+  auto d = model::decode(key, text, options);
+  if (!d.errors.empty()) {
+    out.errors = std::move(d.errors);
+  } else if (d.objects.size() != 1) {
+    out.errors.push_back({key, "", "", d.objects.empty() ? "holds no object of a kind bgplb reads"
+                                                          : "holds " + std::to_string(d.objects.size()) +
+                                                                " objects; a key holds one, " + id.to_string()});
+  } else if (const auto k = model::key_of(d.objects.front()); k != id) {
+    out.errors.push_back({key, k.to_string(), "", "the key names " + id.to_string()});
+  } else {
+    out.object = std::make_shared<const model::object>(std::move(d.objects.front()));
+  }
+  return out;
+}
+
+objects_view::objects_view(layout l, model::decode_options options)
+    : layout_(std::move(l)), options_(std::move(options)), current_(std::make_shared<model::snapshot>()) {}
+
+std::vector<model::error> objects_view::rules_under(const edits& e) const {
+  std::vector<model::snapshot::edit> list;
+  for (const auto& [k, o] : e) list.push_back({k, o});
+  return model::check_rules(model::snapshot(*current_, list, {}, 0));
+}
+
+update objects_view::apply(const std::vector<key_change>& changes, bool everything) {
+  std::map<std::string, const std::optional<std::string>*> touched;
+  for (const auto& c : changes) touched[c.key] = &c.value;
+  static const std::optional<std::string> gone;
+  if (everything) {
+    for (const auto& [key, st] : keys_) touched.try_emplace(key, &gone);
+  }
+
+  edits base;  // removals: always admitted
+  std::map<std::string, model::object_ptr> candidates;
+  bool rules_read = false;
+  for (const auto& [key, value] : touched) {
+    auto it = keys_.find(key);
+    if (!value->has_value()) {
+      if (it == keys_.end()) continue;
+      if (it->second.good) {
+        base[*it->second.id] = nullptr;
+        rules_read = rules_read || model::read_by_rules(it->second.id->kind);
+      }
+      keys_.erase(it);
+      continue;
+    }
+    if (it != keys_.end() && it->second.text == **value) continue;  // as before (a re-list)
+    if (it == keys_.end()) {
+      it = keys_.emplace(key, key_state{}).first;
+      const auto p = layout_.parse(key);
+      if (p.kind == layout::parsed::what::object) it->second.id = p.object;
+    }
+    key_state& st = it->second;
+    st.text = **value;
+    st.refused = nullptr;
+    st.errors.clear();
+    if (!st.id) {
+      st.errors.push_back({key, "", "", layout_.unknown_reason()});
+      continue;
+    }
+    auto d = decode_value(key, *st.id, st.text, options_);
+    if (!d.object) st.errors = std::move(d.errors);
+    else candidates[key] = std::move(d.object);
+  }
+  for (const auto& [key, st] : keys_) {
+    if (st.refused && !touched.contains(key)) candidates[key] = st.refused;  // retried as it is
+  }
+  for (const auto& [key, o] : candidates) rules_read = rules_read || model::read_by_rules(keys_.at(key).id->kind);
+
+  auto admitted = base;
+  if (rules_read && !candidates.empty()) {
+    // Round 1: every candidate together; those blamed for errors the state in force (less
+    // the removals) does not have are set aside, all of them when the blame lands elsewhere.
+    const auto baseline = texts(rules_under(base));
+    std::map<std::string, model::object_ptr> set_aside;
+    while (!candidates.empty()) {
+      auto e = base;
+      for (const auto& [key, o] : candidates) e[*keys_.at(key).id] = o;
+      std::set<std::string> blamed;
+      bool added = false;
+      for (const auto& err : rules_under(e)) {
+        if (baseline.contains(err.to_string())) continue;
+        added = true;
+        if (candidates.contains(err.file)) blamed.insert(err.file);
+      }
+      if (!added) break;
+      if (blamed.empty()) {
+        for (const auto& [key, o] : candidates) blamed.insert(key);
+      }
+      for (const auto& key : blamed) set_aside[key] = std::move(candidates.extract(key).mapped());
+    }
+    for (const auto& [key, o] : candidates) admitted[*keys_.at(key).id] = o;
+    candidates.clear();
+    // Round 2: each set-aside value alone on what is now admitted, in key order.
+    for (auto& [key, o] : set_aside) {
+      key_state& st = keys_.at(key);
+      const auto before = texts(rules_under(admitted));
+      auto e = admitted;
+      e[*st.id] = o;
+      std::vector<model::error> own;
+      std::optional<model::error> elsewhere;
+      for (auto& err : rules_under(e)) {
+        if (before.contains(err.to_string())) continue;
+        if (err.file == key) own.push_back(std::move(err));
+        else if (!elsewhere) elsewhere = std::move(err);
+      }
+      if (own.empty() && !elsewhere) {
+        admitted[*st.id] = o;
+        continue;
+      }
+      if (!own.empty()) st.errors = std::move(own);
+      else st.errors = {{key, "", "", "refused: admitting this object breaks a rule elsewhere: " + elsewhere->to_string()}};
+      st.refused = std::move(o);
+    }
+  }
+  for (auto& [key, o] : candidates) admitted[*keys_.at(key).id] = std::move(o);
+  for (const auto& [id, o] : admitted) {
+    if (!o) continue;
+    auto& st = keys_.at(layout_.key(id));
+    st.errors.clear();
+    st.refused = nullptr;
+  }
+  return commit(admitted, rules_read);
+}
+
+update objects_view::commit(const edits& e, bool rules_read) {
+  update u;
+  std::vector<model::snapshot::edit> list;
+  for (const auto& [id, o] : e) {  // object_key order is model::diff's order
+    if (!o) {  // only keys that had an object in force are removed
+      u.changes.removed.push_back(id);
+      list.push_back({id, nullptr});
+      continue;
+    }
+    auto& good = keys_.at(layout_.key(id)).good;
+    const auto before = std::exchange(good, o);
+    if (before && (before == o || *before == *o)) {
+      good = before;  // the snapshot keeps sharing it
+      continue;
+    }
+    (before ? u.changes.modified : u.changes.added).push_back(id);
+    list.push_back({id, o});
+  }
+  auto snap = std::make_shared<const model::snapshot>(*current_, list, std::vector<model::error>{}, ++generation_);
+  current_ = snap;
+  if (rules_read) rule_errors_ = model::check_rules(*snap);
+  for (const auto& [key, st] : keys_) u.errors.insert(u.errors.end(), st.errors.begin(), st.errors.end());
+  const auto shown = texts(u.errors);
+  for (const auto& err : rule_errors_) {
+    if (!shown.contains(err.to_string())) u.errors.push_back(err);
+  }
+  u.snapshot = std::move(snap);
+  return u;
+}
+
+}  // namespace store::etcd
