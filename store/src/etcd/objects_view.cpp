@@ -39,12 +39,6 @@ key_decode decode_value(const std::string& key, const model::object_key& id, std
 objects_view::objects_view(layout l, model::decode_options options)
     : layout_(std::move(l)), options_(std::move(options)), current_(std::make_shared<model::snapshot>()) {}
 
-std::vector<model::error> objects_view::rules_under(const edits& e) const {
-  std::vector<model::snapshot::edit> list;
-  for (const auto& [k, o] : e) list.push_back({k, o});
-  return model::check_rules(model::snapshot(*current_, list, {}, 0));
-}
-
 update objects_view::apply(const std::vector<key_change>& changes, bool everything) {
   std::map<std::string, const std::optional<std::string>*> touched;
   for (const auto& c : changes) touched[c.key] = &c.value;
@@ -53,7 +47,7 @@ update objects_view::apply(const std::vector<key_change>& changes, bool everythi
     for (const auto& [key, st] : keys_) touched.try_emplace(key, &gone);
   }
 
-  edits base;  // removals: always admitted
+  object_edits base;  // removals: always admitted
   std::map<std::string, model::object_ptr> candidates;
   bool rules_read = false;
   for (const auto& [key, value] : touched) {
@@ -85,68 +79,28 @@ update objects_view::apply(const std::vector<key_change>& changes, bool everythi
     if (!d.object) st.errors = std::move(d.errors);
     else candidates[key] = std::move(d.object);
   }
+  std::map<std::string, std::vector<model::object_ptr>> units;
+  for (const auto& [key, o] : candidates) units[key] = {o};
   for (const auto& [key, st] : keys_) {
-    if (st.refused && !touched.contains(key)) candidates[key] = st.refused;  // retried as it is
+    if (st.refused && !touched.contains(key)) units[key] = {st.refused};  // retried as it is
   }
-  for (const auto& [key, o] : candidates) rules_read = rules_read || model::read_by_rules(keys_.at(key).id->kind);
-
-  auto admitted = base;
-  if (rules_read && !candidates.empty()) {
-    // Round 1: every candidate together; those blamed for errors the state in force (less
-    // the removals) does not have are set aside, all of them when the blame lands elsewhere.
-    const auto baseline = texts(rules_under(base));
-    std::map<std::string, model::object_ptr> set_aside;
-    while (!candidates.empty()) {
-      auto e = base;
-      for (const auto& [key, o] : candidates) e[*keys_.at(key).id] = o;
-      std::set<std::string> blamed;
-      bool added = false;
-      for (const auto& err : rules_under(e)) {
-        if (baseline.contains(err.to_string())) continue;
-        added = true;
-        if (candidates.contains(err.file)) blamed.insert(err.file);
-      }
-      if (!added) break;
-      if (blamed.empty()) {
-        for (const auto& [key, o] : candidates) blamed.insert(key);
-      }
-      for (const auto& key : blamed) set_aside[key] = std::move(candidates.extract(key).mapped());
-    }
-    for (const auto& [key, o] : candidates) admitted[*keys_.at(key).id] = o;
-    candidates.clear();
-    // Round 2: each set-aside value alone on what is now admitted, in key order.
-    for (auto& [key, o] : set_aside) {
-      key_state& st = keys_.at(key);
-      const auto before = texts(rules_under(admitted));
-      auto e = admitted;
-      e[*st.id] = o;
-      std::vector<model::error> own;
-      std::optional<model::error> elsewhere;
-      for (auto& err : rules_under(e)) {
-        if (before.contains(err.to_string())) continue;
-        if (err.file == key) own.push_back(std::move(err));
-        else if (!elsewhere) elsewhere = std::move(err);
-      }
-      if (own.empty() && !elsewhere) {
-        admitted[*st.id] = o;
-        continue;
-      }
-      if (!own.empty()) st.errors = std::move(own);
-      else st.errors = {{key, "", "", "refused: admitting this object breaks a rule elsewhere: " + elsewhere->to_string()}};
-      st.refused = std::move(o);
-    }
+  for (const auto& [key, objects] : units) rules_read = rules_read || model::read_by_rules(keys_.at(key).id->kind);
+  auto a = admit(*current_, base, std::move(units), "object");
+  for (auto& [key, errors] : a.refused) {
+    key_state& st = keys_.at(key);
+    st.refused = candidates.contains(key) ? candidates.at(key) : st.refused;
+    st.errors = std::move(errors);
   }
-  for (auto& [key, o] : candidates) admitted[*keys_.at(key).id] = std::move(o);
-  for (const auto& [id, o] : admitted) {
+  for (const auto& [id, o] : a.edits) {
     if (!o) continue;
     auto& st = keys_.at(layout_.key(id));
     st.errors.clear();
     st.refused = nullptr;
   }
-  return commit(admitted, rules_read);
+  return commit(a.edits, rules_read);
 }
 
-update objects_view::commit(const edits& e, bool rules_read) {
+update objects_view::commit(const object_edits& e, bool rules_read) {
   update u;
   std::vector<model::snapshot::edit> list;
   for (const auto& [id, o] : e) {  // object_key order is model::diff's order

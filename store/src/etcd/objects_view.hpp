@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "admission.hpp"
 #include "layout.hpp"
 #include "model/decode.hpp"
 #include "store/backend.hpp"
@@ -55,10 +56,7 @@ class objects_view {
     std::vector<model::error> errors;     // why `text` is refused
     model::object_ptr refused;            // decoded, refused for a cross-object rule
   };
-  using edits = std::map<model::object_key, model::object_ptr>;  // null: removed
-
-  std::vector<model::error> rules_under(const edits& e) const;
-  update commit(const edits& e, bool rules_read);
+  update commit(const object_edits& e, bool rules_read);
 
   layout layout_;
   model::decode_options options_;
