@@ -23,10 +23,11 @@ json::array ip_array(const std::vector<model::ip_address>& ips) {
 
 constexpr std::string_view ledger_head = R"({"format":"bgplb-ledger","version":1,"revision":)";
 
-// The value alone as one JSON object, re-serialized; or the error.
+// The value when it is one JSON object and nothing else (json::parse refuses anything
+// after the value), so it can be embedded in a ledger document as an item; or the error.
 std::optional<std::string> object_text(std::string_view key, std::string_view text, std::vector<model::error>& errors) {
   boost::system::error_code ec;
-  auto v = json::parse(text, ec);
+  const auto v = json::parse(text, ec);
   if (ec) {
     errors.push_back({std::string(key), "", "", "invalid JSON: " + ec.message()});
     return std::nullopt;
@@ -35,7 +36,7 @@ std::optional<std::string> object_text(std::string_view key, std::string_view te
     errors.push_back({std::string(key), "", "", "expected a JSON object"});
     return std::nullopt;
   }
-  return json::serialize(v);
+  return std::string(text);
 }
 
 // "allocations[0].ips[1]" -> "ips[1]": the path within the key's own value.
@@ -136,8 +137,9 @@ read_result<std::uint64_t> decode_revision(std::string_view key, std::string_vie
       return out;
     }
   }
-  item->pop_back();  // the closing brace: the reader wants the lists too
-  auto r = file::decode_ledger(key, *item + (item->size() > 1 ? "," : "") + "\"allocations\":[],\"holds\":[]}");
+  item->resize(item->rfind('}'));  // the reader wants the lists too
+  const bool empty = parsed.as_object().empty();
+  auto r = file::decode_ledger(key, *item + (empty ? "" : ",") + "\"allocations\":[],\"holds\":[]}");
   if (!r.ledger) {
     out.errors = std::move(r.errors);
     return out;

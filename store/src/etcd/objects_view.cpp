@@ -59,6 +59,7 @@ update objects_view::apply(const std::vector<key_change>& changes, bool everythi
         rules_read = rules_read || model::read_by_rules(it->second.id->kind);
       }
       keys_.erase(it);
+      shown_.erase(key);
       continue;
     }
     if (it != keys_.end() && it->second.text == **value) continue;  // as before (a re-list)
@@ -81,7 +82,8 @@ update objects_view::apply(const std::vector<key_change>& changes, bool everythi
   }
   std::map<std::string, std::vector<model::object_ptr>> units;
   for (const auto& [key, o] : candidates) units[key] = {o};
-  for (const auto& [key, st] : keys_) {
+  for (const auto& key : shown_) {
+    const auto& st = keys_.at(key);
     if (st.refused && !touched.contains(key)) units[key] = {st.refused};  // retried as it is
   }
   for (const auto& [key, objects] : units) rules_read = rules_read || model::read_by_rules(keys_.at(key).id->kind);
@@ -96,6 +98,10 @@ update objects_view::apply(const std::vector<key_change>& changes, bool everythi
     auto& st = keys_.at(layout_.key(id));
     st.errors.clear();
     st.refused = nullptr;
+  }
+  for (const auto& [key, value] : touched) {
+    const auto it = keys_.find(key);
+    if (it != keys_.end() && !it->second.errors.empty()) shown_.insert(key);
   }
   return commit(a.edits, rules_read);
 }
@@ -121,7 +127,15 @@ update objects_view::commit(const object_edits& e, bool rules_read) {
   auto snap = std::make_shared<const model::snapshot>(*current_, list, std::vector<model::error>{}, ++generation_);
   current_ = snap;
   if (rules_read) rule_errors_ = model::check_rules(*snap);
-  for (const auto& [key, st] : keys_) u.errors.insert(u.errors.end(), st.errors.begin(), st.errors.end());
+  for (auto it = shown_.begin(); it != shown_.end();) {  // retried ones admitted since
+    const auto& errors = keys_.at(*it).errors;
+    if (errors.empty()) {
+      it = shown_.erase(it);
+      continue;
+    }
+    u.errors.insert(u.errors.end(), errors.begin(), errors.end());
+    ++it;
+  }
   const auto shown = texts(u.errors);
   for (const auto& err : rule_errors_) {
     if (!shown.contains(err.to_string())) u.errors.push_back(err);

@@ -61,6 +61,7 @@ class objects_view {
   layout layout_;
   model::decode_options options_;
   std::map<std::string, key_state> keys_;
+  std::set<std::string> shown_;  // keys with errors (a superset between changes)
   std::shared_ptr<const model::snapshot> current_;
   std::vector<model::error> rule_errors_;
   std::uint64_t generation_ = 0;

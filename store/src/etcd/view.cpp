@@ -55,6 +55,7 @@ change view::finish(update objects, bool full, const std::map<std::string, std::
         moved = true;
       }
       ledger_.erase(it);
+      bad_ledger_.erase(key);
       continue;
     }
     if (it != ledger_.end() && it->second.text == *value) continue;
@@ -62,7 +63,11 @@ change view::finish(update objects, bool full, const std::map<std::string, std::
     st.text = *value;
     auto r = decode_entry(key, layout_.parse(key), *value);
     st.errors = std::move(r.errors);
-    if (!r.value) continue;  // the last good value stands
+    if (!r.value) {
+      bad_ledger_.insert(key);
+      continue;  // the last good value stands
+    }
+    bad_ledger_.erase(key);
     const model::name_key service{r.value->ns, r.value->name};
     st.service = service;
     auto& ips = assignments_[service];
@@ -88,7 +93,10 @@ change view::finish(update objects, bool full, const std::map<std::string, std::
 
 std::vector<model::error> view::ledger_errors() const {
   std::vector<model::error> out;
-  for (const auto& [key, st] : ledger_) out.insert(out.end(), st.errors.begin(), st.errors.end());
+  for (const auto& key : bad_ledger_) {
+    const auto& errors = ledger_.at(key).errors;
+    out.insert(out.end(), errors.begin(), errors.end());
+  }
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,7 @@ class view {
   layout layout_;
   objects_view objects_;
   std::map<std::string, ledger_key_state> ledger_;  // service keys only
+  std::set<std::string> bad_ledger_;                 // those whose value is refused
   model::assignments assignments_;
   std::vector<model::error> last_errors_;
   std::int64_t revision_ = 0;

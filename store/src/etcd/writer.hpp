@@ -28,13 +28,20 @@ namespace store::etcd {
 // The keys and values a state is written as (codec.hpp).
 std::map<std::string, std::string> keys_of(const layout& l, const state& s);
 
-// The operations that turn `before` into `after`, in the order they must be applied.
+// Keys to set (or delete: nullopt) to go from one set of keys to another.
+using key_edits = std::map<std::string, std::optional<std::string>>;
+key_edits edits_between(const std::map<std::string, std::string>& before, const std::map<std::string, std::string>& after);
+// The same from two states, encoding only what differs: O(n) comparisons, O(changes)
+// encodings. Equal to edits_between(keys_of(before), keys_of(after)).
+key_edits edits_between(const layout& l, const state& before, const state& after);
+
+// The edits that change `base`, in the order they must be applied: deletions, changed
+// keys, new keys, the ledger's revision key last.
 struct key_op {
   std::string key;
   std::optional<std::string> value;  // nullopt: delete
 };
-std::vector<key_op> operations(const layout& l, const std::map<std::string, std::string>& before,
-                               const std::map<std::string, std::string>& after);
+std::vector<key_op> operations(const layout& l, const std::map<std::string, std::string>& base, const key_edits& edits);
 
 class writer final : public state_writer {
  public:
@@ -53,6 +60,7 @@ class writer final : public state_writer {
   void run();
   // One attempt at writing s; nothing on success or when s must be dropped.
   std::optional<model::error> attempt(const state& s);
+  void forget_base();
 
   client& client_;
   layout layout_;
@@ -71,6 +79,7 @@ class writer final : public state_writer {
   // election key's create revision); writer thread only.
   std::optional<std::map<std::string, std::string>> base_;
   std::int64_t base_term_ = 0;
+  std::optional<state> last_;  // the state base_ holds the keys of, when known
 };
 
 }  // namespace store::etcd

@@ -24,9 +24,12 @@ TEST(etcd_codec, entries_holds_and_revision_round_trip) {
   ASSERT_TRUE(rh.value) << model::to_string(rh.errors);
   EXPECT_EQ(*rh.value, h);
 
-  const auto rr = decode_revision(l.ledger_revision_key(), encode_revision(42));
+  const auto rr = decode_revision(l.ledger_revision_key(), encode_revision(42) + "\n");
   ASSERT_TRUE(rr.value) << model::to_string(rr.errors);
   EXPECT_EQ(*rr.value, 42u);
+  const auto re = decode_revision(l.ledger_revision_key(), " {} ");
+  ASSERT_EQ(re.errors.size(), 1u);
+  EXPECT_EQ(re.errors[0].to_string(), "/bgplb/v1/ledger/revision: format: required");
 }
 
 TEST(etcd_codec, errors_name_key_and_path) {
