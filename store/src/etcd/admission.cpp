@@ -2,19 +2,18 @@
 #include "admission.hpp"
 
 #include <optional>
-#include <set>
 
 #include "model/validate.hpp"
 
 namespace store::etcd {
 
-namespace {
-
-std::set<std::string> texts(const std::vector<model::error>& errors) {
+std::set<std::string> error_texts(const std::vector<model::error>& errors) {
   std::set<std::string> out;
   for (const auto& e : errors) out.insert(e.to_string());
   return out;
 }
+
+namespace {
 
 void add(object_edits& e, const std::vector<model::object_ptr>& objects) {
   for (const auto& o : objects) e[model::key_of(*o)] = o;
@@ -42,7 +41,7 @@ admission admit(const model::snapshot& in_force, const object_edits& removals,
     for (const auto& [name, objects] : units) add(out.edits, objects);
     return out;
   }
-  const auto baseline = texts(rules_under(in_force, removals));
+  const auto baseline = error_texts(rules_under(in_force, removals));
   std::map<std::string, std::vector<model::object_ptr>> set_aside;
   while (!units.empty()) {
     auto e = removals;
@@ -62,7 +61,7 @@ admission admit(const model::snapshot& in_force, const object_edits& removals,
   }
   for (const auto& [name, objects] : units) add(out.edits, objects);
   for (auto& [name, objects] : set_aside) {
-    const auto before = texts(rules_under(in_force, out.edits));
+    const auto before = error_texts(rules_under(in_force, out.edits));
     auto e = out.edits;
     add(e, objects);
     std::vector<model::error> own;

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct admission {
 // `what` names a unit in the "elsewhere" message: "object" or "file".
 admission admit(const model::snapshot& in_force, const object_edits& removals,
                 std::map<std::string, std::vector<model::object_ptr>> units, std::string_view what);
+
+// The errors as printed, to tell which ones a candidate state adds.
+std::set<std::string> error_texts(const std::vector<model::error>& errors);
 
 // model::check_rules of `in_force` with the edits applied.
 std::vector<model::error> rules_under(const model::snapshot& in_force, const object_edits& edits);

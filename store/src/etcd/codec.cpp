@@ -89,16 +89,28 @@ std::string encode_pools_status(const state& s) {
   return file::encode_status(st);
 }
 
+namespace {
+
+// One allocation ("allocations") or hold ("holds") item through the ledger reader, as
+// the only item of its list; errors at paths within the item.
+std::optional<model::ledger> decode_item(std::string_view key, std::string_view text, std::string_view list,
+                                         std::vector<model::error>& errors) {
+  const auto item = object_text(key, text, errors);
+  if (!item) return std::nullopt;
+  const bool allocation = list == "allocations";
+  auto r = file::decode_ledger(key, std::string(ledger_head) + "0,\"allocations\":[" + (allocation ? *item : "") +
+                                        "],\"holds\":[" + (allocation ? "" : *item) + "]}");
+  if (!r.ledger) errors = within(std::move(r.errors), std::string(list) + "[0]");
+  return std::move(r.ledger);
+}
+
+}  // namespace
+
 read_result<model::ledger_entry> decode_entry(std::string_view key, const layout::parsed& p, std::string_view text) {
   read_result<model::ledger_entry> out;
-  const auto item = object_text(key, text, out.errors);
-  if (!item) return out;
-  auto r = file::decode_ledger(key, std::string(ledger_head) + "0,\"allocations\":[" + *item + "],\"holds\":[]}");
-  if (!r.ledger) {
-    out.errors = within(std::move(r.errors), "allocations[0]");
-    return out;
-  }
-  auto& e = r.ledger->entries.at(0);
+  auto l = decode_item(key, text, "allocations", out.errors);
+  if (!l) return out;
+  auto& e = l->entries.at(0);
   if (e.ns != p.object.ns || e.name != p.object.name) {
     out.errors.push_back({std::string(key), "", "", "names service " + e.ns + "/" + e.name + "; the key names " +
                                                        p.object.ns + "/" + p.object.name});
@@ -110,14 +122,9 @@ read_result<model::ledger_entry> decode_entry(std::string_view key, const layout
 
 read_result<model::ledger_hold> decode_hold(std::string_view key, const layout::parsed& p, std::string_view text) {
   read_result<model::ledger_hold> out;
-  const auto item = object_text(key, text, out.errors);
-  if (!item) return out;
-  auto r = file::decode_ledger(key, std::string(ledger_head) + "0,\"allocations\":[],\"holds\":[" + *item + "]}");
-  if (!r.ledger) {
-    out.errors = within(std::move(r.errors), "holds[0]");
-    return out;
-  }
-  auto& h = r.ledger->holds.at(0);
+  auto l = decode_item(key, text, "holds", out.errors);
+  if (!l) return out;
+  auto& h = l->holds.at(0);
   if (h.ip.to_string() != p.hold) {
     out.errors.push_back({std::string(key), "", "ip", "\"" + h.ip.to_string() + "\" differs from the key's address " + p.hold});
     return out;

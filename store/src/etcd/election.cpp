@@ -34,9 +34,19 @@ void leadership::clear() {
 }
 
 void leadership::refused() {
-  clear();
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(mutex_);
+    guard_.reset();
+    wake = wake_;
+  }
   refused_ = true;
-  if (wake_) wake_();
+  if (wake) wake();
+}
+
+void leadership::on_refused(std::function<void()> f) {
+  std::lock_guard lock(mutex_);
+  wake_ = std::move(f);
 }
 
 election::election(client& c, layout l, std::string identity, leadership& lead)
@@ -48,7 +58,10 @@ election::election(client& c, layout l, std::string identity, leadership& lead)
   });
 }
 
-election::~election() { stop(); }
+election::~election() {
+  stop();
+  lead_.on_refused(nullptr);
+}
 
 void election::start(datastore::leader_sink sink) {
   sink_ = std::move(sink);

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -39,13 +40,13 @@ class leadership {
   // A guarded write found the key gone: the campaigner learns it at once.
   void refused();
   bool take_refused() { return refused_.exchange(false); }
-  void on_refused(std::function<void()> f) { wake_ = std::move(f); }
+  void on_refused(std::function<void()> f);
 
  private:
   mutable std::mutex mutex_;
   std::optional<guard> guard_;
   std::atomic<bool> refused_{false};
-  std::function<void()> wake_;
+  std::function<void()> wake_;  // called outside the lock
 };
 
 class election {

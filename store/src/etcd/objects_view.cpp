@@ -8,16 +8,6 @@
 
 namespace store::etcd {
 
-namespace {
-
-std::set<std::string> texts(const std::vector<model::error>& errors) {
-  std::set<std::string> out;
-  for (const auto& e : errors) out.insert(e.to_string());
-  return out;
-}
-
-}  // namespace
-
 key_decode decode_value(const std::string& key, const model::object_key& id, std::string_view text,
                         const model::decode_options& options) {
   key_decode out;
@@ -136,7 +126,7 @@ update objects_view::commit(const object_edits& e, bool rules_read) {
     u.errors.insert(u.errors.end(), errors.begin(), errors.end());
     ++it;
   }
-  const auto shown = texts(u.errors);
+  const auto shown = error_texts(u.errors);
   for (const auto& err : rule_errors_) {
     if (!shown.contains(err.to_string())) u.errors.push_back(err);
   }

@@ -35,7 +35,8 @@ class etcd_datastore final : public datastore {
   }
   void resync() override { watcher_.resync(); }
   void stop() override {
-    if (election_) election_->stop();
+    if (writer_) writer_->flush(client_.settings().timeout);  // the last state, while still leading
+    if (election_) election_->stop();                         // resign: the next one leads now
     if (writer_) writer_->stop();
     watcher_.stop();
   }

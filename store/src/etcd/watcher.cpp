@@ -49,7 +49,7 @@ void watcher::pause(std::chrono::milliseconds d) {
 
 void watcher::report(bool connected, const std::string& error) {
   health h;
-  h.synced = health_.synced;
+  h.synced = synced_;
   h.connected = connected;
   h.error = connected ? "" : "etcd " + client_.settings().uri + ": " + error;
   if (connected) last_current_ = unix_now();
@@ -68,7 +68,7 @@ bool watcher::list(view& v) {
     return false;
   }
   auto c = v.reset(kvs, revision);
-  health_.synced = true;
+  synced_ = true;
   report(true, "");
   if (on_change_) on_change_(std::move(c));
   return true;

@@ -56,8 +56,9 @@ class watcher {
   std::atomic<bool> resync_{false};
   std::thread thread_;
 
-  health health_;
+  health health_;  // as last reported
   bool reported_ = false;
+  bool synced_ = false;
   std::int64_t last_current_ = 0;  // unix seconds when the view was last known current
 };
 

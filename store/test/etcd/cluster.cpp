@@ -195,24 +195,25 @@ client& cluster::direct() const {
   return *direct_;
 }
 
-std::int64_t cluster::put(const std::string& key, const std::string& value) const {
-  client& cl = direct();
+std::int64_t cluster::write(etcdserverpb::RequestOp op, const std::string& what) const {
   etcdserverpb::TxnRequest t;
-  auto* p = t.add_success()->mutable_request_put();
-  p->set_key(key);
-  p->set_value(value);
+  *t.add_success() = std::move(op);
   etcdserverpb::TxnResponse r;
-  if (auto e = cl.txn(t, r)) throw std::runtime_error("put " + key + ": " + e.message);
+  if (auto e = direct().txn(t, r)) throw std::runtime_error(what + ": " + e.message);
   return r.header().revision();
 }
 
+std::int64_t cluster::put(const std::string& key, const std::string& value) const {
+  etcdserverpb::RequestOp op;
+  op.mutable_request_put()->set_key(key);
+  op.mutable_request_put()->set_value(value);
+  return write(std::move(op), "put " + key);
+}
+
 std::int64_t cluster::del(const std::string& key) const {
-  client& cl = direct();
-  etcdserverpb::TxnRequest t;
-  t.add_success()->mutable_request_delete_range()->set_key(key);
-  etcdserverpb::TxnResponse r;
-  if (auto e = cl.txn(t, r)) throw std::runtime_error("delete " + key + ": " + e.message);
-  return r.header().revision();
+  etcdserverpb::RequestOp op;
+  op.mutable_request_delete_range()->set_key(key);
+  return write(std::move(op), "delete " + key);
 }
 
 std::int64_t cluster::revision() const {

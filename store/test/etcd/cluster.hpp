@@ -15,6 +15,9 @@
 #include <string>
 #include <vector>
 
+namespace etcdserverpb {
+class RequestOp;
+}
 namespace store::etcd {
 class client;
 }
@@ -69,6 +72,7 @@ class cluster {
   void make_certificates();
   std::shared_ptr<grpc::ChannelCredentials> credentials() const;
   client& direct() const;  // the tests' own client, made on first use
+  std::int64_t write(etcdserverpb::RequestOp op, const std::string& what) const;
 
   cluster_options options_;
   std::string dir_;

@@ -40,6 +40,16 @@ class etcd_integration : public ::testing::Test {
   void SetUp() override {
     if (auto why = cluster::missing(); !why.empty()) GTEST_SKIP() << why;
   }
+  // A datastore on `uri` that delivered service a (put first) and is connected; null
+  // (with the failure recorded) when it did not.
+  static std::unique_ptr<datastore> started(cluster& c, recorder& r, const std::string& uri) {
+    c.put(svc_key("a"), svc("a"));
+    auto ds = open_etcd(uri, {});
+    ds->start(r.changes(), r.health());
+    if (r.wait([](const recorder& x) { return has_service(x, "a") && x.connected(); })) return ds;
+    ADD_FAILURE() << "service a was not delivered";
+    return nullptr;
+  }
   // A single-endpoint URI: the datastore talks to member i only.
   static std::string only(const cluster& c, int i, const std::string& params = "timeout=1s") {
     return "etcd://" + c.endpoint(i) + "/bgplb?" + params;
@@ -105,11 +115,9 @@ TEST_F(etcd_integration, bursts_are_coalesced) {
 TEST_F(etcd_integration, resumes_from_the_last_revision_after_a_lost_member) {
   cluster c;
   ASSERT_TRUE(c.wait_ready(20s));
-  c.put(svc_key("a"), svc("a"));
   recorder r;
-  auto ds = open_etcd(only(c, 0), {});
-  ds->start(r.changes(), r.health());
-  ASSERT_TRUE(r.wait([](const recorder& x) { return has_service(x, "a") && x.connected(); }));
+  auto ds = started(c, r, only(c, 0));
+  ASSERT_TRUE(ds);
   c.kill(0);
   ASSERT_TRUE(r.wait([](const recorder& x) { return !x.connected(); }));
   r.wait([&](const recorder& x) {
@@ -174,11 +182,9 @@ TEST_F(etcd_integration, lists_again_after_compaction_while_disconnected) {
 TEST_F(etcd_integration, survives_the_cluster_restarted_with_its_data) {
   cluster c;
   ASSERT_TRUE(c.wait_ready(20s));
-  c.put(svc_key("a"), svc("a"));
   recorder r;
-  auto ds = open_etcd(c.uri("/bgplb", "timeout=1s"), {});
-  ds->start(r.changes(), r.health());
-  ASSERT_TRUE(r.wait([](const recorder& x) { return has_service(x, "a") && x.connected(); }));
+  auto ds = started(c, r, c.uri("/bgplb", "timeout=1s"));
+  ASSERT_TRUE(ds);
   for (int i = 0; i < c.size(); ++i) c.kill(i);
   ASSERT_TRUE(r.wait([](const recorder& x) { return !x.connected(); }, 20s));
   EXPECT_TRUE(has_service(r, "a")) << "the last good state stays";
@@ -224,11 +230,9 @@ TEST_F(etcd_integration, keeps_working_when_a_member_or_the_leader_dies) {
 TEST_F(etcd_integration, serves_the_last_good_state_without_quorum) {
   cluster c;
   ASSERT_TRUE(c.wait_ready(20s));
-  c.put(svc_key("a"), svc("a"));
   recorder r;
-  auto ds = open_etcd(c.uri("/bgplb", "timeout=1s"), {});
-  ds->start(r.changes(), r.health());
-  ASSERT_TRUE(r.wait([](const recorder& x) { return has_service(x, "a") && x.connected(); }));
+  auto ds = started(c, r, c.uri("/bgplb", "timeout=1s"));
+  ASSERT_TRUE(ds);
   const int survivor = c.leader() < 0 ? 0 : c.leader();
   for (int i = 0; i < c.size(); ++i) {
     if (i != survivor) c.kill(i);
@@ -253,11 +257,9 @@ TEST_F(etcd_integration, tls_with_client_certificates) {
   o.tls = true;
   cluster c(o);
   ASSERT_TRUE(c.wait_ready(20s));
-  c.put(svc_key("a"), svc("a"));
   recorder r;
-  auto ds = open_etcd(c.uri(), {});
-  ds->start(r.changes(), r.health());
-  ASSERT_TRUE(r.wait([](const recorder& x) { return has_service(x, "a") && x.connected(); }));
+  auto ds = started(c, r, c.uri());
+  ASSERT_TRUE(ds);
   ds->stop();
   // Without a client certificate the servers refuse: stale from the start, with why.
   recorder refused;
