@@ -4,6 +4,7 @@
 #include "gobgp_command.hpp"
 #include "pools_command.hpp"
 #include "services_command.hpp"
+#include "store_command.hpp"
 
 #include "cli11.hpp"
 
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
   bgplbctl::add_gobgp_commands(app, status);
   bgplbctl::add_pools_command(app, status);
   bgplbctl::add_services_command(app, status);
+  bgplbctl::add_store_commands(app, status);
 
   try {
     app.parse(argc, argv);

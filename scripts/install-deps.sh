@@ -15,6 +15,8 @@ packages=(
   libabsl-dev                    # absl::btree_map in controller/ (also pulled in by gRPC)
   libxxhash-dev                  # XXH3 digests of manifest files (store/)
   golang-github-osrg-gobgp-dev   # GoBGP API protos, compiled by proto/
+  golang-etcd-server-dev golang-github-gogo-protobuf-dev golang-github-grpc-ecosystem-grpc-gateway-dev
+                                 # etcd v3 API protos and their imports, compiled by proto/etcd/
   libfmt-dev libspdlog-dev libyaml-cpp-dev libyaml-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libbpf-dev
@@ -30,6 +32,8 @@ packages=(
   openssl python3-yaml python3-kubernetes
   nftables                       # BFD failure detection: 100 % loss without sch_netem (bfd/test/interop)
   prometheus                     # promtool checks /metrics (speaker/test/daemon_test.py)
+  # the etcd datastore's tests (store/test/etcd/): a real 3-member cluster, and etcdctl
+  etcd-server etcd-client
 )
 # --bench: also what only the on-demand benchmarks need: the Go toolchain and protobuf
 # module the peer benchmark's gobgpd loader is built with, offline (test/bench/peers/);

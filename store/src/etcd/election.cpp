@@ -1,0 +1,216 @@
+// Campaigning for the controller's leadership (see election.hpp).
+#include "election.hpp"
+
+#include <cstdio>
+
+namespace store::etcd {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+std::string hex(std::int64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+}  // namespace
+
+std::optional<leadership::guard> leadership::current() const {
+  std::lock_guard lock(mutex_);
+  return guard_;
+}
+
+void leadership::set(guard g) {
+  std::lock_guard lock(mutex_);
+  guard_ = std::move(g);
+  refused_ = false;
+}
+
+void leadership::clear() {
+  std::lock_guard lock(mutex_);
+  guard_.reset();
+}
+
+void leadership::refused() {
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(mutex_);
+    guard_.reset();
+    wake = wake_;
+  }
+  refused_ = true;
+  if (wake) wake();
+}
+
+void leadership::on_refused(std::function<void()> f) {
+  std::lock_guard lock(mutex_);
+  wake_ = std::move(f);
+}
+
+election::election(client& c, layout l, std::string identity, leadership& lead)
+    : client_(c), layout_(std::move(l)), identity_(std::move(identity)), lead_(lead) {
+  lead_.on_refused([this] {
+    std::lock_guard lock(mutex_);
+    if (feed_ != nullptr) feed_->cancel();
+    wake_.notify_all();
+  });
+}
+
+election::~election() {
+  stop();
+  lead_.on_refused(nullptr);
+}
+
+void election::start(datastore::leader_sink sink) {
+  sink_ = std::move(sink);
+  thread_ = std::thread([this] { run(); });
+}
+
+void election::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    if (feed_ != nullptr) feed_->cancel();
+    wake_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void election::pause(std::chrono::milliseconds d) {
+  std::unique_lock lock(mutex_);
+  wake_.wait_for(lock, d, [&] { return stopping_.load(); });
+}
+
+void election::run() {
+  while (!stopping_) campaign();
+}
+
+bool election::keep_alive(std::int64_t lease, clock::time_point& last_ok) {
+  std::int64_t ttl = 0;
+  const auto sent = clock::now();
+  if (auto e = client_.lease_keepalive(lease, ttl)) return clock::now() - last_ok < client_.settings().lease_ttl;
+  if (ttl <= 0) return false;  // expired: the key went with it
+  last_ok = sent;
+  return true;
+}
+
+void election::campaign() {
+  const auto ttl = client_.settings().lease_ttl;
+  std::int64_t lease = 0;
+  if (client_.lease_grant(ttl, lease)) {
+    pause(std::chrono::milliseconds(500));
+    return;
+  }
+  auto last_ok = clock::now();
+  const auto key = layout_.election_prefix() + hex(lease);
+
+  // Create the key unless it exists, and learn its create revision.
+  etcdserverpb::TxnRequest t;
+  auto* cmp = t.add_compare();
+  cmp->set_key(key);
+  cmp->set_target(etcdserverpb::Compare::CREATE);
+  cmp->set_result(etcdserverpb::Compare::EQUAL);
+  cmp->set_create_revision(0);
+  auto* put = t.add_success()->mutable_request_put();
+  put->set_key(key);
+  put->set_value(identity_);
+  put->set_lease(lease);
+  t.add_failure()->mutable_request_range()->set_key(key);
+  etcdserverpb::TxnResponse tr;
+  std::int64_t created = 0;
+  if (!client_.txn(t, tr)) {
+    if (tr.succeeded()) created = tr.header().revision();
+    else if (tr.responses_size() > 0 && tr.responses(0).response_range().kvs_size() > 0) {
+      created = tr.responses(0).response_range().kvs(0).create_revision();
+    }
+  }
+  bool leading = false;
+  auto finish = [&](bool lost) {
+    if (leading) {
+      lead_.clear();
+      if (lost) sink_(false);
+    }
+    client_.lease_revoke(lease);  // best effort: resigning lets the next one lead now
+  };
+  if (created == 0) {
+    finish(false);
+    pause(std::chrono::milliseconds(500));
+    return;
+  }
+
+  auto next_keepalive = last_ok + ttl / 3;
+  while (!stopping_) {
+    // Is my key still there, and who campaigns just before me?
+    etcdserverpb::RangeRequest mine;
+    mine.set_key(key);
+    mine.set_count_only(true);
+    etcdserverpb::RangeResponse mr;
+    etcdserverpb::RangeRequest before;
+    before.set_key(layout_.election_prefix());
+    before.set_range_end(range_end(layout_.election_prefix()));
+    before.set_max_create_revision(created - 1);
+    before.set_sort_target(etcdserverpb::RangeRequest::CREATE);
+    before.set_sort_order(etcdserverpb::RangeRequest::DESCEND);
+    before.set_limit(1);
+    etcdserverpb::RangeResponse br;
+    if (client_.range(mine, mr) || client_.range(before, br)) {
+      if (!keep_alive(lease, last_ok)) return finish(true);
+      next_keepalive = clock::now() + ttl / 3;
+      pause(std::chrono::milliseconds(200));
+      continue;
+    }
+    if (mr.count() == 0) return finish(true);  // the lease expired and took the key
+    std::string watched = key;
+    if (br.kvs_size() > 0) {
+      watched = br.kvs(0).key();
+    } else if (!leading) {
+      lead_.set({key, created});
+      leading = true;
+      sink_(true);
+    }
+    etcdserverpb::WatchCreateRequest w;
+    w.set_key(watched);
+    w.set_start_revision(br.header().revision() + 1);
+    w.add_filters(etcdserverpb::WatchCreateRequest::NOPUT);
+    watch_feed feed(client_, w);
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) break;
+      feed_ = &feed;
+    }
+    bool recheck = false;
+    while (!stopping_ && !recheck) {
+      if (lead_.take_refused()) {
+        std::lock_guard lock(mutex_);
+        feed_ = nullptr;
+        return finish(true);
+      }
+      auto item = feed.next(next_keepalive);
+      if (!item) {
+        if (!keep_alive(lease, last_ok)) {
+          std::lock_guard lock(mutex_);
+          feed_ = nullptr;
+          return finish(true);
+        }
+        next_keepalive = clock::now() + ttl / 3;
+        continue;
+      }
+      if (!item->response || item->response->canceled() || item->response->compact_revision() > 0) {
+        recheck = true;  // the ranges above fail over from a dead member
+        pause(std::chrono::milliseconds(100));
+        continue;
+      }
+      for (const auto& e : item->response->events()) {
+        if (e.type() == mvccpb::Event_EventType_DELETE) recheck = true;
+      }
+    }
+    std::lock_guard lock(mutex_);
+    feed_ = nullptr;
+  }
+  lead_.clear();
+  client_.lease_revoke(lease);
+}
+
+}  // namespace store::etcd
