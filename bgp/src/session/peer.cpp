@@ -82,6 +82,16 @@ void peer::stop(notification_message n, std::string reason, bool remove) {
   wake();
 }
 
+// RFC 9384 §2: Cease subcode 10 "BFD Down"; sent without data (RFC 9003's message
+// belongs to subcodes 2 and 4 only).
+void peer::set_bfd_down(bool down, std::string reason) {
+  if (down == bfd_down_) return;
+  bfd_down_ = down;
+  if (down) stop(notification_message{iana::error_code::cease, iana::cease_subcode::bfd_down, {}},
+                 reason.empty() ? "BFD down" : std::move(reason), false);
+  else wake();
+}
+
 void peer::abort() {
   aborted_ = removed_ = true;
   tx_.clear();
@@ -90,7 +100,7 @@ void peer::abort() {
 }
 
 void peer::offer(tcp::socket s) {
-  if (removed_ || admin_down_) return;
+  if (removed_ || held_down()) return;
   // Idle or Active: no connection of ours is under way, so this one is the session's.
   if (fsm_.st == fsm::state::idle || fsm_.st == fsm::state::active) {
     incoming_.emplace(std::move(s));
@@ -144,7 +154,7 @@ asio::awaitable<void> peer::screen_incoming(std::shared_ptr<tcp::socket> s) {
     const auto d = decode(byte_view(buf.data(), f.length), {});
     const auto* open = d.ok() ? std::get_if<open_message>(&*d.msg) : nullptr;
     if (!open) co_return;
-    if (removed_ || admin_down_ || fsm_.st == fsm::state::established ||
+    if (removed_ || held_down() || fsm_.st == fsm::state::established ||
         (connected_state(fsm_.st) && !incoming_wins(*open))) {
       co_await reject();
       co_return;
@@ -177,7 +187,7 @@ asio::awaitable<void> peer::sleep_until(clock::time_point t) {
 asio::awaitable<void> peer::run() {
   auto self = shared_from_this();
   while (!removed_) {
-    while (admin_down_ && !removed_) co_await sleep_until(clock::now() + std::chrono::hours(24));
+    while (held_down() && !removed_) co_await sleep_until(clock::now() + std::chrono::hours(24));
     if (removed_) break;
     handle(make_event(event_kind::start));
     co_await connect_phase();
