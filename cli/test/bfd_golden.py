@@ -11,12 +11,13 @@ N`, then standard output, then standard error (the port reads PORT). With
 BGPLB_UPDATE_GOLDEN=1 the files are rewritten instead; review the diff like code.
 """
 
-import difflib
 import http.server
 import os
 import subprocess
 import sys
 import threading
+
+import golden_files
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -52,7 +53,6 @@ def run(bgplbctl, port, extra):
 
 def main():
     bgplbctl, golden = sys.argv[1], sys.argv[2]
-    update = os.environ.get('BGPLB_UPDATE_GOLDEN') == '1'
     server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
@@ -61,27 +61,10 @@ def main():
         for case in sorted(os.listdir(golden)):
             Handler.case_dir = os.path.join(golden, case)
             for name, extra in (('table.txt', []), ('json.txt', ['-j'])):
-                path = os.path.join(golden, case, name)
-                actual = run(bgplbctl, port, extra)
-                if update:
-                    with open(path, 'w', encoding='utf-8') as f:
-                        f.write(actual)
-                    print('updated ' + os.path.relpath(path, golden))
-                    continue
-                try:
-                    with open(path, encoding='utf-8') as f:
-                        expected = f.read()
-                except FileNotFoundError:
-                    expected = ''
-                if actual != expected:
-                    failures += 1
-                    sys.stdout.writelines(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
-                                                               path, 'actual'))
+                failures += golden_files.check(os.path.join(golden, case, name), run(bgplbctl, port, extra), golden)
     finally:
         server.shutdown()
-    if failures:
-        print('%d golden file(s) differ; BGPLB_UPDATE_GOLDEN=1 regenerates them' % failures)
-    return 1 if failures else 0
+    return golden_files.summary(failures)
 
 
 if __name__ == '__main__':

@@ -54,6 +54,20 @@ struct agent_fixture : ::testing::Test {
     });
     router->start();
   }
+
+  // The node (127.0.0.5) peering with the router.
+  speaker::peer_plan tor_plan() const {
+    speaker::peer_plan p;
+    p.name = "tor";
+    p.my_asn = 64512;
+    p.peer_asn = 64513;
+    p.address = *model::ip_address::parse("127.0.0.4");
+    p.port = router->listen_port();
+    p.source_address = model::ip_address::parse("127.0.0.5");
+    p.hold_time = std::chrono::seconds(9);
+    p.connect_time = std::chrono::seconds(1);
+    return p;
+  }
 };
 
 TEST_F(agent_fixture, plan_changes_reach_the_router_and_sessions_are_reported) {
@@ -65,15 +79,7 @@ TEST_F(agent_fixture, plan_changes_reach_the_router_and_sessions_are_reported) {
   a.subscribe([&](const std::string& peer, const bgp::speaker_event& e) {
     if (e.what == bgp::speaker_event::kind::routes_sent) sent.push_back(peer);
   });
-  speaker::peer_plan p;
-  p.name = "tor";
-  p.my_asn = 64512;
-  p.peer_asn = 64513;
-  p.address = *model::ip_address::parse("127.0.0.4");
-  p.port = router->listen_port();
-  p.source_address = model::ip_address::parse("127.0.0.5");
-  p.hold_time = std::chrono::seconds(9);
-  p.connect_time = std::chrono::seconds(1);
+  speaker::peer_plan p = tor_plan();
   speaker::route_plan attrs;
   attrs.communities = {0xFDE80001};
   a.apply({{"tor", *model::cidr::parse("10.0.0.5/32"), attrs}});  // before the peer exists: kept
@@ -149,14 +155,7 @@ struct bfd_fixture : agent_fixture {
       }
       events.push_back(e);
     });
-    p.name = "tor";
-    p.my_asn = 64512;
-    p.peer_asn = 64513;
-    p.address = *model::ip_address::parse("127.0.0.4");
-    p.port = router->listen_port();
-    p.source_address = model::ip_address::parse("127.0.0.5");
-    p.hold_time = std::chrono::seconds(9);
-    p.connect_time = std::chrono::seconds(1);
+    p = tor_plan();
     p.bfd = speaker::bfd_plan{"fast", fast(20)};
     a->apply({{"tor", *model::cidr::parse("10.0.0.5/32"), speaker::route_plan{}}});
     a->set_peers({p});

@@ -269,24 +269,14 @@ TEST(plan, bfd_profile_is_resolved_with_metallb_defaults) {
   ASSERT_EQ(p.peers.size(), 3u);
   ASSERT_TRUE(p.peers[0].bfd);
   EXPECT_EQ(p.peers[0].bfd->profile, "fast");
-  const bfd::profile& fast = p.peers[0].bfd->timers;
-  EXPECT_EQ(fast.receive_interval_ms, 100u);
-  EXPECT_EQ(fast.transmit_interval_ms, 150u);
-  EXPECT_EQ(fast.detect_multiplier, 5u);
-  EXPECT_EQ(fast.echo_interval_ms, 20u);
-  EXPECT_TRUE(fast.echo_mode);
-  EXPECT_TRUE(fast.passive_mode);
-  EXPECT_EQ(fast.minimum_ttl, 10u);
+  EXPECT_TRUE(p.peers[0].bfd->timers == (bfd::profile{.receive_interval_ms = 100, .transmit_interval_ms = 150,
+                                                      .detect_multiplier = 5, .echo_interval_ms = 20, .echo_mode = true,
+                                                      .passive_mode = true, .minimum_ttl = 10}));
   // MetalLB's documented defaults: 300 ms, 300 ms, 3, 50 ms, no echo, active, TTL 254.
   ASSERT_TRUE(p.peers[1].bfd);
-  const bfd::profile& plain = p.peers[1].bfd->timers;
-  EXPECT_EQ(plain.receive_interval_ms, 300u);
-  EXPECT_EQ(plain.transmit_interval_ms, 300u);
-  EXPECT_EQ(plain.detect_multiplier, 3u);
-  EXPECT_EQ(plain.echo_interval_ms, 50u);
-  EXPECT_FALSE(plain.echo_mode);
-  EXPECT_FALSE(plain.passive_mode);
-  EXPECT_EQ(plain.minimum_ttl, 254u);
+  EXPECT_TRUE(p.peers[1].bfd->timers == (bfd::profile{.receive_interval_ms = 300, .transmit_interval_ms = 300,
+                                                      .detect_multiplier = 3, .echo_interval_ms = 50, .echo_mode = false,
+                                                      .passive_mode = false, .minimum_ttl = 254}));
   EXPECT_FALSE(p.peers[2].bfd);
 }
 
