@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <utility>
 
 namespace speaker {
 
@@ -246,15 +247,21 @@ void agent::skip_drain() {
 }
 
 void agent::shutdown(std::string text, std::function<void()> done) {
-  if (groups_.empty()) {
+  // Once the BGP sessions are closed, every BFD session says AdminDown (RFC 5880 §6.8.16):
+  // the routers see a shutdown, not a failure.
+  auto finish = std::make_shared<std::function<void()>>([this, done = std::move(done)] {
+    for (auto& [name, e] : peers_)
+      if (e.bfd) bfd_.remove_session(*std::exchange(e.bfd, std::nullopt));
     if (done) done();
+  });
+  if (groups_.empty()) {
+    (*finish)();
     return;
   }
   auto left = std::make_shared<std::size_t>(groups_.size());
-  auto finish = std::make_shared<std::function<void()>>(std::move(done));
   for (auto& [id, s] : groups_)
     s->shutdown(text, [left, finish] {
-      if (--*left == 0 && *finish) (*finish)();
+      if (--*left == 0) (*finish)();
     });
 }
 

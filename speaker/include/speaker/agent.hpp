@@ -81,7 +81,8 @@ class agent {
   // BFD state changes and errors of every peer with a BFD profile.
   void subscribe_bfd(std::function<void(const bfd_event&)> h) { bfd_handlers_.push_back(std::move(h)); }
 
-  // RFC 8326 graceful shutdown of every session, then `done`.
+  // RFC 8326 graceful shutdown of every session, then AdminDown on every BFD session,
+  // then `done`.
   void shutdown(std::string text, std::function<void()> done);
   // During shutdown(): no more drain; withdrawal and Cease at once.
   void skip_drain();
@@ -112,7 +113,7 @@ class agent {
   std::vector<handler> handlers_;
   std::vector<std::function<void(const bfd_event&)>> bfd_handlers_;
   std::shared_ptr<char> alive_ = std::make_shared<char>();  // for BFD events posted late
-  bfd::manager bfd_;  // after groups_: destroyed first, it sends AdminDown on the way out
+  bfd::manager bfd_;  // destroyed first
 };
 
 // Conversions between the model's addresses and the BGP library's.
