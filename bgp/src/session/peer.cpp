@@ -89,7 +89,12 @@ void peer::set_bfd_down(bool down, std::string reason) {
   bfd_down_ = down;
   if (down) stop(notification_message{iana::error_code::cease, iana::cease_subcode::bfd_down, {}},
                  reason.empty() ? "BFD down" : std::move(reason), false);
-  else wake();
+  else release();
+}
+
+void peer::release() {
+  retry_now_ = true;
+  wake();
 }
 
 void peer::abort() {
@@ -188,6 +193,7 @@ asio::awaitable<void> peer::run() {
   auto self = shared_from_this();
   while (!removed_) {
     while (held_down() && !removed_) co_await sleep_until(clock::now() + std::chrono::hours(24));
+    retry_now_ = false;
     if (removed_) break;
     handle(make_event(event_kind::start));
     co_await connect_phase();
@@ -197,7 +203,8 @@ asio::awaitable<void> peer::run() {
     if (fsm_.st == fsm::state::idle) {
       // Back off before starting again; an incoming connection ends the wait.
       const auto until = clock::now() + next_backoff();
-      while (!removed_ && !incoming_ && !replacement_ && clock::now() < until) co_await sleep_until(until);
+      while (!removed_ && !incoming_ && !replacement_ && !retry_now_ && clock::now() < until) co_await sleep_until(until);
+      retry_now_ = false;
     }
   }
   close_socket();

@@ -154,6 +154,8 @@ class peer : public std::enable_shared_from_this<peer> {
   bool admin_down_ = false;  // disabled by an operator: no connection until enabled
   bool bfd_down_ = false;    // BFD says the path is down: no connection until it is up
   bool held_down() const { return admin_down_ || bfd_down_; }
+  bool retry_now_ = false;  // held down no more: end the back-off, connect now
+  void release();
   bool aborted_ = false;
   bool finished_ = false;
   bool send_end_of_rib_ = false;
