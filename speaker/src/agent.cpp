@@ -148,6 +148,35 @@ void agent::set_bfd(peer_entry& e) {
 void agent::hold_bgp(peer_entry& e, bool down, const std::string& reason) {
   e.bfd_down = down;
   groups_.at(e.id)->set_peer_bfd_down(to_bgp(e.plan.address), down, reason);
+  if (down) watch_held();
+}
+
+// RFC 5882 §3.2 once more: a router that turns BFD off while our session is already Down
+// sends AdminDown without our state changing, so no state change tells; look once a
+// second while a session is held.
+void agent::watch_held() {
+  if (held_timer_armed_) return;
+  held_timer_armed_ = true;
+  held_timer_.expires_after(std::chrono::seconds(1));
+  held_timer_.async_wait([this, token = std::weak_ptr<char>(alive_)](boost::system::error_code ec) {
+    if (ec || token.expired()) return;
+    held_timer_armed_ = false;
+    bool still = false;
+    for (auto& [name, e] : peers_) {
+      if (!e.bfd_down || !e.bfd) continue;
+      const auto st = bfd_.status(*e.bfd);
+      if (!st || st->remote_state != bfd::state::admin_down) {
+        still = true;
+        continue;
+      }
+      hold_bgp(e, false, "");
+      bfd_event ev{name, bfd::state_change{*e.bfd, st->local_state, st->local_state, st->local_diag, st->remote_diag,
+                                           st->remote_state}, {}};
+      ev.bgp_released = true;
+      emit(ev);
+    }
+    if (still) watch_held();
+  });
 }
 
 // RFC 5882 §3.2: a session that leaves Up takes the BGP session down at once, unless

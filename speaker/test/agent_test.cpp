@@ -276,6 +276,24 @@ TEST_F(bfd_fixture, peer_admin_down_leaves_bgp_up_and_removal_sends_admin_down) 
   EXPECT_EQ(established_count(), before);
 }
 
+TEST_F(bfd_fixture, router_turning_bfd_off_during_an_outage_releases_bgp) {
+  start();
+  ASSERT_TRUE(run_until([&] { return all_up(); }));
+  router_bfd.reset();
+  ASSERT_TRUE(run_until([&] { return a->bfd_holds_down("tor"); }));
+  // The router comes back with BFD administratively down: our session stays Down (no
+  // state change), yet that is no failure of the path (RFC 5882 §3.2).
+  events.clear();
+  start_router_bfd(a->bfd().local_port(bfd::hop_mode::single_hop, false));
+  ASSERT_TRUE(router_bfd->set_admin_down(rc.key, true));
+  ASSERT_TRUE(run_until([&] { return router_has_route(); }));
+  EXPECT_FALSE(a->bfd_holds_down("tor"));
+  EXPECT_NE(node_bfd().local_state, bfd::state::up);
+  EXPECT_EQ(node_bfd().remote_state, bfd::state::admin_down);
+  ASSERT_FALSE(events.empty());
+  EXPECT_TRUE(events.back().bgp_released);
+}
+
 TEST_F(bfd_fixture, shutdown_closes_bgp_then_says_admin_down) {
   start();
   ASSERT_TRUE(run_until([&] { return all_up(); }));

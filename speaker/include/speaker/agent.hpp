@@ -16,6 +16,7 @@
 #include <bgp/speaker.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <functional>
 #include <map>
@@ -102,6 +103,7 @@ class agent {
   void set_bfd(peer_entry& e);  // start, change or stop the peer's BFD session
   void on_bfd(const bfd::state_change& c);
   void hold_bgp(peer_entry& e, bool down, const std::string& reason);
+  void watch_held();  // while BFD holds a session down: the peer's AdminDown releases it
   void emit(const bfd_event& ev);
 
   boost::asio::io_context& io_;
@@ -113,6 +115,8 @@ class agent {
   std::vector<handler> handlers_;
   std::vector<std::function<void(const bfd_event&)>> bfd_handlers_;
   std::shared_ptr<char> alive_ = std::make_shared<char>();  // for BFD events posted late
+  boost::asio::steady_timer held_timer_{io_};
+  bool held_timer_armed_ = false;
   bfd::manager bfd_;  // destroyed first
 };
 
