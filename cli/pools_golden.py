@@ -10,10 +10,12 @@ followed by standard error. With BGPLB_UPDATE_GOLDEN=1 the files are rewritten i
 review the diff like code.
 """
 
-import difflib
 import os
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "test"))
+import golden_files  # noqa: E402
 
 
 def run(bgplbctl, case_dir, extra):
@@ -26,30 +28,12 @@ def run(bgplbctl, case_dir, extra):
 
 def main():
     bgplbctl, golden = sys.argv[1], sys.argv[2]
-    update = os.environ.get("BGPLB_UPDATE_GOLDEN") == "1"
     failures = 0
     for case in sorted(os.listdir(golden)):
         case_dir = os.path.join(golden, case)
         for name, extra in (("table.txt", []), ("json.txt", ["-j"])):
-            path = os.path.join(case_dir, name)
-            actual = run(bgplbctl, case_dir, extra)
-            if update:
-                with open(path, "w", encoding="utf-8") as f:
-                    f.write(actual)
-                print("updated " + os.path.relpath(path, golden))
-                continue
-            try:
-                with open(path, encoding="utf-8") as f:
-                    expected = f.read()
-            except FileNotFoundError:
-                expected = ""
-            if actual != expected:
-                failures += 1
-                sys.stdout.writelines(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
-                                                           path, "actual"))
-    if failures:
-        print("%d golden file(s) differ; BGPLB_UPDATE_GOLDEN=1 regenerates them" % failures)
-    return 1 if failures else 0
+            failures += golden_files.check(os.path.join(case_dir, name), run(bgplbctl, case_dir, extra), golden)
+    return golden_files.summary(failures)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,13 @@
-// speaker::agent: peers and per-peer routes from the planner onto bgp::speaker sessions.
+// speaker::agent: peers and per-peer routes from the planner onto bgp::speaker sessions,
+// and each peer's BFD session tied to its BGP session.
 #include "speaker/agent.hpp"
 
+#include <boost/asio/ip/address.hpp>
+
+#include <algorithm>
 #include <bit>
 #include <cstring>
+#include <utility>
 
 namespace speaker {
 
@@ -11,6 +16,15 @@ namespace {
 // Link bandwidth per ready local endpoint, in bytes per second (1 Gbit/s): only the
 // ratio between nodes matters to the router's weighted ECMP.
 constexpr float bandwidth_per_endpoint = 125'000'000.0F;
+
+boost::asio::ip::address to_asio(const model::ip_address& a) {
+  return boost::asio::ip::make_address(a.to_string());
+}
+
+bfd::session_key bfd_key(const peer_plan& p) {
+  return {to_asio(p.address), p.source_address ? std::optional(to_asio(*p.source_address)) : std::nullopt, "",
+          p.ebgp_multihop ? bfd::hop_mode::multi_hop : bfd::hop_mode::single_hop};
+}
 
 }  // namespace
 
@@ -42,7 +56,13 @@ bgp::route to_route(const model::cidr& prefix, const route_plan& r, std::uint32_
   return out;
 }
 
-agent::agent(boost::asio::io_context& io, agent_options opts) : io_(io), options_(std::move(opts)) {}
+agent::agent(boost::asio::io_context& io, agent_options opts)
+    : io_(io), options_(std::move(opts)), bfd_(io_, options_.bfd) {
+  // State changes are posted to the io_context; one may arrive after the agent is gone.
+  bfd_.subscribe([this, token = std::weak_ptr<char>(alive_)](const bfd::state_change& c) {
+    if (!token.expired()) on_bfd(c);
+  });
+}
 
 agent::~agent() = default;
 
@@ -94,16 +114,112 @@ void agent::add(const peer_plan& p) {
   names_[{id, c.address}] = p.name;
   const bool fresh = !s.peer(c.address);
   s.set_peer(c);
-  peers_[p.name] = peer_entry{p, id};
+  auto& e = peers_[p.name];
+  e.plan = p;
+  e.id = id;
+  set_bfd(e);
+  // A reset of the peer (a new BGP session) forgets that BFD held it down.
+  if (e.bfd_down) s.set_peer_bfd_down(c.address, true, "BFD session down");
   if (fresh)
     if (auto d = desired_.find(p.name); d != desired_.end())
       for (const auto& [prefix, r] : d->second) s.announce_to(c.address, to_route(prefix, r, p.my_asn));
+}
+
+// RFC 5882 §4.3: one BFD session per BGP session, with the BGPPeer's profile. A new
+// profile on the same key is renegotiated by the manager (Poll Sequence) without a flap.
+void agent::set_bfd(peer_entry& e) {
+  std::optional<bfd::session_key> want;
+  if (e.plan.bfd) want = bfd_key(e.plan);
+  if (e.bfd && e.bfd != want) {
+    bfd_.remove_session(*e.bfd);  // AdminDown to the peer
+    e.bfd.reset();
+    if (e.bfd_down) hold_bgp(e, false, "");
+  }
+  if (!want) return;
+  bfd::session_config c;
+  c.key = *want;
+  c.timers = e.plan.bfd->timers;
+  c.peer_port = options_.bfd_peer_port;
+  if (auto err = bfd_.set_session(c); !err.empty()) {
+    emit({e.plan.name, std::nullopt, err});
+    return;
+  }
+  e.bfd = want;
+}
+
+void agent::hold_bgp(peer_entry& e, bool down, const std::string& reason) {
+  e.bfd_down = down;
+  groups_.at(e.id)->set_peer_bfd_down(to_bgp(e.plan.address), down, reason);
+  if (down) watch_held();
+}
+
+// RFC 5882 §3.2 once more: a router that turns BFD off while our session is already Down
+// sends AdminDown without our state changing, so no state change tells; look once a
+// second while a session is held.
+void agent::watch_held() {
+  if (held_timer_armed_) return;
+  held_timer_armed_ = true;
+  held_timer_.expires_after(std::chrono::seconds(1));
+  held_timer_.async_wait([this, token = std::weak_ptr<char>(alive_)](boost::system::error_code ec) {
+    if (ec || token.expired()) return;
+    held_timer_armed_ = false;
+    bool still = false;
+    for (auto& [name, e] : peers_) {
+      if (!e.bfd_down || !e.bfd) continue;
+      const auto st = bfd_.status(*e.bfd);
+      if (!st || st->remote_state != bfd::state::admin_down) {
+        still = true;
+        continue;
+      }
+      hold_bgp(e, false, "");
+      bfd_event ev{name, bfd::state_change{*e.bfd, st->local_state, st->local_state, st->local_diag, st->remote_diag,
+                                           st->remote_state}, {}};
+      ev.bgp_released = true;
+      emit(ev);
+    }
+    if (still) watch_held();
+  });
+}
+
+// RFC 5882 §3.2: a session that leaves Up takes the BGP session down at once, unless
+// the peer said AdminDown (BFD was turned off there, the path may be fine); BGP stays
+// down until BFD is Up again. The peer's AdminDown also lets a held session go.
+void agent::on_bfd(const bfd::state_change& c) {
+  auto it = std::find_if(peers_.begin(), peers_.end(), [&](const auto& p) { return p.second.bfd == c.key; });
+  if (it == peers_.end()) return;  // removed or re-keyed since
+  peer_entry& e = it->second;
+  bfd_event ev{it->first, c, {}};
+  const bool peer_admin_down = c.remote_state == bfd::state::admin_down;
+  if (c.from == bfd::state::up && c.to != bfd::state::up && !peer_admin_down && !e.bfd_down) {
+    hold_bgp(e, true, "BFD session down: " + std::string(bfd::to_string(c.diag)));
+    ev.bgp_down = true;
+  } else if (e.bfd_down && (c.to == bfd::state::up || peer_admin_down)) {
+    hold_bgp(e, false, "");
+    ev.bgp_released = true;
+  }
+  emit(ev);
+}
+
+void agent::emit(const bfd_event& ev) {
+  for (const auto& h : bfd_handlers_) h(ev);
+}
+
+std::string agent::bfd_peer(const bfd::session_key& key) const {
+  for (const auto& [name, e] : peers_)
+    if (e.bfd == key) return name;
+  return "";
+}
+
+bool agent::bfd_holds_down(const std::string& peer) const {
+  auto it = peers_.find(peer);
+  return it != peers_.end() && it->second.bfd_down;
 }
 
 void agent::remove(const std::string& name) {
   auto it = peers_.find(name);
   if (it == peers_.end()) return;
   const auto address = to_bgp(it->second.plan.address);
+  if (it->second.bfd) bfd_.remove_session(*it->second.bfd);  // AdminDown to the peer
   groups_.at(it->second.id)->remove_peer(address);
   names_.erase({it->second.id, address});
   peers_.erase(it);
@@ -162,15 +278,21 @@ void agent::skip_drain() {
 }
 
 void agent::shutdown(std::string text, std::function<void()> done) {
-  if (groups_.empty()) {
+  // Once the BGP sessions are closed, every BFD session says AdminDown (RFC 5880 §6.8.16):
+  // the routers see a shutdown, not a failure.
+  auto finish = std::make_shared<std::function<void()>>([this, done = std::move(done)] {
+    for (auto& [name, e] : peers_)
+      if (e.bfd) bfd_.remove_session(*std::exchange(e.bfd, std::nullopt));
     if (done) done();
+  });
+  if (groups_.empty()) {
+    (*finish)();
     return;
   }
   auto left = std::make_shared<std::size_t>(groups_.size());
-  auto finish = std::make_shared<std::function<void()>>(std::move(done));
   for (auto& [id, s] : groups_)
     s->shutdown(text, [left, finish] {
-      if (--*left == 0 && *finish) (*finish)();
+      if (--*left == 0) (*finish)();
     });
 }
 

@@ -90,6 +90,22 @@ model::error peer_error(const model::bgp_peer& p, std::string path, std::string 
   return model::error{p.meta.file, "BGPPeer " + p.meta.ns + "/" + p.meta.name, std::move(path), std::move(rule)};
 }
 
+// spec.bfdProfile: the BFDProfile of the BGPPeer's namespace, MetalLB's defaults where it
+// sets nothing. An empty name asks for no BFD (as in MetalLB).
+bfd_plan resolve_bfd(const model::bfd_profile& b) {
+  bfd_plan out;
+  out.profile = b.meta.name;
+  bfd::profile& t = out.timers;
+  t.receive_interval_ms = b.receive_interval.value_or(t.receive_interval_ms);
+  t.transmit_interval_ms = b.transmit_interval.value_or(t.transmit_interval_ms);
+  t.detect_multiplier = b.detect_multiplier.value_or(t.detect_multiplier);
+  t.echo_interval_ms = b.echo_interval.value_or(t.echo_interval_ms);
+  t.echo_mode = b.echo_mode.value_or(t.echo_mode);
+  t.passive_mode = b.passive_mode.value_or(t.passive_mode);
+  t.minimum_ttl = b.minimum_ttl.value_or(t.minimum_ttl);
+  return out;
+}
+
 std::optional<peer_plan> plan_peer(const model::snapshot& s, const model::bgp_peer& p, const detail::node_facts& node,
                                    std::vector<model::error>& errors) {
   peer_plan out;
@@ -137,6 +153,14 @@ std::optional<peer_plan> plan_peer(const model::snapshot& s, const model::bgp_pe
       return std::nullopt;
     }
     out.password = pw->second;
+  }
+  if (p.bfd_profile && !p.bfd_profile->empty()) {
+    const auto* b = s.find<model::bfd_profile>(p.meta.ns, *p.bfd_profile);
+    if (!b) {
+      errors.push_back(peer_error(p, "spec.bfdProfile", "BFDProfile " + p.meta.ns + "/" + *p.bfd_profile + " not found"));
+      return std::nullopt;
+    }
+    out.bfd = resolve_bfd(*b);
   }
   return out;
 }

@@ -1,6 +1,9 @@
 // The node's service (see speaker/service.hpp): datastore changes -> planner -> agent.
 #include "speaker/service.hpp"
 
+#include <bfd/json.hpp>
+#include <bfd/metrics.hpp>
+
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
@@ -32,6 +35,7 @@ service::~service() {
 
 std::optional<std::string> service::start() {
   agent_.subscribe([this](const std::string& peer, const bgp::speaker_event& e) { on_session_event(peer, e); });
+  agent_.subscribe_bfd([this](const bfd_event& e) { on_bfd_event(e); });
   log::info(log::ev::speaker_started, "node", o_.node, "api", o_.api.listen);
   return std::nullopt;
 }
@@ -84,6 +88,22 @@ void service::on_session_event(const std::string& peer, const bgp::speaker_event
       break;
     case k::routes_received: break;
   }
+}
+
+void service::on_bfd_event(const bfd_event& e) {
+  if (!e.change) {
+    log::warn(log::ev::bfd_error, "peer", e.peer, "error", e.error);
+    return;
+  }
+  const auto& c = *e.change;
+  const std::string bgp = e.bgp_down ? "down until BFD is up" : e.bgp_released ? "released" : "unchanged";
+  const auto line = [&](auto level) {
+    level(log::ev::bfd_state, "peer", e.peer, "address", c.key.peer.to_string(), "from", std::string(bfd::to_string(c.from)),
+          "to", std::string(bfd::to_string(c.to)), "diag", std::string(bfd::to_string(c.diag)), "remote_state",
+          std::string(bfd::to_string(c.remote_state)), "remote_diag", std::string(bfd::to_string(c.remote_diag)), "bgp", bgp);
+  };
+  if (c.from == bfd::state::up) line([](auto&&... a) { log::warn(a...); });
+  else line([](auto&&... a) { log::info(a...); });
 }
 
 // The API serves the sessions' bgp::speakers (one per local ASN / router ID), so it starts
@@ -159,6 +179,12 @@ void service::metrics(runtime::exposition& x) const {
   for (const auto& w : p.withheld)
     x.sample("bgplb_speaker_withheld",
              {{"service", service_name(w.ns, w.name)}, {"node", o_.node}, {"ip", w.ip.to_string()}, {"reason", w.reason}}, 1);
+  // MetalLB's BFD metrics, label peer = the peer's address, as MetalLB's FRR mode has them.
+  const auto bfd_sessions = agent_.bfd().sessions();
+  for (const auto& m : bfd::metrics) {
+    x.family(std::string(m.name), std::string(m.type), std::string(m.help));
+    for (const auto& s : bfd_sessions) x.sample(std::string(m.name), {{"peer", s.config.key.peer.to_string()}}, m.value(s));
+  }
   latency_.render(x, "bgplb_change_to_wire_seconds",
                   "Seconds from a datastore change reaching the speaker to the resulting UPDATEs leaving the socket.");
 }
@@ -198,8 +224,31 @@ std::string service::services_json() const {
   return json::serialize(json::object{{"node", o_.node}, {"services", std::move(list)}}) + "\n";
 }
 
+// What `bgplbctl bfd` shows: {"node", "sessions": [bfd::to_json + "bgp_peer" (the BGPPeer's
+// name), "bfd_profile", "bgp_held_down"], "stats": the manager's figures}.
+std::string service::bfd_json() const {
+  namespace json = boost::json;
+  const auto now = clock::now();
+  json::array sessions;
+  for (const auto& s : agent_.bfd().sessions()) {
+    auto o = bfd::to_json(s, now);
+    const auto peer = agent_.bfd_peer(s.config.key);
+    o["bgp_peer"] = peer;
+    std::string profile;
+    for (const auto& p : planner_.peers())
+      if (p.name == peer && p.bfd) profile = p.bfd->profile;
+    o["bfd_profile"] = profile;
+    o["bgp_held_down"] = agent_.bfd_holds_down(peer);
+    sessions.push_back(std::move(o));
+  }
+  return json::serialize(json::object{{"node", o_.node}, {"sessions", std::move(sessions)},
+                                      {"stats", bfd::to_json(agent_.bfd().stats())}}) +
+         "\n";
+}
+
 std::optional<runtime::http_response> service::http(std::string_view path) {
   if (path == "/v1/services") return runtime::http_response{200, "application/json", services_json()};
+  if (path == "/v1/bfd") return runtime::http_response{200, "application/json", bfd_json()};
   return std::nullopt;
 }
 

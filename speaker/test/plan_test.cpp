@@ -277,6 +277,72 @@ TEST(planner, survives_the_snapshots_it_was_built_from_being_freed) {
   EXPECT_EQ(routes(p.current()), lines{"tor 10.0.0.5/32"});
 }
 
+// ---- BFD: a BGPPeer's bfdProfile ----
+
+std::string bfd_profile(const std::string& name, const std::string& spec = "") {
+  return "apiVersion: metallb.io/v1beta1\nkind: BFDProfile\nmetadata: {name: " + name + "}\nspec: {" + spec + "}\n---\n";
+}
+
+TEST(plan, bfd_profile_is_resolved_with_metallb_defaults) {
+  auto s = snap(pool("p1", "[10.0.0.0/24]") + peer("a-tor", "192.168.0.1", "bfdProfile: fast") +
+                peer("b-spine", "192.168.0.9", "bfdProfile: plain") + peer("c-plain", "192.168.0.10") +
+                bfd_profile("fast", "receiveInterval: 100, transmitInterval: 150, detectMultiplier: 5, echoInterval: 20, "
+                                    "echoMode: true, passiveMode: true, minimumTtl: 10") +
+                bfd_profile("plain") + advert("adv") + node("n1"));
+  const auto p = speaker::plan(*s, {}, "n1");
+  ASSERT_EQ(p.peers.size(), 3u);
+  ASSERT_TRUE(p.peers[0].bfd);
+  EXPECT_EQ(p.peers[0].bfd->profile, "fast");
+  EXPECT_TRUE(p.peers[0].bfd->timers == (bfd::profile{.receive_interval_ms = 100, .transmit_interval_ms = 150,
+                                                      .detect_multiplier = 5, .echo_interval_ms = 20, .echo_mode = true,
+                                                      .passive_mode = true, .minimum_ttl = 10}));
+  // MetalLB's documented defaults: 300 ms, 300 ms, 3, 50 ms, no echo, active, TTL 254.
+  ASSERT_TRUE(p.peers[1].bfd);
+  EXPECT_TRUE(p.peers[1].bfd->timers == (bfd::profile{.receive_interval_ms = 300, .transmit_interval_ms = 300,
+                                                      .detect_multiplier = 3, .echo_interval_ms = 50, .echo_mode = false,
+                                                      .passive_mode = false, .minimum_ttl = 254}));
+  EXPECT_FALSE(p.peers[2].bfd);
+}
+
+TEST(plan, peer_naming_a_missing_bfd_profile_is_not_run) {
+  // Validation reports the dangling name too; the planner must not run the peer without
+  // the fast failure detection it asks for.
+  auto d = model::decode("test.yaml", pool("p1", "[10.0.0.0/24]") + peer("tor", "192.168.0.1", "bfdProfile: gone") +
+                                          peer("spine", "192.168.0.9") + advert("adv") + node("n1"));
+  ASSERT_TRUE(d.errors.empty()) << model::to_string(d.errors);
+  const model::snapshot s(std::move(d.objects));
+  const auto p = speaker::plan(s, {}, "n1");
+  ASSERT_EQ(p.peers.size(), 1u);
+  EXPECT_EQ(p.peers[0].name, "spine");
+  ASSERT_EQ(p.errors.size(), 1u);
+  EXPECT_EQ(p.errors[0].path, "spec.bfdProfile");
+  EXPECT_EQ(p.errors[0].message, "BFDProfile metallb-system/gone not found");
+  EXPECT_EQ(p.errors[0].object, "BGPPeer metallb-system/tor");
+}
+
+TEST(planner, bfd_profile_change_changes_the_peer_and_no_route) {
+  const std::string rest = pool("p1", "[10.0.0.0/24]") + peer("tor", "192.168.0.1", "bfdProfile: fast") + advert("adv") +
+                           node("n1") + service("web") + slice("web", "n1:ready");
+  const auto a = ips({{"web", "10.0.0.5"}});
+  speaker::planner p("n1");
+  auto s1 = snap(rest + bfd_profile("fast", "receiveInterval: 100"));
+  p.update(s1, {}, a, {});
+  ASSERT_TRUE(p.peers().at(0).bfd);
+  EXPECT_EQ(p.peers().at(0).bfd->timers.receive_interval_ms, 100u);
+
+  auto s2 = snap(rest + bfd_profile("fast", "receiveInterval: 50"));
+  auto d = p.update(s2, model::diff(*s1, *s2), a, {});
+  EXPECT_TRUE(d.peers_changed);
+  EXPECT_TRUE(d.routes.empty());
+  EXPECT_EQ(p.peers().at(0).bfd->timers.receive_interval_ms, 50u);
+
+  // A profile no peer names changes nothing a peer carries.
+  auto s3 = snap(rest + bfd_profile("fast", "receiveInterval: 50") + bfd_profile("unused", "receiveInterval: 10"));
+  d = p.update(s3, model::diff(*s2, *s3), a, {});
+  EXPECT_FALSE(d.peers_changed);
+  EXPECT_TRUE(d.routes.empty());
+}
+
 // ---- incremental == reference ----
 
 std::string random_manifests(std::mt19937& rng, int services) {

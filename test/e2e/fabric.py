@@ -9,7 +9,12 @@ All speakers read one manifest directory and the controller's state directory (s
 addresses from its ledger; the tests read them from status.json). Namespaces, veths and
 temp dirs come from test/integration/netns.py: per-run names, cleanup on exit, failure and
 signals.
+
+With `bfd` (a tor.Bfd) the ToR runs BFD toward those nodes; `cut(node, method)` takes a
+node off the segment (its link down, or nftables dropping all it sends) and `restore`
+puts it back.
 """
+import json
 import os
 import signal
 import subprocess
@@ -25,6 +30,8 @@ PREFIXLEN = 24
 MY_ASN, TOR_ASN = 64512, 64500
 NODES = (('node1', '192.0.2.11'), ('node2', '192.0.2.12'), ('node3', '192.0.2.13'))
 CHANGE_TIMEOUT = 10.0       # a change must reach the router's FIB within this
+CUT_METHODS = ('link-down', 'drop')
+CUT_TABLE = 'bgplbcut'      # the nftables table that drops a node's egress (its own namespace)
 
 
 def binaries():
@@ -59,8 +66,9 @@ ACTIVE = []     # fabrics owned by single tests, whose logs a failing test print
 
 
 class Fabric:
-    def __init__(self, router_kind, speaker_bin, controller_bin):
+    def __init__(self, router_kind, speaker_bin, controller_bin, bfd=None):
         self.kind = router_kind
+        self.bfd = bfd
         self.speaker_bin, self.controller_bin = speaker_bin, controller_bin
         self.topo = netns.Topology('bgplbe2e')
         self.dir = netns.make_tempdir('e2e')
@@ -83,7 +91,7 @@ class Fabric:
         self.tor_ns.run(['ip', 'link', 'add', br, 'type', 'bridge'])
         self.tor_ns.run(['ip', 'addr', 'add', '%s/%d' % (TOR_ADDR, PREFIXLEN), 'dev', br])
         self.tor_ns.run(['ip', 'link', 'set', br, 'up'])
-        self.node_ns = {}
+        self.node_ns, self.node_if = {}, {}
         for k, (name, addr) in enumerate(NODES, 1):
             ns = t.add_ns('n%d' % k)
             inner, outer = 'b%sn%d' % (t.id, k), 'b%st%d' % (t.id, k)
@@ -92,6 +100,7 @@ class Fabric:
             ns.run(['ip', 'link', 'set', inner, 'up'])
             self.tor_ns.run(['ip', 'link', 'set', outer, 'master', br, 'up'])
             self.node_ns[name] = ns
+            self.node_if[name] = inner
 
     def start(self, cluster, speakers_first=False):
         """Router, then the controller and the speakers. By default the speakers start once
@@ -103,6 +112,7 @@ class Fabric:
             routers.PeerConfig(address=addr, asn=MY_ASN, local_address=TOR_ADDR, hold_time=9, connect_retry=1)
             for _, addr in NODES])
         self.router = tor_mod.TORS[self.kind](self.tor_ns, cfg, workdir=os.path.join(self.dir, self.kind))
+        self.router.bfd = self.bfd
         os.makedirs(self.router.dir)
         os.chmod(self.router.dir, 0o755)
         self.router.start()
@@ -153,7 +163,6 @@ class Fabric:
 
     # ------------------------------------------------------------------ observations
     def status(self):
-        import json
         try:
             with open(os.path.join(self.state_dir, 'status.json')) as f:
                 return json.load(f)
@@ -209,6 +218,48 @@ class Fabric:
             assert got == want, '%s%s: FIB next hops for %s became %s, want %s throughout %.1fs' % (
                 self.kind, (' ' + what) if what else '', ip, sorted(got) or 'none', sorted(want), seconds)
             time.sleep(0.1)
+
+    def routes_via(self, name):
+        """Prefixes the ToR's FIB sends (also) to node `name`."""
+        return {p for p, hops in self.fib().items() if self.node_addr[name] in hops}
+
+    def speaker_bfd(self, name):
+        """The speaker's /v1/bfd on node `name` (its metrics address, inside its namespace)."""
+        r = self.node_ns[name].run(['python3', '-c', 'import urllib.request; print(urllib.request.urlopen('
+                                    '"http://127.0.0.1:7472/v1/bfd", timeout=5).read().decode())'], check=False)
+        try:
+            return json.loads(r.stdout)
+        except ValueError:
+            return {}
+
+    def wait_bfd_up(self, name, timeout=30):
+        """Until node `name`'s speaker has its BFD session with the ToR Up."""
+        def up():
+            self.check_alive()
+            s = self.speaker_bfd(name).get('sessions', [])
+            return bool(s) and s[0].get('state') == 'Up'
+        routers.wait_for(up, timeout, lambda: '%s: BFD of %s not Up: %r' % (self.kind, name, self.speaker_bfd(name)))
+
+    def cut(self, name, method):
+        """Take node `name` off the segment: `link-down` (its veth down: the ToR's end loses
+        carrier as with a pulled cable) or `drop` (nftables drops all it sends on the link,
+        which stays up: 100 % loss one way; this kernel has no sch_netem). The node's
+        loopback keeps working either way (its speaker's HTTP endpoint)."""
+        ns, ifname = self.node_ns[name], self.node_if[name]
+        if method == 'link-down':
+            ns.run(['ip', 'link', 'set', ifname, 'down'])
+        else:
+            ns.run(['nft', 'add', 'table', 'inet', CUT_TABLE])
+            ns.run(['nft', 'add', 'chain', 'inet', CUT_TABLE, 'out', '{ type filter hook output priority 0; }'])
+            ns.run(['nft', 'add', 'rule', 'inet', CUT_TABLE, 'out', 'oifname', ifname, 'drop'])
+
+    def restore(self, name, method):
+        ns, ifname = self.node_ns[name], self.node_if[name]
+        if method == 'link-down':
+            ns.run(['ip', 'link', 'set', ifname, 'up'])
+            ns.run(['ip', 'addr', 'replace', '%s/%d' % (self.node_addr[name], PREFIXLEN), 'dev', ifname])
+        else:
+            ns.run(['nft', 'delete', 'table', 'inet', CUT_TABLE])
 
     def check_alive(self):
         dead = {n: p.returncode for n, p in self.speakers.items() if p.poll() is not None}

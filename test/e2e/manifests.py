@@ -12,6 +12,7 @@ import json
 import os
 
 METALLB_NS = 'metallb-system'
+BFD_PROFILE = 'e2e-bfd'
 EXCLUDE_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers'
 
 
@@ -56,6 +57,7 @@ class Cluster:
     advert_pool_selector: dict          # matchLabels of the advertisement's pool selector
     hold_time: str = '9s'
     advert_annotations: dict = dataclasses.field(default_factory=dict)
+    bfd_profile: dict | None = None     # the spec of BFDProfile BFD_PROFILE, which the BGPPeer then names
 
     def clone(self):
         return copy.deepcopy(self)
@@ -82,6 +84,11 @@ def objects(c):
                              **({'annotations': dict(c.advert_annotations)} if c.advert_annotations else {})),
             'spec': {'ipAddressPoolSelectors': [{'matchLabels': dict(c.advert_pool_selector)}]}},
     }
+    if c.bfd_profile is not None:
+        out['bfd-%s.json' % BFD_PROFILE] = {
+            'apiVersion': 'metallb.io/v1beta1', 'kind': 'BFDProfile',
+            'metadata': {'name': BFD_PROFILE, 'namespace': METALLB_NS}, 'spec': dict(c.bfd_profile)}
+        out['peer-tor.json']['spec']['bfdProfile'] = BFD_PROFILE
     for n in c.nodes:
         out['node-%s.json' % n.name] = {
             'apiVersion': 'v1', 'kind': 'Node',

@@ -21,3 +21,10 @@ def baseline():
         },
         pool_addresses=['198.51.100.0/28'], pool_labels={'e2e.bgplb.io/announce': 'yes'},
         advert_pool_selector={'e2e.bgplb.io/announce': 'yes'})
+
+
+def bfd_baseline():
+    """The baseline with a BFDProfile of 100 ms x 3 that the BGPPeer names."""
+    c = baseline()
+    c.bfd_profile = {'receiveInterval': 100, 'transmitInterval': 100, 'detectMultiplier': 3}
+    return c

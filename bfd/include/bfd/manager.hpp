@@ -10,6 +10,7 @@
 #pragma once
 
 #include <bfd/packet.hpp>
+#include <bfd/profile.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -37,18 +38,6 @@ struct session_key {
   friend bool operator==(const session_key&, const session_key&) = default;
   friend bool operator<(const session_key& a, const session_key& b);
   std::string to_string() const;  // "10.0.0.2 single-hop from 10.0.0.1 on eth0"
-};
-
-// MetalLB's BFDProfile (metallb.io/v1beta1), with MetalLB's documented defaults.
-struct profile {
-  std::uint32_t receive_interval_ms = 300;   // 10–60000
-  std::uint32_t transmit_interval_ms = 300;  // 10–60000
-  std::uint32_t detect_multiplier = 3;       // 2–255
-  std::uint32_t echo_interval_ms = 50;       // 10–60000; echo is not run (see README)
-  bool echo_mode = false;                    // accepted, not run: the status says so
-  bool passive_mode = false;                 // wait for the peer's first packet
-  std::uint32_t minimum_ttl = 254;           // 1–254, multihop only (RFC 5883 §2)
-  friend bool operator==(const profile&, const profile&) = default;
 };
 
 // RFC 5880 §6.7.4 keyed SHA1 or meticulous keyed SHA1; type none: no authentication.

@@ -78,6 +78,7 @@ inline constexpr std::uint8_t other_configuration_change = 6;
 inline constexpr std::uint8_t connection_collision_resolution = 7;
 inline constexpr std::uint8_t out_of_resources = 8;
 inline constexpr std::uint8_t hard_reset = 9;  // RFC 8538
+inline constexpr std::uint8_t bfd_down = 10;   // RFC 9384
 }  // namespace cease_subcode
 
 // Registry: "ROUTE-REFRESH Message Error subcodes" (RFC 7313)

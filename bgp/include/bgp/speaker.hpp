@@ -158,6 +158,11 @@ class speaker {
   // max_prefixes) does not reset it; any other resets only that peer.
   void set_peer(peer_config config);
   void remove_peer(const ip_address& address);
+  // RFC 9384: BFD found the path to the peer down. Cease 6/10 "BFD Down",
+  // `reason` as the session's down reason, and no connection either way until called
+  // again with false; independent of disable_peer. False when there is no such peer.
+  // A set_peer that resets the peer forgets it.
+  bool set_peer_bfd_down(const ip_address& address, bool down, std::string reason = {});
 
   // Routes for every peer.
   void announce(const route& r);

@@ -83,6 +83,21 @@ void peer::stop(notification_message n, std::string reason, bool remove) {
   wake();
 }
 
+// RFC 9384 §2: Cease subcode 10 "BFD Down"; sent without data (RFC 9003's message
+// belongs to subcodes 2 and 4 only).
+void peer::set_bfd_down(bool down, std::string reason) {
+  if (down == bfd_down_) return;
+  bfd_down_ = down;
+  if (down) stop(notification_message{iana::error_code::cease, iana::cease_subcode::bfd_down, {}},
+                 reason.empty() ? "BFD down" : std::move(reason), false);
+  else release();
+}
+
+void peer::release() {
+  retry_now_ = true;
+  wake();
+}
+
 void peer::abort() {
   aborted_ = removed_ = true;
   if (link_) link_->abort();
@@ -91,7 +106,7 @@ void peer::abort() {
 }
 
 void peer::offer(tcp::socket s) {
-  if (removed_ || admin_down_) return;
+  if (removed_ || held_down()) return;
   // Idle or Active: no connection of ours is under way, so this one is the session's.
   if (fsm_.st == fsm::state::idle || fsm_.st == fsm::state::active) {
     incoming_.emplace(std::move(s));
@@ -134,7 +149,7 @@ void peer::incoming_open(tcp::socket& s, bytes received, std::size_t open_length
   const auto* open = d.ok() ? std::get_if<open_message>(&*d.msg) : nullptr;
   if (!open) return;  // closed
   // No session to go on with, or another incoming connection already waiting.
-  if (removed_ || admin_down_ || replacement_) {
+  if (removed_ || held_down() || replacement_) {
     reject_connection(std::move(s));
     return;
   }
@@ -198,7 +213,8 @@ asio::awaitable<void> peer::sleep_until(clock::time_point t) {
 asio::awaitable<void> peer::run() {
   auto self = shared_from_this();
   while (!removed_) {
-    while (admin_down_ && !removed_) co_await sleep_until(clock::now() + std::chrono::hours(24));
+    while (held_down() && !removed_) co_await sleep_until(clock::now() + std::chrono::hours(24));
+    retry_now_ = false;
     if (removed_) break;
     handle(make_event(event_kind::start));
     co_await connect_phase();
@@ -208,7 +224,8 @@ asio::awaitable<void> peer::run() {
     if (fsm_.st == fsm::state::idle) {
       // Back off before starting again; an incoming connection ends the wait.
       const auto until = clock::now() + next_backoff();
-      while (!removed_ && !incoming_ && !replacement_ && clock::now() < until) co_await sleep_until(until);
+      while (!removed_ && !incoming_ && !replacement_ && !retry_now_ && clock::now() < until) co_await sleep_until(until);
+      retry_now_ = false;
     }
   }
   close_socket();

@@ -68,6 +68,8 @@ class peer : public std::enable_shared_from_this<peer> {
   void soft_reset(soft_reset_direction d);
   void set_admin_down(bool down, std::string communication);
   bool admin_down() const { return admin_down_; }
+  // RFC 9384: Cease 6/10 and no connection until cleared (speaker::set_peer_bfd_down).
+  void set_bfd_down(bool down, std::string reason);
   open_message local_open() const { return make_open(); }
   std::pair<std::uint16_t, std::uint16_t> ports() const;  // local, remote
   std::vector<std::pair<family, std::uint64_t>> received_counts() const;
@@ -162,6 +164,10 @@ class peer : public std::enable_shared_from_this<peer> {
   bool wake_pending_ = false;
   bool removed_ = false;
   bool admin_down_ = false;  // disabled by an operator: no connection until enabled
+  bool bfd_down_ = false;    // BFD says the path is down: no connection until it is up
+  bool held_down() const { return admin_down_ || bfd_down_; }
+  bool retry_now_ = false;  // held down no more: end the back-off, connect now
+  void release();
   bool aborted_ = false;
   bool finished_ = false;
   bool send_end_of_rib_ = false;

@@ -116,6 +116,13 @@ void speaker::remove_peer(const ip_address& address) {
   i.peers.erase(it);
 }
 
+bool speaker::set_peer_bfd_down(const ip_address& address, bool down, std::string reason) {
+  auto it = impl_->peers.find(address);
+  if (it == impl_->peers.end()) return false;
+  it->second->set_bfd_down(down, std::move(reason));
+  return true;
+}
+
 void speaker::announce(const route& r) {
   auto& i = *impl_;
   if (!i.routes.set(r)) return;

@@ -133,7 +133,7 @@ void peer::set_admin_down(bool down, std::string communication) {
   admin_down_ = down;
   if (down) stop(notification_message::cease(iana::cease_subcode::administrative_shutdown, communication),
                  "disabled by operator", false);
-  else wake();
+  else release();
 }
 
 void peer::soft_reset(soft_reset_direction d) {

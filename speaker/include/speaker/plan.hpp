@@ -18,12 +18,22 @@
 #include <string>
 #include <vector>
 
+#include <bfd/profile.hpp>
+
 #include "model/assignments.hpp"
 #include "model/error.hpp"
 #include "model/ip.hpp"
 #include "model/snapshot.hpp"
 
 namespace speaker {
+
+// The BGPPeer's bfdProfile, resolved: MetalLB's defaults (bfd::profile) for the fields
+// the BFDProfile leaves unset.
+struct bfd_plan {
+  std::string profile;  // BFDProfile metadata.name
+  bfd::profile timers;
+  friend bool operator==(const bfd_plan&, const bfd_plan&) = default;
+};
 
 // One BGP session this node runs (a BGPPeer whose nodeSelectors select it).
 struct peer_plan {
@@ -43,6 +53,7 @@ struct peer_plan {
   // MetalLB's dualStackAddressFamily: the session carries both families; otherwise only
   // the family of the peer's address.
   bool dual_stack = false;
+  std::optional<bfd_plan> bfd;  // a BFD session tied to this one (spec.bfdProfile)
   friend bool operator==(const peer_plan&, const peer_plan&) = default;
 };
 

@@ -3,7 +3,8 @@
 // consumer), it plans what this node announces (speaker::planner) from the snapshot and
 // the published assignments, carries the plan's changes onto BGP sessions
 // (speaker::agent), serves GoBGP's gRPC API over those sessions, and reports sessions,
-// announced and withheld addresses and change-to-wire latency (metrics, /v1/services).
+// announced and withheld addresses and change-to-wire latency (metrics, /v1/services),
+// and the BFD sessions tied to BGP sessions (MetalLB's metallb_bfd_* metrics, /v1/bfd).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -58,8 +59,10 @@ class service final : public runtime::service, public store::consumer {
 
  private:
   void on_session_event(const std::string& peer, const bgp::speaker_event& e);
+  void on_bfd_event(const bfd_event& e);
   void maybe_start_api();
   std::string services_json() const;
+  std::string bfd_json() const;
 
   boost::asio::io_context& io_;
   service_options o_;
