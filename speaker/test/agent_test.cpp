@@ -46,6 +46,7 @@ struct agent_fixture : ::testing::Test {
     node.address = *bgp::ip_address::parse("127.0.0.5");
     node.peer_as = 64512;
     node.passive = true;
+    node.keep_received = true;  // received_prefixes counts what is held
     router->set_peer(node);
     router->subscribe([this](const bgp::speaker_event& e) {
       if (e.what != bgp::speaker_event::kind::routes_received) return;

@@ -5,6 +5,7 @@
 #include "store/datastore.hpp"
 #include "store/file_datastore.hpp"
 #include "store/kubernetes.hpp"
+#include "etcd/open.hpp"
 
 namespace store {
 
@@ -25,10 +26,11 @@ std::unique_ptr<datastore> open_file(std::string_view uri, std::string dir, cons
 
 std::unique_ptr<datastore> open(std::string_view uri, const open_options& o) {
   if (is_kubernetes_uri(uri)) return open_kubernetes(uri, o);
+  if (starts_with(uri, "etcd:")) return etcd::open_etcd(uri, o);
   if (starts_with(uri, "file://")) return open_file(uri, std::string(uri.substr(7)), o);
   if (starts_with(uri, "file:")) return open_file(uri, std::string(uri.substr(5)), o);
   if (const auto colon = uri.find(':'); colon != std::string_view::npos && uri.find('/') > colon)
-    throw std::invalid_argument(std::string(uri) + ": unknown datastore (want file:DIR or kubernetes:)");
+    throw std::invalid_argument(std::string(uri) + ": unknown datastore (want file:DIR, kubernetes: or etcd://HOST:PORT)");
   return open_file(uri, std::string(uri), o);
 }
 

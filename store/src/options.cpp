@@ -10,7 +10,9 @@ void add_options(CLI::App& app, cli_options& o) {
                    "-f,--filename", [&o](const std::string& dir) { o.uri = "file:" + dir; },
                    "manifest directory (watched); the same as --datastore file:DIR")
                 ->check(CLI::ExistingDirectory);
-  auto* d = app.add_option("--datastore", o.uri, "where the objects are: file:DIR (docs/architecture.md)");
+  auto* d = app.add_option("--datastore", o.uri,
+                           "where the objects are: file:DIR, kubernetes: (docs/kubernetes.md) or "
+                           "etcd://HOST:PORT[,...][/PREFIX][?PARAMS] (docs/etcd.md)");
   f->excludes(d);
   app.add_option("--state", o.open.state_dir, "the controller's state directory (ledger.json, status.json)");
   app.add_option_function<int>(

@@ -308,7 +308,9 @@ TEST(open, names_what_is_wrong_with_a_uri) {
     }
     return std::string("accepted");
   };
-  EXPECT_EQ(refusal("zookeeper://x"), "zookeeper://x: unknown datastore (want file:DIR or kubernetes:)");
+  EXPECT_EQ(refusal("zookeeper://x"), "zookeeper://x: unknown datastore (want file:DIR, kubernetes: or etcd://HOST:PORT)");
+  // etcd: URIs reach the etcd backend, which names what is wrong.
+  EXPECT_EQ(refusal("etcd://127.0.0.1:0"), "datastore \"etcd://127.0.0.1:0\": endpoint \"127.0.0.1:0\": port must be 1-65535");
   EXPECT_EQ(refusal("file:/nonexistent/dir"), "file:/nonexistent/dir: /nonexistent/dir: No such file or directory");
   EXPECT_EQ(refusal("file:/etc/hostname"), "file:/etc/hostname: /etc/hostname is not a directory");
   EXPECT_EQ(refusal("file:"), "file:: no directory given (file:DIR)");

@@ -46,6 +46,12 @@ class etcd_datastore final : public datastore {
     election_.emplace(client_, layout_, identity_, lead_);
     election_->start(std::move(on_leader));
   }
+  std::string leadership() const override {
+    if (!controller_) return {};
+    const auto g = lead_.current();
+    return g ? "leading: this process holds election key " + g->key
+             : "not leading: campaigning for the election key under " + client_.settings().prefix;
+  }
   std::string describe() const override {
     std::string out = "etcd://";
     for (std::size_t i = 0; i < client_.settings().endpoints.size(); ++i) {
@@ -60,7 +66,7 @@ class etcd_datastore final : public datastore {
   watcher watcher_;
   bool controller_;
   std::string identity_;
-  leadership lead_;
+  etcd::leadership lead_;
   std::optional<etcd::writer> writer_;
   std::optional<election> election_;
 };

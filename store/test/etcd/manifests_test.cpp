@@ -116,7 +116,8 @@ TEST_F(etcd_manifests_on_etcd, refused_files_store_nothing_get_and_delete) {
   ASSERT_EQ(r.errors.size(), 2u);
   EXPECT_THAT(r.errors[0].to_string(), HasSubstr("c.yaml: line"));
   EXPECT_EQ(r.errors[1].to_string(),
-            "b.yaml: IPAddressPool metallb-system/b: spec.addresses[0]: 10.0.0.128/25 overlaps pool \"a\" (10.0.0.0/24)");
+            "b.yaml: IPAddressPool metallb-system/b: spec.addresses[0]: 10.0.0.128/25 overlaps pool \"a\" "
+            "(10.0.0.0/24 in /bgplb/v1/metallb.io/ipaddresspools/metallb-system/a)");
   EXPECT_TRUE(r.stored.empty());
   std::string failure;
   EXPECT_TRUE(get_objects(cl, l, model::kind::service, std::nullopt, std::nullopt, failure).empty());
