@@ -26,7 +26,7 @@ struct resource {
   scope where;
 };
 
-inline constexpr std::array<resource, 11> resources{{
+inline constexpr std::array<resource, 12> resources{{
     {model::kind::service, "Service", "", {"v1", ""}, "services", scope::all_namespaces},
     {model::kind::endpoint_slice, "EndpointSlice", "discovery.k8s.io", {"v1", ""}, "endpointslices", scope::all_namespaces},
     {model::kind::node, "Node", "", {"v1", ""}, "nodes", scope::cluster},
@@ -39,6 +39,9 @@ inline constexpr std::array<resource, 11> resources{{
     {model::kind::bfd_profile, "BFDProfile", "metallb.io", {"v1beta1", ""}, "bfdprofiles", scope::own_namespace},
     {model::kind::bgp_peer, "BGPPeer", "metallb.io", {"v1beta2", "v1beta1"}, "bgppeers", scope::own_namespace},
     {model::kind::bgp_configuration, "BGPConfiguration", "crd.projectcalico.org", {"v1", ""}, "bgpconfigurations", scope::cluster},
+    // Calico's own ToR sessions (absent without Calico's CRDs: nothing of that kind). Calico's
+    // Node is not read from the API: with its Kubernetes datastore it lives in Node annotations.
+    {model::kind::calico_bgp_peer, "BGPPeer", "crd.projectcalico.org", {"v1", ""}, "bgppeers", scope::cluster},
 }};
 
 const resource& resource_of(model::kind k);

@@ -299,3 +299,14 @@ def test_rotated_token_file_is_read_again(kube, probe, tmp_path):
     p.wait(change, since=p.mark())
     users = {r['user'] for r in kube.requests()['items'] if r['method'] == 'GET'}
     assert users == {'second-token'}, users
+
+
+def test_calico_bgp_peers_are_read(kube, probe):
+    """Calico's cluster-scoped BGPPeers (crd.projectcalico.org/v1) are the node's ToR sessions too."""
+    peer = {'apiVersion': 'crd.projectcalico.org/v1', 'kind': 'BGPPeer', 'metadata': {'name': 'rack1-tor'},
+            'spec': {'peerIP': '10.50.1.1', 'asNumber': 65101, 'nodeSelector': "rack == 'rack-1'"}}
+    kube.control('POST', '/objects', as_list([pool('p', '192.0.2.0/24'), peer]))
+    p = probe(uri(kube.kubeconfig), '--keys')
+    first = p.wait(change)
+    assert 'Calico BGPPeer rack1-tor' in first['keys']['added'], first['keys']['added']
+    assert first['errors'] == []
