@@ -42,35 +42,18 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', '..', 'integration'))
+sys.path.insert(0, os.path.join(HERE, '..'))
 import netns  # noqa: E402
 import routers  # noqa: E402
 
 NODE_AS, BIRD_AS, FRR_AS = 64512, 64500, 64501
-POOL, CLUSTER_IPS, POD_IPS = '10.192.0.0', '10.96.0.0', '10.240.0.0'   # three /12s
+from bench_common import ADVERTISE_ALL_ON_N1, POOL, pct, service_doc, slice_doc, write_atomic  # noqa: E402
 
-
-def v4(base, i):
-    a = sum(int(x) << (24 - 8 * k) for k, x in enumerate(base.split('.'))) + i
-    return '%d.%d.%d.%d' % (a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255)
-
-
-def write_atomic(path, text):
-    tmp = os.path.join(os.path.dirname(path), '.tmp-' + os.path.basename(path))
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.rename(tmp, path)
-
-
-def slice_doc(i, ready):
-    return ('apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: s%d-a, namespace: soak, '
-            'labels: {kubernetes.io/service-name: s%d}}\naddressType: IPv4\nendpoints: [{addresses: [%s], '
-            'nodeName: n1, conditions: {ready: %s}}]\n---\n' % (i, i, v4(POD_IPS, i), 'true' if ready else 'false'))
+NS = 'soak'
 
 
 def services_doc(n):
-    return ''.join('apiVersion: v1\nkind: Service\nmetadata: {name: s%d, namespace: soak}\n'
-                   'spec: {type: LoadBalancer, externalTrafficPolicy: Local, clusterIP: %s, '
-                   'ports: [{port: 80}]}\n---\n' % (i, v4(CLUSTER_IPS, i)) for i in range(n))
+    return ''.join(service_doc(i, NS) for i in range(n))
 
 
 def write_manifests(d, n, churn, bird_addr, frr_addr):
@@ -84,20 +67,11 @@ spec: {myASN: %d, peerASN: %d, peerAddress: %s, holdTime: 9s}
 kind: IPAddressPool
 metadata: {name: soak, namespace: metallb-system}
 spec: {addresses: [%s/12]}
-%s---
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata: {name: all, namespace: metallb-system}
-spec: {}
----
-apiVersion: v1
-kind: Node
-metadata: {name: n1}
-''' % (POOL, peers))
+%s''' % (POOL, peers) + ADVERTISE_ALL_ON_N1)
     write_atomic(os.path.join(d, 'services.yaml'), services_doc(n))
-    write_atomic(os.path.join(d, 'slices.yaml'), ''.join(slice_doc(i, True) for i in range(churn, n)))
+    write_atomic(os.path.join(d, 'slices.yaml'), ''.join(slice_doc(i, True, NS) for i in range(churn, n)))
     for i in range(churn):
-        write_atomic(os.path.join(d, 'churn-%d.yaml' % i), slice_doc(i, True))
+        write_atomic(os.path.join(d, 'churn-%d.yaml' % i), slice_doc(i, True, NS))
 
 
 def proc_sample(pid):
@@ -129,10 +103,6 @@ def wire(pcap, src):
         out += [(t, p, 'announce') for p in filter(None, cols[2].split(','))]
     return out
 
-
-def pct(v, q):
-    v = sorted(v)
-    return v[min(len(v) - 1, int(round(q * (len(v) - 1))))]
 
 
 def latencies(changes, routes, down, prefix_of):
@@ -284,7 +254,7 @@ def main():
             i = rnd.randrange(a.churn)
             ready[i] = not ready[i]
             t = time.time()
-            write_atomic(os.path.join(mdir, 'churn-%d.yaml' % i), slice_doc(i, ready[i]))
+            write_atomic(os.path.join(mdir, 'churn-%d.yaml' % i), slice_doc(i, ready[i], NS))
             changes.append((t, i, 'announce' if ready[i] else 'withdraw'))
             time.sleep(a.gap)
         if resetting is not None:

@@ -29,18 +29,15 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', '..', 'integration'))
+sys.path.insert(0, os.path.join(HERE, '..'))
 import netns  # noqa: E402
 import routers  # noqa: E402
 
 ROUTER_AS, NODE_AS = 64500, 64512
-POOL, CLUSTER_IPS, POD_IPS = '10.192.0.0', '10.96.0.0', '10.240.0.0'   # three /12s
-MAX_SERVICES = 1 << 20
+from bench_common import (ADVERTISE_ALL_ON_N1, MAX_SERVICES, POOL, pct, service_doc, slice_doc,  # noqa: E402
+                          v4, write_atomic)
 
-
-def v4(base, i):
-    """The i-th address after `base` (a dotted quad)."""
-    a = sum(int(x) << (24 - 8 * k) for k, x in enumerate(base.split('.'))) + i
-    return '%d.%d.%d.%d' % (a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255)
+NS = 'bench'
 
 
 def manifests(d, n, burst=0):
@@ -59,39 +56,15 @@ apiVersion: metallb.io/v1beta2
 kind: BGPPeer
 metadata: {name: rcv, namespace: metallb-system}
 spec: {myASN: %d, peerASN: %d, peerAddress: 10.0.0.2, holdTime: 90s}
----
-apiVersion: metallb.io/v1beta1
-kind: BGPAdvertisement
-metadata: {name: all, namespace: metallb-system}
-spec: {}
----
-apiVersion: v1
-kind: Node
-metadata: {name: n1}
-''' % (POOL, NODE_AS, ROUTER_AS))
+''' % (POOL, NODE_AS, ROUTER_AS) + ADVERTISE_ALL_ON_N1)
     with open(os.path.join(d, 'services.yaml'), 'w') as f:
         for i in range(n):
-            f.write('apiVersion: v1\nkind: Service\nmetadata: {name: s%d, namespace: bench}\n'
-                    'spec: {type: LoadBalancer, externalTrafficPolicy: Local, clusterIP: %s, '
-                    'ports: [{port: 80}]}\n---\n' % (i, v4(CLUSTER_IPS, i)))
+            f.write(service_doc(i, NS))
     with open(os.path.join(d, 'slices.yaml'), 'w') as f:
         for i in range(burst + 1, n):
-            f.write(slice_doc(i, True))
-    write_atomic(os.path.join(d, 'burst.yaml'), ''.join(slice_doc(i, True) for i in range(1, burst + 1)))
-    write_atomic(os.path.join(d, 'target.yaml'), slice_doc(0, True))
-
-
-def slice_doc(i, ready):
-    return ('apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: s%d-a, namespace: bench, '
-            'labels: {kubernetes.io/service-name: s%d}}\naddressType: IPv4\nendpoints: [{addresses: [%s], '
-            'nodeName: n1, conditions: {ready: %s}}]\n---\n' % (i, i, v4(POD_IPS, i), 'true' if ready else 'false'))
-
-
-def write_atomic(path, text):
-    tmp = os.path.join(os.path.dirname(path), '.tmp-' + os.path.basename(path))
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.rename(tmp, path)
+            f.write(slice_doc(i, True, NS))
+    write_atomic(os.path.join(d, 'burst.yaml'), ''.join(slice_doc(i, True, NS) for i in range(1, burst + 1)))
+    write_atomic(os.path.join(d, 'target.yaml'), slice_doc(0, True, NS))
 
 
 def route_count(bird):
@@ -123,10 +96,6 @@ def wire(pcap):
             routes.append((t, p, 'announce'))
     return routes, opened, updates
 
-
-def pct(v, q):
-    v = sorted(v)
-    return v[min(len(v) - 1, int(round(q * (len(v) - 1))))]
 
 
 def peak_rss_mib(pid):
@@ -185,13 +154,13 @@ def main():
         for k in range(a.changes):
             ready = k % 2 == 1
             t = time.time()
-            write_atomic(os.path.join(mdir, 'target.yaml'), slice_doc(0, ready))
+            write_atomic(os.path.join(mdir, 'target.yaml'), slice_doc(0, ready, NS))
             marks.append((t, 'announce' if ready else 'withdraw'))
             time.sleep(a.gap)
         time.sleep(1.0)
         burst_t = time.time()
         if a.burst:
-            write_atomic(os.path.join(mdir, 'burst.yaml'), ''.join(slice_doc(i, False) for i in range(1, a.burst + 1)))
+            write_atomic(os.path.join(mdir, 'burst.yaml'), ''.join(slice_doc(i, False, NS) for i in range(1, a.burst + 1)))
         time.sleep(2.0)
         rss_peak = peak_rss_mib(spk.pid)
         netns.stop_process(spk)
