@@ -100,10 +100,10 @@ dataplane_kernel linux_dataplane() { return {load, route_interface, monotonic_co
 
 dataplane::status detach_dataplane(const std::string& pin_root) {
   if (auto e = dataplane::uninstall(pin_root)) return e;
-  // /sys/fs/bpf/bgplb/<node>: the shared parent goes with the last node's pins
-  const auto slash = pin_root.rfind('/');
-  if (slash != std::string::npos && pin_root.substr(0, slash).ends_with("/bgplb"))
-    rmdir(pin_root.substr(0, slash).c_str());  // ENOTEMPTY: another node's pins remain
+  // <--dataplane-pin-root>/<node>: the shared directory goes with the last node's pins
+  // (ENOTEMPTY while another node's remain; EBUSY for a mount point)
+  if (const auto slash = pin_root.rfind('/'); slash != std::string::npos && slash > 0)
+    rmdir(pin_root.substr(0, slash).c_str());
   return std::nullopt;
 }
 
