@@ -1,6 +1,7 @@
 // bgplbctl: the operator's client. Only wires subcommands together; each lives in its
 // own <name>_command.cpp.
 #include "bfd_command.hpp"
+#include "dataplane_command.hpp"
 #include "decode_command.hpp"
 #include "gobgp_command.hpp"
 #include "pools_command.hpp"
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   bgplbctl::add_services_command(app, status);
   bgplbctl::add_store_commands(app, status);
   bgplbctl::add_bfd_command(app, status);
+  bgplbctl::add_dataplane_command(app, status);
 
   try {
     app.parse(argc, argv);

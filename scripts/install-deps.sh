@@ -22,6 +22,7 @@ packages=(
   libbpf-dev
   libssl-dev                     # TLS to the Kubernetes API server (store/src/kubernetes)
   bpftool ethtool                # dataplane/: skeleton generation; the end-to-end test
+  util-linux                     # setpriv and nsenter: the speaker's dataplane test (speaker/test/dataplane_daemon_test.py)
   # test oracles and tools
   tshark
   openssl                        # TLS certificates of the API compat test (api/test)

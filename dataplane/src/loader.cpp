@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 #include <net/if.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -188,6 +189,24 @@ const std::string& module::pin_root() const { return impl_->pin_root; }
 int module::program_fd(hook h, bool egress) const {
   if (egress) return bpf_program__fd(impl_->skel->progs.bgplb_tc_egress);
   return bpf_program__fd(h == hook::xdp ? impl_->skel->progs.bgplb_xdp : impl_->skel->progs.bgplb_tc_ingress);
+}
+
+namespace {
+
+bool on_bpffs(const std::string& path) {
+  struct statfs fs {};
+  return statfs(path.c_str(), &fs) == 0 && static_cast<unsigned long>(fs.f_type) == bpf_fs_magic;
+}
+
+}  // namespace
+
+status ensure_bpffs(const std::string& pin_root) {
+  const std::string mount_point = "/sys/fs/bpf";
+  if (pin_root != mount_point && pin_root.rfind(mount_point + "/", 0) != 0) return std::nullopt;  // check_support says
+  if (on_bpffs(mount_point)) return std::nullopt;
+  if (mount("bpf", mount_point.c_str(), "bpf", 0, "mode=0700") != 0)
+    return system_error("mount the BPF filesystem at " + mount_point + " (mount -t bpf bpf " + mount_point + ")", errno);
+  return std::nullopt;
 }
 
 status check_support(const std::string& pin_root) {

@@ -1,6 +1,7 @@
 // bgplb: the single-machine process.
 //   bgplb plan -f DIR [--node NAME] [-o json|table]   what bgplb would do; exit 1 on errors
 //   bgplb run -f DIR --state DIR [--node NAME] ...     controller + speaker, continuously
+//   bgplb dataplane detach [--node NAME]               remove the node's eBPF programs, maps and pins
 #include <boost/json.hpp>
 
 #include <CLI/CLI.hpp>
@@ -90,9 +91,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   speaker::add_options(*run_cmd, node);
   controller::add_options(*run_cmd, ctl);
+  int detach_status = 0;
+  auto* dataplane_cmd = speaker::add_dataplane_command(app, detach_status);
   CLI11_PARSE(app, argc, argv);
 
   try {
+    if (dataplane_cmd->parsed()) return detach_status;
     if (!run_cmd->parsed()) return plan(dir, output, plan_node);
     store_opts.open.node = node.node;
     store_opts.open.controller = controller_mode != "off";

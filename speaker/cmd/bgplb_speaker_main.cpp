@@ -1,6 +1,7 @@
 // bgplb-speaker: announce this node's service addresses over BGP. The addresses are the
 // controller's, read from the datastore (with the file datastore: the ledger in --state,
-// else Services' status.loadBalancer.ingress).
+// else Services' status.loadBalancer.ingress), and programs the node's eBPF dataplane.
+// `bgplb-speaker dataplane detach` removes the dataplane.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -19,7 +20,10 @@ int main(int argc, char** argv) {
   runtime::add_shell_options(app, shell);
   store::add_options(app, store_opts);
   speaker::add_options(app, node);
+  int detach_status = 0;
+  auto* dataplane_cmd = speaker::add_dataplane_command(app, detach_status);
   CLI11_PARSE(app, argc, argv);
+  if (dataplane_cmd->parsed()) return detach_status;
   store_opts.open.node = node.node;
   for (const auto& err : {store::finish_options(store_opts), speaker::finish_options(node)})
     if (!err.empty()) {

@@ -2,6 +2,7 @@
 #include "dataplane_program.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <optional>
 
@@ -38,7 +39,7 @@ std::string family_tag(model::ip_family f) { return f == model::ip_family::v4 ? 
 
 }  // namespace
 
-dataplane_program program_dataplane(const model::snapshot& s, const assignments& ips, const std::string& node,
+dataplane_program program_dataplane(const model::snapshot& s, const model::assignments& ips, const std::string& node,
                                     const dataplane_options& o) {
   dataplane_program out;
   dataplane::desired& d = out.desired;
@@ -57,10 +58,20 @@ dataplane_program program_dataplane(const model::snapshot& s, const assignments&
       if (auto a = node_address(*n, f)) d.tunnel_peers.push_back(*a);
   }
 
+  // A ClusterIP is reached from outside only where Calico advertises it (BGPConfiguration
+  // "default" spec.serviceClusterIPs); elsewhere it stays kube-proxy's or the CNI's.
+  std::vector<model::cidr> cluster_ranges;
+  if (const auto* c = s.find<model::bgp_configuration>("", "default")) cluster_ranges = c->service_cluster_ips;
+  auto advertised = [&](const model::ip_address& a) {
+    return std::any_of(cluster_ranges.begin(), cluster_ranges.end(), [&](const model::cidr& r) { return r.contains(a); });
+  };
+
   for (const auto& [key, svc] : s.all<model::service>()) {
     const std::string base = key.ns + "/" + key.name;
     std::vector<model::ip_address> external = svc.external_ips;
     if (auto it = ips.find(key); it != ips.end()) external.insert(external.end(), it->second.begin(), it->second.end());
+    std::vector<model::ip_address> cluster_ips;
+    std::copy_if(svc.cluster_ips.begin(), svc.cluster_ips.end(), std::back_inserter(cluster_ips), advertised);
     const auto slices = s.slices_of(key.ns, key.name);
     for (const auto& port : svc.ports) {
       const std::string port_name = base + ":" + (port.name.empty() ? std::to_string(port.port) : port.name) + "/" + port.protocol;
@@ -102,7 +113,7 @@ dataplane_program program_dataplane(const model::snapshot& s, const assignments&
           return fs;
         };
         auto ext = frontends_of(external);
-        auto cluster = frontends_of(svc.cluster_ips);
+        auto cluster = frontends_of(cluster_ips);
         const auto policy = svc.external_traffic_policy == model::traffic_policy::local ? dataplane::traffic_policy::local
                                                                                          : dataplane::traffic_policy::cluster;
         auto add = [&](const std::string& suffix, std::vector<dataplane::frontend> fs, dataplane::traffic_policy p) {

@@ -3,7 +3,8 @@
 // dataplane::desired lives here, in the node's service, not in the dataplane library.
 //
 // Per Service port and address family: the frontends (assigned LoadBalancer IPs and
-// externalIPs under externalTrafficPolicy; ClusterIPs under Cluster), the serving
+// externalIPs under externalTrafficPolicy; ClusterIPs inside Calico's advertised
+// serviceClusterIPs, always under Cluster), the serving
 // endpoints of the EndpointSlices (targetPort resolved by port name), each either on
 // this node or behind its node's InternalIP. Every node derives the same backend set for
 // a Cluster service, which is what keeps a flow on its backend when the rack moves it.
@@ -16,7 +17,7 @@
 #include "dataplane/desired.hpp"
 #include "dataplane/reconciler.hpp"
 #include "model/snapshot.hpp"
-#include "speaker/plan.hpp"
+#include "model/assignments.hpp"
 
 namespace speaker {
 
@@ -30,7 +31,7 @@ struct dataplane_program {
   std::vector<dataplane::skipped_service> skipped;  // not expressible (SCTP, ...), with the reason
 };
 
-dataplane_program program_dataplane(const model::snapshot& s, const assignments& ips, const std::string& node,
+dataplane_program program_dataplane(const model::snapshot& s, const model::assignments& ips, const std::string& node,
                                     const dataplane_options& o = {});
 
 }  // namespace speaker

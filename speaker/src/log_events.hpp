@@ -25,6 +25,17 @@ inline constexpr std::string_view service_withheld = "service_withheld";
 inline constexpr std::string_view api_started = "api_started";
 inline constexpr std::string_view api_failed = "api_failed";  // the GoBGP API could not start (port, TLS files)
 inline constexpr std::string_view api_stale = "api_stale";    // a new local identity the API does not show yet
+// the eBPF dataplane (speaker/dataplane_driver.hpp)
+inline constexpr std::string_view dataplane_off = "dataplane_off";                  // --dataplane=off
+inline constexpr std::string_view dataplane_unavailable = "dataplane_unavailable";  // what is missing; BGP goes on
+inline constexpr std::string_view dataplane_loaded = "dataplane_loaded";
+inline constexpr std::string_view dataplane_attached = "dataplane_attached";
+inline constexpr std::string_view dataplane_fallback = "dataplane_fallback";  // XDP refused: tc instead, with why
+inline constexpr std::string_view dataplane_attach_failed = "dataplane_attach_failed";
+inline constexpr std::string_view dataplane_no_interface = "dataplane_no_interface";  // no route to a BGP peer
+inline constexpr std::string_view dataplane_skipped = "dataplane_skipped";  // a service the maps cannot express
+inline constexpr std::string_view dataplane_apply_failed = "dataplane_apply_failed";
+inline constexpr std::string_view dataplane_recovered = "dataplane_recovered";  // maps written again after a failure
 }  // namespace ev
 
 }  // namespace speaker::log

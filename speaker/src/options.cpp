@@ -5,6 +5,8 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <iostream>
+
 #include "speaker/service.hpp"
 
 namespace speaker {
@@ -35,6 +37,10 @@ std::optional<model::ip_address> first_interface_ipv4() {
 }
 
 }  // namespace
+
+namespace {
+void add_dataplane_options(CLI::App& app, dataplane_settings& d);
+}
 
 void add_options(CLI::App& app, service_options& o) {
   o.node = host_name();
@@ -67,6 +73,58 @@ void add_options(CLI::App& app, service_options& o) {
   app.add_option("--api-tls-cert", o.api.tls_certificate_file, "PEM certificate: serve the API over TLS only")
       ->check(CLI::ExistingFile);
   app.add_option("--api-tls-key", o.api.tls_private_key_file, "PEM private key for --api-tls-cert")->check(CLI::ExistingFile);
+  add_dataplane_options(app, o.dataplane);
+}
+
+namespace {
+
+void add_dataplane_options(CLI::App& app, dataplane_settings& d) {
+  d.pin_root = "/sys/fs/bpf/bgplb";
+  app.add_option_function<std::string>(
+         "--dataplane",
+         [&d](const std::string& m) {
+           d.mode = m == "off" ? dataplane_mode::off
+                    : m == "xdp" ? dataplane_mode::xdp
+                    : m == "tc"  ? dataplane_mode::tc
+                                 : dataplane_mode::automatic;
+         },
+         "eBPF forwarding of service traffic: auto (XDP, else tc, else none with the reason logged; default), "
+         "xdp, tc (not ready when impossible) or off (docs/dataplane.md)")
+      ->check(CLI::IsMember({"auto", "off", "xdp", "tc"}));
+  app.add_option("--dataplane-interface", d.interfaces,
+                 "attach to this interface (repeatable; default: the interfaces the routes to the BGP peers leave by)");
+  app.add_option("--dataplane-pin-root", d.pin_root, "maps pinned under DIR/<node> (bpffs; mounted at /sys/fs/bpf if missing)")
+      ->capture_default_str();
+  app.add_flag("--dataplane-xdp-generic", d.xdp_generic, "XDP in generic (skb) mode, for drivers without native XDP");
+}
+
+}  // namespace
+
+CLI::App* add_dataplane_command(CLI::App& app, int& status) {
+  auto* dp = app.add_subcommand("dataplane", "the node's eBPF dataplane");
+  dp->require_subcommand(1);
+  auto* detach = dp->add_subcommand("detach", "remove this node's eBPF programs from every interface, and its maps and pins");
+  auto o = std::make_shared<service_options>();
+  o->node = host_name();
+  o->dataplane.pin_root = "/sys/fs/bpf/bgplb";
+  detach->add_option("--node", o->node, "this node's name (default: the host name)")->capture_default_str();
+  detach->add_option("--dataplane-pin-root", o->dataplane.pin_root, "maps pinned under DIR/<node>")->capture_default_str();
+  detach->callback([o, &status] {
+    if (auto err = finish_options(*o); !err.empty()) {
+      std::cerr << err << "\n";
+      status = 2;
+      return;
+    }
+    if (auto e = detach_dataplane(o->dataplane.pin_root)) {
+      std::cerr << "dataplane detach: " << e->message << "\n";
+      status = 1;
+      return;
+    }
+    std::cout << "detached: no bgplb program on any interface of this network namespace; " << o->dataplane.pin_root
+              << " removed\n";
+    status = 0;
+  });
+  return dp;
 }
 
 std::string finish_options(service_options& o) {
@@ -75,6 +133,9 @@ std::string finish_options(service_options& o) {
   if (!o.agent.router_id) o.agent.router_id = first_interface_ipv4();
   // The FQDN capability names the node, so routers tell the nodes apart.
   o.agent.hostname = o.node;
+  if (o.node.empty() || o.node.find('/') != std::string::npos || o.node == "." || o.node == "..")
+    return "--node " + o.node + ": not usable as a directory name under --dataplane-pin-root";
+  o.dataplane.pin_root += "/" + o.node;
   return "";
 }
 

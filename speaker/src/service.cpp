@@ -22,11 +22,12 @@ std::string service_name(const std::string& ns, const std::string& name) { retur
 
 }  // namespace
 
-service::service(asio::io_context& io, service_options o)
+service::service(asio::io_context& io, service_options o, dataplane_kernel k)
     : io_(io),
       o_(std::move(o)),
       planner_(o_.node),
       agent_(io_, o_.agent),
+      dataplane_(o_.dataplane, o_.node, std::move(k)),
       latency_({0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}) {}
 
 service::~service() {
@@ -37,6 +38,7 @@ std::optional<std::string> service::start() {
   agent_.subscribe([this](const std::string& peer, const bgp::speaker_event& e) { on_session_event(peer, e); });
   agent_.subscribe_bfd([this](const bfd_event& e) { on_bfd_event(e); });
   log::info(log::ev::speaker_started, "node", o_.node, "api", o_.api.listen);
+  dataplane_.start();
   return std::nullopt;
 }
 
@@ -68,6 +70,9 @@ void service::on_change(const store::change& c) {
     log::debug(r.route ? log::ev::route_announce : log::ev::route_withdraw, "peer", r.peer, "prefix", r.prefix.to_string());
   for (const auto& w : d.newly_withheld)
     log::info(log::ev::service_withheld, "service", service_name(w.ns, w.name), "ip", w.ip.to_string(), "reason", w.reason);
+  std::vector<model::ip_address> peers;
+  for (const auto& p : planner_.peers()) peers.push_back(p.address);
+  dataplane_.update(*snapshot_, *assigned_, peers);
 }
 
 void service::on_session_event(const std::string& peer, const bgp::speaker_event& e) {
@@ -187,6 +192,7 @@ void service::metrics(runtime::exposition& x) const {
   }
   latency_.render(x, "bgplb_change_to_wire_seconds",
                   "Seconds from a datastore change reaching the speaker to the resulting UPDATEs leaving the socket.");
+  dataplane_.metrics(x);
 }
 
 // What `bgplbctl services` shows: each service address this node knows of, its pool,
@@ -249,12 +255,15 @@ std::string service::bfd_json() const {
 std::optional<runtime::http_response> service::http(std::string_view path) {
   if (path == "/v1/services") return runtime::http_response{200, "application/json", services_json()};
   if (path == "/v1/bfd") return runtime::http_response{200, "application/json", bfd_json()};
+  if (path == "/v1/dataplane") return runtime::http_response{200, "application/json", dataplane_.json()};
+  if (constexpr std::string_view ct = "/v1/dataplane/conntrack/"; path.starts_with(ct))
+    return runtime::http_response{200, "application/json", dataplane_.conntrack_json(path.substr(ct.size()))};
   return std::nullopt;
 }
 
 std::optional<std::string> service::not_ready() const {
   if (!planned_) return "no plan yet";
-  return std::nullopt;
+  return dataplane_.not_ready();
 }
 
 }  // namespace speaker

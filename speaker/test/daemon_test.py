@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """The main job on loopback, no root needed: `bgplb run` on a copy of examples/quickstart
 (its router is unreachable, so sessions stay down; planning, metrics, health, the
-services view and shutdown do not need them).
+services view and shutdown do not need them). The eBPF dataplane is off: the route to the
+quickstart's router leaves by this host's own uplink (dataplane_daemon_test.py runs it
+in a namespace).
 
 usage: daemon_test.py BGPLB BGPLBCTL SOURCE_ROOT"""
 import os
@@ -58,7 +60,7 @@ def main():
         log = open(os.path.join(work, 'bgplb.log'), 'w')
         proc = subprocess.Popen([BGPLB, 'run', '-f', manifests, '--state', os.path.join(work, 'state'), '--node', 'node2',
                                  '--metrics-address', '127.0.0.1:%d' % metrics, '--api-address', '127.0.0.1:%d' % api,
-                                 '--shutdown-drain', '0', '--controller', 'on'], stderr=log)
+                                 '--shutdown-drain', '0', '--controller', 'on', '--dataplane', 'off'], stderr=log)
         wait_for(lambda: get(metrics, '/readyz')[0] == 200, '/readyz')
         assert get(metrics, '/healthz') == (200, 'ok\n')
         status, text = get(metrics, '/metrics')
@@ -66,7 +68,8 @@ def main():
         for want in ('metallb_speaker_announced{protocol="bgp",service="demo/web-local",node="node2",ip="198.51.100.2"} 1',
                      'metallb_bgp_session_up{peer="192.0.2.1"} 0',
                      'metallb_allocator_addresses_in_use_total{pool="demo"} 2',
-                     'metallb_k8s_client_config_stale_bool 0'):
+                     'metallb_k8s_client_config_stale_bool 0',
+                     'bgplb_dataplane_state{state="off",reason="--dataplane=off"} 1'):
             assert want in text, 'missing from /metrics: ' + want
         promtool_check(text)
         table = services(metrics)
@@ -134,7 +137,7 @@ def faults(work, manifests):
     metrics, api = free_port(), free_port()
     proc = subprocess.Popen([BGPLB, 'run', '-f', manifests, '--state', state, '--node', 'node2',
                              '--metrics-address', '127.0.0.1:%d' % metrics, '--api-address', '127.0.0.1:%d' % api,
-                             '--shutdown-drain', '0', '--controller', 'on'], stderr=subprocess.PIPE)
+                             '--shutdown-drain', '0', '--controller', 'on', '--dataplane', 'off'], stderr=subprocess.PIPE)
     try:
         proc.stderr.readline()
         proc.stderr.close()  # what `| head -1` does

@@ -5,13 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "dataplane/fake_map_ops.hpp"
 #include "model/decode.hpp"
 
 namespace {
 
-using speaker::assignments;
+using model::assignments;
 
 std::string node(const std::string& name, const std::string& ip) {
   return "apiVersion: v1\nkind: Node\nmetadata: {name: " + name +
@@ -26,19 +27,20 @@ std::string service(const std::string& name, const std::string& extra = "") {
 }
 
 // endpoints: "address@node:state" with state ready | terminating | gone
-std::string slice(const std::string& svc, std::initializer_list<const char*> endpoints, const std::string& ports) {
+std::string slice(const std::string& svc, std::initializer_list<const char*> endpoints, const std::string& ports,
+                  const std::string& family = "IPv4") {
   std::string eps;
   for (const char* e : endpoints) {
     std::string s(e);
-    auto at = s.find('@'), colon = s.find(':');
+    auto at = s.find('@'), colon = s.find(':', at);
     std::string addr = s.substr(0, at), n = s.substr(at + 1, colon - at - 1), st = s.substr(colon + 1);
     std::string cond = st == "ready"         ? "{ready: true}"
                        : st == "terminating" ? "{ready: false, serving: true, terminating: true}"
                                              : "{ready: false, serving: false, terminating: true}";
     eps += (eps.empty() ? "" : ", ") + std::string("{addresses: [") + addr + "], nodeName: " + n + ", conditions: " + cond + "}";
   }
-  return "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: " + svc +
-         "-x, namespace: default, labels: {kubernetes.io/service-name: " + svc + "}}\naddressType: IPv4\nendpoints: [" +
+  return "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: " + svc + (family == "IPv4" ? "-v4" : "-v6") +
+         ", namespace: default, labels: {kubernetes.io/service-name: " + svc + "}}\naddressType: " + family + "\nendpoints: [" +
          eps + "]\nports: " + ports + "\n---\n";
 }
 
@@ -60,6 +62,37 @@ const dataplane::service* find(const speaker::dataplane_program& p, const std::s
   return nullptr;
 }
 
+// Calico advertises the ClusterIP range 10.96.0.0/12 (BGPConfiguration "default").
+std::string calico(const std::string& range = "10.96.0.0/12") {
+  return "apiVersion: crd.projectcalico.org/v1\nkind: BGPConfiguration\nmetadata: {name: default}\nspec: "
+         "{serviceClusterIPs: [{cidr: " + range + "}]}\n---\n";
+}
+
+std::vector<std::string> frontends(const dataplane::service& s) {
+  std::vector<std::string> out;
+  for (const auto& f : s.frontends) out.push_back(f.addr.to_string() + ":" + std::to_string(f.port));
+  return out;
+}
+
+// What the reconciler programs for a service: its backends taking new flows, by address.
+std::vector<std::string> programmed_backends(const speaker::dataplane_program& p, const std::string& name) {
+  dataplane::fake_map_ops maps;
+  auto r = dataplane::reconciler::open(maps);
+  EXPECT_TRUE(r.ok());
+  auto rep = (*r)->apply(p.desired);
+  EXPECT_TRUE(rep.ok()) << rep.err().message;
+  std::vector<std::string> out;
+  for (const auto& ps : (*r)->programmed())
+    if (ps.name == name)
+      for (const auto& [id, b] : ps.backends) {
+        std::array<std::uint8_t, 16> bytes{};
+        std::memcpy(bytes.data(), b.addr.w, 16);
+        out.push_back(dataplane::address::v6(bytes).to_string());
+      }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 std::string world() {
   return node("n1", "192.168.1.1") + node("n2", "192.168.2.1") + node("n3", "192.168.3.1") +
          slice("web", {"10.1.1.2@n1:ready", "10.1.2.2@n2:ready", "10.1.2.3@n2:terminating", "10.1.3.2@n3:gone"},
@@ -67,7 +100,7 @@ std::string world() {
 }
 
 TEST(dataplane_program, cluster_service_on_one_node) {
-  auto s = snap(world() + service("web"));
+  auto s = snap(calico() + world() + service("web"));
   auto p = speaker::program_dataplane(s, lb("web", "198.51.100.10"), "n1");
   ASSERT_EQ(p.desired.node_v4, dataplane::address::parse("192.168.1.1"));
   EXPECT_EQ(p.desired.tunnel_peers.size(), 2u);
@@ -94,7 +127,7 @@ TEST(dataplane_program, cluster_service_on_one_node) {
 }
 
 TEST(dataplane_program, local_policy_splits_external_from_cluster_ip) {
-  auto s = snap(world() + service("web", "externalTrafficPolicy: Local, externalIPs: [203.0.113.5]"));
+  auto s = snap(calico() + world() + service("web", "externalTrafficPolicy: Local, externalIPs: [203.0.113.5]"));
   auto p = speaker::program_dataplane(s, lb("web", "198.51.100.10"), "n2");
   const auto* ext = find(p, "default/web:http/TCP/v4/external");
   const auto* cip = find(p, "default/web:http/TCP/v4/cluster-ip");
@@ -103,6 +136,70 @@ TEST(dataplane_program, local_policy_splits_external_from_cluster_ip) {
   EXPECT_EQ(ext->policy, dataplane::traffic_policy::local);
   EXPECT_EQ(ext->frontends.size(), 2u);  // LoadBalancer IP and externalIP
   EXPECT_EQ(cip->policy, dataplane::traffic_policy::cluster);
+  // Local: this node's ready endpoint only; Cluster (the ClusterIP): every node's ready ones
+  EXPECT_EQ(programmed_backends(p, "default/web:http/TCP/v4/external"), (std::vector<std::string>{"10.1.2.2"}));
+  EXPECT_EQ(programmed_backends(p, "default/web:http/TCP/v4/cluster-ip"),
+            (std::vector<std::string>{"10.1.1.2", "10.1.2.2"}));
+  // n3's only endpoint no longer serves: the Local service has no backend (ICMP unreachable)
+  auto p3 = speaker::program_dataplane(s, lb("web", "198.51.100.10"), "n3");
+  EXPECT_TRUE(programmed_backends(p3, "default/web:http/TCP/v4/external").empty());
+}
+
+TEST(dataplane_program, terminating_endpoints_serve_only_when_none_is_ready) {
+  auto s = snap(world() + service("web", "externalTrafficPolicy: Local"));
+  // n2 has a ready and a terminating endpoint: the ready one takes new flows
+  EXPECT_EQ(programmed_backends(speaker::program_dataplane(s, lb("web", "198.51.100.10"), "n2"),
+                                "default/web:http/TCP/v4/external"),
+            (std::vector<std::string>{"10.1.2.2"}));
+  auto t = snap(world().substr(0, world().find("apiVersion: discovery")) +
+                slice("web", {"10.1.2.3@n2:terminating"}, "[{name: http, port: 8080}]") +
+                service("web", "externalTrafficPolicy: Local"));
+  EXPECT_EQ(programmed_backends(speaker::program_dataplane(t, lb("web", "198.51.100.10"), "n2"),
+                                "default/web:http/TCP/v4/external"),
+            (std::vector<std::string>{"10.1.2.3"}));
+}
+
+TEST(dataplane_program, cluster_ips_only_inside_calico_service_cluster_ips) {
+  auto expect_frontends = [](const std::string& manifests, std::vector<std::string> want) {
+    auto s = snap(manifests + world() + service("web", "externalIPs: [203.0.113.5]"));
+    auto p = speaker::program_dataplane(s, lb("web", "198.51.100.10"), "n1");
+    const auto* http = find(p, "default/web:http/TCP/v4");
+    ASSERT_NE(http, nullptr);
+    EXPECT_EQ(frontends(*http), want);
+  };
+  // LoadBalancer IP and externalIP always; the ClusterIP only where Calico advertises it
+  expect_frontends("", {"198.51.100.10:80", "203.0.113.5:80"});
+  expect_frontends(calico("10.200.0.0/16"), {"198.51.100.10:80", "203.0.113.5:80"});
+  expect_frontends(calico(), {"10.96.0.10:80", "198.51.100.10:80", "203.0.113.5:80"});
+}
+
+TEST(dataplane_program, each_family_is_a_service_of_its_own) {
+  auto s = snap(world() + node("n4", "fd00:4::1") +
+                slice("web", {"fd00:10::2@n1:ready", "fd00:10::4@n4:ready", "fd00:10::2@n2:ready"},
+                      "[{name: http, port: 8080}]", "IPv6") +
+                service("web", "ipFamilies: [IPv4, IPv6], clusterIPs: [10.96.0.10, 'fd00:96::10']"));
+  model::assignments a = lb("web", "198.51.100.10");
+  a[{"default", "web"}].push_back(*model::ip_address::parse("2001:db8::10"));
+  auto p = speaker::program_dataplane(s, a, "n1");
+  const auto* v4 = find(p, "default/web:http/TCP/v4");
+  const auto* v6 = find(p, "default/web:http/TCP/v6");
+  ASSERT_NE(v4, nullptr);
+  ASSERT_NE(v6, nullptr);
+  EXPECT_EQ(frontends(*v4), (std::vector<std::string>{"198.51.100.10:80"}));
+  EXPECT_EQ(frontends(*v6), (std::vector<std::string>{"2001:db8::10:80"}));
+  // the IPv6 slice has no dns port: the IPv6 dns frontend has no backend (ICMP unreachable)
+  const auto* dns6 = find(p, "default/web:dns/UDP/v6");
+  ASSERT_NE(dns6, nullptr);
+  EXPECT_TRUE(dns6->backends.empty());
+  ASSERT_EQ(v6->backends.size(), 3u);
+  for (const auto& b : v6->backends) {
+    if (b.addr == *dataplane::address::parse("fd00:10::4")) {
+      EXPECT_EQ(b.node, dataplane::address::parse("fd00:4::1"));  // the node's own family
+    } else if (b.node) {
+      EXPECT_EQ(*b.node, *dataplane::address::parse("192.168.2.1"));  // n2 has IPv4 only: tunnel over IPv4
+    }
+  }
+  EXPECT_EQ(p.desired.tunnel_peers.size(), 3u);  // n2, n3 (IPv4), n4 (IPv6)
 }
 
 TEST(dataplane_program, every_node_sees_the_same_backends) {
@@ -138,7 +235,7 @@ TEST(dataplane_program, the_program_reconciles) {
   auto rep = (*r)->apply(p.desired);
   ASSERT_TRUE(rep.ok()) << rep.err().message;
   EXPECT_TRUE(rep->skipped.empty());
-  EXPECT_EQ(maps.frontend_map.size(), 4u);  // (LB IP, ClusterIP) x (http, dns)
+  EXPECT_EQ(maps.frontend_map.size(), 2u);  // (LB IP) x (http, dns); no Calico: no ClusterIP
 }
 
 }  // namespace

@@ -66,6 +66,11 @@ class module {
 // /sys/fs/bpf", "kernel lacks BPF_MAP_TYPE_LRU_HASH"), or nullopt when nothing does.
 status check_support(const std::string& pin_root);
 
+// Mounts a BPF filesystem at /sys/fs/bpf when pin_root lies under it and none is mounted
+// there (a fresh mount namespace, a container without the host's /sys/fs/bpf). Elsewhere
+// it only says what is missing.
+status ensure_bpffs(const std::string& pin_root);
+
 // `bgplb dataplane detach`: every bgplb program off every interface of this network
 // namespace, the pinned maps under pin_root unpinned and the directory removed.
 status uninstall(const std::string& pin_root);

@@ -5,6 +5,8 @@
 // (speaker::agent), serves GoBGP's gRPC API over those sessions, and reports sessions,
 // announced and withheld addresses and change-to-wire latency (metrics, /v1/services),
 // and the BFD sessions tied to BGP sessions (MetalLB's metallb_bfd_* metrics, /v1/bfd).
+// It also programs this node's eBPF dataplane from the same snapshot (dataplane_driver:
+// bgplb_dataplane_* metrics, /v1/dataplane).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -21,6 +23,7 @@
 #include "model/assignments.hpp"
 #include "runtime/service.hpp"
 #include "speaker/agent.hpp"
+#include "speaker/dataplane_driver.hpp"
 #include "speaker/plan.hpp"
 #include "store/feed.hpp"
 
@@ -35,16 +38,22 @@ struct service_options {
   agent_options agent;
   // GoBGP's gRPC API (docs/api.md); an empty listen address disables it.
   api::server_config api;
+  // The eBPF dataplane (docs/dataplane.md); finish_options() puts the node under the pin root.
+  dataplane_settings dataplane;
 };
 
-// --node, --router-id, --shutdown-drain, --adj-rib-in, --max-received-prefixes and the
-// --api-* options. finish_options() applies what CLI11 cannot check; the error, or "".
+// --node, --router-id, --shutdown-drain, --adj-rib-in, --max-received-prefixes, the
+// --api-* and the --dataplane* options. finish_options() applies what CLI11 cannot check; the error, or "".
 void add_options(CLI::App& app, service_options& o);
 std::string finish_options(service_options& o);
 
+// `dataplane detach [--node NAME] [--dataplane-pin-root DIR]`: the node's programs, maps and
+// pins removed (uninstall). Returns the subcommand; after parsing, `status` holds its exit code.
+CLI::App* add_dataplane_command(CLI::App& app, int& status);
+
 class service final : public runtime::service, public store::consumer {
  public:
-  service(boost::asio::io_context& io, service_options o);
+  service(boost::asio::io_context& io, service_options o, dataplane_kernel k = linux_dataplane());
   ~service() override;
 
   std::string_view name() const override { return "speaker"; }
@@ -68,6 +77,7 @@ class service final : public runtime::service, public store::consumer {
   service_options o_;
   planner planner_;
   agent agent_;
+  dataplane_driver dataplane_;
   std::unique_ptr<api::gobgp_server> api_;
   std::size_t api_speakers_ = 0;
   std::thread api_stopper_;

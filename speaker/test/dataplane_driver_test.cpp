@@ -1,0 +1,227 @@
+// dataplane_driver against a fake kernel: which hook it attaches where, what it does when
+// BPF is impossible, what it programs and reports.
+#include "speaker/dataplane_driver.hpp"
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cstring>
+#include <map>
+
+#include "dataplane/fake_map_ops.hpp"
+#include "model/decode.hpp"
+
+namespace {
+
+using speaker::dataplane_driver;
+using speaker::dataplane_mode;
+
+struct fake_host : speaker::dataplane_host {
+  dataplane::fake_map_ops fake;
+  std::vector<dataplane::attach_options>* attaches = nullptr;
+  bool refuse_xdp = false;
+  dataplane::map_ops& maps() override { return fake; }
+  dataplane::status attach(const dataplane::attach_options& a) override {
+    attaches->push_back(a);
+    if (refuse_xdp && a.mode == dataplane::hook::xdp) return dataplane::error{"attach XDP (native) to eth1: Operation not supported", 95};
+    return std::nullopt;
+  }
+  dataplane::status detach() override { return std::nullopt; }
+};
+
+struct world {
+  std::vector<dataplane::attach_options> attaches;
+  std::optional<std::string> load_error;
+  bool refuse_xdp = false;
+  int loads = 0;
+  fake_host* host = nullptr;
+  std::map<std::string, std::string> routes{{"192.0.2.1", "eth1"}, {"192.0.3.1", "eth2"}, {"127.0.0.2", "lo"}};
+
+  speaker::dataplane_kernel kernel() {
+    speaker::dataplane_kernel k;
+    k.load = [this](const speaker::dataplane_settings&) -> dataplane::result<std::unique_ptr<speaker::dataplane_host>> {
+      ++loads;
+      if (load_error) return dataplane::error{*load_error, 1};
+      auto h = std::make_unique<fake_host>();
+      h->attaches = &attaches;
+      h->refuse_xdp = refuse_xdp;
+      host = h.get();
+      return std::unique_ptr<speaker::dataplane_host>(std::move(h));
+    };
+    k.route_interface = [this](const model::ip_address& a) -> dataplane::result<std::string> {
+      auto it = routes.find(a.to_string());
+      if (it == routes.end()) return dataplane::error{"no route: Network is unreachable", 101};
+      return it->second;
+    };
+    k.now_ns = [] { return std::uint64_t{0}; };
+    return k;
+  }
+};
+
+speaker::dataplane_settings settings(dataplane_mode m) {
+  speaker::dataplane_settings s;
+  s.mode = m;
+  s.pin_root = "/sys/fs/bpf/bgplb/n1";
+  s.maglev_size = 251;
+  return s;
+}
+
+model::snapshot snap() {
+  const std::string manifests =
+      "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec: {type: LoadBalancer, "
+      "ports: [{name: http, port: 80}, {name: sig, port: 3868, protocol: SCTP}]}\n---\n"
+      "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: web-1, namespace: default, labels: "
+      "{kubernetes.io/service-name: web}}\naddressType: IPv4\nendpoints: [{addresses: [10.1.1.2], nodeName: n1}, "
+      "{addresses: [10.1.1.3], nodeName: n1}]\nports: [{name: http, port: 8080}]\n";
+  auto d = model::decode("test.yaml", manifests);
+  EXPECT_TRUE(d.errors.empty()) << model::to_string(d.errors);
+  return model::snapshot(std::move(d.objects));
+}
+
+model::assignments lb() {
+  model::assignments a;
+  a[{"default", "web"}].push_back(*model::ip_address::parse("198.51.100.10"));
+  return a;
+}
+
+std::vector<model::ip_address> peers(std::initializer_list<const char*> list) {
+  std::vector<model::ip_address> out;
+  for (const char* p : list) out.push_back(*model::ip_address::parse(p));
+  return out;
+}
+
+TEST(dataplane_driver, off_loads_nothing) {
+  world w;
+  dataplane_driver d(settings(dataplane_mode::off), "n1", w.kernel());
+  d.start();
+  d.update(snap(), lb(), peers({"192.0.2.1"}));
+  EXPECT_EQ(w.loads, 0);
+  EXPECT_EQ(d.current(), dataplane_driver::state::off);
+  EXPECT_FALSE(d.not_ready());
+}
+
+TEST(dataplane_driver, without_bpf_auto_stands_aside_and_an_explicit_mode_is_not_ready) {
+  const std::string why = "BPF dataplane unavailable: needs CAP_BPF (or CAP_SYS_ADMIN) and CAP_NET_ADMIN: run as root";
+  world w;
+  w.load_error = why;
+  dataplane_driver automatic(settings(dataplane_mode::automatic), "n1", w.kernel());
+  automatic.start();
+  automatic.update(snap(), lb(), peers({"192.0.2.1"}));
+  EXPECT_EQ(automatic.current(), dataplane_driver::state::unavailable);
+  EXPECT_EQ(automatic.reason(), why);
+  EXPECT_FALSE(automatic.not_ready());
+  runtime::exposition x;
+  automatic.metrics(x);
+  EXPECT_NE(x.text().find("bgplb_dataplane_up{mode=\"auto\",hook=\"none\"} 0"), std::string::npos) << x.text();
+
+  dataplane_driver xdp(settings(dataplane_mode::xdp), "n1", w.kernel());
+  xdp.start();
+  EXPECT_EQ(xdp.current(), dataplane_driver::state::failed);
+  EXPECT_EQ(xdp.not_ready(), "dataplane: " + why);
+}
+
+TEST(dataplane_driver, attaches_xdp_to_the_interfaces_routing_to_the_peers) {
+  world w;
+  dataplane_driver d(settings(dataplane_mode::automatic), "n1", w.kernel());
+  d.start();
+  EXPECT_EQ(d.current(), dataplane_driver::state::waiting);
+  d.update(snap(), lb(), peers({"192.0.3.1", "192.0.2.1", "127.0.0.2", "203.0.113.1"}));
+  ASSERT_EQ(w.attaches.size(), 1u);
+  EXPECT_EQ(w.attaches[0].mode, dataplane::hook::xdp);
+  EXPECT_EQ(w.attaches[0].interfaces, (std::vector<std::string>{"eth1", "eth2"}));  // lo and no route left out
+  EXPECT_EQ(d.current(), dataplane_driver::state::running);
+  d.update(snap(), lb(), peers({"192.0.3.1", "192.0.2.1"}));
+  EXPECT_EQ(w.attaches.size(), 1u);  // same interfaces: no new attach
+  d.update(snap(), lb(), peers({"192.0.2.1"}));
+  ASSERT_EQ(w.attaches.size(), 2u);
+  EXPECT_EQ(w.attaches[1].interfaces, (std::vector<std::string>{"eth1"}));
+}
+
+TEST(dataplane_driver, named_interfaces_win_and_auto_falls_back_to_tc) {
+  world w;
+  w.refuse_xdp = true;
+  auto s = settings(dataplane_mode::automatic);
+  s.interfaces = {"bond0"};
+  dataplane_driver d(s, "n1", w.kernel());
+  d.start();
+  d.update(snap(), lb(), peers({"192.0.2.1"}));
+  ASSERT_EQ(w.attaches.size(), 2u);
+  EXPECT_EQ(w.attaches[0].mode, dataplane::hook::xdp);
+  EXPECT_EQ(w.attaches[1].mode, dataplane::hook::tc);
+  EXPECT_EQ(w.attaches[1].interfaces, (std::vector<std::string>{"bond0"}));
+  EXPECT_EQ(d.hook_in_use(), dataplane::hook::tc);
+  EXPECT_EQ(d.current(), dataplane_driver::state::running);
+
+  world x;  // --dataplane=xdp does not fall back
+  x.refuse_xdp = true;
+  dataplane_driver strict(settings(dataplane_mode::xdp), "n1", x.kernel());
+  strict.start();
+  strict.update(snap(), lb(), peers({"192.0.2.1"}));
+  EXPECT_EQ(x.attaches.size(), 1u);
+  EXPECT_EQ(strict.current(), dataplane_driver::state::failed);
+  EXPECT_TRUE(strict.not_ready());
+}
+
+TEST(dataplane_driver, programs_the_maps_and_reports_what_it_cannot_express) {
+  world w;
+  dataplane_driver d(settings(dataplane_mode::automatic), "n1", w.kernel());
+  d.start();
+  d.update(snap(), lb(), peers({"192.0.2.1"}));
+  ASSERT_NE(w.host, nullptr);
+  EXPECT_EQ(w.host->fake.frontend_map.size(), 1u);  // 198.51.100.10:80/tcp
+  EXPECT_EQ(w.host->fake.backend_map.size(), 2u);
+  ASSERT_EQ(d.skipped().size(), 1u);
+  EXPECT_EQ(d.skipped()[0].name, "default/web:sig/SCTP");
+
+  runtime::exposition x;
+  d.metrics(x);
+  const auto text = x.text();
+  for (const char* want : {"bgplb_dataplane_up{mode=\"auto\",hook=\"xdp\"} 1", "bgplb_dataplane_services 1",
+                           "bgplb_dataplane_drops_total{reason=\"no_backend\"} 0",
+                           "bgplb_dataplane_service_packets_total{service=\"default/web:http/TCP/v4\"} 0",
+                           "bgplb_dataplane_skipped_services{service=\"default/web:sig/SCTP\""})
+    EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << text;
+  const auto doc = d.json();
+  EXPECT_NE(doc.find("\"frontends\":[\"198.51.100.10:80/tcp\"]"), std::string::npos) << doc;
+  // a Maglev row of 251 slots over two backends: 125 and 126
+  EXPECT_NE(doc.find("\"slots\":125"), std::string::npos) << doc;
+  EXPECT_NE(doc.find("\"slots\":126"), std::string::npos) << doc;
+
+  // the service goes: its frontend and backends leave the maps
+  d.update(model::snapshot(), {}, peers({"192.0.2.1"}));
+  EXPECT_TRUE(w.host->fake.frontend_map.empty());
+  EXPECT_TRUE(w.host->fake.backend_map.empty());
+}
+
+TEST(dataplane_driver, conntrack_of_one_client) {
+  world w;
+  dataplane_driver d(settings(dataplane_mode::automatic), "n1", w.kernel());
+  d.start();
+  d.update(snap(), lb(), peers({"192.0.2.1"}));
+  auto addr = [](const char* a) {
+    dataplane::abi::addr16 r{};
+    std::memcpy(r.w, dataplane::address::parse(a)->bytes().data(), 16);
+    return r;
+  };
+  dataplane::abi::ct_key k{};
+  k.src = addr("203.0.113.9");
+  k.dst = addr("198.51.100.10");
+  k.sport = htons(40000);
+  k.dport = htons(80);
+  k.proto = IPPROTO_TCP;
+  dataplane::abi::ct_value v{};
+  v.addr = addr("10.1.1.3");
+  v.port = htons(8080);
+  v.svc_id = 1;  // the first service id
+  w.host->fake.ct_map[k] = v;
+  const auto doc = d.conntrack_json("203.0.113.9");
+  EXPECT_NE(doc.find("\"client\":\"203.0.113.9:40000\""), std::string::npos) << doc;
+  EXPECT_NE(doc.find("\"backend\":\"10.1.1.3:8080\""), std::string::npos) << doc;
+  EXPECT_NE(doc.find("\"service\":\"default/web:http/TCP/v4\""), std::string::npos) << doc;
+  EXPECT_NE(d.conntrack_json("203.0.113.10").find("\"entries\":[]"), std::string::npos);
+  EXPECT_NE(d.conntrack_json("nonsense").find("is not an IP address"), std::string::npos);
+}
+
+}  // namespace
