@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Regenerates the fuzz seed corpora from the public vectors in test/vectors.
+"""Regenerates the BGP fuzz targets' seed corpora from the public vectors in test/vectors.
 
-corpus/message/: every whole message (and GoBGP's bad-length corpus) as raw bytes.
-corpus/update/:  every UPDATE body, prefixed by the context octet fuzz_update reads
+corpus/fuzz_bgp_message/: every whole message (and GoBGP's bad-length corpus) as raw bytes.
+corpus/fuzz_bgp_update/:  every UPDATE body, prefixed by the context octet fuzz_bgp_update reads
                  (bit 0 two-octet AS, 2 ADD-PATH IPv4, 3 ADD-PATH IPv6).
 Run from anywhere; files are named by the SHA-1 of their content, so re-running is
 idempotent and new vectors only add files.
@@ -13,7 +13,9 @@ import pathlib
 import shutil
 
 here = pathlib.Path(__file__).resolve().parent
-vectors = here.parent / "vectors"
+vectors = here.parents[2] / "test" / "vectors"
+messages = here / "corpus" / "fuzz_bgp_message"
+updates = here / "corpus" / "fuzz_bgp_update"
 
 
 def put(folder, data):
@@ -32,9 +34,9 @@ def context_octet(ctx):
 
 
 def add(raw, ctx):
-    put(here / "corpus" / "message", raw)
+    put(messages, raw)
     if len(raw) >= 19 and raw[18] == 2:
-        put(here / "corpus" / "update", bytes([context_octet(ctx)]) + raw[19:])
+        put(updates, bytes([context_octet(ctx)]) + raw[19:])
 
 
 for name in ["exabgp_vectors.jsonl", "exabgp_other_families.jsonl",
@@ -49,7 +51,7 @@ for line in (vectors / "gobgp_encoder_vectors.txt").read_text().splitlines():
         add(bytes.fromhex(line), {})
 
 for f in sorted((vectors / "bad-len").iterdir()):
-    put(here / "corpus" / "message", f.read_bytes())
+    put(messages, f.read_bytes())
 
-print("message:", len(list((here / "corpus" / "message").iterdir())),
-      "update:", len(list((here / "corpus" / "update").iterdir())))
+print("message:", len(list(messages.iterdir())),
+      "update:", len(list(updates.iterdir())))
