@@ -1,6 +1,6 @@
 // Test-only: a fixed topology of bgp::speakers on loopback addresses in one process,
-// with A serving the GoBGP API. It mirrors the reference capture
-// (../shared/reference/gobgp-cli/README.md):
+// with A serving the GoBGP API. It mirrors the topology of the GoBGP recording
+// (cli/test/gobgp_recording/README.md):
 //   A  AS65001 rid 10.0.0.1  127.0.0.1  serves the API, originates the routes below
 //   B  AS65002 rid 10.0.0.2  127.0.0.2  eBGP with A
 //   C  AS65001 rid 10.0.0.3  127.0.0.3  iBGP with A; sends A 10.3.0.1/32, which A keeps

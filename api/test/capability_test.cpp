@@ -1,7 +1,7 @@
 // The capability conversion (src/capability.cpp): table rows for each case, and the
 // OPENs real routers sent (vectors/open/<router>.hex, captured on the wire by
-// test/integration/test_gobgp_api.py) converted into golden files
-// (golden/capabilities/<router>.txt; BGPLB_UPDATE_GOLDEN=1 rewrites them, review the diff).
+// test/integration/test_gobgp_api.py) converted into golden cases
+// (golden/capability-<router>/expected; BGPLB_UPDATE_GOLDEN=1 rewrites them, review the diff).
 #include "capability.hpp"
 
 #include <bgp/codec.hpp>
@@ -10,6 +10,8 @@
 #include <google/protobuf/dynamic_message.h>
 
 #include <gtest/gtest.h>
+
+#include "golden.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -76,22 +78,9 @@ TEST(capability, rows) {
   for (const auto& r : rows) EXPECT_EQ(describe(capability_any(r.in)), r.want) << r.description;
 }
 
-std::string source_root() {
-  const char* root = std::getenv("BGPLB_SOURCE_ROOT");
-  return root != nullptr ? root : ".";
-}
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 TEST(capability, real_router_opens) {
-  const std::filesystem::path vectors = source_root() + "/api/test/vectors/open";
-  const std::filesystem::path golden = source_root() + "/api/test/golden/capabilities";
-  const bool update = std::getenv("BGPLB_UPDATE_GOLDEN") != nullptr;
+  const std::filesystem::path vectors = golden::source_root() / "api/test/vectors/open";
+  const std::filesystem::path cases = golden::source_root() / "api/test/golden";
   // Codes capability.proto has a message for: never sent as UnknownCapability.
   const std::set<int> typed{1, 2, 4, 5, 64, 65, 69, 70, 71, 73, 128};
   std::vector<std::filesystem::path> files;
@@ -100,7 +89,7 @@ TEST(capability, real_router_opens) {
   std::sort(files.begin(), files.end());
   ASSERT_GE(files.size(), 4u) << "vectors of FRR, BIRD, gobgpd and ExaBGP expected in " << vectors;
   for (const auto& f : files) {
-    std::string text = slurp(f);
+    std::string text = golden::read(f);
     std::erase_if(text, [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
     const auto wire = hex(text);
     const auto r = bgp::decode(wire, {});
@@ -115,12 +104,7 @@ TEST(capability, real_router_opens) {
         EXPECT_EQ(typed.count(bgp::capability_code(c)), 0u) << f << ": code " << int(bgp::capability_code(c));
       }
     }
-    const auto g = golden / (f.stem().string() + ".txt");
-    if (update) {
-      std::filesystem::create_directories(golden);
-      std::ofstream(g) << out;
-    }
-    EXPECT_EQ(out, slurp(g)) << f << ": regenerate with BGPLB_UPDATE_GOLDEN=1 and review the diff";
+    EXPECT_TRUE(golden::matches(cases / ("capability-" + f.stem().string()), out)) << f;
   }
 }
 

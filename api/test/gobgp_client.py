@@ -1,6 +1,6 @@
 """Every command shape of the real `gobgp` client that gobgp_compat_test.py runs, with
 what GoBGP's own output of it looks like, for any speaker and any peers: the exit code,
-no Go panic, and GoBGP's format (reference: ../shared/reference/gobgp-cli).
+no Go panic, and GoBGP's format (reference: cli/test/gobgp_recording).
 
 gobgp_compat_test.py checks each shape against api_fixture's loopback topology (beside
 its exact expectations there), and test/integration/test_gobgp_api.py against a bgplb

@@ -2,7 +2,7 @@
 """The real gobgp client (Debian package gobgpd) against bgplb's GobgpApi.
 
 Runs api_fixture (speakers A, B, C on 127.0.0.1-3; A serves the API) and checks that
-every command of the reference list (../shared/reference/gobgp-cli/INDEX.tsv) exits
+every command of the reference list (cli/test/gobgp_recording/INDEX.tsv) exits
 as expected and shows the expected peers, states, routes and attributes; that -j
 parses; that every command shape of gobgp_client.py (the ones the interop suite runs
 against real routers) holds here too, and that every command run here is one of them;

@@ -105,7 +105,7 @@ TEST(update, unknown_optional_attributes) {
 }
 
 TEST(update, fuzz_found_unknown_attribute_flags_and_order) {
-  // From fuzz_message: unknown attributes 254 (non-transitive), 64 (flags 0xc8, an
+  // From fuzz_bgp_message: unknown attributes 254 (non-transitive), 64 (flags 0xc8, an
   // unused low bit set) and 40, in that order. Passed on: only 40 and 64, in type
   // order, Partial set, unused bits cleared.
   const auto r = decode(from_hex("ffffffffffffffffffffffffffffffff003e0200000023400101004002004003046501650180fe03"

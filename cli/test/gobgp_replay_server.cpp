@@ -1,7 +1,7 @@
 // Test-only: a GobgpApi server that answers with what gobgpd answered during the
-// reference capture (../shared/reference/gobgp-cli/server_side/*.txt: "# Rpc(request)"
+// recording (cli/test/gobgp_recording/server_side/*.txt: "# Rpc(request)"
 // lines, each followed by one response in protobuf text format). bgplbctl's output
-// against it must equal gobgp's reference output for the same commands.
+// against it must equal gobgp's recorded output for the same commands.
 // Timestamps are shifted so the newest is "now": ages stay under a day, which keeps
 // the time columns as wide as in the reference.
 // usage: gobgp_replay_server DIR PORT    (prints "ready" when serving)

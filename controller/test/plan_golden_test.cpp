@@ -1,28 +1,13 @@
-// Golden-file tests of `bgplb plan` on the manifests in examples/: the JSON users test
-// against in CI. BGPLB_UPDATE_GOLDEN=1 rewrites the golden files; review the diff.
+// Golden cases of `bgplb plan` on the manifests in examples/ (golden/plan-<example>/):
+// the JSON users test against in CI. BGPLB_UPDATE_GOLDEN=1 rewrites them; review the diff.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
-
 #include "controller/plan.hpp"
+#include "golden.hpp"
 #include "store/file_backend.hpp"
 
 namespace controller {
 namespace {
-
-std::string source_root() {
-  const char* root = std::getenv("BGPLB_SOURCE_ROOT");
-  return root != nullptr ? root : ".";
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 TEST(plan, golden_examples) {
   struct row {
@@ -31,12 +16,12 @@ TEST(plan, golden_examples) {
   };
   const row rows[] = {{"metallb", false}, {"calico", false}, {"calico-peers", false}, {"broken", true}};
   for (const auto& r : rows) {
-    store::file::backend b(source_root() + "/examples/" + r.example, store::file::make_posix_filesystem(), nullptr);
+    store::file::backend b(golden::source_root() / "examples" / r.example, store::file::make_posix_filesystem(),
+                           nullptr);
     const auto u = b.list();
     const auto plan = plan_json(allocate(*u.snapshot, {}, {}), u.errors);
-    const std::string golden = source_root() + "/controller/test/golden/" + r.example + ".json";
-    if (std::getenv("BGPLB_UPDATE_GOLDEN") != nullptr) std::ofstream(golden) << plan;
-    EXPECT_EQ(plan, slurp(golden)) << r.example << ": regenerate with BGPLB_UPDATE_GOLDEN=1 and review the diff";
+    EXPECT_TRUE(golden::matches(golden::source_root() / "controller/test/golden" / ("plan-" + std::string(r.example)), plan))
+        << r.example;
     EXPECT_EQ(!u.errors.empty(), r.has_errors) << r.example;
   }
 }

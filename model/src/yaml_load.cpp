@@ -115,7 +115,7 @@ struct event_handle {
   ~event_handle() { yaml_event_delete(&event); }
 };
 
-// Constructs where libyaml and yaml-cpp disagree (found by fuzz_yaml_load) are refused by
+// Constructs where libyaml and yaml-cpp disagree (found by fuzz_model_yaml_load) are refused by
 // the fast path, so that load_all hands them to yaml-cpp.
 loaded_yaml refuse(loaded_yaml& out, const yaml_event_t& e, std::string_view what) {
   out.error = yaml_error{e.start_mark.line + 1, e.start_mark.column + 1, "left to yaml-cpp: " + std::string(what)};

@@ -48,7 +48,7 @@ TEST(yaml_load, libyaml_builds_yaml_cpp_tree) {
   }
 }
 
-// Each row is a difference between the parsers that fuzz_yaml_load found; the fast path
+// Each row is a difference between the parsers that fuzz_model_yaml_load found; the fast path
 // refuses it, so load_all's tree is yaml-cpp's.
 TEST(yaml_load, differences_are_left_to_yaml_cpp) {
   const std::vector<row> rows = {

@@ -1,5 +1,6 @@
 """Persistent control-socket clients for polling every millisecond without forking a CLI
-(adapted from the anchor harness, ../shared/anchors/bgp/{birdsock,frrvty}.py):
+(BIRD's remote-control socket protocol, as in BIRD's user guide, chapter "Remote control";
+FRR's daemon vty socket, the protocol vtysh speaks):
 
   BirdCtl(path).proto(name) -> (BGP state or protocol state, routes imported)
   Vty(path).cmd(text)       -> (output, status byte)   FRR daemon vty socket (vtysh's protocol)

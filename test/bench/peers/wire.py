@@ -5,7 +5,6 @@ analyze(pcap, announcer_addr, before) -> {est, first_upd, last_nlri, eor, n_upd}
   first_upd  first UPDATE from the announcer
   last_nlri  last UPDATE from the announcer before `before` that is not an End-of-RIB
 first_update_after(pcap, announcer_addr, t) -> time of the announcer's first UPDATE after t
-(adapted from ../shared/anchors/bgp/pcap_analyze.py)
 """
 import os
 import signal

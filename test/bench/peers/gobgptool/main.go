@@ -1,5 +1,5 @@
-// gobgptool: the peer benchmark's gRPC client for gobgpd 3.x (adapted from the anchor
-// harness in ../shared/anchors/bgp/gobgptool).
+// gobgptool: the peer benchmark's gRPC client for gobgpd 3.x (GoBGP's API, as in its
+// docs/sources/grpc-client.md).
 //
 //	add   -n N [-start S] [-batch B]  inject prefixes S..S+N-1 with AddPathStream, B per message
 //	del   -n N [-start S]             withdraw them the same way (IsWithdraw)
