@@ -25,6 +25,8 @@ inline constexpr std::string_view service_withheld = "service_withheld";
 inline constexpr std::string_view api_started = "api_started";
 inline constexpr std::string_view api_failed = "api_failed";  // the GoBGP API could not start (port, TLS files)
 inline constexpr std::string_view api_stale = "api_stale";    // a new local identity the API does not show yet
+// A control RPC or write on the API, accepted (info) or refused (warn), with its caller
+inline constexpr std::string_view api_call = "api_call";
 }  // namespace ev
 
 }  // namespace speaker::log
