@@ -32,8 +32,8 @@ std::string parent_of(const std::string& path) {
 
 // The directory must be one nobody else can change entries in: owned by us or root,
 // and not writable by group or others unless sticky (as /tmp is: then only an
-// entry's owner may remove or rename it). Created (0700) when missing.
-// Missing directories on the way are made 0700 too (/run/bgplb/<node>/ for the default).
+// entry's owner may remove or rename it). Created (0700) when missing, with any missing
+// parent (/run/bgplb/ of the default /run/bgplb/<node>/).
 void check_directory(const std::string& path) {
   const std::string dir = parent_of(path);
   struct stat st {};

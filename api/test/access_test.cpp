@@ -132,7 +132,9 @@ TEST(access, control_socket_problem) {
   EXPECT_NE(control_socket_problem("relative/api.sock").value_or("").find("needs an absolute path"), std::string::npos);
   EXPECT_NE(control_socket_problem("/" + std::string(120, 'x')).value_or("").find("longer than 107"), std::string::npos);
   const auto file = dir / "run" / "file";
-  { std::FILE* f = std::fopen(file.c_str(), "w"); ASSERT_NE(f, nullptr); std::fclose(f); }
+  std::FILE* f = std::fopen(file.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fclose(f);
   EXPECT_NE(control_socket_problem(file.string()).value_or("").find("is not a socket"), std::string::npos);
   std::filesystem::remove_all(dir);
 }

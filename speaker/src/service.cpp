@@ -152,8 +152,8 @@ void service::maybe_start_api() {
   }
   api_ = std::move(server);
   api_speakers_ = speakers.size();
-  log::info(log::ev::api_started, "listen", o_.api.listen, "socket", o_.api.control_socket, "writes", o_.api.allow_writes ? "enabled" : "disabled", "tls",
-            o_.api.tls_certificate_file.empty() ? "no" : "yes");
+  log::info(log::ev::api_started, "listen", o_.api.listen, "socket", o_.api.control_socket, "writes",
+            o_.api.allow_writes ? "enabled" : "disabled", "tls", o_.api.tls_certificate_file.empty() ? "no" : "yes");
 }
 
 // RFC 8326 on every session, then done. The API goes first, from a thread of its own: its
