@@ -327,6 +327,9 @@ void add_connection_options(CLI::App& c, options& o) {
   c.add_option("-u,--host", o.host, "host of the GoBGP API (gobgp-style commands)")->capture_default_str();
   c.add_option("-p,--port", o.port, "port of the GoBGP API")->capture_default_str();
   c.add_option("--target", o.target, "API address: host:port or unix:///path (overrides -u/-p)");
+  c.add_option_function<std::string>(
+      "--api-socket", [&o](const std::string& path) { o.target = "unix://" + path; },
+      "the speaker's owner-only Unix socket, for control and writes: --target unix://PATH");
   c.add_flag("--tls", o.tls, "connect with TLS");
   c.add_option("--tls-ca-file", o.tls_ca_file, "CA certificate for --tls");
   c.add_flag("-j,--json", o.json, "JSON output");

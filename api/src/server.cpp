@@ -15,6 +15,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -76,10 +77,26 @@ struct gobgp_server::impl {
   int port = 0;
 };
 
-std::string default_control_socket() {
+std::string default_control_socket(std::string_view node) {
   const char* runtime = std::getenv("XDG_RUNTIME_DIR");
-  if (::geteuid() != 0 && runtime != nullptr && runtime[0] == '/') return std::string(runtime) + "/bgplb/api.sock";
-  return "/run/bgplb/api.sock";
+  std::string dir = ::geteuid() != 0 && runtime != nullptr && runtime[0] == '/' ? std::string(runtime) + "/bgplb" : "/run/bgplb";
+  if (!node.empty()) {
+    std::string part(node);
+    for (auto& ch : part)
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '-' && ch != '_') ch = '_';
+    if (part == "." || part == "..") part = "_";
+    dir += "/" + part;
+  }
+  return dir + "/api.sock";
+}
+
+std::optional<std::string> control_socket_problem(const std::string& path) {
+  try {
+    prepare_socket_path(path);
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return std::nullopt;
 }
 
 gobgp_server::gobgp_server(server_config config, std::vector<speaker_ref> speakers)

@@ -32,14 +32,19 @@ std::string parent_of(const std::string& path) {
 
 // The directory must be one nobody else can change entries in: owned by us or root,
 // and not writable by group or others unless sticky (as /tmp is: then only an
-// entry's owner may remove or rename it). Created (0700) when missing.
+// entry's owner may remove or rename it). Created (0700) when missing, with any missing
+// parent (/run/bgplb/ of the default /run/bgplb/<node>/).
 void check_directory(const std::string& path) {
   const std::string dir = parent_of(path);
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0) {
     if (errno != ENOENT) fail(path, "cannot inspect directory " + dir + ": " + error_text(errno));
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-      fail(path, "cannot create directory " + dir + ": " + error_text(errno));
+    for (auto slash = dir.find('/', 1);; slash = dir.find('/', slash + 1)) {
+      const std::string step = dir.substr(0, slash);
+      if (::mkdir(step.c_str(), 0700) != 0 && errno != EEXIST)
+        fail(path, "cannot create directory " + step + ": " + error_text(errno));
+      if (slash == std::string::npos) break;
+    }
     if (::stat(dir.c_str(), &st) != 0) fail(path, "cannot inspect directory " + dir + ": " + error_text(errno));
   }
   if (!S_ISDIR(st.st_mode)) fail(path, dir + " is not a directory");
@@ -97,12 +102,16 @@ std::string unix_path_of(const std::string& address) {
   return "";
 }
 
+void prepare_socket_path(const std::string& path) {
+  if (path.empty() || path.front() != '/') fail(path, "needs an absolute path");
+  if (path.size() >= sizeof(sockaddr_un::sun_path))
+    fail(path, "longer than " + std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " characters");
+  check_directory(path);
+  clear_path(path);
+}
+
 unix_listener::unix_listener(std::string path) : path_(std::move(path)) {
-  if (path_.empty() || path_.front() != '/') fail(path_, "needs an absolute path");
-  if (path_.size() >= sizeof(sockaddr_un::sun_path))
-    fail(path_, "longer than " + std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " characters");
-  check_directory(path_);
-  clear_path(path_);
+  prepare_socket_path(path_);
   fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd_ < 0) fail(path_, "socket: " + error_text(errno));
   // Linux gives the socket file the mode of the socket's inode (less the umask) at

@@ -39,6 +39,11 @@ class credential_table {
 // "unix:/p" and "unix:///p" -> "/p"; anything else -> "".
 std::string unix_path_of(const std::string& address);
 
+// What the constructor checks before it binds: an absolute path short enough for
+// sockaddr_un, in a safe directory (made when missing), with nothing at it but a
+// stale socket of ours (removed). Throws std::runtime_error saying what is wrong.
+void prepare_socket_path(const std::string& path);
+
 class unix_listener {
  public:
   // Creates and binds the socket; throws std::runtime_error saying what is wrong

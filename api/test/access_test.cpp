@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
 
 namespace api {
 namespace {
@@ -96,6 +100,43 @@ TEST(access, audit_record) {
   EXPECT_FALSE(refused.uid.has_value());
   EXPECT_EQ(refused.status_code, 7);
   EXPECT_EQ(refused.status_message, "no");
+}
+
+// One socket per node, so several nodes' processes on one machine never share one.
+TEST(access, default_control_socket_per_node) {
+  if (::geteuid() != 0) GTEST_SKIP() << "the default is /run/bgplb/... only for root";
+  struct row {
+    const char* node;
+    const char* path;
+  };
+  const row rows[] = {
+      {"", "/run/bgplb/api.sock"},
+      {"node1", "/run/bgplb/node1/api.sock"},
+      {"worker-1.rack_a", "/run/bgplb/worker-1.rack_a/api.sock"},
+      {"a/../b", "/run/bgplb/a_.._b/api.sock"},
+      {"..", "/run/bgplb/_/api.sock"},
+  };
+  for (const auto& r : rows) EXPECT_EQ(default_control_socket(r.node), r.path) << r.node;
+}
+
+// Checked before anything binds: missing directories are made owner-only; a relative or
+// too long path, or a file in the way, is refused with the reason.
+TEST(access, control_socket_problem) {
+  const auto dir = std::filesystem::path(::testing::TempDir()) / ("bgplb-sock-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const auto nested = dir / "run" / "node1" / "api.sock";
+  EXPECT_EQ(control_socket_problem(nested.string()), std::nullopt);
+  struct stat st {};
+  ASSERT_EQ(::stat(nested.parent_path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  EXPECT_NE(control_socket_problem("relative/api.sock").value_or("").find("needs an absolute path"), std::string::npos);
+  EXPECT_NE(control_socket_problem("/" + std::string(120, 'x')).value_or("").find("longer than 107"), std::string::npos);
+  const auto file = dir / "run" / "file";
+  std::FILE* f = std::fopen(file.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fclose(f);
+  EXPECT_NE(control_socket_problem(file.string()).value_or("").find("is not a socket"), std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -36,6 +36,8 @@ inline constexpr std::string_view dataplane_no_interface = "dataplane_no_interfa
 inline constexpr std::string_view dataplane_skipped = "dataplane_skipped";  // a service the maps cannot express
 inline constexpr std::string_view dataplane_apply_failed = "dataplane_apply_failed";
 inline constexpr std::string_view dataplane_recovered = "dataplane_recovered";  // maps written again after a failure
+// A control RPC or write on the API, accepted (info) or refused (warn), with its caller
+inline constexpr std::string_view api_call = "api_call";
 }  // namespace ev
 
 }  // namespace speaker::log

@@ -58,16 +58,22 @@ void add_options(CLI::App& app, service_options& o) {
          "seconds routes carry GRACEFUL_SHUTDOWN before withdrawal (RFC 8326; default 5)")
       ->check(CLI::Range(0, 3600));
   app.add_flag("--adj-rib-in", o.agent.keep_received,
-               "keep the routes each peer sends, with their attributes, for `gobgp neighbor ADDR adj-in`");
+               "keep the routes each peer sends, with their attributes, for `gobgp neighbor ADDR adj-in` "
+               "(default: only counted)");
   app.add_option_function<std::uint64_t>(
          "--max-received-prefixes",
          [&o](std::uint64_t n) {
            o.agent.max_received = n > 0 ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(n)) : std::nullopt;
          },
-         "close a session (RFC 4486 Cease 1) whose peer sends more prefixes of one family; 0: no limit (default 0)")
+         "with --adj-rib-in: close a session (RFC 4486 Cease 1) whose peer sends more prefixes of one family; "
+         "0: no limit (default " + std::to_string(bgp::default_max_received_prefixes) + ")")
       ->check(CLI::Range(0u, 4294967295u));
-  app.add_option("--api-address", o.api.listen, "GoBGP gRPC API: HOST:PORT or unix:/path; '' disables (docs/api.md)")
+  app.add_option("--api-address", o.api.listen,
+                 "GoBGP gRPC API for read-only RPCs: HOST:PORT or unix:/path; '' disables the API (docs/api.md)")
       ->capture_default_str();
+  app.add_option("--api-socket", o.api_socket,
+                 "owner-only Unix socket for the API's control RPCs and writes (default /run/bgplb/NODE/api.sock; "
+                 "'' for none)");
   app.add_flag("--api-allow-remote", o.api.allow_remote, "accept a non-loopback API address and remote clients");
   app.add_flag("--api-allow-writes", o.api.allow_writes, "enable AddPath/DeletePath (gobgp global rib add/del)");
   app.add_option("--api-tls-cert", o.api.tls_certificate_file, "PEM certificate: serve the API over TLS only")
@@ -130,6 +136,7 @@ CLI::App* add_dataplane_command(CLI::App& app, int& status) {
 std::string finish_options(service_options& o) {
   if (o.api.tls_certificate_file.empty() != o.api.tls_private_key_file.empty())
     return "--api-tls-cert and --api-tls-key go together";
+  o.api.control_socket = o.api_socket.value_or(api::default_control_socket(o.node));
   if (!o.agent.router_id) o.agent.router_id = first_interface_ipv4();
   // The FQDN capability names the node, so routers tell the nodes apart.
   o.agent.hostname = o.node;

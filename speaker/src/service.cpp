@@ -20,6 +20,22 @@ namespace {
 
 std::string service_name(const std::string& ns, const std::string& name) { return ns + "/" + name; }
 
+// On a gRPC thread: one line per control or write call (spdlog's logger is thread-safe).
+void log_api_call(const api::audit_record& r) {
+  static constexpr const char* codes[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+                                          "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+                                          "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
+                                          "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  const bool known = r.status_code >= 0 && r.status_code < static_cast<int>(std::size(codes));
+  const std::string result = known ? codes[r.status_code] : std::to_string(r.status_code);
+  const auto line = [&](auto level) {
+    level(log::ev::api_call, "rpc", r.rpc, "transport", r.transport, "caller", r.caller, "request", r.request, "result",
+          result, "allowed", r.allowed ? "yes" : "no", "message", r.status_message);
+  };
+  if (r.allowed) line([](auto&&... a) { log::info(a...); });
+  else line([](auto&&... a) { log::warn(a...); });
+}
+
 }  // namespace
 
 service::service(asio::io_context& io, service_options o, dataplane_kernel k)
@@ -28,7 +44,9 @@ service::service(asio::io_context& io, service_options o, dataplane_kernel k)
       planner_(o_.node),
       agent_(io_, o_.agent),
       dataplane_(o_.dataplane, o_.node, std::move(k)),
-      latency_({0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}) {}
+      latency_({0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}) {
+  if (!o_.api.audit) o_.api.audit = log_api_call;
+}
 
 service::~service() {
   if (api_stopper_.joinable()) api_stopper_.join();
@@ -37,7 +55,12 @@ service::~service() {
 std::optional<std::string> service::start() {
   agent_.subscribe([this](const std::string& peer, const bgp::speaker_event& e) { on_session_event(peer, e); });
   agent_.subscribe_bfd([this](const bfd_event& e) { on_bfd_event(e); });
-  log::info(log::ev::speaker_started, "node", o_.node, "api", o_.api.listen);
+  // The API starts once a peer gives it a speaker; a control socket it could not make
+  // (another process serves it, an unsafe directory) refuses the process now.
+  if (!o_.api.listen.empty() && !o_.api.control_socket.empty())
+    if (auto problem = api::control_socket_problem(o_.api.control_socket))
+      return *problem + " (--api-socket PATH chooses another, '' none)";
+  log::info(log::ev::speaker_started, "node", o_.node, "api", o_.api.listen, "api_socket", o_.api.control_socket);
   dataplane_.start();
   return std::nullopt;
 }
@@ -134,8 +157,8 @@ void service::maybe_start_api() {
   }
   api_ = std::move(server);
   api_speakers_ = speakers.size();
-  log::info(log::ev::api_started, "listen", o_.api.listen, "writes", o_.api.allow_writes ? "enabled" : "disabled", "tls",
-            o_.api.tls_certificate_file.empty() ? "no" : "yes");
+  log::info(log::ev::api_started, "listen", o_.api.listen, "socket", o_.api.control_socket, "writes",
+            o_.api.allow_writes ? "enabled" : "disabled", "tls", o_.api.tls_certificate_file.empty() ? "no" : "yes");
 }
 
 // RFC 8326 on every session, then done. The API goes first, from a thread of its own: its

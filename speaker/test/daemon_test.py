@@ -1,15 +1,16 @@
 #!/usr/bin/python3
 """The main job on loopback, no root needed: `bgplb run` on a copy of examples/quickstart
 (its router is unreachable, so sessions stay down; planning, metrics, health, the
-services view and shutdown do not need them). The eBPF dataplane is off: the route to the
-quickstart's router leaves by this host's own uplink (dataplane_daemon_test.py runs it
-in a namespace).
+services view, the API's trust model and shutdown do not need them). The eBPF dataplane is
+off: the route to the quickstart's router leaves by this host's own uplink
+(dataplane_daemon_test.py runs it in a namespace).
 
 usage: daemon_test.py BGPLB BGPLBCTL SOURCE_ROOT"""
 import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -60,6 +61,7 @@ def main():
         log = open(os.path.join(work, 'bgplb.log'), 'w')
         proc = subprocess.Popen([BGPLB, 'run', '-f', manifests, '--state', os.path.join(work, 'state'), '--node', 'node2',
                                  '--metrics-address', '127.0.0.1:%d' % metrics, '--api-address', '127.0.0.1:%d' % api,
+                                 '--api-socket', os.path.join(work, 'api', 'node2.sock'),
                                  '--shutdown-drain', '0', '--controller', 'on', '--dataplane', 'off'], stderr=log)
         wait_for(lambda: get(metrics, '/readyz')[0] == 200, '/readyz')
         assert get(metrics, '/healthz') == (200, 'ok\n')
@@ -95,6 +97,7 @@ def main():
         assert rc == 0, 'exit %r after SIGTERM' % rc
         proc = None
         faults(work, manifests)
+        api_trust(work, manifests)
         print('daemon test passed')
         return 0
     except AssertionError as e:
@@ -137,6 +140,7 @@ def faults(work, manifests):
     metrics, api = free_port(), free_port()
     proc = subprocess.Popen([BGPLB, 'run', '-f', manifests, '--state', state, '--node', 'node2',
                              '--metrics-address', '127.0.0.1:%d' % metrics, '--api-address', '127.0.0.1:%d' % api,
+                             '--api-socket', os.path.join(work, 'api2', 'node2.sock'),
                              '--shutdown-drain', '0', '--controller', 'on', '--dataplane', 'off'], stderr=subprocess.PIPE)
     try:
         proc.stderr.readline()
@@ -167,6 +171,71 @@ def faults(work, manifests):
         assert proc.wait(timeout=10) == 0
         proc = None
         os.unlink(new_service)
+    finally:
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+
+
+def api_trust(work, manifests):
+    """Issue 18 item 11: control RPCs and writes only on the owner-only Unix socket (mode
+    0600, directory 0700), refused over loopback TCP with PERMISSION_DENIED, each call
+    logged as `api_call` with its caller; a second process on the same socket is refused
+    at start, saying why. The real gobgp client when installed (CI), else bgplbctl."""
+    client = shutil.which('gobgp')
+    if not client:
+        if os.environ.get('CI'):
+            raise AssertionError('gobgp is missing (scripts/install-deps.sh installs gobgp)')
+        client = BGPLBCTL
+    sock = os.path.join(work, 'api3', 'node2.sock')
+    metrics, api = free_port(), free_port()
+    log_path = os.path.join(work, 'api.log')
+    base = [BGPLB, 'run', '-f', manifests, '--node', 'node2', '--shutdown-drain', '0', '--controller', 'on']
+    proc = subprocess.Popen(base + ['--state', os.path.join(work, 'state3'), '--metrics-address', '127.0.0.1:%d' % metrics,
+                                    '--api-address', '127.0.0.1:%d' % api, '--api-socket', sock, '--api-allow-writes'],
+                            stderr=open(log_path, 'w'))
+
+    def call(*args):
+        r = subprocess.run([client] + list(args), capture_output=True, text=True, timeout=10)
+        return r.returncode, r.stdout + r.stderr
+
+    def logged(rpc, transport, result):
+        with open(log_path) as f:
+            return [l for l in f if 'event=api_call' in l and 'rpc=%s ' % rpc in l and 'transport=%s ' % transport in l
+                    and 'result=%s ' % result in l]
+    try:
+        wait_for(lambda: os.path.exists(sock), 'the API socket')
+        st, dst = os.stat(sock), os.stat(os.path.dirname(sock))
+        assert stat.S_ISSOCK(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600, 'socket mode %o' % st.st_mode
+        assert stat.S_IMODE(dst.st_mode) == 0o700, 'socket directory mode %o' % dst.st_mode
+        tcp = ['-u', '127.0.0.1', '-p', str(api)]
+        unix = ['--target', 'unix://' + sock]
+        for args, rpc in ((['global', 'rib', 'add', '10.99.0.0/24'], 'AddPath'),
+                          (['neighbor', '192.0.2.1', 'disable'], 'DisablePeer')):
+            code, out = call(*(tcp + args))
+            assert code != 0 and 'PermissionDenied' in out.replace('PERMISSION_DENIED', 'PermissionDenied') and sock in out, \
+                'over TCP: exit %d: %s' % (code, out)
+            assert logged(rpc, 'tcp', 'PERMISSION_DENIED'), 'no api_call line for %s refused over TCP' % rpc
+            code, out = call(*(unix + args))
+            assert code == 0, 'on the socket: exit %d: %s' % (code, out)
+            wait_for(lambda: logged(rpc, 'unix', 'OK'), 'the api_call line of %s on the socket' % rpc)
+            assert 'caller="uid=%d pid=' % os.geteuid() in logged(rpc, 'unix', 'OK')[0]
+        code, out = call(*(tcp + ['global', 'rib']))
+        assert code == 0 and '10.99.0.0/24' in out, 'read over TCP: exit %d: %s' % (code, out)
+        assert not logged('ListPath', 'tcp', 'OK'), 'a read is not audited'
+        code, out = call(*(unix + ['neighbor', '192.0.2.1', 'enable']))
+        assert code == 0, out
+
+        second = subprocess.run(base + ['--state', os.path.join(work, 'state4'), '--metrics-address',
+                                        '127.0.0.1:%d' % free_port(), '--api-address', '127.0.0.1:%d' % free_port(),
+                                        '--api-socket', sock], capture_output=True, text=True, timeout=10)
+        assert second.returncode != 0 and 'another process serves it' in second.stderr, \
+            'a second process on the socket: exit %d: %s' % (second.returncode, second.stderr)
+        assert os.path.exists(sock), 'the refused process removed the first one\'s socket'
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        proc = None
+        assert not os.path.exists(sock), 'the socket outlives the process'
     finally:
         if proc is not None:
             proc.kill()

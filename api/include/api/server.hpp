@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bgp {
@@ -42,8 +43,18 @@ struct audit_record {
 };
 
 // Where the control socket lives by default: /run/bgplb/api.sock for root, else
-// $XDG_RUNTIME_DIR/bgplb/api.sock when that is set, else /run/bgplb/api.sock.
-std::string default_control_socket();
+// $XDG_RUNTIME_DIR/bgplb/api.sock when that is set, else /run/bgplb/api.sock. With a
+// node name: /run/bgplb/<node>/api.sock (and so on), so that several nodes' processes on
+// one machine never share one; characters other than letters, digits, '.', '-' and '_'
+// become '_' (and "." or ".." "_").
+std::string default_control_socket(std::string_view node = {});
+
+// Whether `path` can be the control socket: what start() checks before it binds (an
+// absolute path that fits a sockaddr_un, in a directory only we or root can change,
+// made 0700 when missing; a stale socket of ours is removed). The reason when not,
+// e.g. that another process serves it. For refusing a process early, before a peer
+// gives the API a speaker to serve.
+std::optional<std::string> control_socket_problem(const std::string& path);
 
 struct server_config {
   // TCP "host:port" (IPv6 as "[::1]:50051") for read-only RPCs; "" for none. A

@@ -36,7 +36,9 @@ struct agent_options {
   std::chrono::milliseconds shutdown_drain{5000};
   std::string hostname;  // FQDN capability
   bool keep_received = false;                 // Adj-RIB-In per session, for inspection
-  std::optional<std::uint32_t> max_received;  // RFC 4486 Cease beyond this many prefixes
+  // RFC 4486 Cease when a kept Adj-RIB-In passes this many prefixes of one family
+  // (only with keep_received: without it nothing is held); nullopt: no limit.
+  std::optional<std::uint32_t> max_received = bgp::default_max_received_prefixes;
   bfd::manager_config bfd;                    // ports, device (tests: ephemeral ports)
   std::uint16_t bfd_peer_port = 0;            // 0: RFC 5881/5883's ports (tests use others)
 };

@@ -36,14 +36,17 @@ namespace speaker {
 struct service_options {
   std::string node;  // this node's name
   agent_options agent;
-  // GoBGP's gRPC API (docs/api.md); an empty listen address disables it.
+  // GoBGP's gRPC API (docs/api.md); an empty listen address disables it. Its
+  // control_socket is --api-socket, by default api::default_control_socket(node).
   api::server_config api;
   // The eBPF dataplane (docs/dataplane.md); finish_options() puts the node under the pin root.
   dataplane_settings dataplane;
+  std::optional<std::string> api_socket;  // --api-socket as given ("" for none)
 };
 
 // --node, --router-id, --shutdown-drain, --adj-rib-in, --max-received-prefixes, the
-// --api-* and the --dataplane* options. finish_options() applies what CLI11 cannot check; the error, or "".
+// --api-* and the --dataplane* options. finish_options() applies what CLI11 cannot check
+// and the defaults that depend on other options; the error, or "".
 void add_options(CLI::App& app, service_options& o);
 std::string finish_options(service_options& o);
 
