@@ -135,7 +135,8 @@ class Fabric:
         extra = os.environ.get('BGPLB_E2E_SPEAKER_ARGS', '').split()
         for name, _ in NODES:
             self.speakers[name] = self.node_ns[name].popen(
-                [self.speaker_bin, '-f', self.manifest_dir.path, '--node', name, '--state', self.state_dir] + extra,
+                [self.speaker_bin, '-f', self.manifest_dir.path, '--node', name, '--state', self.state_dir,
+                 '--api-socket', os.path.join(self.dir, 'api-%s.sock' % name)] + extra,
                 log_path=self.speaker_log(name))
 
     def speaker_log(self, name):
