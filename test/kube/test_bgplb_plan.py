@@ -1,7 +1,8 @@
 """`bgplb plan --datastore kubernetes:...` against the fixture: the same answer as
 `bgplb plan -f` on the same manifests, addresses already in Service status kept, only
-GET requests (no Lease, no write), a refused read is an error that names the 403.
-Skips without BGPLB_BIN (meson passes the built bgplb)."""
+GET requests (no Lease, no write), a refused read is an error that names the 403; and
+`bgplbctl get KIND --datastore kubernetes:...` lists what bgplb reads. Skips without
+BGPLB_BIN / BGPLBCTL_BIN (meson passes the built programs)."""
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ import pytest
 from harness import ROOT
 
 BGPLB = os.environ.get('BGPLB_BIN', '')
+BGPLBCTL = os.environ.get('BGPLBCTL_BIN', '')
 QUICKSTART = os.path.join(ROOT, 'examples', 'quickstart')
 
 pytestmark = pytest.mark.skipif(not BGPLB or not os.access(BGPLB, os.X_OK),
@@ -73,3 +75,27 @@ def test_a_refused_read_is_an_error_naming_the_403(cluster):
     code, out, err = plan('--datastore', uri(user['kubeconfig']), '--timeout', '2')
     assert code == 2 and out == ''
     assert 'within 2000 ms' in err and '403 Forbidden' in err and 'User "plan-reader"' in err, err
+
+
+@pytest.mark.skipif(not BGPLBCTL or not os.access(BGPLBCTL, os.X_OK), reason='BGPLBCTL_BIN does not name the built bgplbctl')
+def test_bgplbctl_get_lists_what_bgplb_reads(cluster):
+    def get(*args):
+        p = subprocess.run([BGPLBCTL, 'get'] + list(args) + ['--datastore', uri(cluster.kubeconfig)],
+                           capture_output=True, text=True, timeout=60)
+        return p.returncode, p.stdout, p.stderr
+    cluster.control('POST', '/objects', {'apiVersion': 'metallb.io/v1beta1', 'kind': 'IPAddressPool',
+                                         'metadata': {'name': 'broken', 'namespace': 'metallb-system'},
+                                         'spec': {'addresses': ['not-a-range']}})
+    cluster.control('DELETE', '/requests')
+    code, out, err = get('ipaddresspools')
+    assert code == 0, err
+    assert out.split() == ['NAMESPACE', 'NAME', 'metallb-system', 'demo'], out
+    assert 'refused' in err and 'broken' in err, 'the refused pool is named, not listed'
+    code, out, err = get('Service', '-n', 'demo')
+    assert code == 0 and out.split()[2:] == ['demo', 'web-cluster', 'demo', 'web-local'], (out, err)
+    code, out, err = get('Node', 'node2')
+    assert code == 0 and out.split() == ['NAME', 'node2'], (out, err)
+    code, out, err = get('Node', 'node9')
+    assert code == 1 and 'Node node9 not found' in err, err
+    assert {r['method'] for r in cluster.requests()['items']} == {'GET'}, 'get only reads'
+    cluster.control('DELETE', '/objects?apiVersion=metallb.io/v1beta1&kind=IPAddressPool&namespace=metallb-system&name=broken')
