@@ -28,8 +28,11 @@
 
 namespace {
 
-int plan(const store::update& update, const std::string& output, const std::string& node) {
-  const auto r = controller::allocate(*update.snapshot, {}, {});
+int plan(const store::update& update, const std::string& output, const std::string& node,
+         const std::optional<std::string>& load_balancer_class = std::nullopt) {
+  controller::options opts;
+  opts.load_balancer_class = load_balancer_class;
+  const auto r = controller::allocate(*update.snapshot, {}, opts);
   if (output == "table" || node.empty()) {
     std::cout << (output == "json" ? controller::plan_json(r, update.errors) : controller::plan_table(r, update.errors));
     return update.errors.empty() ? 0 : 1;
@@ -70,7 +73,7 @@ int plan(const std::string& dir, const std::string& uri, const std::optional<std
     std::cerr << "bgplb: " << r.error << "\n";
     return 2;
   }
-  return plan(*r.objects, output, node);
+  return plan(*r.objects, output, node, load_balancer_class);
 }
 
 int run(const runtime::shell_options& shell, const store::cli_options& store_opts, controller::service_options ctl,

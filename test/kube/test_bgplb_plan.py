@@ -69,6 +69,12 @@ def test_an_address_in_service_status_is_kept(cluster):
         'the plan is not written'
 
 
+def test_the_served_class_only(cluster):
+    code, out, err = plan('--datastore', uri(cluster.kubeconfig), '--load-balancer-class', 'other')
+    assert code == 0, err
+    assert json.loads(out)['services'] == [], 'the quickstart Services have no class: not served'
+
+
 def test_a_refused_read_is_an_error_naming_the_403(cluster):
     user = cluster.control('POST', '/users', {'name': 'plan-reader', 'rules': [
         {'verbs': ['get', 'list', 'watch'], 'apiGroups': [''], 'resources': ['services', 'namespaces', 'nodes']}]})
