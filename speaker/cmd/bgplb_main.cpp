@@ -81,13 +81,18 @@ int run(const runtime::shell_options& shell, const store::cli_options& store_opt
   runtime::process proc(shell);
   auto ds = store::open(store_opts.uri, store_opts.open);
   speaker::service speaker(proc.io(), node);
+  const auto events_to = [&speaker](store::feed& feed) {
+    speaker.set_event_sink([&feed](const model::name_key& k, const model::event& e) { feed.store().post_event(k, e); });
+  };
   if (!store_opts.open.controller) {
     store::feed feed(proc.io(), std::move(ds), {&speaker});
+    events_to(feed);
     proc.add(speaker).add(feed);
     return runtime::exit_without_teardown(proc.run());
   }
   controller::service controller(proc.io(), *ds, std::move(ctl));
   store::feed feed(proc.io(), std::move(ds), {&controller, &speaker});
+  events_to(feed);
   proc.add(controller).add(speaker).add(feed);
   return runtime::exit_without_teardown(proc.run());
 }

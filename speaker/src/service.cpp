@@ -8,6 +8,8 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <iterator>
+#include <set>
 
 #include "log_events.hpp"
 
@@ -68,6 +70,19 @@ void service::on_change(const store::change& c) {
     log::debug(r.route ? log::ev::route_announce : log::ev::route_withdraw, "peer", r.peer, "prefix", r.prefix.to_string());
   for (const auto& w : d.newly_withheld)
     log::info(log::ev::service_withheld, "service", service_name(w.ns, w.name), "ip", w.ip.to_string(), "reason", w.reason);
+  post_node_assigned();
+}
+
+// MetalLB's speaker event (speaker/main.go handleService): "nodeAssigned" on a service
+// when this node starts announcing it; nothing when it stops.
+void service::post_node_assigned() {
+  if (!on_event_) return;
+  auto now = planner_.announcing();
+  std::vector<model::name_key> started;
+  std::set_difference(now.begin(), now.end(), announcing_.begin(), announcing_.end(), std::back_inserter(started));
+  for (const auto& k : started)
+    on_event_(k, {"Normal", "nodeAssigned", "announcing from node \"" + o_.node + "\" with protocol \"bgp\""});
+  announcing_ = std::move(now);
 }
 
 void service::on_session_event(const std::string& peer, const bgp::speaker_event& e) {
