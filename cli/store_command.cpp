@@ -3,7 +3,11 @@
 #include "store_command.hpp"
 #include "text_table.hpp"
 
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -13,6 +17,8 @@
 
 #include "etcd/manifests.hpp"
 #include "store/file_backend.hpp"
+#include "store/kubernetes.hpp"
+#include "store/read_once.hpp"
 
 namespace bgplbctl {
 
@@ -32,7 +38,8 @@ std::optional<connection> connect(const store_options& opts, std::ostream& err) 
     return std::nullopt;
   }
   if (!opts.datastore.starts_with("etcd:")) {
-    err << "bgplbctl: " << opts.datastore << ": apply, get and delete work on an etcd datastore; a manifest directory is edited as files\n";
+    err << "bgplbctl: " << opts.datastore << ": apply and delete work on an etcd datastore (get reads a cluster too); a manifest directory is edited as "
+           "files, a cluster with kubectl\n";
     return std::nullopt;
   }
   try {
@@ -106,9 +113,47 @@ int run_apply(const store_options& opts, std::ostream& out, std::ostream& err) {
   return r.errors.empty() && r.failure.empty() ? 0 : 1;
 }
 
+// get on a cluster: the objects of the kind as bgplb reads them (one read-only read of
+// the datastore; refused objects are absent and their errors go to `err`). The documents
+// are kubectl's to print.
+int get_from_cluster(const store_options& opts, const model::object_key& id, bool namespaced, std::ostream& out,
+                     std::ostream& err) {
+  store::read_result r;
+  try {
+    r = store::read_once(opts.datastore, {}, std::chrono::seconds(30));
+  } catch (const std::invalid_argument& e) {
+    err << "bgplbctl: " << e.what() << "\n";
+    return 2;
+  }
+  if (!r.objects) {
+    err << "bgplbctl: " << r.error << "\n";
+    return 1;
+  }
+  for (const auto& e : r.objects->errors) err << "bgplbctl: refused: " << e.to_string() << "\n";
+  std::vector<std::vector<std::string>> rows = {namespaced ? std::vector<std::string>{"NAMESPACE", "NAME"}
+                                                           : std::vector<std::string>{"NAME"}};
+  for (const auto& o : r.objects->snapshot->objects()) {
+    const auto k = model::key_of(o);
+    if (k.kind != id.kind || ((opts.ns || opts.name) && namespaced && k.ns != id.ns) || (opts.name && k.name != id.name)) {
+      continue;
+    }
+    rows.push_back(namespaced ? std::vector<std::string>{k.ns, k.name} : std::vector<std::string>{k.name});
+  }
+  if (opts.name && rows.size() == 1) {
+    err << "bgplbctl: " << id.to_string() << " not found\n";
+    return 1;
+  }
+  out << text_table(rows);
+  return 0;
+}
+
 int run_get(const store_options& opts, std::ostream& out, std::ostream& err) {
   const auto id = object_of(opts, err);
   if (!id) return 2;
+  if (store::is_kubernetes_uri(opts.datastore)) {
+    spdlog::set_default_logger(spdlog::stderr_logger_mt("bgplbctl"));  // stdout carries the table alone
+    return get_from_cluster(opts, *id, store::etcd::row_of(id->kind).namespaced, out, err);
+  }
   auto conn = connect(opts, err);
   if (!conn) return 2;
   std::string failure;
@@ -159,7 +204,9 @@ int run_delete(const store_options& opts, std::ostream& out, std::ostream& err) 
 
 void add_store_commands(CLI::App& app, int& status) {
   auto datastore = [](CLI::App* cmd, store_options& o) {
-    cmd->add_option("--datastore", o.datastore, "etcd://HOST:PORT[,HOST:PORT...]/PREFIX[?cacert=&cert=&key=] (docs/etcd.md)")
+    cmd->add_option("--datastore", o.datastore,
+                    "etcd://HOST:PORT[,HOST:PORT...]/PREFIX[?cacert=&cert=&key=] (docs/etcd.md); get also reads "
+                    "kubernetes:?kubeconfig=FILE (docs/kubernetes.md)")
         ->envname("BGPLB_DATASTORE")
         ->type_name("URI");
   };
@@ -180,7 +227,9 @@ void add_store_commands(CLI::App& app, int& status) {
   get->add_option("name", g->name, "print this object's document");
   get->add_option("-n,--namespace", g->ns, "namespace (default: metallb-system for MetalLB kinds, default otherwise)");
   datastore(get, *g);
-  get->footer(footer);
+  get->footer(std::string("With --datastore kubernetes:?kubeconfig=FILE: the objects as bgplb reads them from the "
+                          "cluster (read-only; refused ones are named on stderr; kubectl prints documents).\n") +
+              footer);
   get->callback([g, &status] { status = run_get(*g, std::cout, std::cerr); });
 
   auto d = std::make_shared<store_options>();

@@ -87,6 +87,9 @@ check no  bgplb-speaker patch services/status -A
 check yes bgplb-controller patch services/status -A
 check yes bgplb-controller update leases.coordination.k8s.io/bgplb-controller -n metallb-system
 check no  bgplb-controller get secrets -n metallb-system
+check yes bgplb-controller create configmaps -n metallb-system
+check yes bgplb-controller update configmaps/bgplb-ledger -n metallb-system
+check no  bgplb-controller get configmaps/other -n metallb-system
 echo "RBAC as expected"
 
 echo "== kubectl and the Python client (test/kube's scenarios, against this cluster)"

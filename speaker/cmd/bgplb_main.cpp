@@ -1,12 +1,18 @@
 // bgplb: the single-machine process.
 //   bgplb plan -f DIR [--node NAME] [-o json|table]   what bgplb would do; exit 1 on errors
+//   bgplb plan --datastore URI [...]                   the same for a cluster (kubernetes:...),
+//                                                      read once, never written (store/read_once.hpp)
 //   bgplb run -f DIR --state DIR [--node NAME] ...     controller + speaker, continuously
 //   bgplb dataplane detach [--node NAME]               remove the node's eBPF programs, maps and pins
 #include <boost/json.hpp>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <iostream>
+#include <optional>
 
 #include "controller/allocate.hpp"
 #include "controller/plan.hpp"
@@ -19,13 +25,15 @@
 #include "store/feed.hpp"
 #include "store/file_backend.hpp"
 #include "store/options.hpp"
+#include "store/read_once.hpp"
 
 namespace {
 
-int plan(const std::string& dir, const std::string& output, const std::string& node) {
-  store::file::backend backend(dir, store::file::make_posix_filesystem(), nullptr);
-  const auto update = backend.list();
-  const auto r = controller::allocate(*update.snapshot, {}, {});
+int plan(const store::update& update, const std::string& output, const std::string& node,
+         const std::optional<std::string>& load_balancer_class = std::nullopt) {
+  controller::options opts;
+  opts.load_balancer_class = load_balancer_class;
+  const auto r = controller::allocate(*update.snapshot, {}, opts);
   if (output == "table" || node.empty()) {
     std::cout << (output == "json" ? controller::plan_json(r, update.errors) : controller::plan_table(r, update.errors));
     return update.errors.empty() ? 0 : 1;
@@ -47,18 +55,45 @@ int plan(const std::string& dir, const std::string& output, const std::string& n
   return update.errors.empty() && p.errors.empty() ? 0 : 1;
 }
 
+// The objects plan works on: the manifest directory as the file backend lists it, or one
+// read of a datastore (addresses already in Service status are kept, as the controller
+// keeps them).
+int plan(const std::string& dir, const std::string& uri, const std::optional<std::string>& load_balancer_class,
+         int timeout_s, const std::string& output, const std::string& node) {
+  if (uri.empty()) {
+    store::file::backend backend(dir, store::file::make_posix_filesystem(), nullptr);
+    return plan(backend.list(), output, node);
+  }
+  // stdout carries the plan alone: the datastore's log lines go to stderr.
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("bgplb-plan"));
+  store::open_options o;
+  o.node = node;
+  o.load_balancer_class = load_balancer_class;
+  auto r = store::read_once(uri, o, std::chrono::seconds(timeout_s));
+  if (!r.objects) {
+    std::cerr << "bgplb: " << r.error << "\n";
+    return 2;
+  }
+  return plan(*r.objects, output, node, load_balancer_class);
+}
+
 int run(const runtime::shell_options& shell, const store::cli_options& store_opts, controller::service_options ctl,
         const speaker::service_options& node) {
   runtime::process proc(shell);
   auto ds = store::open(store_opts.uri, store_opts.open);
   speaker::service speaker(proc.io(), node);
+  const auto events_to = [&speaker](store::feed& feed) {
+    speaker.set_event_sink([&feed](const model::name_key& k, const model::event& e) { feed.store().post_event(k, e); });
+  };
   if (!store_opts.open.controller) {
     store::feed feed(proc.io(), std::move(ds), {&speaker});
+    events_to(feed);
     proc.add(speaker).add(feed);
     return runtime::exit_without_teardown(proc.run());
   }
   controller::service controller(proc.io(), *ds, std::move(ctl));
   store::feed feed(proc.io(), std::move(ds), {&controller, &speaker});
+  events_to(feed);
   proc.add(controller).add(speaker).add(feed);
   return runtime::exit_without_teardown(proc.run());
 }
@@ -68,9 +103,21 @@ int run(const runtime::shell_options& shell, const store::cli_options& store_opt
 int main(int argc, char** argv) {
   CLI::App app{"bgplb: bare-metal load balancer (controller + speaker on a manifest directory)"};
   app.require_subcommand(1);
-  std::string dir, output = "json", plan_node;
-  auto* plan_cmd = app.add_subcommand("plan", "print what bgplb would allocate and announce for a manifest directory");
-  plan_cmd->add_option("-f,--filename", dir, "manifest directory")->required()->check(CLI::ExistingDirectory);
+  std::string dir, plan_uri, output = "json", plan_node;
+  std::optional<std::string> plan_class;
+  int plan_timeout = 30;
+  auto* plan_cmd = app.add_subcommand(
+      "plan", "print what bgplb would allocate and announce for a manifest directory or a cluster (read-only)");
+  auto* plan_dir = plan_cmd->add_option("-f,--filename", dir, "manifest directory")->check(CLI::ExistingDirectory);
+  auto* plan_store = plan_cmd->add_option(
+      "--datastore", plan_uri,
+      "read the objects once from this datastore instead: kubernetes:?kubeconfig=FILE (docs/kubernetes.md), "
+      "etcd://...; nothing is written and no leadership is sought");
+  plan_dir->excludes(plan_store);
+  plan_cmd->add_option("--load-balancer-class", plan_class, "with --datastore: the spec.loadBalancerClass served");
+  plan_cmd->add_option("--timeout", plan_timeout, "with --datastore: seconds to wait for the first complete read")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
   plan_cmd->add_option("-o,--output", output, "json or table")->check(CLI::IsMember({"json", "table"}));
   plan_cmd->add_option("--node", plan_node, "also show the routes this node would announce, and what it withholds");
 
@@ -97,7 +144,13 @@ int main(int argc, char** argv) {
 
   try {
     if (dataplane_cmd->parsed()) return detach_status;
-    if (!run_cmd->parsed()) return plan(dir, output, plan_node);
+    if (!run_cmd->parsed()) {
+      if (dir.empty() == plan_uri.empty()) {
+        std::cerr << "bgplb plan: give -f DIR or --datastore URI\n";
+        return 2;
+      }
+      return plan(dir, plan_uri, plan_class, plan_timeout, output, plan_node);
+    }
     store_opts.open.node = node.node;
     store_opts.open.controller = controller_mode != "off";
     store_opts.open.standby = controller_mode == "auto";

@@ -328,6 +328,14 @@ node_plan planner::current() const {
   return p;
 }
 
+std::vector<model::name_key> planner::announcing() const {
+  std::vector<model::name_key> out;
+  for (const auto& [k, c] : by_service_) {
+    if (!c.announced.empty()) out.push_back(k);
+  }
+  return out;
+}
+
 node_plan plan(const model::snapshot& s, const model::assignments& ips, const std::string& node) {
   planner p(node);
   p.update_all(std::shared_ptr<const model::snapshot>(&s, [](const model::snapshot*) {}), ips);

@@ -8,6 +8,8 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <iterator>
+#include <set>
 
 #include "log_events.hpp"
 
@@ -96,6 +98,19 @@ void service::on_change(const store::change& c) {
   std::vector<model::ip_address> peers;
   for (const auto& p : planner_.peers()) peers.push_back(p.address);
   dataplane_.update(*snapshot_, *assigned_, peers);
+  post_node_assigned();
+}
+
+// MetalLB's speaker event (speaker/main.go handleService): "nodeAssigned" on a service
+// when this node starts announcing it; nothing when it stops.
+void service::post_node_assigned() {
+  if (!on_event_) return;
+  auto now = planner_.announcing();
+  std::vector<model::name_key> started;
+  std::set_difference(now.begin(), now.end(), announcing_.begin(), announcing_.end(), std::back_inserter(started));
+  for (const auto& k : started)
+    on_event_(k, {"Normal", "nodeAssigned", "announcing from node \"" + o_.node + "\" with protocol \"bgp\""});
+  announcing_ = std::move(now);
 }
 
 void service::on_session_event(const std::string& peer, const bgp::speaker_event& e) {

@@ -405,6 +405,10 @@ TEST(planner, incremental_updates_equal_a_fresh_plan) {
       const auto ref = speaker::plan(*after, b, "n1");
       ASSERT_EQ(inc.current(), ref) << "round " << round << " step " << step;
       ASSERT_EQ(applied, ref.routes) << "the deltas replay to the plan; round " << round << " step " << step;
+      std::vector<model::name_key> announcing;
+      for (const auto& x : ref.announced)
+        if (announcing.empty() || announcing.back() != model::name_key{x.ns, x.name}) announcing.push_back({x.ns, x.name});
+      ASSERT_EQ(inc.announcing(), announcing) << "round " << round << " step " << step;
       before = after;
       a = b;
     }

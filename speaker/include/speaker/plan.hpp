@@ -134,6 +134,9 @@ class planner {
 
   // The current plan, as plan() would return it.
   node_plan current() const;
+  // The services this node announces at least one address of (name order): the
+  // services of current().announced, without building the plan.
+  std::vector<model::name_key> announcing() const;
   const std::vector<peer_plan>& peers() const { return peers_; }
   const route_table& routes() const { return merged_; }
 

@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -69,7 +70,14 @@ class service final : public runtime::service, public store::consumer {
 
   void on_change(const store::change& c) override;
 
+  // Where the service's own Events go (the datastore's post_event); called on the core
+  // thread. MetalLB's nodeAssigned, once per service each time this node starts
+  // announcing it.
+  using event_sink = std::function<void(const model::name_key&, const model::event&)>;
+  void set_event_sink(event_sink sink) { on_event_ = std::move(sink); }
+
  private:
+  void post_node_assigned();
   void on_session_event(const std::string& peer, const bgp::speaker_event& e);
   void on_bfd_event(const bfd_event& e);
   void maybe_start_api();
@@ -93,6 +101,8 @@ class service final : public runtime::service, public store::consumer {
   std::function<void()> stop_done_;
   std::map<std::string, std::chrono::steady_clock::time_point> pending_;  // peer -> oldest change not yet on the wire
   runtime::histogram latency_;
+  event_sink on_event_;
+  std::vector<model::name_key> announcing_;  // as of the last change (name order)
 };
 
 }  // namespace speaker

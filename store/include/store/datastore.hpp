@@ -79,6 +79,12 @@ class datastore {
 
   // "file:/etc/bgplb/manifests (state /var/lib/bgplb)", for logs.
   virtual std::string describe() const = 0;
+
+  // An Event of this process's own about a Service (the speaker's "nodeAssigned"), for
+  // datastores that keep Events (Kubernetes); the others ignore it. Best effort: never
+  // blocks, never fails the caller; thread-safe. Not for the controller's results, which
+  // go through writer().
+  virtual void post_event(const model::name_key& /*service*/, const model::event& /*e*/) {}
 };
 
 struct open_options {

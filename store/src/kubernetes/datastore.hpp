@@ -11,14 +11,15 @@
 // been listed once. While any list or watch fails, nothing new is delivered (the last
 // good state stays in force) and health says connected=false and why.
 //
-// Writing (datastore_writer.cpp) and leadership (datastore_election.cpp) are described
-// there.
+// Writing (datastore_writer.cpp), leadership (datastore_election.cpp) and Events
+// (datastore_events.cpp) are described there.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -45,6 +46,7 @@ class datastore final : public store::datastore, private state_writer {
   state_writer* writer() override { return options_.controller ? this : nullptr; }
   void campaign(leader_sink on_leader) override;
   std::string describe() const override;
+  void post_event(const model::name_key& service, const model::event& e) override;
 
  private:
   // state_writer (datastore_writer.cpp)
@@ -73,7 +75,12 @@ class datastore final : public store::datastore, private state_writer {
   asio::awaitable<std::string> carry_out(connection& c, write_plan& plan);
   asio::awaitable<std::string> write_holds(connection& c, const model::ledger& holds);
   asio::awaitable<std::string> write_service(connection& c, const service_write& w, bool release_phase);
-  asio::awaitable<std::string> post_event(connection& c, const model::name_key& key, const model::event& e);
+
+  // Events (datastore_events.cpp)
+  asio::awaitable<std::string> send_event(connection& c, const model::name_key& key, const model::event& e,
+                                          std::string_view controller, std::string_view instance,
+                                          std::string_view action);
+  asio::awaitable<void> run_own_events();
   asio::awaitable<ledger_read> fetch_ledger(connection& c);
   void wake_writer();
 
@@ -116,6 +123,12 @@ class datastore final : public store::datastore, private state_writer {
   std::map<model::name_key, std::string> fresh_rv_;  // Services' resourceVersions after our own writes
   std::string write_error_;
   std::vector<std::string> unsupported_pools_;  // IPAddressPools without a status subresource
+
+  // the process's own Events (post_event), on the datastore's thread
+  std::deque<std::pair<model::name_key, model::event>> own_events_;
+  std::unique_ptr<connection> events_conn_;
+  bool events_running_ = false;
+  std::size_t events_dropped_ = 0;
 
   // leadership
   leader_sink on_leader_;

@@ -163,7 +163,9 @@ asio::awaitable<std::string> datastore::carry_out(connection& c, write_plan& pla
   }
   for (const auto& [key, e] : plan.events) {
     if (!leading_now()) co_return "lost the Lease";
-    if (auto why = co_await post_event(c, key, e); !why.empty()) {
+    if (auto why = co_await send_event(c, key, e, "bgplb.io/controller", elector_ ? elector_->identity() : settings_.identity,
+                                       "Allocate");
+        !why.empty()) {
       log::warn(log::ev::event_dropped, {{"service", key.ns + "/" + key.name}, {"reason", e.reason}, {"why", why}});
     }
   }
@@ -257,34 +259,6 @@ asio::awaitable<std::string> datastore::write_service(connection& c, const servi
   }
   co_return "Service " + w.key.ns + "/" + w.key.name + ": still conflicting after " + std::to_string(conflict_retries) +
       " re-reads";
-}
-
-asio::awaitable<std::string> datastore::post_event(connection& c, const model::name_key& key, const model::event& e) {
-  std::string uid;
-  if (const auto* entry = cache_.find(object_file(resource_of(model::kind::service), key.ns, key.name))) uid = entry->uid;
-  const auto wall = std::chrono::system_clock::now();
-  const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(wall.time_since_epoch()).count();
-  char suffix[24];
-  std::snprintf(suffix, sizeof suffix, ".%llx", static_cast<unsigned long long>(nanos));
-  json::object regarding{{"apiVersion", "v1"}, {"kind", "Service"}, {"namespace", key.ns}, {"name", key.name}};
-  if (!uid.empty()) regarding["uid"] = uid;
-  const auto body = json::serialize(json::object{
-      {"apiVersion", "events.k8s.io/v1"},
-      {"kind", "Event"},
-      {"metadata", json::object{{"name", key.name + suffix}, {"namespace", key.ns}}},
-      {"eventTime", micro_time(wall)},
-      {"reportingController", "bgplb.io/controller"},
-      {"reportingInstance", elector_ ? elector_->identity() : settings_.identity},
-      {"action", "Allocate"},
-      {"reason", e.reason},
-      {"note", e.message.substr(0, 1024)},
-      {"type", e.type},
-      {"regarding", std::move(regarding)},
-  });
-  const std::string target = "/apis/events.k8s.io/v1/namespaces/" + key.ns + "/events";
-  auto r = co_await client_.send(c, verb::post, target, body, std::string(json_type));
-  if (r.status == 201 || r.status == 200) co_return "";
-  co_return failure("POST " + target, r);
 }
 
 asio::awaitable<ledger_read> datastore::fetch_ledger(connection& c) {

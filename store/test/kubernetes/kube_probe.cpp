@@ -13,7 +13,8 @@
 //   {"event":"ledger","ledger":{ledger.json}|null,"errors":[".."]}   (after read-ledger)
 //   {"event":"written","errors":[".."]}                               (after write)
 //   {"event":"opened","describe":".."} first, {"event":"stopped"} last
-// Commands (stdin, one per line): resync | read-ledger | write LEDGER.json STATUS.json | stop
+// Commands (stdin, one per line): resync | read-ledger | write LEDGER.json STATUS.json |
+// event NS NAME TYPE REASON MESSAGE... (post_event: the process's own Event) | stop
 // (the state files in the state directory's format, store/state_dir.hpp). EOF stops too;
 // with --seconds N the probe runs N seconds and reads no commands.
 #include <boost/json.hpp>
@@ -223,6 +224,12 @@ int main(int argc, char** argv) {
       store::state state = std::move(*s.status);
       state.ledger = std::move(*l.ledger);
       emit({{"event", "written"}, {"errors", error_texts(w->write(state))}, {"ms", ms()}});
+    } else if (cmd == "event") {
+      model::name_key key;
+      model::event e;
+      words >> key.ns >> key.name >> e.type >> e.reason;
+      std::getline(words >> std::ws, e.message);
+      ds->post_event(key, e);
     } else if (!cmd.empty()) {
       emit({{"event", "unknown-command"}, {"command", cmd}});
     }

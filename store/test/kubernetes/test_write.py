@@ -271,3 +271,22 @@ def test_no_writes_without_the_lease_or_as_a_speaker(kube, probe, tmp_path):
     assert s.wait(lambda l: l.get('event') == 'written')['errors'] == ['no writer or unreadable state files']
     time.sleep(0.5)
     assert all(r['method'] == 'GET' for r in kube.requests()['items']), 'nothing but reads'
+
+
+def test_the_speaker_posts_its_own_events_and_nothing_else(kube, admin, probe):
+    kube.control('POST', '/objects', as_list([service('default', 'a', ['192.0.2.1'])]))
+    s = probe(uri(kube.kubeconfig), '--node', 'n1')
+    s.wait(change)
+    kube.control('DELETE', '/requests')
+    s.send('event default a Normal nodeAssigned announcing from node "n1" with protocol "bgp"')
+    events = wait_for(lambda: admin.call('GET', '/apis/events.k8s.io/v1/namespaces/default/events')[2]['items'])
+    assert len(events) == 1
+    e = events[0]
+    assert (e['reason'], e['type'], e['note']) == ('nodeAssigned', 'Normal', 'announcing from node "n1" with protocol "bgp"')
+    assert (e['reportingController'], e['reportingInstance'], e['action']) == ('bgplb.io/speaker', 'n1', 'Announce')
+    svc = admin.call('GET', '/api/v1/namespaces/default/services/a')[2]
+    assert e['regarding'] == {'apiVersion': 'v1', 'kind': 'Service', 'namespace': 'default', 'name': 'a',
+                              'uid': svc['metadata']['uid']}
+    time.sleep(0.5)
+    writes = [(r['method'], r['path']) for r in kube.requests()['items'] if r['method'] != 'GET']
+    assert writes == [('POST', '/apis/events.k8s.io/v1/namespaces/default/events')], writes

@@ -1,0 +1,29 @@
+// store::read_once: one consistent read of a datastore, for commands that answer and exit
+// (`bgplb plan --datastore`, `bgplbctl`): the URI opened read-only (no writer, no
+// campaign, whatever the options say), the first full update awaited, the datastore
+// stopped. Nothing is ever written.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "store/datastore.hpp"
+
+namespace store {
+
+struct read_result {
+  std::optional<update> objects;                          // the snapshot and the errors in force
+  std::shared_ptr<const model::assignments> assignments;  // as published (Service status in Kubernetes)
+  std::string error;                                      // why there is no snapshot ("" with one)
+};
+
+// Waits at most `timeout` for the first full update (the datastore retries meanwhile, as
+// it always does); without one, the error says so with the last health report's words
+// (a 403, a refused connection, bad credentials).
+// Throws std::invalid_argument as store::open does for a bad URI.
+read_result read_once(std::string_view uri, open_options options, std::chrono::milliseconds timeout);
+
+}  // namespace store

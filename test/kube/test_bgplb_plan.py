@@ -1,0 +1,107 @@
+"""`bgplb plan --datastore kubernetes:...` against the fixture: the same answer as
+`bgplb plan -f` on the same manifests, addresses already in Service status kept, only
+GET requests (no Lease, no write), a refused read is an error that names the 403; and
+`bgplbctl get KIND --datastore kubernetes:...` lists what bgplb reads. Skips without
+BGPLB_BIN / BGPLBCTL_BIN (meson passes the built programs)."""
+import json
+import os
+import subprocess
+import urllib.parse
+
+import pytest
+
+from harness import ROOT
+
+BGPLB = os.environ.get('BGPLB_BIN', '')
+BGPLBCTL = os.environ.get('BGPLBCTL_BIN', '')
+QUICKSTART = os.path.join(ROOT, 'examples', 'quickstart')
+
+pytestmark = pytest.mark.skipif(not BGPLB or not os.access(BGPLB, os.X_OK),
+                                reason='BGPLB_BIN does not name the built bgplb')
+
+
+def uri(kubeconfig):
+    return 'kubernetes:?kubeconfig=' + urllib.parse.quote(kubeconfig, safe='/')
+
+
+def plan(*args):
+    p = subprocess.run([BGPLB, 'plan'] + list(args), capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+@pytest.fixture
+def cluster(kube):
+    kube.kubectl('apply', '-f', os.path.join(ROOT, 'deploy', 'namespace.yaml'))
+    kube.control('POST', '/objects', {'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'demo'}})
+    kube.kubectl('apply', '-f', QUICKSTART, '--validate=false')
+    yield kube
+
+
+def test_plan_reads_a_cluster_as_it_reads_a_directory(cluster):
+    from_dir = plan('-f', QUICKSTART)
+    cluster.control('DELETE', '/requests')
+    from_cluster = plan('--datastore', uri(cluster.kubeconfig))
+    assert from_cluster[0] == from_dir[0] == 0, (from_dir, from_cluster)
+    assert json.loads(from_cluster[1])['services'] == json.loads(from_dir[1])['services']
+    log = cluster.requests()['items']
+    assert log and {r['method'] for r in log} == {'GET'}, 'plan only reads'
+    assert not any('/leases' in r['path'] or '/configmaps' in r['path'] for r in log), 'no campaign, no ledger'
+
+
+def test_plan_for_a_node_matches_the_directory(cluster):
+    from_dir = plan('-f', QUICKSTART, '--node', 'node1')
+    from_cluster = plan('--datastore', uri(cluster.kubeconfig), '--node', 'node1')
+    assert from_cluster[0] == from_dir[0] == 0, (from_dir, from_cluster)
+    assert json.loads(from_cluster[1]) == json.loads(from_dir[1])
+
+
+def test_an_address_in_service_status_is_kept(cluster):
+    svc = cluster.control('GET', '/objects?apiVersion=v1&kind=Service&namespace=demo')['items']
+    local = next(s for s in svc if s['metadata']['name'] == 'web-local')
+    local['status'] = {'loadBalancer': {'ingress': [{'ip': '198.51.100.7'}]}}  # MetalLB's, say
+    cluster.control('POST', '/objects', local)
+    code, out, err = plan('--datastore', uri(cluster.kubeconfig))
+    assert code == 0, err
+    ips = {s['name']: s['ips'] for s in json.loads(out)['services']}
+    assert ips['web-local'] == ['198.51.100.7'] and ips['web-cluster'] == ['198.51.100.1'], ips
+    got = cluster.control('GET', '/objects?apiVersion=v1&kind=Service&namespace=demo')['items']
+    assert [s['status'] for s in got if s['metadata']['name'] == 'web-cluster'] == [{'loadBalancer': {}}], \
+        'the plan is not written'
+
+
+def test_the_served_class_only(cluster):
+    code, out, err = plan('--datastore', uri(cluster.kubeconfig), '--load-balancer-class', 'other')
+    assert code == 0, err
+    assert json.loads(out)['services'] == [], 'the quickstart Services have no class: not served'
+
+
+def test_a_refused_read_is_an_error_naming_the_403(cluster):
+    user = cluster.control('POST', '/users', {'name': 'plan-reader', 'rules': [
+        {'verbs': ['get', 'list', 'watch'], 'apiGroups': [''], 'resources': ['services', 'namespaces', 'nodes']}]})
+    code, out, err = plan('--datastore', uri(user['kubeconfig']), '--timeout', '2')
+    assert code == 2 and out == ''
+    assert 'within 2000 ms' in err and '403 Forbidden' in err and 'User "plan-reader"' in err, err
+
+
+@pytest.mark.skipif(not BGPLBCTL or not os.access(BGPLBCTL, os.X_OK), reason='BGPLBCTL_BIN does not name the built bgplbctl')
+def test_bgplbctl_get_lists_what_bgplb_reads(cluster):
+    def get(*args):
+        p = subprocess.run([BGPLBCTL, 'get'] + list(args) + ['--datastore', uri(cluster.kubeconfig)],
+                           capture_output=True, text=True, timeout=60)
+        return p.returncode, p.stdout, p.stderr
+    cluster.control('POST', '/objects', {'apiVersion': 'metallb.io/v1beta1', 'kind': 'IPAddressPool',
+                                         'metadata': {'name': 'broken', 'namespace': 'metallb-system'},
+                                         'spec': {'addresses': ['not-a-range']}})
+    cluster.control('DELETE', '/requests')
+    code, out, err = get('ipaddresspools')
+    assert code == 0, err
+    assert out.split() == ['NAMESPACE', 'NAME', 'metallb-system', 'demo'], out
+    assert 'refused' in err and 'broken' in err, 'the refused pool is named, not listed'
+    code, out, err = get('Service', '-n', 'demo')
+    assert code == 0 and out.split()[2:] == ['demo', 'web-cluster', 'demo', 'web-local'], (out, err)
+    code, out, err = get('Node', 'node2')
+    assert code == 0 and out.split() == ['NAME', 'node2'], (out, err)
+    code, out, err = get('Node', 'node9')
+    assert code == 1 and 'Node node9 not found' in err, err
+    assert {r['method'] for r in cluster.requests()['items']} == {'GET'}, 'get only reads'
+    cluster.control('DELETE', '/objects?apiVersion=metallb.io/v1beta1&kind=IPAddressPool&namespace=metallb-system&name=broken')
