@@ -94,8 +94,8 @@ void add_dataplane_options(CLI::App& app, dataplane_settings& d) {
                     : m == "tc"  ? dataplane_mode::tc
                                  : dataplane_mode::automatic;
          },
-         "eBPF forwarding of service traffic: auto (XDP, else tc, else none with the reason logged; default), "
-         "xdp, tc (not ready when impossible) or off (docs/dataplane.md)")
+         "eBPF forwarding of service traffic: auto (XDP, else tc, else none with the reason logged), "
+         "xdp, tc (not ready when impossible) or off (the default; docs/dataplane.md)")
       ->check(CLI::IsMember({"auto", "off", "xdp", "tc"}));
   app.add_option("--dataplane-interface", d.interfaces,
                  "attach to this interface (repeatable; default: the interfaces the routes to the BGP peers leave by)");

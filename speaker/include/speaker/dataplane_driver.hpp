@@ -35,7 +35,7 @@ enum class dataplane_mode {
 std::string_view to_string(dataplane_mode m);
 
 struct dataplane_settings {
-  dataplane_mode mode = dataplane_mode::automatic;
+  dataplane_mode mode = dataplane_mode::off;  // until the program is incremental (docs/dataplane.md)
   std::vector<std::string> interfaces;  // empty: the interfaces the routes to the BGP peers leave by
   std::string pin_root;                 // maps pinned here (the service's default: /sys/fs/bpf/bgplb/<node>)
   bool xdp_generic = false;             // XDP in skb mode (drivers without native XDP)
