@@ -124,6 +124,9 @@ void client::fail_over() { ++current_; }
 template <class F>
 call_error client::with_failover(F&& f) {
   call_error last;
+  // Every member's reason, in the URI's order whichever member was tried first: the same
+  // outage gives the same text (health reports and logs a change of text as news).
+  std::vector<std::string> reasons(members_.size());
   const std::size_t first = current_;
   for (std::size_t i = 0; i < members_.size(); ++i) {
     const std::size_t at = first + i;
@@ -135,9 +138,10 @@ call_error client::with_failover(F&& f) {
     }
     const auto e = error_of(m.where.to_string(), s);
     last.code = e.code;
-    last.message += (last.message.empty() ? "" : "; ") + e.message;
+    reasons[at % members_.size()] = e.message;
     if (!member_failure(s)) return e;
   }
+  for (const auto& r : reasons) last.message += (last.message.empty() ? "" : "; ") + r;
   ++current_;
   return last;
 }

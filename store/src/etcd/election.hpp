@@ -9,7 +9,9 @@
 // revision it was created at) (leadership::guard): a deposed controller's writes are
 // refused by etcd itself, whatever its clock says. Leadership ends (sink(false)) when the
 // key goes, the lease expires, keep-alives fail for a whole TTL, or a guarded write is
-// refused; the campaigner then starts over with a new lease.
+// refused; the campaigner then starts over with a new lease. A campaigner that does not
+// lead tells the sink (false) whenever the reason changes: who leads, or why it cannot
+// campaign (no quorum, no member answers), as leadership() then reports.
 #pragma once
 
 #include <atomic>
@@ -41,10 +43,15 @@ class leadership {
   void refused();
   bool take_refused() { return refused_.exchange(false); }
   void on_refused(std::function<void()> f);
+  // Why this process does not lead, in words (who does, or what failed); the campaigner
+  // sets it before it tells the sink. True when it changed.
+  bool set_why_not(std::string why);
+  std::string why_not() const;
 
  private:
   mutable std::mutex mutex_;
   std::optional<guard> guard_;
+  std::string why_not_;
   std::atomic<bool> refused_{false};
   std::function<void()> wake_;  // called outside the lock
 };
@@ -63,6 +70,10 @@ class election {
   void run();
   // One campaign on a fresh lease, until leadership is lost or stop().
   void campaign();
+  // Not leading: records why and tells the sink when the reason is new.
+  void standing_by(std::string why);
+  // Who leads now ("node1 pid 42 leads (election key K)"), "" when unknown.
+  std::string current_leader();
   bool keep_alive(std::int64_t lease, std::chrono::steady_clock::time_point& last_ok);
   void pause(std::chrono::milliseconds d);
 

@@ -70,7 +70,9 @@ TEST_F(etcd_election, one_of_two_leads_writes_and_speakers_see_the_assignments) 
   ASSERT_TRUE(ra.wait([](const recorder& x) { return x.leading(); }));
   b->campaign(rb.leader());
   std::this_thread::sleep_for(1s);
-  EXPECT_TRUE(rb.leads().empty()) << "only one leads";
+  EXPECT_FALSE(rb.leading()) << "only one leads";
+  EXPECT_THAT(b->leadership(), ::testing::HasSubstr(" leads (election key ")) << "and b says who";
+  EXPECT_THAT(a->leadership(), ::testing::StartsWith("leading: this process ("));
   const auto refused = b->writer()->write(state_of(2, 1));
   ASSERT_EQ(refused.size(), 1u);
   EXPECT_THAT(refused[0].message, ::testing::HasSubstr("does not lead"));
@@ -168,7 +170,8 @@ TEST_F(etcd_election, takes_over_within_the_lease_ttl_after_kill_9) {
   auto b = open_etcd(uri(), controller());
   b->campaign(rb.leader());
   std::this_thread::sleep_for(500ms);
-  EXPECT_TRUE(rb.leads().empty());
+  EXPECT_FALSE(rb.leading());
+  EXPECT_THAT(b->leadership(), ::testing::HasSubstr("probe pid " + std::to_string(pid) + " leads"));
   const auto killed = std::chrono::steady_clock::now();
   kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);
