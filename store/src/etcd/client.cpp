@@ -35,7 +35,7 @@ call_error error_of(const std::string& where, const grpc::Status& s) {
 
 bool call_error::compacted() const { return message.find("required revision has been compacted") != std::string::npos; }
 
-client::client(config c) : config_(std::move(c)) {
+client::client(config c, bool keep_connected) : config_(std::move(c)) {
   std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
   if (config_.tls) {
     grpc::SslCredentialsOptions o;
@@ -62,12 +62,12 @@ client::client(config c) : config_(std::move(c)) {
     m.lease = etcdserverpb::Lease::NewStub(m.channel);
     members_.push_back(std::move(m));
   }
-  monitor_ = std::thread([this] { monitor(); });
+  if (keep_connected) monitor_ = std::thread([this] { monitor(); });
 }
 
 client::~client() {
   stopping_ = true;
-  monitor_.join();
+  if (monitor_.joinable()) monitor_.join();
 }
 
 // gRPC's synchronous calls poll a channel's sockets only while a call waits on it; a
