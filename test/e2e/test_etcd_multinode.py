@@ -10,7 +10,8 @@ routes exactly the expected prefixes toward exactly the expected nodes:
 1. a seeded sequence of service edits (add, remove, move an endpoint);
 2. kill -9 of the leading node in the middle of a burst of new services: another node
    leads within the lease TTL, the burst is allocated, nothing is renumbered; the killed
-   node comes back and stands by;
+   node comes back and stands by; then SIGTERM of the leading node: it resigns and
+   another leads at once (well before a lease could expire);
 3. etcd's raft leader killed: quorum kept, an edit goes through; the member comes back;
 4. two members killed: quorum lost. For twice the lease TTL and more, the ToR's routes and
    every node's view stay exactly as they were, every node's /readyz says the datastore is
@@ -18,7 +19,7 @@ routes exactly the expected prefixes toward exactly the expected nodes:
    same ledger and an edit goes through again.
 
 BGPLB_E2E_ETCD_STEPS (default 6) and BGPLB_E2E_ETCD_SEED (default 1313) shape step 1.
-Prints the figures it sees (apply to FIB, takeover after kill -9)."""
+Prints the figures it sees (apply to FIB, takeover after kill -9, handover after SIGTERM)."""
 import json
 import os
 import random
@@ -256,6 +257,21 @@ def test_etcd_rack_survives_controller_and_etcd_failures(rack):
     settle('%s restarted' % leader)
     assert f.leaders() != {leader}, 'the restarted node took the leadership back'
 
+    # 2b. SIGTERM of the leading node: it resigns (revokes its lease), another leads at once.
+    [leader] = f.leaders()
+    stopped = time.monotonic()
+    f.stop_node(leader)
+    end = stopped + LEASE_TTL + 5
+    while time.monotonic() < end and not f.leaders():
+        time.sleep(0.01)
+    took = time.monotonic() - stopped
+    print('handover after SIGTERM of %s: %s leads after %.0f ms' % (leader, sorted(f.leaders()), took * 1000))
+    figures['handover_ms'] = took * 1000
+    assert took < LEASE_TTL - 1.0, 'handover after SIGTERM took %.1fs: the lease expired, nobody resigned' % took
+    settle('SIGTERM of the leading node %s' % leader)
+    f.start_node(leader)
+    settle('%s restarted' % leader)
+
     # 3. etcd's raft leader killed: quorum kept.
     member = f.etcd.leader() or 'm1'
     f.etcd.kill(member)
@@ -303,5 +319,5 @@ def test_etcd_rack_survives_controller_and_etcd_failures(rack):
     settle(timed_add('adding after the quorum returned'))
 
     lat = sorted(figures['apply_to_fib_ms'])
-    print('figures: takeover %.0f ms; bgplbctl apply -> ToR FIB for %d new services: min %.0f ms, median %.0f ms, '
-          'max %.0f ms' % (figures['takeover_ms'], len(lat), lat[0], lat[len(lat) // 2], lat[-1]))
+    print('figures: takeover %.0f ms, handover %.0f ms; bgplbctl apply -> ToR FIB for %d new services: min %.0f ms, median %.0f ms, '
+          'max %.0f ms' % (figures['takeover_ms'], figures['handover_ms'], len(lat), lat[0], lat[len(lat) // 2], lat[-1]))
