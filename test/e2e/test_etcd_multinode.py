@@ -4,8 +4,9 @@
 election and writes the ledger there.
 
 Steps, each followed by the check that every running node's /v1/services equals the
-ledger in etcd, exactly one node leads, no service's addresses changed, and the ToR's FIB
-routes exactly the expected prefixes toward exactly the expected nodes:
+ledger in etcd, exactly one node leads and the others' last leader event names it, no
+service's addresses changed, and the ToR's FIB routes exactly the expected prefixes toward
+exactly the expected nodes:
 
 1. a seeded sequence of service edits (add, remove, move an endpoint);
 2. kill -9 of the leading node in the middle of a burst of new services: another node
@@ -166,6 +167,13 @@ def test_etcd_rack_survives_controller_and_etcd_failures(rack):
                 p = 'the ToR routes %r, want %r' % (got, want)
             elif len(f.leaders()) != 1:
                 p = 'leaders: %r' % sorted(f.leaders())
+            else:
+                # Every other node names the leader of the moment in its last leader event.
+                [lead] = f.leaders()
+                for name in sorted(set(f.speakers) - {lead}):
+                    last = (f.leader_events(name) or ['(none)'])[-1]
+                    if 'reason="not leading: %s pid ' % lead not in last:
+                        p = 'node %s does not say that %s leads: %s' % (name, lead, last.strip())
         return p
 
     def settle(what):

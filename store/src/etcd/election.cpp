@@ -198,17 +198,23 @@ void election::campaign() {
       continue;
     }
     if (mr.count() == 0) return finish(true, "the election key " + key + " is gone (its lease expired)");
-    std::string watched = key;
-    if (br.kvs_size() > 0) {
-      watched = br.kvs(0).key();
-      if (auto who = current_leader(); !who.empty()) standing_by(who);
-    } else if (!leading) {
-      lead_.set({key, created});
-      leading = true;
-      sink_(true);
-    }
     etcdserverpb::WatchCreateRequest w;
-    w.set_key(watched);
+    if (br.kvs_size() > 0) {
+      // Not leading: any campaigner's key that goes may change who leads (not only the
+      // predecessor's), so every deletion under the prefix is a reason to look again and
+      // the reason given names the leader of the moment. Deletions are rare (a campaigner
+      // stops or dies), and there are a handful of controllers.
+      w.set_key(layout_.election_prefix());
+      w.set_range_end(range_end(layout_.election_prefix()));
+      if (auto who = current_leader(); !who.empty()) standing_by(who);
+    } else {
+      w.set_key(key);
+      if (!leading) {
+        lead_.set({key, created});
+        leading = true;
+        sink_(true);
+      }
+    }
     w.set_start_revision(br.header().revision() + 1);
     w.add_filters(etcdserverpb::WatchCreateRequest::NOPUT);
     watch_feed feed(client_, w);

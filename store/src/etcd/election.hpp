@@ -1,9 +1,11 @@
 // The controller's leadership, held through etcd: a lease of the URI's lease-ttl kept
 // alive every third of it, and one key P/controller/election/<lease id> created with that
-// lease. The campaigner whose key has the lowest create revision leads; the others each
-// watch the key just before theirs and check again when it goes (etcd's own election
-// recipe, clientv3/concurrency). A killed leader's lease expires within the TTL and its
-// key with it, so the next one takes over.
+// lease. The campaigner whose key has the lowest create revision leads (etcd's own
+// election recipe, clientv3/concurrency); the others watch the deletions under the prefix
+// and check again when a key goes (the recipe watches only the key just before; watching
+// them all keeps "who leads" current for every campaigner, at a handful of reads per
+// deletion). A killed leader's lease expires within the TTL and its key with it, so the
+// next one takes over.
 //
 // Every write of the leader is a Txn guarded by Compare(create_revision(key) == the
 // revision it was created at) (leadership::guard): a deposed controller's writes are

@@ -1,5 +1,5 @@
 // Leadership and the ledger on a real 3-member etcd (cluster.hpp): one of two campaigners
-// leads and writes, a deposed leader's write is refused by etcd's compare, a kill -9'd
+// leads and writes, standbys name the leader of the moment, a deposed leader's write is refused by etcd's compare, a kill -9'd
 // leader process is replaced within the lease TTL, a new leader restores the ledger, a
 // large change spans transactions, and writes stop without quorum. Skips without etcd.
 #include <gmock/gmock.h>
@@ -183,6 +183,40 @@ TEST_F(etcd_election, takes_over_within_the_lease_ttl_after_kill_9) {
   b->stop();
 }
 
+// Three campaigners: those that stand by name the leader of the moment, also when the one
+// that goes is not the key just before theirs.
+TEST_F(etcd_election, standbys_name_the_leader_of_the_moment) {
+  auto as = [](const std::string& node) {
+    auto o = controller();
+    o.node = node;
+    return o;
+  };
+  recorder ra, rb, rc;
+  auto a = open_etcd(uri(), as("alpha"));
+  a->campaign(ra.leader());
+  ASSERT_TRUE(ra.wait([](const recorder& x) { return x.leading(); }));
+  auto b = open_etcd(uri(), as("bravo"));
+  b->campaign(rb.leader());
+  ASSERT_TRUE(rb.wait([](const recorder& x) { return !x.leads().empty(); }));
+  auto c = open_etcd(uri(), as("charlie"));
+  c->campaign(rc.leader());
+  ASSERT_TRUE(rc.wait([](const recorder& x) { return !x.leads().empty(); }));
+  const auto says = [](const datastore& d, const std::string& what) {
+    for (int i = 0; i < 100 && d.leadership().find(what) == std::string::npos; ++i) std::this_thread::sleep_for(50ms);
+    return d.leadership();
+  };
+  EXPECT_THAT(says(*b, "alpha pid"), ::testing::StartsWith("not leading: alpha pid "));
+  EXPECT_THAT(says(*c, "alpha pid"), ::testing::StartsWith("not leading: alpha pid "));
+  a->stop();  // resigns: bravo (watching alpha's key) leads; charlie watched bravo's
+  ASSERT_TRUE(rb.wait([](const recorder& x) { return x.leading(); }, 3s));
+  EXPECT_THAT(says(*c, "bravo pid"), ::testing::StartsWith("not leading: bravo pid "));
+  EXPECT_FALSE(rc.leading());
+  b->stop();
+  ASSERT_TRUE(rc.wait([](const recorder& x) { return x.leading(); }, 3s));
+  EXPECT_THAT(c->leadership(), ::testing::StartsWith("leading: this process (charlie pid "));
+  c->stop();
+}
+
 // A change larger than max-txn-ops goes as several Txns; readers and a new leader get it whole.
 TEST_F(etcd_election, large_changes_span_transactions) {
   recorder ra, speaker;
@@ -217,6 +251,7 @@ TEST_F(etcd_election, writes_stop_without_quorum_and_resume) {
     if (i != survivor) c_->kill(i);
   }
   ASSERT_TRUE(ra.wait([](const recorder& x) { return !x.leading(); }, 15s));
+  EXPECT_THAT(a->leadership(), ::testing::StartsWith("not leading: ")) << "and says why";
   EXPECT_EQ(a->writer()->write(state_of(2, 2)).size(), 1u) << "refused while not leading";
   for (int i = 0; i < c_->size(); ++i) c_->start(i);
   ASSERT_TRUE(c_->wait_ready(30s));
