@@ -349,7 +349,11 @@ if [ -n "$use_etcd" ]; then
   say "datastore: $etcd_uri (data in $tmp/etcd)"
 fi
 
-step "Copying examples/quickstart/ to a temp dir: the datastore both nodes read"
+if [ -n "$use_etcd" ]; then
+  step "Copying examples/quickstart/ to a temp dir: the manifests to store in etcd"
+else
+  step "Copying examples/quickstart/ to a temp dir: the datastore both nodes read"
+fi
 cp -r "$src/examples/quickstart" "$tmp/manifests"
 rm -f "$tmp/manifests/README.md"
 for f in "$tmp"/manifests/*.yaml; do say "$(basename "$f")"; done
