@@ -296,7 +296,7 @@ def test_etcd_rack_survives_controller_and_etcd_failures(rack):
     # 4. Quorum lost: two members killed.
     before_ledger, before_fib = f.ledger(), f.pool_fib()
     before_leader = f.leaders()
-    lost = [m for m in f.etcd.running()][:2]
+    lost = f.etcd.running()[:2]
     for m in lost:
         f.etcd.kill(m)
     print('killed etcd members %s: no quorum' % lost)
