@@ -4,8 +4,8 @@
 election and writes the ledger there.
 
 Steps, each followed by the check that every running node's /v1/services equals the
-ledger in etcd, exactly one node leads and the others' last leader event names it, no
-service's addresses changed, and the ToR's FIB routes exactly the expected prefixes toward
+ledger in etcd, `bgplbctl pools --datastore` counts as many addresses in use, exactly one
+node leads and the others' last leader event names it, no service's addresses changed, and the ToR's FIB routes exactly the expected prefixes toward
 exactly the expected nodes:
 
 1. a seeded sequence of service edits (add, remove, move an endpoint);
@@ -13,7 +13,8 @@ exactly the expected nodes:
    leads within the lease TTL, the burst is allocated, nothing is renumbered; the killed
    node comes back and stands by; then SIGTERM of the leading node: it resigns and
    another leads at once (well before a lease could expire);
-3. etcd's raft leader killed: quorum kept, an edit goes through; the member comes back;
+3. etcd's raft leader killed: quorum kept, the same node leads, an edit goes through; the
+   member comes back;
 4. two members killed: quorum lost. For twice the lease TTL and more, the ToR's routes and
    every node's view stay exactly as they were, every node's /readyz says the datastore is
    stale and why, and no node leads; when the members return everything converges on the
@@ -95,6 +96,14 @@ class EtcdFabric(RunFabric):
                 out[ip] = '%s/%s' % (item['namespace'], item['name'])
         return out
 
+    def pools(self):
+        """`bgplbctl pools --datastore ... -j`: {pool: addresses assigned} as the leader last
+        wrote them to etcd."""
+        r = self.etcd.ns.run([self.bgplbctl, 'pools', '--datastore', self.uri(), '-j'], check=False)
+        if r.returncode != 0:
+            return {'error': r.stderr.strip()}
+        return {p['name']: p['assigned_ipv4'] for p in json.loads(r.stdout)['pools']}
+
     def pool_fib(self):
         return {p: set(h) for p, h in self.fib().items() if p.startswith(POOL)}
 
@@ -165,6 +174,8 @@ def test_etcd_rack_survives_controller_and_etcd_failures(rack):
             want, got = f.expected_fib(ledger), f.pool_fib()
             if want != got:
                 p = 'the ToR routes %r, want %r' % (got, want)
+            elif f.pools() != {'main': len(ledger)}:
+                p = 'bgplbctl pools says %r, the ledger holds %d addresses' % (f.pools(), len(ledger))
             elif len(f.leaders()) != 1:
                 p = 'leaders: %r' % sorted(f.leaders())
             else:
@@ -282,6 +293,7 @@ def test_etcd_rack_survives_controller_and_etcd_failures(rack):
 
     # 3. etcd's raft leader killed: quorum kept.
     member = f.etcd.leader() or 'm1'
+    leading = f.leaders()
     f.etcd.kill(member)
     print('killed etcd member %s (raft leader)' % member)
     end = time.monotonic() + 10
@@ -289,6 +301,8 @@ def test_etcd_rack_survives_controller_and_etcd_failures(rack):
         time.sleep(0.1)
     print('etcd member %s leads the raft now' % f.etcd.leader())
     settle('%s (%s)' % (timed_add('adding'), 'etcd member %s down' % member))
+    assert f.leaders() == leading, 'the controller moved from %s to %s when etcd member %s went: %s' % (
+        sorted(leading), sorted(f.leaders()), member, [f.leader_events(n)[-1].strip() for n in sorted(f.speakers)])
     f.etcd.start(member)
     f.etcd.wait_ready()
     settle('etcd member %s back' % member)

@@ -115,10 +115,21 @@ void election::run() {
   while (!stopping_) campaign();
 }
 
-bool election::keep_alive(std::int64_t lease, clock::time_point& last_ok) {
+bool election::keep_alive(std::int64_t lease, const std::string& key, clock::time_point& last_ok) {
   std::int64_t ttl = 0;
   const auto sent = clock::now();
-  if (auto e = client_.lease_keepalive(lease, ttl)) return clock::now() - last_ok < client_.settings().lease_ttl;
+  if (auto e = client_.lease_keepalive(lease, ttl)) {
+    if (clock::now() - last_ok < client_.settings().lease_ttl) return true;
+    // A whole TTL without an answered keep-alive, which happens while etcd elects a new
+    // raft leader (the members forward renewals to a leader and wait for one). The lease
+    // lives as long as its key does: etcd deletes the key when it revokes the lease, and
+    // nobody else leads while it exists. Without quorum this read fails too.
+    etcdserverpb::RangeRequest mine;
+    mine.set_key(key);
+    mine.set_count_only(true);
+    etcdserverpb::RangeResponse mr;
+    return !client_.range(mine, mr) && mr.count() == 1;
+  }
   if (ttl <= 0) return false;  // expired: the key went with it
   last_ok = sent;
   return true;
@@ -157,7 +168,7 @@ void election::campaign() {
     }
   }
   bool leading = false;
-  const std::string lease_lost = "the lease's keep-alives failed for a whole lease-ttl (no etcd quorum reachable?)";
+  const std::string lease_lost = "no keep-alive of the lease answered for a whole lease-ttl and its key cannot be read (no etcd quorum reachable?)";
   auto finish = [&](bool lost, const std::string& why) {
     if (leading) {
       lead_.clear();
@@ -192,7 +203,7 @@ void election::campaign() {
     before.set_limit(1);
     etcdserverpb::RangeResponse br;
     if (client_.range(mine, mr) || client_.range(before, br)) {
-      if (!keep_alive(lease, last_ok)) return finish(true, lease_lost);
+      if (!keep_alive(lease, key, last_ok)) return finish(true, lease_lost);
       next_keepalive = clock::now() + ttl / 3;
       pause(std::chrono::milliseconds(200));
       continue;
@@ -234,7 +245,7 @@ void election::campaign() {
       }
       auto item = feed.next(next_keepalive);
       if (!item) {
-        if (!keep_alive(lease, last_ok)) {
+        if (!keep_alive(lease, key, last_ok)) {
           {
             std::lock_guard lock(mutex_);
             feed_ = nullptr;
