@@ -9,8 +9,12 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
+#include <stdexcept>
 
+#include "etcd/client.hpp"
+#include "etcd/codec.hpp"
 #include "store/state_dir.hpp"
 #include "store/status_json.hpp"
 
@@ -70,7 +74,39 @@ std::string pools_json(const store::state& s) {
   return json::serialize(doc) + "\n";
 }
 
+namespace {
+
+// The status from etcd's P/controller/status/ keys, or nothing with the reason on `err`.
+std::optional<store::state> etcd_status(const std::string& uri, std::ostream& err) {
+  try {
+    store::etcd::client c(store::etcd::parse_uri(uri), /*keep_connected=*/false);
+    const store::etcd::layout l(c.settings().prefix);
+    std::vector<store::etcd::kv_item> kvs;
+    std::int64_t revision = 0;
+    if (auto e = c.list(l.status_prefix(), kvs, revision)) {
+      err << "bgplbctl: cannot read " << l.status_prefix() << ": " << e.message << "\n";
+      return std::nullopt;
+    }
+    std::vector<store::etcd::ledger_key> keys;
+    for (auto& kv : kvs) keys.push_back({std::move(kv.key), std::move(kv.value)});
+    auto read = store::etcd::decode_status_keys(l, keys);
+    for (const auto& e : read.errors) err << "bgplbctl: " << e.to_string() << "\n";
+    return std::move(read.status);
+  } catch (const std::invalid_argument& e) {
+    err << "bgplbctl: " << e.what() << "\n";
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
 int run_pools(const pools_options& opts, std::ostream& out, std::ostream& err) {
+  if (!opts.datastore.empty()) {
+    const auto status = etcd_status(opts.datastore, err);
+    if (!status) return 1;
+    out << (opts.json ? pools_json(*status) : pools_table(*status));
+    return 0;
+  }
   const std::string path = opts.state_dir + "/" + std::string(store::file::state_dir::status_file);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -91,14 +127,23 @@ int run_pools(const pools_options& opts, std::ostream& out, std::ostream& err) {
 void add_pools_command(CLI::App& app, int& status) {
   auto opts = std::make_shared<pools_options>();
   CLI::App* cmd = app.add_subcommand("pools", "Show pool usage and stranded addresses from the controller's state");
-  cmd->add_option("--state", opts->state_dir, "the controller's state directory (bgplb run --state DIR)")
-      ->required()
-      ->type_name("DIR");
+  auto* state = cmd->add_option("--state", opts->state_dir, "the controller's state directory (bgplb run --state DIR)")
+                    ->type_name("DIR");
+  auto* ds = cmd->add_option("--datastore", opts->datastore, "an etcd datastore instead (docs/etcd.md)")
+                 ->type_name("URI");
+  state->excludes(ds);
   cmd->add_flag("-j,--json", opts->json, "print JSON instead of a table");
   cmd->footer(
       "A stranded address is kept by its service although no pool holds it any more.\n"
       "Exit status: 0 shown, 1 the state could not be read, 2 bad usage.");
-  cmd->callback([opts, &status] { status = run_pools(*opts, std::cout, std::cerr); });
+  cmd->callback([opts, &status] {
+    if (opts->state_dir.empty() && opts->datastore.empty()) {
+      std::cerr << "bgplbctl pools: give --state DIR or --datastore URI\n";
+      status = 2;
+      return;
+    }
+    status = run_pools(*opts, std::cout, std::cerr);
+  });
 }
 
 }  // namespace bgplbctl

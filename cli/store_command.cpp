@@ -43,7 +43,7 @@ std::optional<connection> connect(const store_options& opts, std::ostream& err) 
     return std::nullopt;
   }
   try {
-    auto c = std::make_unique<store::etcd::client>(store::etcd::parse_uri(opts.datastore));
+    auto c = std::make_unique<store::etcd::client>(store::etcd::parse_uri(opts.datastore), /*keep_connected=*/false);
     auto l = std::make_unique<store::etcd::layout>(c->settings().prefix);
     return connection{std::move(c), std::move(l)};
   } catch (const std::invalid_argument& e) {

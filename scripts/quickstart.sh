@@ -14,6 +14,15 @@
 # failure and Ctrl-C) and exits 0 only when every expectation held. Two runs can go at once:
 # every namespace and interface name carries this run's pid and a random suffix.
 #
+# With --etcd the nodes share a local 3-member etcd cluster instead of the manifest
+# directory and state directory: the manifests go in with `bgplbctl apply`, the nodes run
+# `bgplb run --datastore etcd://...`, one leads through etcd's election (lease TTL 3 s), and
+# on the way the leading node is killed with SIGKILL: the other must take over within the
+# lease TTL, keep every address, and the killed node must come back standing by
+# (docs/etcd.md).
+#
+# Usage: scripts/quickstart.sh [--etcd]
+#
 # Environment:
 #   BGPLB_BUILD_DIR=DIR   build directory (default: build)
 #   BGPLB_SKIP_DEPS=1     do not run scripts/install-deps.sh
@@ -23,6 +32,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
+use_etcd=
+for arg in "$@"; do
+  case $arg in
+    --etcd) use_etcd=1 ;;
+    -h | --help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+    *) echo "quickstart: unknown argument '$arg' (usage: scripts/quickstart.sh [--etcd])" >&2; exit 2 ;;
+  esac
+done
 build=${BGPLB_BUILD_DIR:-build}
 timeout=${BGPLB_TIMEOUT:-20}
 
@@ -69,16 +86,21 @@ for cand in "$build/speaker/cmd/bgplb" "$build/cmd/bgplb" "$build/controller/cmd
   if [ -x "$cand" ] && "$cand" run --help 2>&1 | grep -q -- '--node'; then bgplb=$(realpath "$cand"); break; fi
 done
 [ -n "$bgplb" ] || die "no bgplb with the speaker (\`bgplb run --node\`) in $build/; build it first"
-for b in /usr/lib/frr/zebra /usr/lib/frr/bgpd vtysh ip python3; do
+for b in /usr/lib/frr/zebra /usr/lib/frr/bgpd vtysh ip python3 ${use_etcd:+etcd etcdctl}; do
   command -v "$b" >/dev/null || die "$b is missing (scripts/install-deps.sh installs it)"
 done
+bgplbctl=
+if [ -n "$use_etcd" ]; then
+  [ -x "$build/cli/bgplbctl" ] || die "no bgplbctl in $build/cli/; build it first"
+  bgplbctl=$(realpath "$build/cli/bgplbctl")
+fi
 
 # ---------------------------------------------------------------- names and cleanup
 rand=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 tag=bgplbqs-$$-$rand
-ns_tor=$tag-tor ns_n1=$tag-node1 ns_n2=$tag-node2
+ns_tor=$tag-tor ns_n1=$tag-node1 ns_n2=$tag-node2 ns_etcd=$tag-etcd
 # Interface names (at most 15 characters): q<rand><role>.
-if_br=q${rand}br if_n1=q${rand}n1 if_n2=q${rand}n2 if_t1=q${rand}t1 if_t2=q${rand}t2
+if_br=q${rand}br if_n1=q${rand}n1 if_n2=q${rand}n2 if_t1=q${rand}t1 if_t2=q${rand}t2 if_e=q${rand}e0 if_te=q${rand}te
 tmp=
 namespaces=()
 pids=()     # started daemons (started with `ip netns exec ... &`, which execs: $! is the daemon)
@@ -219,7 +241,7 @@ expect_fib_stays() {
 
 show_logs() {
   local f
-  for f in "$tmp"/node1.log "$tmp"/node2.log "$tmp"/frr/bgpd.log; do
+  for f in "$tmp"/node1.log "$tmp"/node2.log "$tmp"/frr/bgpd.log "$tmp"/etcd-m*.log; do
     [ -f "$f" ] || continue
     say "--- last lines of $(basename "$f")"
     tail -n 15 "$f" | indent
@@ -248,6 +270,16 @@ done
 say "tor    $ns_tor    bridge $if_br 192.0.2.1/24"
 say "node1  $ns_n1  $if_n1 192.0.2.11/24"
 say "node2  $ns_n2  $if_n2 192.0.2.12/24"
+if [ -n "$use_etcd" ]; then
+  namespaces+=("$ns_etcd")
+  ip netns add "$ns_etcd"
+  ip -n "$ns_etcd" link set lo up
+  ip -n "$ns_etcd" link add "$if_e" type veth peer name "$if_te" netns "$ns_tor"
+  for k in 1 2 3; do ip -n "$ns_etcd" addr add "192.0.2.2$k/24" dev "$if_e"; done
+  ip -n "$ns_etcd" link set "$if_e" up
+  ip -n "$ns_tor" link set "$if_te" master "$if_br" up
+  say "etcd   $ns_etcd   $if_e 192.0.2.21-23/24 (three members, one host here)"
+fi
 
 step "Starting FRR on the ToR: AS 64500, both nodes as eBGP neighbors, ECMP over up to 8 paths"
 mkdir -p "$tmp/frr"
@@ -292,7 +324,36 @@ wait_until 20 eval 'vty -d bgpd -c "show bgp summary" >/dev/null 2>&1' ||
   die "bgpd did not start: $(cat "$tmp/frr/bgpd.out")"
 say "zebra and bgpd are up (configs and logs in $tmp/frr)"
 
-step "Copying examples/quickstart/ to a temp dir: the datastore both nodes read"
+etcd_uri=
+if [ -n "$use_etcd" ]; then
+  step "Starting a 3-member etcd cluster (etcd $(etcd --version 2>/dev/null | sed -n 's/^etcd Version: //p'))"
+  initial=m1=http://192.0.2.21:2380,m2=http://192.0.2.22:2380,m3=http://192.0.2.23:2380
+  for k in 1 2 3; do
+    a=192.0.2.2$k
+    ip netns exec "$ns_etcd" etcd --name "m$k" --data-dir "$tmp/etcd/m$k" \
+      --listen-client-urls "http://$a:2379" --advertise-client-urls "http://$a:2379" \
+      --listen-peer-urls "http://$a:2380" --initial-advertise-peer-urls "http://$a:2380" \
+      --initial-cluster "$initial" --initial-cluster-state new --initial-cluster-token "$tag" \
+      --logger zap --log-level warn >"$tmp/etcd-m$k.log" 2>&1 &
+    pids+=($!)
+  done
+  etcd_endpoints=192.0.2.21:2379,192.0.2.22:2379,192.0.2.23:2379
+  # A short lease for the demo: a killed leader is replaced within 3 s (default 10 s).
+  etcd_uri="etcd://$etcd_endpoints/bgplb?lease-ttl=3s"
+  etcdctl_() { ETCDCTL_API=3 in_ns "$ns_etcd" etcdctl --endpoints "$etcd_endpoints" --command-timeout 3s "$@"; }
+  # The operator's commands run where etcd is reachable: here, its own namespace.
+  bgplbctl_() { in_ns "$ns_etcd" "$bgplbctl" "$@"; }
+  wait_until "$timeout" eval 'etcdctl_ endpoint health >/dev/null 2>&1' ||
+    die "etcd did not become healthy: $(tail -n 5 "$tmp"/etcd-m*.log)"
+  etcdctl_ endpoint status -w table | indent
+  say "datastore: $etcd_uri (data in $tmp/etcd)"
+fi
+
+if [ -n "$use_etcd" ]; then
+  step "Copying examples/quickstart/ to a temp dir: the manifests to store in etcd"
+else
+  step "Copying examples/quickstart/ to a temp dir: the datastore both nodes read"
+fi
 cp -r "$src/examples/quickstart" "$tmp/manifests"
 rm -f "$tmp/manifests/README.md"
 for f in "$tmp"/manifests/*.yaml; do say "$(basename "$f")"; done
@@ -312,20 +373,70 @@ ip_cluster=$(service_ip web-cluster)
 say "demo/web-local   (externalTrafficPolicy Local)   -> $ip_local   endpoints on node1 and node2"
 say "demo/web-cluster (externalTrafficPolicy Cluster) -> $ip_cluster   endpoint on node1 only"
 
-step "Starting bgplb on each node: one state directory for the rack, one controller allocating"
-mkdir -p "$tmp/state"
-for n in 1 2; do
-  ns_var=ns_n$n
-  shown "ip netns exec ${!ns_var} bgplb run -f $tmp/manifests --state $tmp/state --node node$n --shutdown-drain 1"
-  ip netns exec "${!ns_var}" "$bgplb" run -f "$tmp/manifests" --state "$tmp/state" --node "node$n" \
-    --shutdown-drain 1 >"$tmp/node$n.log" 2>&1 &
+if [ -n "$use_etcd" ]; then
+  step "Storing the manifests in etcd (one key per object, validated first)"
+  shown "bgplbctl apply -f $tmp/manifests --datastore $etcd_uri"
+  if bgplbctl_ apply -f "$tmp/manifests" --datastore "$etcd_uri" 2>&1 | indent; then
+    pass "bgplbctl apply stored every object"
+  else
+    fail "bgplbctl apply refused the manifests"
+  fi
+  shown "bgplbctl get services -n demo --datastore $etcd_uri"
+  bgplbctl_ get services -n demo --datastore "$etcd_uri" 2>&1 | indent || true
+fi
+
+# The ledger in etcd as "namespace/name ip" lines, sorted.
+etcd_ledger() {
+  etcdctl_ get --prefix /bgplb/v1/ledger/services/ --print-value-only 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    line = line.strip()
+    if line:
+        e = json.loads(line)
+        for ip in e["ips"]:
+            print("%s/%s %s" % (e["namespace"], e["name"], ip))' | sort
+}
+
+declare -A node_pid
+# start_node N: bgplb run on node N, in the background, its log appended to nodeN.log.
+start_node() {
+  local n=$1 ns_var=ns_n$1
+  if [ -n "$use_etcd" ]; then
+    shown "ip netns exec ${!ns_var} bgplb run --datastore '$etcd_uri' --node node$n --shutdown-drain 1"
+    ip netns exec "${!ns_var}" "$bgplb" run --datastore "$etcd_uri" --node "node$n" --shutdown-drain 1 >>"$tmp/node$n.log" 2>&1 &
+  else
+    shown "ip netns exec ${!ns_var} bgplb run -f $tmp/manifests --state $tmp/state --node node$n --shutdown-drain 1"
+    ip netns exec "${!ns_var}" "$bgplb" run -f "$tmp/manifests" --state "$tmp/state" --node "node$n" \
+      --shutdown-drain 1 >>"$tmp/node$n.log" 2>&1 &
+  fi
   pids+=($!)
-done
-say "node1 allocates (the first Node by name); node2 stands by and announces from node1's ledger"
-if wait_until "$timeout" grep -q 'event=leader leading=no' "$tmp/node2.log" && grep -q 'event=leader leading=yes' "$tmp/node1.log"; then
-  pass "exactly one controller: node1 leads, node2 stands by ($(grep -o 'reason="standing by[^"]*' "$tmp/node2.log" | head -n 1 | cut -c9-))"
+  node_pid[$n]=$!
+}
+# The last leader event of node N's log: yes, no or "" (none yet).
+leading() { grep -o 'event=leader leading=[a-z]*' "$tmp/node$1.log" 2>/dev/null | tail -n 1 | cut -d= -f3; }
+one_leads() { [ "$(leading 1)$(leading 2)" = yesno ] || [ "$(leading 1)$(leading 2)" = noyes ]; }
+
+if [ -n "$use_etcd" ]; then
+  step "Starting bgplb on each node: both campaign in etcd, one controller allocates"
+  for n in 1 2; do start_node "$n"; done
+  if wait_until "$timeout" one_leads; then
+    leader=1
+    [ "$(leading 1)" = yes ] || leader=2
+    other=$((3 - leader))
+    pass "exactly one controller: node$leader leads, node$other stands by ($(grep -o 'reason="not leading[^"]*' "$tmp/node$other.log" | tail -n 1 | cut -c9-))"
+  else
+    fail "the nodes did not elect one controller (node1: '$(leading 1)', node2: '$(leading 2)')"
+  fi
 else
-  fail "the nodes did not elect node1's controller alone"
+  step "Starting bgplb on each node: one state directory for the rack, one controller allocating"
+  mkdir -p "$tmp/state"
+  for n in 1 2; do start_node "$n"; done
+  say "node1 allocates (the first Node by name); node2 stands by and announces from node1's ledger"
+  if wait_until "$timeout" grep -q 'event=leader leading=no' "$tmp/node2.log" && grep -q 'event=leader leading=yes' "$tmp/node1.log"; then
+    pass "exactly one controller: node1 leads, node2 stands by ($(grep -o 'reason="standing by[^"]*' "$tmp/node2.log" | head -n 1 | cut -c9-))"
+  else
+    fail "the nodes did not elect node1's controller alone"
+  fi
 fi
 
 step "Waiting for the BGP sessions at the ToR"
@@ -344,6 +455,16 @@ expect_fib "$ip_local" 192.0.2.11,192.0.2.12 "web-local $ip_local via node1 and 
 expect_fib "$ip_cluster" 192.0.2.11,192.0.2.12 "web-cluster $ip_cluster via node1 and node2 (Cluster: every node announces)"
 shown 'vtysh -c "show ip route"'
 vty -d zebra -c "show ip route" | sed -n '/^[A-Z>*]/p;/^ *\*/p;/^ *via/p' | grep -v '^Codes' | indent
+if [ -n "$use_etcd" ]; then
+  shown "etcdctl get --prefix /bgplb/v1/ledger/services/ --print-value-only"
+  ledger=$(etcd_ledger)
+  printf '%s\n' "$ledger" | indent
+  if [ "$ledger" = "$(printf 'demo/web-cluster %s\ndemo/web-local %s' "$ip_cluster" "$ip_local" | sort)" ]; then
+    pass "the ledger in etcd holds the addresses bgplb plan computed"
+  else
+    fail "the ledger in etcd differs from bgplb plan's allocation"
+  fi
+fi
 shown "ip route        (the ToR's kernel FIB)"
 ip -n "$ns_tor" route | indent
 
@@ -370,6 +491,10 @@ diff -u "$slice" "$tmp/manifests/.endpoints-web-local.yaml.new" | tail -n +3 | g
 log_mark=$(wc -l <"$tmp/node2.log")
 since_ns=$(date +%s%N)
 mv "$tmp/manifests/.endpoints-web-local.yaml.new" "$slice"
+if [ -n "$use_etcd" ]; then
+  shown "bgplbctl apply -f $slice --datastore $etcd_uri"
+  bgplbctl_ apply -f "$slice" --datastore "$etcd_uri" 2>&1 | indent || fail "bgplbctl apply refused $slice"
+fi
 expect_fib "$ip_local" 192.0.2.11 "web-local $ip_local now via node1 only: node2 withdrew it"
 since_ns=
 expect_fib_stays "$ip_cluster" 192.0.2.11,192.0.2.12 1 "web-cluster $ip_cluster still via node1 and node2"
@@ -397,6 +522,52 @@ else
 fi
 say "node2's log since the edit (route and withheld-service events):"
 tail -n +$((log_mark + 1)) "$tmp/node2.log" | grep -e 'event=route_' -e 'event=service_withheld' | head -n 6 | indent || true
+
+if [ -n "$use_etcd" ]; then
+  step "Killing the leading controller: kill -9 of bgplb on node$leader"
+  ledger_before=$(etcd_ledger)
+  survivor=$other
+  survivor_addr=192.0.2.1$survivor
+  shown "kill -9 ${node_pid[$leader]}"
+  t0=$(now_ms)
+  kill -KILL "${node_pid[$leader]}"
+  wait "${node_pid[$leader]}" 2>/dev/null || true
+  for i in "${!pids[@]}"; do [ "${pids[i]}" = "${node_pid[$leader]}" ] && unset 'pids[i]'; done
+  pids=("${pids[@]}")
+  # The killed process's lease expires within its TTL (3 s); etcd deletes its election
+  # key, and the survivor, which watches that key, leads.
+  if wait_until 8 eval '[ "$(leading $survivor)" = yes ]'; then
+    pass "node$survivor leads $(($(now_ms) - t0)) ms after the kill (lease TTL 3000 ms)"
+  else
+    fail "node$survivor does not lead 8 s after the leader was killed"
+  fi
+  if [ "$(etcd_ledger)" = "$ledger_before" ]; then
+    pass "the ledger in etcd is unchanged: no address moved"
+  else
+    fail "the ledger changed across the failover: $(etcd_ledger | tr '\n' ' ')"
+  fi
+  expect_fib "$ip_cluster" "$survivor_addr" "web-cluster $ip_cluster via node$survivor only (node$leader's session went with it)"
+  if [ "$survivor" = 1 ]; then
+    expect_fib "$ip_local" 192.0.2.11 "web-local $ip_local still via node1"
+  else
+    expect_fib "$ip_local" "" "web-local $ip_local withdrawn: its only endpoint is on node1"
+  fi
+
+  step "Restarting bgplb on node$leader: it campaigns again and stands by"
+  start_node "$leader"
+  if wait_until "$timeout" eval '[ "$(leading $leader)" = no ]' && [ "$(leading $survivor)" = yes ]; then
+    pass "node$leader stands by ($(grep -o 'reason="not leading[^"]*' "$tmp/node$leader.log" | tail -n 1 | cut -c9-))"
+  else
+    fail "node$leader did not stand by after its restart (node$leader: '$(leading $leader)', node$survivor: '$(leading $survivor)')"
+  fi
+  expect_fib "$ip_cluster" 192.0.2.11,192.0.2.12 "web-cluster $ip_cluster via node1 and node2 again"
+  expect_fib "$ip_local" 192.0.2.11 "web-local $ip_local via node1 again"
+  if [ "$(etcd_ledger)" = "$ledger_before" ]; then
+    pass "the ledger in etcd is still unchanged"
+  else
+    fail "the ledger changed after the restart: $(etcd_ledger | tr '\n' ' ')"
+  fi
+fi
 
 step "What node1 reports on its metrics endpoint (127.0.0.1:7472 in its namespace)"
 shown "GET http://127.0.0.1:7472/metrics   (from node1's namespace; MetalLB's metric names)"

@@ -87,7 +87,7 @@ class Fabric:
         t = self.topo
         self.tor_ns = t.add_ns('tor')
         self.ctl_ns = t.add_ns('ctl')
-        br = 'b%sbr' % t.id
+        br = self.bridge = 'b%sbr' % t.id
         self.tor_ns.run(['ip', 'link', 'add', br, 'type', 'bridge'])
         self.tor_ns.run(['ip', 'addr', 'add', '%s/%d' % (TOR_ADDR, PREFIXLEN), 'dev', br])
         self.tor_ns.run(['ip', 'link', 'set', br, 'up'])

@@ -35,7 +35,7 @@ call_error error_of(const std::string& where, const grpc::Status& s) {
 
 bool call_error::compacted() const { return message.find("required revision has been compacted") != std::string::npos; }
 
-client::client(config c) : config_(std::move(c)) {
+client::client(config c, bool keep_connected) : config_(std::move(c)) {
   std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
   if (config_.tls) {
     grpc::SslCredentialsOptions o;
@@ -62,12 +62,12 @@ client::client(config c) : config_(std::move(c)) {
     m.lease = etcdserverpb::Lease::NewStub(m.channel);
     members_.push_back(std::move(m));
   }
-  monitor_ = std::thread([this] { monitor(); });
+  if (keep_connected) monitor_ = std::thread([this] { monitor(); });
 }
 
 client::~client() {
   stopping_ = true;
-  monitor_.join();
+  if (monitor_.joinable()) monitor_.join();
 }
 
 // gRPC's synchronous calls poll a channel's sockets only while a call waits on it; a
@@ -124,6 +124,9 @@ void client::fail_over() { ++current_; }
 template <class F>
 call_error client::with_failover(F&& f) {
   call_error last;
+  // Every member's reason, in the URI's order whichever member was tried first: the same
+  // outage gives the same text (health reports and logs a change of text as news).
+  std::vector<std::string> reasons(members_.size());
   const std::size_t first = current_;
   for (std::size_t i = 0; i < members_.size(); ++i) {
     const std::size_t at = first + i;
@@ -135,9 +138,10 @@ call_error client::with_failover(F&& f) {
     }
     const auto e = error_of(m.where.to_string(), s);
     last.code = e.code;
-    last.message += (last.message.empty() ? "" : "; ") + e.message;
+    reasons[at % members_.size()] = e.message;
     if (!member_failure(s)) return e;
   }
+  for (const auto& r : reasons) last.message += (last.message.empty() ? "" : "; ") + r;
   ++current_;
   return last;
 }

@@ -35,7 +35,10 @@ struct call_error {
 class client {
  public:
   // Reads the TLS files; throws std::invalid_argument naming an unreadable one.
-  explicit client(config c);
+  // keep_connected: a thread keeps every member's channel connecting and polled (see
+  // client.cpp), for processes that live on; a one-shot command (bgplbctl) passes false
+  // and does not wait up to 250 ms for that thread when it exits.
+  explicit client(config c, bool keep_connected = true);
   ~client();
   client(const client&) = delete;
   client& operator=(const client&) = delete;

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <tuple>
 
 #include "store/state_dir.hpp"
 
@@ -187,6 +188,31 @@ ledger_read decode_ledger_keys(const layout& l, const std::vector<ledger_key>& k
             [](const auto& a, const auto& b) { return std::tie(a.ns, a.name) < std::tie(b.ns, b.name); });
   std::sort(ledger.holds.begin(), ledger.holds.end(), [](const auto& a, const auto& b) { return a.ip < b.ip; });
   out.ledger = std::move(ledger);
+  return out;
+}
+
+file::status_read decode_status_keys(const layout& l, const std::vector<ledger_key>& keys) {
+  const auto pools_key = l.status_pools_key();
+  const auto services_prefix = l.status_prefix() + "services/";
+  const auto pools = std::find_if(keys.begin(), keys.end(), [&](const ledger_key& k) { return k.key == pools_key; });
+  if (pools == keys.end()) return {std::nullopt, {{pools_key, "", "", "not written yet (has a controller led?)"}}};
+  auto out = file::decode_status(pools->key, pools->value);
+  if (!out.status) return out;
+  for (const auto& k : keys) {
+    if (k.key == pools_key) continue;
+    if (!k.key.starts_with(services_prefix)) return {std::nullopt, {{k.key, "", "", l.unknown_reason()}}};
+    // The item as the only service of the pools document, through the same reader.
+    std::vector<model::error> errors;
+    const auto item = object_text(k.key, k.value, errors);
+    if (!item) return {std::nullopt, std::move(errors)};
+    auto doc = json::parse(pools->value).as_object();
+    doc["services"] = json::array{json::parse(*item)};
+    auto r = file::decode_status(k.key, json::serialize(doc));
+    if (!r.status) return {std::nullopt, within(std::move(r.errors), "services[0]")};
+    out.status->services.push_back(std::move(r.status->services.at(0)));
+  }
+  std::sort(out.status->services.begin(), out.status->services.end(),
+            [](const auto& a, const auto& b) { return std::tie(a.ns, a.name) < std::tie(b.ns, b.name); });
   return out;
 }
 

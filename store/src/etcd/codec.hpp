@@ -20,6 +20,7 @@
 #include "model/ledger.hpp"
 #include "model/status.hpp"
 #include "store/backend.hpp"
+#include "store/state_dir.hpp"
 
 namespace store::etcd {
 
@@ -46,5 +47,9 @@ struct ledger_key {
   std::string value;
 };
 ledger_read decode_ledger_keys(const layout& l, const std::vector<ledger_key>& keys);
+
+// The controller's status (bgplbctl pools) from the keys under P/controller/status/ (any
+// order): the pools key and every service's, read as status.json is; errors name the key.
+file::status_read decode_status_keys(const layout& l, const std::vector<ledger_key>& keys);
 
 }  // namespace store::etcd

@@ -49,6 +49,18 @@ void leadership::on_refused(std::function<void()> f) {
   wake_ = std::move(f);
 }
 
+bool leadership::set_why_not(std::string why) {
+  std::lock_guard lock(mutex_);
+  if (why == why_not_) return false;
+  why_not_ = std::move(why);
+  return true;
+}
+
+std::string leadership::why_not() const {
+  std::lock_guard lock(mutex_);
+  return why_not_;
+}
+
 election::election(client& c, layout l, std::string identity, leadership& lead)
     : client_(c), layout_(std::move(l)), identity_(std::move(identity)), lead_(lead) {
   lead_.on_refused([this] {
@@ -83,14 +95,41 @@ void election::pause(std::chrono::milliseconds d) {
   wake_.wait_for(lock, d, [&] { return stopping_.load(); });
 }
 
+void election::standing_by(std::string why) {
+  if (lead_.set_why_not("not leading: " + why)) sink_(false);
+}
+
+std::string election::current_leader() {
+  etcdserverpb::RangeRequest first;
+  first.set_key(layout_.election_prefix());
+  first.set_range_end(range_end(layout_.election_prefix()));
+  first.set_sort_target(etcdserverpb::RangeRequest::CREATE);
+  first.set_sort_order(etcdserverpb::RangeRequest::ASCEND);
+  first.set_limit(1);
+  etcdserverpb::RangeResponse r;
+  if (client_.range(first, r) || r.kvs_size() == 0) return {};
+  return r.kvs(0).value() + " leads (election key " + r.kvs(0).key() + ")";
+}
+
 void election::run() {
   while (!stopping_) campaign();
 }
 
-bool election::keep_alive(std::int64_t lease, clock::time_point& last_ok) {
+bool election::keep_alive(std::int64_t lease, const std::string& key, clock::time_point& last_ok) {
   std::int64_t ttl = 0;
   const auto sent = clock::now();
-  if (auto e = client_.lease_keepalive(lease, ttl)) return clock::now() - last_ok < client_.settings().lease_ttl;
+  if (auto e = client_.lease_keepalive(lease, ttl)) {
+    if (clock::now() - last_ok < client_.settings().lease_ttl) return true;
+    // A whole TTL without an answered keep-alive, which happens while etcd elects a new
+    // raft leader (the members forward renewals to a leader and wait for one). The lease
+    // lives as long as its key does: etcd deletes the key when it revokes the lease, and
+    // nobody else leads while it exists. Without quorum this read fails too.
+    etcdserverpb::RangeRequest mine;
+    mine.set_key(key);
+    mine.set_count_only(true);
+    etcdserverpb::RangeResponse mr;
+    return !client_.range(mine, mr) && mr.count() == 1;
+  }
   if (ttl <= 0) return false;  // expired: the key went with it
   last_ok = sent;
   return true;
@@ -99,7 +138,8 @@ bool election::keep_alive(std::int64_t lease, clock::time_point& last_ok) {
 void election::campaign() {
   const auto ttl = client_.settings().lease_ttl;
   std::int64_t lease = 0;
-  if (client_.lease_grant(ttl, lease)) {
+  if (auto e = client_.lease_grant(ttl, lease)) {
+    standing_by("cannot campaign: granting a lease failed: " + e.message);
     pause(std::chrono::milliseconds(500));
     return;
   }
@@ -120,22 +160,29 @@ void election::campaign() {
   t.add_failure()->mutable_request_range()->set_key(key);
   etcdserverpb::TxnResponse tr;
   std::int64_t created = 0;
-  if (!client_.txn(t, tr)) {
+  const auto created_error = client_.txn(t, tr);
+  if (!created_error) {
     if (tr.succeeded()) created = tr.header().revision();
     else if (tr.responses_size() > 0 && tr.responses(0).response_range().kvs_size() > 0) {
       created = tr.responses(0).response_range().kvs(0).create_revision();
     }
   }
   bool leading = false;
-  auto finish = [&](bool lost) {
+  const std::string lease_lost = "no keep-alive of the lease answered for a whole lease-ttl and its key cannot be read (no etcd quorum reachable?)";
+  auto finish = [&](bool lost, const std::string& why) {
     if (leading) {
       lead_.clear();
-      if (lost) sink_(false);
+      if (lost) {
+        lead_.set_why_not("not leading: " + why + "; campaigning again");
+        sink_(false);
+      }
     }
     client_.lease_revoke(lease);  // best effort: resigning lets the next one lead now
   };
   if (created == 0) {
-    finish(false);
+    finish(false, {});
+    standing_by("cannot campaign: creating the election key " + key + " failed" +
+                (created_error ? ": " + created_error.message : std::string()));
     pause(std::chrono::milliseconds(500));
     return;
   }
@@ -156,22 +203,29 @@ void election::campaign() {
     before.set_limit(1);
     etcdserverpb::RangeResponse br;
     if (client_.range(mine, mr) || client_.range(before, br)) {
-      if (!keep_alive(lease, last_ok)) return finish(true);
+      if (!keep_alive(lease, key, last_ok)) return finish(true, lease_lost);
       next_keepalive = clock::now() + ttl / 3;
       pause(std::chrono::milliseconds(200));
       continue;
     }
-    if (mr.count() == 0) return finish(true);  // the lease expired and took the key
-    std::string watched = key;
-    if (br.kvs_size() > 0) {
-      watched = br.kvs(0).key();
-    } else if (!leading) {
-      lead_.set({key, created});
-      leading = true;
-      sink_(true);
-    }
+    if (mr.count() == 0) return finish(true, "the election key " + key + " is gone (its lease expired)");
     etcdserverpb::WatchCreateRequest w;
-    w.set_key(watched);
+    if (br.kvs_size() > 0) {
+      // Not leading: any campaigner's key that goes may change who leads (not only the
+      // predecessor's), so every deletion under the prefix is a reason to look again and
+      // the reason given names the leader of the moment. Deletions are rare (a campaigner
+      // stops or dies), and there are a handful of controllers.
+      w.set_key(layout_.election_prefix());
+      w.set_range_end(range_end(layout_.election_prefix()));
+      if (auto who = current_leader(); !who.empty()) standing_by(who);
+    } else {
+      w.set_key(key);
+      if (!leading) {
+        lead_.set({key, created});
+        leading = true;
+        sink_(true);
+      }
+    }
     w.set_start_revision(br.header().revision() + 1);
     w.add_filters(etcdserverpb::WatchCreateRequest::NOPUT);
     watch_feed feed(client_, w);
@@ -183,16 +237,20 @@ void election::campaign() {
     bool recheck = false;
     while (!stopping_ && !recheck) {
       if (lead_.take_refused()) {
-        std::lock_guard lock(mutex_);
-        feed_ = nullptr;
-        return finish(true);
+        {
+          std::lock_guard lock(mutex_);
+          feed_ = nullptr;
+        }
+        return finish(true, "etcd refused a write guarded by the election key " + key + " (it is gone)");
       }
       auto item = feed.next(next_keepalive);
       if (!item) {
-        if (!keep_alive(lease, last_ok)) {
-          std::lock_guard lock(mutex_);
-          feed_ = nullptr;
-          return finish(true);
+        if (!keep_alive(lease, key, last_ok)) {
+          {
+            std::lock_guard lock(mutex_);
+            feed_ = nullptr;
+          }
+          return finish(true, lease_lost);
         }
         next_keepalive = clock::now() + ttl / 3;
         continue;

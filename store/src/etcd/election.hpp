@@ -1,15 +1,19 @@
 // The controller's leadership, held through etcd: a lease of the URI's lease-ttl kept
 // alive every third of it, and one key P/controller/election/<lease id> created with that
-// lease. The campaigner whose key has the lowest create revision leads; the others each
-// watch the key just before theirs and check again when it goes (etcd's own election
-// recipe, clientv3/concurrency). A killed leader's lease expires within the TTL and its
-// key with it, so the next one takes over.
+// lease. The campaigner whose key has the lowest create revision leads (etcd's own
+// election recipe, clientv3/concurrency); the others watch the deletions under the prefix
+// and check again when a key goes (the recipe watches only the key just before; watching
+// them all keeps "who leads" current for every campaigner, at a handful of reads per
+// deletion). A killed leader's lease expires within the TTL and its key with it, so the
+// next one takes over.
 //
 // Every write of the leader is a Txn guarded by Compare(create_revision(key) == the
 // revision it was created at) (leadership::guard): a deposed controller's writes are
 // refused by etcd itself, whatever its clock says. Leadership ends (sink(false)) when the
-// key goes, the lease expires, keep-alives fail for a whole TTL, or a guarded write is
-// refused; the campaigner then starts over with a new lease.
+// key goes, the lease expires, keep-alives fail for a whole TTL and the key cannot be read
+// (no quorum), or a guarded write is refused; the campaigner then starts over with a new lease. A campaigner that does not
+// lead tells the sink (false) whenever the reason changes: who leads, or why it cannot
+// campaign (no quorum, no member answers), as leadership() then reports.
 #pragma once
 
 #include <atomic>
@@ -41,10 +45,15 @@ class leadership {
   void refused();
   bool take_refused() { return refused_.exchange(false); }
   void on_refused(std::function<void()> f);
+  // Why this process does not lead, in words (who does, or what failed); the campaigner
+  // sets it before it tells the sink. True when it changed.
+  bool set_why_not(std::string why);
+  std::string why_not() const;
 
  private:
   mutable std::mutex mutex_;
   std::optional<guard> guard_;
+  std::string why_not_;
   std::atomic<bool> refused_{false};
   std::function<void()> wake_;  // called outside the lock
 };
@@ -63,7 +72,13 @@ class election {
   void run();
   // One campaign on a fresh lease, until leadership is lost or stop().
   void campaign();
-  bool keep_alive(std::int64_t lease, std::chrono::steady_clock::time_point& last_ok);
+  // Not leading: records why and tells the sink when the reason is new.
+  void standing_by(std::string why);
+  // Who leads now ("node1 pid 42 leads (election key K)"), "" when unknown.
+  std::string current_leader();
+  // One keep-alive; false when the lease is gone or, after a whole TTL without an answer,
+  // its key cannot be read.
+  bool keep_alive(std::int64_t lease, const std::string& key, std::chrono::steady_clock::time_point& last_ok);
   void pause(std::chrono::milliseconds d);
 
   client& client_;

@@ -48,9 +48,9 @@ class etcd_datastore final : public datastore {
   }
   std::string leadership() const override {
     if (!controller_) return {};
-    const auto g = lead_.current();
-    return g ? "leading: this process holds election key " + g->key
-             : "not leading: campaigning for the election key under " + client_.settings().prefix;
+    if (const auto g = lead_.current()) return "leading: this process (" + identity_ + ") holds election key " + g->key;
+    auto why = lead_.why_not();
+    return why.empty() ? "not leading: campaigning under " + layout_.election_prefix() : why;
   }
   std::string describe() const override {
     std::string out = "etcd://";

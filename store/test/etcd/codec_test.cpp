@@ -1,5 +1,6 @@
-// Ledger values in etcd (codec.hpp): encode/decode round trips, errors that name the key
-// and the field path within its value, and the whole ledger from its keys.
+// Ledger and status values in etcd (codec.hpp): encode/decode round trips, errors that
+// name the key and the field path within its value, the whole ledger and the controller's
+// status from their keys.
 #include <gtest/gtest.h>
 
 #include "etcd/codec.hpp"
@@ -85,6 +86,35 @@ TEST(etcd_codec, whole_ledger_from_keys) {
   EXPECT_FALSE(bad.ledger);
   ASSERT_EQ(bad.errors.size(), 1u);
   EXPECT_EQ(bad.errors[0].file, "/bgplb/v1/ledger/junk");
+}
+
+// What the writer stores under P/controller/status/ reads back as the status it came from
+// (bgplbctl pools --datastore); a bad service value is refused naming its key.
+TEST(etcd_codec, status_from_keys) {
+  state st;
+  st.ledger.revision = 7;
+  st.pools.push_back({"prod", 2, 10, 0, 0, 1});
+  const model::service_status b{"default", "b", {ip("10.0.0.2")}, "prod", {{"Warning", "PoolRemoved", "address 10.0.0.2 no longer in any pool"}}};
+  const model::service_status a{"default", "a", {ip("10.0.0.1")}, "prod", {{"Normal", "IPAllocated", "Assigned IP"}}};
+  const std::vector<ledger_key> keys = {{l.status_service_key("default", "b"), encode_service_status(b)},
+                                        {l.status_pools_key(), encode_pools_status(st)},
+                                        {l.status_service_key("default", "a"), encode_service_status(a)}};
+  const auto r = decode_status_keys(l, keys);
+  ASSERT_TRUE(r.status) << model::to_string(r.errors);
+  EXPECT_EQ(r.status->ledger.revision, 7u);
+  EXPECT_EQ(r.status->pools, st.pools);
+  EXPECT_EQ(r.status->services, (std::vector<model::service_status>{a, b})) << "in name order";
+
+  auto bad = keys;
+  bad[0].value = R"({"namespace":"default","name":"b","ingress":["nope"]})";
+  const auto rb = decode_status_keys(l, bad);
+  ASSERT_FALSE(rb.status);
+  ASSERT_FALSE(rb.errors.empty());
+  EXPECT_EQ(rb.errors[0].file, l.status_service_key("default", "b"));
+
+  const auto none = decode_status_keys(l, {});
+  ASSERT_EQ(none.errors.size(), 1u);
+  EXPECT_EQ(none.errors[0].to_string(), "/bgplb/controller/status/pools: not written yet (has a controller led?)");
 }
 
 }  // namespace

@@ -1,0 +1,345 @@
+"""Issue 13: three nodes each run `bgplb run --controller auto --datastore etcd://...` on a
+3-member etcd cluster (etcd_cluster.py), with an FRR ToR. The objects go in with
+`bgplbctl apply` and `bgplbctl delete`; one node's controller leads through etcd's
+election and writes the ledger there.
+
+Steps, each followed by the check that every running node's /v1/services equals the
+ledger in etcd, `bgplbctl pools --datastore` counts as many addresses in use, exactly one
+node leads and the others' last leader event names it, no service's addresses changed, and the ToR's FIB routes exactly the expected prefixes toward
+exactly the expected nodes:
+
+1. a seeded sequence of service edits (add, remove, move an endpoint);
+2. kill -9 of the leading node in the middle of a burst of new services: another node
+   leads within the lease TTL, the burst is allocated, nothing is renumbered; the killed
+   node comes back and stands by; then SIGTERM of the leading node: it resigns and
+   another leads at once (well before a lease could expire);
+3. etcd's raft leader killed: quorum kept, the same node leads, an edit goes through; the
+   member comes back;
+4. two members killed: quorum lost. For twice the lease TTL and more, the ToR's routes and
+   every node's view stay exactly as they were, every node's /readyz says the datastore is
+   stale and why, and no node leads; when the members return everything converges on the
+   same ledger and an edit goes through again.
+
+BGPLB_E2E_ETCD_STEPS (default 6) and BGPLB_E2E_ETCD_SEED (default 1313) shape step 1.
+Prints the figures it sees (apply to FIB, takeover after kill -9, handover after SIGTERM)."""
+import json
+import os
+import random
+import time
+
+import pytest
+
+import etcd_cluster
+import fabric
+import manifests
+import netns
+from run_fabric import RunFabric, bgplb_binaries, converged, one_service_per_address
+from scenario import baseline
+
+STEPS = int(os.environ.get('BGPLB_E2E_ETCD_STEPS', '6'))
+SEED = int(os.environ.get('BGPLB_E2E_ETCD_SEED', '1313'))
+PREFIX = '/e2e'
+LEASE_TTL = 3.0
+PARAMS = 'lease-ttl=3s&timeout=1s'
+CONVERGE = 20.0
+POOL = '198.51.100.'
+
+
+class EtcdFabric(RunFabric):
+    """The rack on etcd: the manifest directory is only the source of `bgplbctl apply`."""
+
+    def __init__(self, kind, bgplb, bgplbctl):
+        super().__init__(kind, bgplb, bgplbctl)
+        self.etcd = etcd_cluster.Cluster(self.topo, self.tor_ns, self.bridge, self.dir, fabric.PREFIXLEN)
+
+    def uri(self):
+        return self.etcd.uri(PREFIX, PARAMS)
+
+    def datastore_args(self):
+        return ['--datastore', self.uri()]
+
+    def start(self, cluster, speakers_first=True):
+        self.etcd.start()
+        self.etcd.wait_ready()
+        self.apply(cluster)
+        return super().start(cluster, speakers_first=True)
+
+    def apply(self, cluster):
+        """The changed objects stored with `bgplbctl apply`, the removed ones deleted with
+        `bgplbctl delete` (run in the etcd namespace); returns the monotonic time before."""
+        t = time.monotonic()
+        self.cluster = cluster.clone()
+        before = dict(self.manifest_dir.files)
+        touched = self.manifest_dir.sync(self.cluster)
+        changed = [n for n in touched if n in self.manifest_dir.files]
+        if changed:
+            args = [a for n in changed for a in ('-f', os.path.join(self.manifest_dir.path, n))]
+            self.bgplbctl_run(['apply'] + args)
+        for n in touched:
+            if n in self.manifest_dir.files:
+                continue
+            obj = json.loads(before[n])
+            meta = obj['metadata']
+            ns = ['-n', meta['namespace']] if meta.get('namespace') else []
+            self.bgplbctl_run(['delete', obj['kind'], meta['name']] + ns)
+        return t
+
+    def bgplbctl_run(self, args):
+        return self.etcd.ns.run([self.bgplbctl] + args + ['--datastore', self.uri()])
+
+    def ledger(self):
+        """{address: 'namespace/name'} of the ledger's service keys in etcd."""
+        out = {}
+        for value in self.etcd.get_prefix(PREFIX + '/v1/ledger/services/').values():
+            item = json.loads(value)
+            for ip in item['ips']:
+                out[ip] = '%s/%s' % (item['namespace'], item['name'])
+        return out
+
+    def pools(self):
+        """`bgplbctl pools --datastore ... -j`: {pool: addresses assigned} as the leader last
+        wrote them to etcd."""
+        r = self.etcd.ns.run([self.bgplbctl, 'pools', '--datastore', self.uri(), '-j'], check=False)
+        if r.returncode != 0:
+            return {'error': r.stderr.strip()}
+        return {p['name']: p['assigned_ipv4'] for p in json.loads(r.stdout)['pools']}
+
+    def pool_fib(self):
+        return {p: set(h) for p, h in self.fib().items() if p.startswith(POOL)}
+
+    def expected_hops(self, s):
+        """The next hops the ToR must have toward a service's addresses: a Local service's
+        running nodes with a ready endpoint, a Cluster service's (with any ready endpoint)
+        every running node."""
+        ready = {e.node for e in s.endpoints if e.ready is not False}
+        nodes = (ready if s.policy == 'Local' else set(self.speakers) if ready else set()) & set(self.speakers)
+        return {self.node_addr[n] for n in nodes}
+
+    def expected_fib(self, ledger):
+        """{prefix: next hops} the ToR must route for the ledger's addresses."""
+        want = {}
+        for s in self.cluster.services.values():
+            hops = self.expected_hops(s)
+            for ip, svc in ledger.items():
+                if svc == '%s/%s' % (s.namespace, s.name) and hops:
+                    want[ip + '/32'] = hops
+        return want
+
+    def logs(self, n=40):
+        return super().logs(n) + '\n' + self.etcd.logs(n // 2)
+
+    def close(self):
+        # The nodes first (a stopping leader resigns through etcd), then etcd, then the rest.
+        for name in list(self.speakers):
+            self.stop_node(name)
+        self.etcd.stop()
+        super().close()
+
+
+@pytest.fixture
+def rack():
+    why = fabric.problem('frr')
+    bgplb, bgplbctl = bgplb_binaries()
+    if not why and not (bgplb and bgplbctl):
+        why = 'bgplb or bgplbctl not built'
+    if not why and etcd_cluster.missing():
+        why = 'etcd not installed (%s; Debian etcd-server etcd-client)' % ', '.join(etcd_cluster.missing())
+    if why:
+        pytest.skip(why)
+    f = EtcdFabric('frr', netns.snapshot_binary(bgplb), netns.snapshot_binary(bgplbctl))
+    fabric.ACTIVE.append(f)
+    yield f
+    fabric.ACTIVE.remove(f)
+    f.close()
+
+
+def by_service(ledger):
+    out = {}
+    for ip, svc in ledger.items():
+        out.setdefault(svc, set()).add(ip)
+    return out
+
+
+def test_etcd_rack_survives_controller_and_etcd_failures(rack):
+    f = rack
+    rng = random.Random(SEED)
+    known = {}          # service -> addresses, as first seen: never renumbered
+    figures = {'apply_to_fib_ms': []}
+    extra = 0
+
+    def problem_now():
+        p = converged(f)
+        if p is None:
+            ledger = f.ledger()
+            want, got = f.expected_fib(ledger), f.pool_fib()
+            if want != got:
+                p = 'the ToR routes %r, want %r' % (got, want)
+            elif f.pools() != {'main': len(ledger)}:
+                p = 'bgplbctl pools says %r, the ledger holds %d addresses' % (f.pools(), len(ledger))
+            elif len(f.leaders()) != 1:
+                p = 'leaders: %r' % sorted(f.leaders())
+            else:
+                # Every other node names the leader of the moment in its last leader event.
+                [lead] = f.leaders()
+                for name in sorted(set(f.speakers) - {lead}):
+                    last = (f.leader_events(name) or ['(none)'])[-1]
+                    if 'reason="not leading: %s pid ' % lead not in last:
+                        p = 'node %s does not say that %s leads: %s' % (name, lead, last.strip())
+        return p
+
+    def settle(what):
+        end = time.monotonic() + CONVERGE
+        problem = 'not checked'
+        while time.monotonic() < end:
+            f.check_alive()
+            problem = problem_now()
+            if problem is None:
+                break
+            time.sleep(0.2)
+        assert problem is None, 'after %s: %s\n%s' % (what, problem, f.logs())
+        conflicts = one_service_per_address(f)
+        assert not conflicts, 'after %s: addresses with two services: %r' % (what, conflicts)
+        ledger = f.ledger()
+        for svc, ips in by_service(ledger).items():
+            assert known.setdefault(svc, ips) == ips, 'after %s: %s renumbered from %s to %s' % (
+                what, svc, sorted(known[svc]), sorted(ips))
+        print('ok after %s: %d addresses, leader %s' % (what, len(ledger), sorted(f.leaders())))
+        return ledger
+
+    def add(node=None, policy=None):
+        nonlocal extra
+        extra += 1
+        name = 'x%d' % extra
+        node = node or rng.choice([n for n, _ in fabric.NODES])
+        policy = policy or rng.choice(['Local', 'Cluster'])
+        t = f.edit(lambda c: c.services.__setitem__(name, manifests.Service(
+            name, policy, '10.96.1.%d' % extra, [manifests.Endpoint(node, '10.244.9.%d' % extra)])))
+        return name, t
+
+    def timed_add(what):
+        """Adds a service with a ready endpoint; the time from `bgplbctl apply` (its start)
+        until the ToR's FIB has a new pool route with that service's next hops."""
+        old = set(f.pool_fib())
+        name, t = add()
+        want = f.expected_hops(f.cluster.services[name])
+        end = t + CONVERGE
+        while time.monotonic() < end:
+            new = {p: h for p, h in f.pool_fib().items() if p not in old}
+            if new and all(h == want for h in new.values()):
+                figures['apply_to_fib_ms'].append((time.monotonic() - t) * 1000)
+                break
+            time.sleep(0.01)
+        return '%s %s' % (what, name)
+
+    f.start(baseline())
+    f.wait_sessions()
+    settle('start')
+
+    # 1. Seeded edits.
+    for step in range(STEPS):
+        kind = rng.choice(['add', 'add', 'remove', 'move'])
+        xs = sorted(s for s in f.cluster.services if s.startswith('x'))
+        if kind == 'add' or not xs:
+            what = timed_add('adding')
+        elif kind == 'remove':
+            name = rng.choice(xs)
+            f.edit(lambda c: c.services.pop(name))
+            what = 'removing %s' % name
+        else:
+            name, node = rng.choice(xs), rng.choice([n for n, _ in fabric.NODES])
+
+            def move(c):
+                c.services[name].endpoints[0].node = node
+            f.edit(move)
+            what = 'moving the endpoint of %s to %s' % (name, node)
+        print('step %d: %s' % (step, what))
+        settle(what)
+
+    # 2. kill -9 of the leading node in the middle of a burst.
+    [leader] = f.leaders()
+    burst = [add()[0]]
+    killed = time.monotonic()
+    f.kill_node(leader)
+    burst += [add()[0], add()[0]]
+    end = killed + LEASE_TTL + 5
+    while time.monotonic() < end and not f.leaders():
+        time.sleep(0.05)
+    took = time.monotonic() - killed
+    assert f.leaders(), 'no node leads %.1fs after kill -9 of %s\n%s' % (took, leader, f.logs())
+    print('takeover after kill -9 of %s: %s leads after %.0f ms (lease TTL %.0f ms)' % (
+        leader, sorted(f.leaders()), took * 1000, LEASE_TTL * 1000))
+    figures['takeover_ms'] = took * 1000
+    assert took <= LEASE_TTL + 2.0, 'takeover took %.1fs, lease TTL %.0fs' % (took, LEASE_TTL)
+    ledger = settle('kill -9 of the leading node %s during a burst of %s' % (leader, ', '.join(burst)))
+    assert all('e2e/' + b in by_service(ledger) for b in burst), 'the burst not allocated: %r' % ledger
+    f.start_node(leader)
+    settle('%s restarted' % leader)
+    assert f.leaders() != {leader}, 'the restarted node took the leadership back'
+
+    # 2b. SIGTERM of the leading node: it resigns (revokes its lease), another leads at once.
+    [leader] = f.leaders()
+    stopped = time.monotonic()
+    f.stop_node(leader)
+    end = stopped + LEASE_TTL + 5
+    while time.monotonic() < end and not f.leaders():
+        time.sleep(0.01)
+    took = time.monotonic() - stopped
+    print('handover after SIGTERM of %s: %s leads after %.0f ms' % (leader, sorted(f.leaders()), took * 1000))
+    figures['handover_ms'] = took * 1000
+    assert took < LEASE_TTL - 1.0, 'handover after SIGTERM took %.1fs: the lease expired, nobody resigned' % took
+    settle('SIGTERM of the leading node %s' % leader)
+    f.start_node(leader)
+    settle('%s restarted' % leader)
+
+    # 3. etcd's raft leader killed: quorum kept.
+    member = f.etcd.leader() or 'm1'
+    leading = f.leaders()
+    f.etcd.kill(member)
+    print('killed etcd member %s (raft leader)' % member)
+    end = time.monotonic() + 10
+    while time.monotonic() < end and not f.etcd.leader():
+        time.sleep(0.1)
+    print('etcd member %s leads the raft now' % f.etcd.leader())
+    settle('%s (%s)' % (timed_add('adding'), 'etcd member %s down' % member))
+    assert f.leaders() == leading, 'the controller moved from %s to %s when etcd member %s went: %s' % (
+        sorted(leading), sorted(f.leaders()), member, [f.leader_events(n)[-1].strip() for n in sorted(f.speakers)])
+    f.etcd.start(member)
+    f.etcd.wait_ready()
+    settle('etcd member %s back' % member)
+
+    # 4. Quorum lost: two members killed.
+    before_ledger, before_fib = f.ledger(), f.pool_fib()
+    before_leader = f.leaders()
+    lost = f.etcd.running()[:2]
+    for m in lost:
+        f.etcd.kill(m)
+    print('killed etcd members %s: no quorum' % lost)
+    hold = 2 * LEASE_TTL + 4
+    end = time.monotonic() + hold
+    while time.monotonic() < end:
+        f.check_alive()
+        assert f.pool_fib() == before_fib, 'without quorum the ToR routes %r, before %r' % (f.pool_fib(), before_fib)
+        for name in f.speakers:
+            v = f.view(name)
+            assert v == before_ledger, 'without quorum node %s sees %r, the ledger was %r' % (name, v, before_ledger)
+        time.sleep(0.25)
+    for name in f.speakers:
+        code, body = f.readyz(name)
+        assert code != 200 and 'datastore stale' in body, 'node %s readyz without quorum: %s %s' % (name, code, body)
+    print('readyz without quorum: %s' % f.readyz(sorted(f.speakers)[0])[1][:200])
+    assert not f.leaders(), 'leading without quorum: %r' % f.leaders()
+    for name in before_leader:
+        print('%s: %s' % (name, f.leader_events(name)[-1].strip()))
+    for m in lost:
+        f.etcd.start(m)
+    f.etcd.wait_ready()
+    after = settle('quorum back (%s restarted)' % lost)
+    assert after == before_ledger, 'the ledger changed across the quorum loss: %r -> %r' % (before_ledger, after)
+    for name in f.speakers:
+        code, body = f.readyz(name)
+        assert code == 200, 'node %s not ready after quorum returned: %s %s' % (name, code, body)
+    settle(timed_add('adding after the quorum returned'))
+
+    lat = sorted(figures['apply_to_fib_ms'])
+    print('figures: takeover %.0f ms, handover %.0f ms; bgplbctl apply -> ToR FIB for %d new services: min %.0f ms, median %.0f ms, '
+          'max %.0f ms' % (figures['takeover_ms'], figures['handover_ms'], len(lat), lat[0], lat[len(lat) // 2], lat[-1]))
