@@ -83,7 +83,9 @@ int run(const runtime::shell_options& shell, const store::cli_options& store_opt
   auto ds = store::open(store_opts.uri, store_opts.open);
   speaker::service speaker(proc.io(), node);
   const auto events_to = [&speaker](store::feed& feed) {
-    speaker.set_event_sink([&feed](const model::name_key& k, const model::event& e) { feed.store().post_event(k, e); });
+    if (feed.store().keeps_events()) {
+      speaker.set_event_sink([&feed](const model::name_key& k, const model::event& e) { feed.store().post_event(k, e); });
+    }
   };
   if (!store_opts.open.controller) {
     store::feed feed(proc.io(), std::move(ds), {&speaker});

@@ -35,7 +35,9 @@ int main(int argc, char** argv) {
     auto ds = store::open(store_opts.uri, store_opts.open);
     speaker::service speaker(proc.io(), node);
     store::feed feed(proc.io(), std::move(ds), {&speaker});
-    speaker.set_event_sink([&feed](const model::name_key& k, const model::event& e) { feed.store().post_event(k, e); });
+    if (feed.store().keeps_events()) {
+      speaker.set_event_sink([&feed](const model::name_key& k, const model::event& e) { feed.store().post_event(k, e); });
+    }
     proc.add(speaker).add(feed);
     return runtime::exit_without_teardown(proc.run());
   } catch (const std::exception& e) {

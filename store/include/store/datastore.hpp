@@ -85,6 +85,9 @@ class datastore {
   // blocks, never fails the caller; thread-safe. Not for the controller's results, which
   // go through writer().
   virtual void post_event(const model::name_key& /*service*/, const model::event& /*e*/) {}
+  // Whether post_event() keeps anything: a process wires its Events only then (working
+  // them out costs the speaker a pass over its services on every change).
+  virtual bool keeps_events() const { return false; }
 };
 
 struct open_options {

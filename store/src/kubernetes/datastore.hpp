@@ -47,6 +47,7 @@ class datastore final : public store::datastore, private state_writer {
   void campaign(leader_sink on_leader) override;
   std::string describe() const override;
   void post_event(const model::name_key& service, const model::event& e) override;
+  bool keeps_events() const override { return true; }
 
  private:
   // state_writer (datastore_writer.cpp)
