@@ -62,12 +62,16 @@ dataplane::result<std::string> route_interface(const model::ip_address& to) {
 
   const int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0) return dataplane::system_error("netlink socket", errno);
-  std::array<char, 8192> buf{};
+  alignas(NLMSG_ALIGNTO) alignas(nlmsghdr) std::array<char, 8192> buf{};
   ssize_t n = -1;
   if (send(fd, &req, req.h.nlmsg_len, 0) >= 0) n = recv(fd, buf.data(), buf.size(), 0);
   const int err = errno;
   close(fd);
   if (n < 0) return dataplane::system_error("route lookup", err);
+  // netlink's own macros (NLMSG_NEXT, RTM_RTA, RTA_NEXT) cast char pointers to headers;
+  // the buffer is aligned for them and the kernel pads every record to NLMSG_ALIGNTO.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wcast-align"
   for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, static_cast<unsigned>(n)); h = NLMSG_NEXT(h, n)) {
     if (h->nlmsg_type == NLMSG_ERROR) {
       const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
@@ -85,6 +89,7 @@ dataplane::result<std::string> route_interface(const model::ip_address& to) {
       return std::string(name);
     }
   }
+#pragma GCC diagnostic pop
   return dataplane::error{"the route names no interface", 0};
 }
 

@@ -10,6 +10,8 @@ import os
 import signal
 import subprocess
 
+import pytest
+
 import fabric
 import netns
 
@@ -19,6 +21,24 @@ def bgplb_binaries():
     build = os.environ.get('BGPLB_BUILD_DIR', 'build')
     paths = [os.path.join(build, 'speaker/cmd/bgplb'), os.path.join(build, 'cli/bgplbctl')]
     return [os.path.abspath(p) if os.access(p, os.X_OK) else None for p in paths]
+
+
+def open_rack(cls, missing=None):
+    """A pytest fixture's body: an FRR rack of `cls` (a RunFabric), closed afterwards;
+    skipped with the reason when something is missing (`missing()`: a reason or None)."""
+    why = fabric.problem('frr')
+    bgplb, bgplbctl = bgplb_binaries()
+    if not why and not (bgplb and bgplbctl):
+        why = 'bgplb or bgplbctl not built'
+    if not why and missing:
+        why = missing()
+    if why:
+        pytest.skip(why)
+    f = cls('frr', netns.snapshot_binary(bgplb), netns.snapshot_binary(bgplbctl))
+    fabric.ACTIVE.append(f)
+    yield f
+    fabric.ACTIVE.remove(f)
+    f.close()
 
 
 class RunFabric(fabric.Fabric):

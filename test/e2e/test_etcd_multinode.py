@@ -32,8 +32,7 @@ import pytest
 import etcd_cluster
 import fabric
 import manifests
-import netns
-from run_fabric import RunFabric, bgplb_binaries, converged, one_service_per_address
+from run_fabric import RunFabric, converged, one_service_per_address, open_rack
 from scenario import baseline
 
 STEPS = int(os.environ.get('BGPLB_E2E_ETCD_STEPS', '6'))
@@ -138,19 +137,10 @@ class EtcdFabric(RunFabric):
 
 @pytest.fixture
 def rack():
-    why = fabric.problem('frr')
-    bgplb, bgplbctl = bgplb_binaries()
-    if not why and not (bgplb and bgplbctl):
-        why = 'bgplb or bgplbctl not built'
-    if not why and etcd_cluster.missing():
-        why = 'etcd not installed (%s; Debian etcd-server etcd-client)' % ', '.join(etcd_cluster.missing())
-    if why:
-        pytest.skip(why)
-    f = EtcdFabric('frr', netns.snapshot_binary(bgplb), netns.snapshot_binary(bgplbctl))
-    fabric.ACTIVE.append(f)
-    yield f
-    fabric.ACTIVE.remove(f)
-    f.close()
+    def missing():
+        gone = etcd_cluster.missing()
+        return 'etcd not installed (%s; Debian etcd-server etcd-client)' % ', '.join(gone) if gone else None
+    yield from open_rack(EtcdFabric, missing)
 
 
 def by_service(ledger):

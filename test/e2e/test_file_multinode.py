@@ -14,8 +14,7 @@ import pytest
 
 import fabric
 import manifests
-import netns
-from run_fabric import RunFabric, bgplb_binaries, converged, one_service_per_address
+from run_fabric import RunFabric, converged, one_service_per_address, open_rack
 from scenario import baseline
 
 STEPS = int(os.environ.get('BGPLB_E2E_MULTINODE_STEPS', '10'))
@@ -25,17 +24,7 @@ CONVERGE = 20.0
 
 @pytest.fixture
 def rack():
-    why = fabric.problem('frr')
-    bgplb, bgplbctl = bgplb_binaries()
-    if not why and not (bgplb and bgplbctl):
-        why = 'bgplb or bgplbctl not built'
-    if why:
-        pytest.skip(why)
-    f = RunFabric('frr', netns.snapshot_binary(bgplb), netns.snapshot_binary(bgplbctl))
-    fabric.ACTIVE.append(f)
-    yield f
-    fabric.ACTIVE.remove(f)
-    f.close()
+    yield from open_rack(RunFabric)
 
 
 def test_every_address_maps_to_one_service_on_every_node(rack):
