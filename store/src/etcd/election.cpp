@@ -1,6 +1,7 @@
 // Campaigning for the controller's leadership (see election.hpp).
 #include "election.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace store::etcd {
@@ -187,6 +188,11 @@ void election::campaign() {
     return;
   }
 
+  // After an unanswered keep-alive, try again soon: the renewal that a new raft leader
+  // answers first moves the TTL's deadline.
+  const auto next_renewal = [&](bool answered) {
+    return clock::now() + (answered ? ttl / 3 : std::min<clock::duration>(ttl / 3, std::chrono::milliseconds(250)));
+  };
   auto next_keepalive = last_ok + ttl / 3;
   while (!stopping_) {
     // Is my key still there, and who campaigns just before me?
@@ -203,8 +209,9 @@ void election::campaign() {
     before.set_limit(1);
     etcdserverpb::RangeResponse br;
     if (client_.range(mine, mr) || client_.range(before, br)) {
+      const auto answered_before = last_ok;
       if (!keep_alive(lease, key, last_ok)) return finish(true, lease_lost);
-      next_keepalive = clock::now() + ttl / 3;
+      next_keepalive = next_renewal(last_ok != answered_before);
       pause(std::chrono::milliseconds(200));
       continue;
     }
@@ -245,6 +252,7 @@ void election::campaign() {
       }
       auto item = feed.next(next_keepalive);
       if (!item) {
+        const auto answered_before = last_ok;
         if (!keep_alive(lease, key, last_ok)) {
           {
             std::lock_guard lock(mutex_);
@@ -252,7 +260,7 @@ void election::campaign() {
           }
           return finish(true, lease_lost);
         }
-        next_keepalive = clock::now() + ttl / 3;
+        next_keepalive = next_renewal(last_ok != answered_before);
         continue;
       }
       if (!item->response || item->response->canceled() || item->response->compact_revision() > 0) {
