@@ -528,6 +528,7 @@ result<apply_report> reconciler::apply(const desired& d) {
 result<apply_report> reconciler::apply_service(const service& s) {
   apply_report r;
   slots_.release();
+  if (auto live = live_.find(s.name); live != live_.end() && live->second.spec && *live->second.spec == s) return r;
   auto planned = detail::plan_service(s, maglev_size_);
   if (auto* why = std::get_if<std::string>(&planned)) {
     r.skipped.push_back({s.name, *why});

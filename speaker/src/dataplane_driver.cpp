@@ -25,6 +25,8 @@ std::string_view to_string(dataplane_mode m) {
 dataplane_driver::dataplane_driver(dataplane_settings s, std::string node, dataplane_kernel k)
     : o_(std::move(s)), node_(std::move(node)), k_(std::move(k)) {}
 
+dataplane_driver::~dataplane_driver() = default;
+
 void dataplane_driver::set_state(state s, std::string reason) {
   state_ = s;
   reason_ = std::move(reason);
@@ -111,7 +113,8 @@ void dataplane_driver::attach(const std::vector<std::string>& ifaces) {
 }
 
 void dataplane_driver::update(const model::snapshot& s, const model::assignments& ips,
-                              const std::vector<model::ip_address>& peers) {
+                              const std::vector<model::ip_address>& peers,
+                              const std::optional<std::set<model::name_key>>& touched) {
   if (!reconciler_) return;
   const auto ifaces = wanted_interfaces(peers);
   if (ifaces != attached_ && ifaces != tried_) {  // a failed set is tried again once it changes
@@ -119,20 +122,116 @@ void dataplane_driver::update(const model::snapshot& s, const model::assignments
     attach(ifaces);
   }
   const auto t0 = clock::now();
-  auto p = program_dataplane(s, ips, node_, {o_.maglev_size, o_.tunnel_port});
-  auto rep = reconciler_->apply(p.desired);
+  auto in = std::make_unique<const program_inputs>(program_inputs_of(s, node_, {o_.maglev_size, o_.tunnel_port}));
+  const bool full = !touched || !inputs_ || !(*in == *inputs_);
+  dataplane::status failed;
+  if (full) {
+    inputs_.reset();
+    failed = program_all(s, ips, *in);
+  } else {
+    failed = program_some(s, ips, *in, *touched);
+  }
   apply_seconds_.observe(std::chrono::duration<double>(clock::now() - t0).count());
   ++applies_;
-  if (!rep) {
+  if (full) ++full_applies_;
+  if (failed) {
+    // The maps may hold part of this change: the next update programs everything.
+    inputs_.reset();
     ++apply_errors_;
-    if (apply_error_ != rep.err().message) log::error(log::ev::dataplane_apply_failed, "error", rep.err().message);
-    apply_error_ = rep.err().message;
+    if (apply_error_ != failed->message) log::error(log::ev::dataplane_apply_failed, "error", failed->message);
+    apply_error_ = failed->message;
     return;
   }
-  if (!apply_error_.empty()) log::info(log::ev::dataplane_recovered, "services", std::to_string(p.desired.services.size()));
+  inputs_ = std::move(in);
+  if (!apply_error_.empty())
+    log::info(log::ev::dataplane_recovered, "services", std::to_string(reconciler_->programmed().size()));
   apply_error_.clear();
-  auto skipped = std::move(p.skipped);
-  skipped.insert(skipped.end(), rep->skipped.begin(), rep->skipped.end());
+  publish_skipped();
+}
+
+// Every Service: one reconciler::apply, which also removes what no Service programs now.
+dataplane::status dataplane_driver::program_all(const model::snapshot& s, const model::assignments& ips,
+                                                const program_inputs& in) {
+  programmed_.clear();
+  skipped_by_.clear();
+  retry_.clear();
+  auto d = program_settings(in);
+  std::map<std::string, model::name_key> owner;
+  for (const auto& [key, svc] : s.all<model::service>()) {
+    auto p = program_service(in, s, key, svc, ips);
+    if (!p.skipped.empty()) skipped_by_[key] = std::move(p.skipped);
+    for (auto& ds : p.desired.services) {
+      owner.emplace(ds.name, key);
+      programmed_[key].push_back(ds.name);
+      d.services.push_back(std::move(ds));
+    }
+  }
+  auto rep = reconciler_->apply(d);
+  if (!rep) return rep.err();
+  for (auto& k : rep->skipped) {
+    auto o = owner.find(k.name);
+    if (o == owner.end()) continue;
+    retry_.insert(o->second);
+    skipped_by_[o->second].push_back(std::move(k));
+  }
+  return std::nullopt;
+}
+
+// The Services a change touched, and those the reconciler skipped before: names no
+// Service programs any more go first, so a frontend one Service gives up is free for the
+// one that takes it; a Service skipped for a frontend another held is tried once more
+// after the others.
+dataplane::status dataplane_driver::program_some(const model::snapshot& s, const model::assignments& ips,
+                                                 const program_inputs& in, const std::set<model::name_key>& touched) {
+  std::set<model::name_key> keys = touched;
+  keys.insert(retry_.begin(), retry_.end());
+  retry_.clear();
+  std::vector<std::pair<model::name_key, dataplane_program>> work;
+  for (const auto& key : keys) {
+    dataplane_program p;
+    if (const auto* svc = s.find<model::service>(key.ns, key.name)) p = program_service(in, s, key, *svc, ips);
+    auto old = programmed_.find(key);
+    if (old != programmed_.end())
+      for (const auto& name : old->second) {
+        const bool kept = std::any_of(p.desired.services.begin(), p.desired.services.end(),
+                                      [&](const dataplane::service& ds) { return ds.name == name; });
+        if (kept) continue;
+        if (auto r = reconciler_->remove_service(name); !r) return r.err();
+      }
+    work.emplace_back(key, std::move(p));
+  }
+  auto apply = [&](const model::name_key& key, const dataplane_program& p) -> dataplane::status {
+    std::vector<dataplane::skipped_service> skipped = p.skipped;
+    std::vector<std::string> names;
+    bool retry = false;
+    for (const auto& ds : p.desired.services) {
+      names.push_back(ds.name);
+      auto r = reconciler_->apply_service(ds);
+      if (!r) return r.err();
+      if (!r->skipped.empty()) retry = true;
+      skipped.insert(skipped.end(), r->skipped.begin(), r->skipped.end());
+    }
+    if (retry) retry_.insert(key);
+    else retry_.erase(key);
+    if (names.empty()) programmed_.erase(key);
+    else programmed_[key] = std::move(names);
+    if (skipped.empty()) skipped_by_.erase(key);
+    else skipped_by_[key] = std::move(skipped);
+    return std::nullopt;
+  };
+  for (const auto& [key, p] : work)
+    if (auto e = apply(key, p)) return e;
+  if (work.size() > 1)
+    for (const auto& [key, p] : work)
+      if (retry_.count(key))
+        if (auto e = apply(key, p)) return e;
+  return std::nullopt;
+}
+
+// What the maps leave out and why; a reason seen for the first time is logged.
+void dataplane_driver::publish_skipped() {
+  std::vector<dataplane::skipped_service> skipped;
+  for (const auto& [key, list] : skipped_by_) skipped.insert(skipped.end(), list.begin(), list.end());
   for (const auto& k : skipped)
     if (std::find(skipped_.begin(), skipped_.end(), k) == skipped_.end())
       log::warn(log::ev::dataplane_skipped, "service", k.name, "reason", k.reason);

@@ -39,107 +39,141 @@ std::string family_tag(model::ip_family f) { return f == model::ip_family::v4 ? 
 
 }  // namespace
 
-dataplane_program program_dataplane(const model::snapshot& s, const model::assignments& ips, const std::string& node,
-                                    const dataplane_options& o) {
-  dataplane_program out;
-  dataplane::desired& d = out.desired;
-  d.maglev_size = o.maglev_size;
-  d.tunnel_port = o.tunnel_port;
-
-  std::map<std::string, const model::node*> nodes;
-  for (const auto& [key, n] : s.all<model::node>()) nodes[key.name] = &n;
-  if (auto self = nodes.find(node); self != nodes.end()) {
-    d.node_v4 = node_address(*self->second, model::ip_family::v4);
-    d.node_v6 = node_address(*self->second, model::ip_family::v6);
-  }
-  for (const auto& [name, n] : nodes) {
-    if (name == node) continue;
-    for (auto f : {model::ip_family::v4, model::ip_family::v6})
-      if (auto a = node_address(*n, f)) d.tunnel_peers.push_back(*a);
-  }
-
+program_inputs program_inputs_of(const model::snapshot& s, const std::string& node, const dataplane_options& o) {
+  program_inputs in;
+  in.node = node;
+  in.options = o;
+  for (const auto& [key, n] : s.all<model::node>())
+    in.nodes[key.name] = {node_address(n, model::ip_family::v4), node_address(n, model::ip_family::v6)};
   // A ClusterIP is reached from outside only where Calico advertises it (BGPConfiguration
   // "default" spec.serviceClusterIPs); elsewhere it stays kube-proxy's or the CNI's.
-  std::vector<model::cidr> cluster_ranges;
-  if (const auto* c = s.find<model::bgp_configuration>("", "default")) cluster_ranges = c->service_cluster_ips;
-  auto advertised = [&](const model::ip_address& a) {
-    return std::any_of(cluster_ranges.begin(), cluster_ranges.end(), [&](const model::cidr& r) { return r.contains(a); });
-  };
+  if (const auto* c = s.find<model::bgp_configuration>("", "default")) in.cluster_ranges = c->service_cluster_ips;
+  return in;
+}
 
-  for (const auto& [key, svc] : s.all<model::service>()) {
-    const std::string base = key.ns + "/" + key.name;
-    std::vector<model::ip_address> external = svc.external_ips;
-    if (auto it = ips.find(key); it != ips.end()) external.insert(external.end(), it->second.begin(), it->second.end());
-    std::vector<model::ip_address> cluster_ips;
-    std::copy_if(svc.cluster_ips.begin(), svc.cluster_ips.end(), std::back_inserter(cluster_ips), advertised);
-    const auto slices = s.slices_of(key.ns, key.name);
-    for (const auto& port : svc.ports) {
-      const std::string port_name = base + ":" + (port.name.empty() ? std::to_string(port.port) : port.name) + "/" + port.protocol;
-      if (port.protocol != "TCP" && port.protocol != "UDP") {
-        out.skipped.push_back({port_name, port.protocol + " is not supported by the dataplane"});
-        continue;
-      }
-      for (auto family : {model::ip_family::v4, model::ip_family::v6}) {
-        std::vector<dataplane::backend> backends;
-        for (const auto* slice : slices) {
-          if (slice->address_type != (family == model::ip_family::v4 ? "IPv4" : "IPv6")) continue;
-          std::optional<std::int32_t> target;
-          for (const auto& ep : slice->ports)
-            if (ep.name.value_or("") == port.name && ep.protocol == port.protocol) target = ep.port;
-          if (!target) continue;
-          for (const auto& e : slice->endpoints) {
-            const auto st = state_of(e);
-            if (!st.serving || e.addresses.empty()) continue;
-            auto addr = to_dp(e.addresses.front());
-            if (!addr) continue;
-            dataplane::backend b{*addr, static_cast<std::uint16_t>(*target), std::nullopt, !st.ready};
-            if (e.node_name && *e.node_name != node) {
-              auto n = nodes.find(*e.node_name);
-              if (n == nodes.end()) continue;  // no address to tunnel to
-              b.node = node_address(*n->second, family);
-              if (!b.node) b.node = node_address(*n->second, family == model::ip_family::v4 ? model::ip_family::v6 : model::ip_family::v4);
-              if (!b.node) continue;
-            }
-            backends.push_back(b);
+dataplane::desired program_settings(const program_inputs& in) {
+  dataplane::desired d;
+  d.maglev_size = in.options.maglev_size;
+  d.tunnel_port = in.options.tunnel_port;
+  if (auto self = in.nodes.find(in.node); self != in.nodes.end()) {
+    d.node_v4 = self->second.v4;
+    d.node_v6 = self->second.v6;
+  }
+  for (const auto& [name, a] : in.nodes) {
+    if (name == in.node) continue;
+    if (a.v4) d.tunnel_peers.push_back(*a.v4);
+    if (a.v6) d.tunnel_peers.push_back(*a.v6);
+  }
+  return d;
+}
+
+dataplane_program program_service(const program_inputs& in, const model::snapshot& s, const model::name_key& key,
+                                  const model::service& svc, const model::assignments& ips) {
+  dataplane_program out;
+  auto advertised = [&](const model::ip_address& a) {
+    return std::any_of(in.cluster_ranges.begin(), in.cluster_ranges.end(),
+                       [&](const model::cidr& r) { return r.contains(a); });
+  };
+  const std::string base = key.ns + "/" + key.name;
+  std::vector<model::ip_address> external = svc.external_ips;
+  if (auto it = ips.find(key); it != ips.end()) external.insert(external.end(), it->second.begin(), it->second.end());
+  std::vector<model::ip_address> cluster_ips;
+  std::copy_if(svc.cluster_ips.begin(), svc.cluster_ips.end(), std::back_inserter(cluster_ips), advertised);
+  const auto slices = s.slices_of(key.ns, key.name);
+  for (const auto& port : svc.ports) {
+    const std::string port_name = base + ":" + (port.name.empty() ? std::to_string(port.port) : port.name) + "/" + port.protocol;
+    if (port.protocol != "TCP" && port.protocol != "UDP") {
+      out.skipped.push_back({port_name, port.protocol + " is not supported by the dataplane"});
+      continue;
+    }
+    for (auto family : {model::ip_family::v4, model::ip_family::v6}) {
+      std::vector<dataplane::backend> backends;
+      for (const auto* slice : slices) {
+        if (slice->address_type != (family == model::ip_family::v4 ? "IPv4" : "IPv6")) continue;
+        std::optional<std::int32_t> target;
+        for (const auto& ep : slice->ports)
+          if (ep.name.value_or("") == port.name && ep.protocol == port.protocol) target = ep.port;
+        if (!target) continue;
+        for (const auto& e : slice->endpoints) {
+          const auto st = state_of(e);
+          if (!st.serving || e.addresses.empty()) continue;
+          auto addr = to_dp(e.addresses.front());
+          if (!addr) continue;
+          dataplane::backend b{*addr, static_cast<std::uint16_t>(*target), std::nullopt, !st.ready};
+          if (e.node_name && *e.node_name != in.node) {
+            auto n = in.nodes.find(*e.node_name);
+            if (n == in.nodes.end()) continue;  // no address to tunnel to
+            const auto& same = family == model::ip_family::v4 ? n->second.v4 : n->second.v6;
+            const auto& other = family == model::ip_family::v4 ? n->second.v6 : n->second.v4;
+            b.node = same ? same : other;
+            if (!b.node) continue;
           }
+          backends.push_back(b);
         }
-        auto frontends_of = [&](const std::vector<model::ip_address>& addrs) {
-          std::vector<dataplane::frontend> fs;
-          for (const auto& a : addrs)
-            if (a.family() == family)
-              if (auto dp = to_dp(a)) fs.push_back({*dp, static_cast<std::uint16_t>(port.port)});
-          std::sort(fs.begin(), fs.end());
-          fs.erase(std::unique(fs.begin(), fs.end()), fs.end());
-          return fs;
-        };
-        auto ext = frontends_of(external);
-        auto cluster = frontends_of(cluster_ips);
-        const auto policy = svc.external_traffic_policy == model::traffic_policy::local ? dataplane::traffic_policy::local
-                                                                                         : dataplane::traffic_policy::cluster;
-        auto add = [&](const std::string& suffix, std::vector<dataplane::frontend> fs, dataplane::traffic_policy p) {
-          if (fs.empty()) return;
-          dataplane::service ds;
-          ds.name = port_name + "/" + family_tag(family) + suffix;
-          ds.proto = port.protocol == "UDP" ? dataplane::protocol::udp : dataplane::protocol::tcp;
-          ds.frontends = std::move(fs);
-          ds.backends = backends;
-          ds.policy = p;
-          d.services.push_back(std::move(ds));
-        };
-        // externalTrafficPolicy governs external addresses; a ClusterIP reached from
-        // outside (Calico's serviceClusterIPs) is Cluster. One service when both agree.
-        if (policy == dataplane::traffic_policy::cluster) {
-          ext.insert(ext.end(), cluster.begin(), cluster.end());
-          std::sort(ext.begin(), ext.end());
-          ext.erase(std::unique(ext.begin(), ext.end()), ext.end());
-          add("", ext, policy);
-        } else {
-          add("/external", ext, policy);
-          add("/cluster-ip", cluster, dataplane::traffic_policy::cluster);
-        }
+      }
+      auto frontends_of = [&](const std::vector<model::ip_address>& addrs) {
+        std::vector<dataplane::frontend> fs;
+        for (const auto& a : addrs)
+          if (a.family() == family)
+            if (auto dp = to_dp(a)) fs.push_back({*dp, static_cast<std::uint16_t>(port.port)});
+        std::sort(fs.begin(), fs.end());
+        fs.erase(std::unique(fs.begin(), fs.end()), fs.end());
+        return fs;
+      };
+      auto ext = frontends_of(external);
+      auto cluster = frontends_of(cluster_ips);
+      const auto policy = svc.external_traffic_policy == model::traffic_policy::local ? dataplane::traffic_policy::local
+                                                                                       : dataplane::traffic_policy::cluster;
+      auto add = [&](const std::string& suffix, std::vector<dataplane::frontend> fs, dataplane::traffic_policy p) {
+        if (fs.empty()) return;
+        dataplane::service ds;
+        ds.name = port_name + "/" + family_tag(family) + suffix;
+        ds.proto = port.protocol == "UDP" ? dataplane::protocol::udp : dataplane::protocol::tcp;
+        ds.frontends = std::move(fs);
+        ds.backends = backends;
+        ds.policy = p;
+        out.desired.services.push_back(std::move(ds));
+      };
+      // externalTrafficPolicy governs external addresses; a ClusterIP reached from
+      // outside (Calico's serviceClusterIPs) is Cluster. One service when both agree.
+      if (policy == dataplane::traffic_policy::cluster) {
+        ext.insert(ext.end(), cluster.begin(), cluster.end());
+        std::sort(ext.begin(), ext.end());
+        ext.erase(std::unique(ext.begin(), ext.end()), ext.end());
+        add("", ext, policy);
+      } else {
+        add("/external", ext, policy);
+        add("/cluster-ip", cluster, dataplane::traffic_policy::cluster);
       }
     }
   }
+  return out;
+}
+
+dataplane_program program_dataplane(const model::snapshot& s, const model::assignments& ips, const std::string& node,
+                                    const dataplane_options& o) {
+  const auto in = program_inputs_of(s, node, o);
+  dataplane_program out;
+  out.desired = program_settings(in);
+  for (const auto& [key, svc] : s.all<model::service>()) {
+    auto p = program_service(in, s, key, svc, ips);
+    std::move(p.desired.services.begin(), p.desired.services.end(), std::back_inserter(out.desired.services));
+    std::move(p.skipped.begin(), p.skipped.end(), std::back_inserter(out.skipped));
+  }
+  return out;
+}
+
+std::set<model::name_key> services_touched(const model::snapshot& before, const model::snapshot& after,
+                                           const model::change_set& changes, const std::vector<model::name_key>& moved) {
+  std::set<model::name_key> out(moved.begin(), moved.end());
+  for (const auto* list : {&changes.added, &changes.modified, &changes.removed})
+    for (const auto& k : *list) {
+      if (k.kind == model::kind::service) out.insert({k.ns, k.name});
+      if (k.kind != model::kind::endpoint_slice) continue;
+      for (const auto* snap : {&before, &after})
+        if (const auto* slice = snap->find<model::endpoint_slice>(k.ns, k.name); slice && !slice->service_name.empty())
+          out.insert({k.ns, slice->service_name});
+    }
   return out;
 }
 

@@ -8,9 +8,17 @@
 // endpoints of the EndpointSlices (targetPort resolved by port name), each either on
 // this node or behind its node's InternalIP. Every node derives the same backend set for
 // a Cluster service, which is what keeps a flow on its backend when the rack moves it.
+//
+// The program is computed per Service: a Service's share reads the Service, its
+// EndpointSlices, its assigned addresses and the program's inputs (every node's
+// addresses, Calico's advertised ClusterIP ranges). A change that leaves the inputs as
+// they were reprograms only the Services it touched (services_touched).
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +32,7 @@ namespace speaker {
 struct dataplane_options {
   std::uint32_t maglev_size = 65537;
   std::uint16_t tunnel_port = 6080;
+  friend bool operator==(const dataplane_options&, const dataplane_options&) = default;
 };
 
 struct dataplane_program {
@@ -31,7 +40,37 @@ struct dataplane_program {
   std::vector<dataplane::skipped_service> skipped;  // not expressible (SCTP, ...), with the reason
 };
 
+// What every Service's program reads besides its own objects. Equal inputs: a Service
+// nobody touched programs as it did before.
+struct program_inputs {
+  struct node_addresses {
+    std::optional<dataplane::address> v4, v6;  // InternalIP first, then ExternalIP
+    friend bool operator==(const node_addresses&, const node_addresses&) = default;
+  };
+  std::string node;
+  dataplane_options options;
+  std::map<std::string, node_addresses> nodes;  // every Node by name
+  std::vector<model::cidr> cluster_ranges;      // BGPConfiguration "default" spec.serviceClusterIPs
+  friend bool operator==(const program_inputs&, const program_inputs&) = default;
+};
+program_inputs program_inputs_of(const model::snapshot& s, const std::string& node, const dataplane_options& o = {});
+
+// The program without services: this node's addresses, the tunnel peers, the options.
+dataplane::desired program_settings(const program_inputs& in);
+
+// One Service's share: its dataplane services (named "<ns>/<name>:<port>/<proto>/<family>...")
+// and the ports it cannot express.
+dataplane_program program_service(const program_inputs& in, const model::snapshot& s, const model::name_key& key,
+                                  const model::service& svc, const model::assignments& ips);
+
+// Everything: the settings and every Service's share.
 dataplane_program program_dataplane(const model::snapshot& s, const model::assignments& ips, const std::string& node,
                                     const dataplane_options& o = {});
+
+// The Services whose share may differ between `before` and `after`: those added, changed
+// or removed, those whose EndpointSlices changed (the Service a slice names before and
+// after), and those whose assigned addresses moved.
+std::set<model::name_key> services_touched(const model::snapshot& before, const model::snapshot& after,
+                                           const model::change_set& changes, const std::vector<model::name_key>& moved);
 
 }  // namespace speaker

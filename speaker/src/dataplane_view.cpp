@@ -68,6 +68,9 @@ void dataplane_driver::metrics(runtime::exposition& x) const {
   x.sample("bgplb_dataplane_state", {{"state", std::string(state_name(state_))}, {"reason", reason_}}, 1);
   x.family("bgplb_dataplane_applies_total", "counter", "Snapshots programmed into the dataplane's maps.");
   x.sample("bgplb_dataplane_applies_total", {}, static_cast<double>(applies_));
+  x.family("bgplb_dataplane_full_applies_total", "counter",
+           "Snapshots that programmed every service (the first, a full resync, a node's address or the ClusterIP ranges changed, after a failure).");
+  x.sample("bgplb_dataplane_full_applies_total", {}, static_cast<double>(full_applies_));
   x.family("bgplb_dataplane_apply_errors_total", "counter", "Snapshots whose programming failed.");
   x.sample("bgplb_dataplane_apply_errors_total", {}, static_cast<double>(apply_errors_));
   apply_seconds_.render(x, "bgplb_dataplane_apply_seconds",

@@ -229,7 +229,11 @@ planner::delta planner::update_all(std::shared_ptr<const model::snapshot> s, con
   peers_ = ctx->peers;
   errors_ = ctx->errors;
   std::vector<withheld_address> before;
-  for (const auto& [k, c] : by_service_) before.insert(before.end(), c.withheld.begin(), c.withheld.end());
+  std::set<model::name_key> announced_before;
+  for (const auto& [k, c] : by_service_) {
+    before.insert(before.end(), c.withheld.begin(), c.withheld.end());
+    if (!c.announced.empty()) announced_before.insert(announced_before.end(), k);
+  }
   std::set<std::pair<std::string, model::cidr>> dirty;
   std::vector<model::name_key> keys;
   for (const auto& [k, c] : by_service_) keys.push_back(k);
@@ -239,7 +243,7 @@ planner::delta planner::update_all(std::shared_ptr<const model::snapshot> s, con
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   for (const auto& k : keys) replan_service(k, *ctx, ips, dirty);
   ctx_ = std::move(ctx);
-  return finish(dirty, std::move(before), keys, true, peers_changed);
+  return finish(dirty, std::move(before), announced_before, keys, true, peers_changed);
 }
 
 planner::delta planner::update(std::shared_ptr<const model::snapshot> s, const model::change_set& changes,
@@ -269,15 +273,19 @@ planner::delta planner::update(std::shared_ptr<const model::snapshot> s, const m
 
   snapshot_ = std::move(s);
   std::vector<withheld_address> before;
+  std::set<model::name_key> announced_before;
   for (const auto& k : touched)
-    if (auto c = by_service_.find(k); c != by_service_.end())
+    if (auto c = by_service_.find(k); c != by_service_.end()) {
       before.insert(before.end(), c->second.withheld.begin(), c->second.withheld.end());
+      if (!c->second.announced.empty()) announced_before.insert(k);
+    }
   std::set<std::pair<std::string, model::cidr>> dirty;
   for (const auto& k : touched) replan_service(k, *ctx_, ips, dirty);
-  return finish(dirty, std::move(before), {touched.begin(), touched.end()}, false, false);
+  return finish(dirty, std::move(before), announced_before, {touched.begin(), touched.end()}, false, false);
 }
 
 planner::delta planner::finish(std::set<std::pair<std::string, model::cidr>>& dirty, std::vector<withheld_address> before,
+                               const std::set<model::name_key>& announced_before,
                                const std::vector<model::name_key>& keys, bool full, bool peers_changed) {
   delta d;
   d.full = full;
@@ -306,6 +314,7 @@ planner::delta planner::finish(std::set<std::pair<std::string, model::cidr>>& di
   for (const auto& k : keys) {
     auto c = by_service_.find(k);
     if (c == by_service_.end()) continue;
+    if (!c->second.announced.empty() && !announced_before.count(k)) d.started_announcing.push_back(k);
     for (const auto& w : c->second.withheld) {
       auto it = std::lower_bound(before.begin(), before.end(), w, [](const auto& a, const auto& b) {
         return std::tie(a.ns, a.name, a.ip, a.reason) < std::tie(b.ns, b.name, b.ip, b.reason);

@@ -11,6 +11,7 @@
 #include <iterator>
 #include <set>
 
+#include "dataplane_program.hpp"
 #include "log_events.hpp"
 
 namespace speaker {
@@ -97,20 +98,18 @@ void service::on_change(const store::change& c) {
     log::info(log::ev::service_withheld, "service", service_name(w.ns, w.name), "ip", w.ip.to_string(), "reason", w.reason);
   std::vector<model::ip_address> peers;
   for (const auto& p : planner_.peers()) peers.push_back(p.address);
-  dataplane_.update(*snapshot_, *assigned_, peers);
-  post_node_assigned();
+  std::optional<std::set<model::name_key>> touched;
+  if (!full && replaced) touched = services_touched(*replaced, *snapshot_, c.objects.changes, c.moved);
+  dataplane_.update(*snapshot_, *assigned_, peers, touched);
+  post_node_assigned(d.started_announcing);
 }
 
 // MetalLB's speaker event (speaker/main.go handleService): "nodeAssigned" on a service
 // when this node starts announcing it; nothing when it stops.
-void service::post_node_assigned() {
+void service::post_node_assigned(const std::vector<model::name_key>& started) {
   if (!on_event_) return;
-  auto now = planner_.announcing();
-  std::vector<model::name_key> started;
-  std::set_difference(now.begin(), now.end(), announcing_.begin(), announcing_.end(), std::back_inserter(started));
   for (const auto& k : started)
     on_event_(k, {"Normal", "nodeAssigned", "announcing from node \"" + o_.node + "\" with protocol \"bgp\""});
-  announcing_ = std::move(now);
 }
 
 void service::on_session_event(const std::string& peer, const bgp::speaker_event& e) {

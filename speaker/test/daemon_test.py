@@ -190,7 +190,8 @@ def api_trust(work, manifests):
     sock = os.path.join(work, 'api3', 'node2.sock')
     metrics, api = free_port(), free_port()
     log_path = os.path.join(work, 'api.log')
-    base = [BGPLB, 'run', '-f', manifests, '--node', 'node2', '--shutdown-drain', '0', '--controller', 'on']
+    base = [BGPLB, 'run', '-f', manifests, '--node', 'node2', '--shutdown-drain', '0', '--controller', 'on',
+            '--dataplane', 'off']
     proc = subprocess.Popen(base + ['--state', os.path.join(work, 'state3'), '--metrics-address', '127.0.0.1:%d' % metrics,
                                     '--api-address', '127.0.0.1:%d' % api, '--api-socket', sock, '--api-allow-writes'],
                             stderr=open(log_path, 'w'))

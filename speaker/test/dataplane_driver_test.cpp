@@ -7,10 +7,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <cstdio>
 #include <cstring>
 #include <map>
+#include <set>
 
 #include "dataplane/fake_map_ops.hpp"
+#include "dataplane_program.hpp"
 #include "model/decode.hpp"
 
 namespace {
@@ -222,6 +225,221 @@ TEST(dataplane_driver, conntrack_of_one_client) {
   EXPECT_NE(doc.find("\"service\":\"default/web:http/TCP/v4\""), std::string::npos) << doc;
   EXPECT_NE(d.conntrack_json("203.0.113.10").find("\"entries\":[]"), std::string::npos);
   EXPECT_NE(d.conntrack_json("nonsense").find("is not an IP address"), std::string::npos);
+}
+
+// --- incremental programming ---------------------------------------------------------
+
+model::snapshot snapshot_of(const std::string& manifests) {
+  auto d = model::decode("rack.yaml", manifests);
+  EXPECT_TRUE(d.errors.empty()) << model::to_string(d.errors);
+  return model::snapshot(std::move(d.objects));
+}
+
+std::string hex(const void* p, std::size_t n) {
+  std::string out;
+  char b[3];
+  for (std::size_t i = 0; i < n; ++i) {
+    std::snprintf(b, sizeof b, "%02x", static_cast<const unsigned char*>(p)[i]);
+    out += b;
+  }
+  return out;
+}
+
+// What a packet to each frontend meets, ids left out: the service's flags and the backends
+// its Maglev row (or its single backend) leads to, with the slots each holds.
+std::map<std::string, std::string> packet_view(const dataplane::fake_map_ops& m) {
+  std::map<std::string, std::string> out;
+  auto backend = [&](std::uint32_t id) {
+    auto b = m.backend_map.find(id);
+    if (b == m.backend_map.end()) return std::string("missing backend ") + std::to_string(id);
+    return hex(&b->second.addr, sizeof b->second.addr) + ":" + std::to_string(b->second.port) + " via " +
+           hex(&b->second.node, sizeof b->second.node) + " flags " + std::to_string(b->second.flags);
+  };
+  for (const auto& [fk, fv] : m.frontend_map) {
+    std::string v;
+    auto sv = m.service_map.find(fv.svc_id);
+    if (sv == m.service_map.end()) {
+      v = "missing service";
+    } else {
+      const auto& x = sv->second;
+      v = "fe flags " + std::to_string(fv.flags) + " svc flags " + std::to_string(x.flags) + " count " + std::to_string(x.count);
+      std::map<std::string, int> slots;
+      if (x.count == 1) slots[backend(x.backend_id)] = 1;
+      if (x.count >= 2)
+        for (std::uint32_t i = 0; i < x.maglev_size; ++i) ++slots[backend(m.slots.at(x.row_offset + i))];
+      for (const auto& [b, n] : slots) v += "; " + b + " x" + std::to_string(n);
+    }
+    out[hex(&fk, sizeof fk)] = v;
+  }
+  return out;
+}
+
+double metric(const dataplane_driver& d, const std::string& name) {
+  runtime::exposition x;
+  d.metrics(x);
+  const auto text = x.text();
+  const auto at = text.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + name.size() + 2));
+}
+
+// A rack of two nodes and a handful of services, as YAML with placeholders edited by
+// each step of the test below.
+struct rack_state {
+  std::string n2_address = "192.0.2.12";
+  std::string web_endpoints = "[{addresses: [10.1.1.2], nodeName: n1}, {addresses: [10.1.2.2], nodeName: n2}]";
+  std::string web_slice_service = "web";
+  bool api = true;
+  std::string api_policy = "Local";
+  model::assignments ips;
+
+  std::string yaml() const {
+    std::string y =
+        "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\nstatus: {addresses: [{type: InternalIP, address: 192.0.2.11}]}\n---\n"
+        "apiVersion: v1\nkind: Node\nmetadata: {name: n2}\nstatus: {addresses: [{type: InternalIP, address: " + n2_address + "}]}\n---\n"
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec: {type: LoadBalancer, ports: [{name: http, port: 80}]}\n---\n"
+        "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: web-1, namespace: default, labels: "
+        "{kubernetes.io/service-name: " + web_slice_service + "}}\naddressType: IPv4\nendpoints: " + web_endpoints +
+        "\nports: [{name: http, port: 8080}]\n---\n"
+        "apiVersion: v1\nkind: Service\nmetadata: {name: db, namespace: default}\nspec: {type: LoadBalancer, ports: [{name: pg, port: 5432}]}\n---\n"
+        "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: db-1, namespace: default, labels: "
+        "{kubernetes.io/service-name: db}}\naddressType: IPv4\nendpoints: [{addresses: [10.1.2.9], nodeName: n2}]\n"
+        "ports: [{name: pg, port: 5432}]\n";
+    if (api)
+      y += "---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: default}\nspec: {type: LoadBalancer, "
+           "externalTrafficPolicy: " + api_policy + ", ports: [{name: http, port: 80}]}\n---\n"
+           "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: api-1, namespace: default, labels: "
+           "{kubernetes.io/service-name: api}}\naddressType: IPv4\nendpoints: [{addresses: [10.1.1.7], nodeName: n1}, "
+           "{addresses: [10.1.2.7], nodeName: n2}]\nports: [{name: http, port: 8443}]\n";
+    return y;
+  }
+};
+
+model::ip_address ip(const char* a) { return *model::ip_address::parse(a); }
+
+// The rack with one address assigned (to web).
+rack_state web_assigned() {
+  rack_state r;
+  r.ips[{"default", "web"}] = {ip("198.51.100.10")};
+  return r;
+}
+
+// A driver on node n1 (mode auto, a peer behind eth1) that programmed `s` in full.
+struct started_driver {
+  world w;
+  dataplane_driver d;
+  started_driver(const model::snapshot& s, const model::assignments& ips)
+      : d(settings(dataplane_mode::automatic), "n1", w.kernel()) {
+    d.start();
+    d.update(s, ips, peers({"192.0.2.1"}));
+  }
+  dataplane::fake_map_ops& maps() { return w.host->fake; }
+};
+
+// Every step programmed incrementally leaves the maps as a fresh node programming the
+// same snapshot from nothing would: what packets meet, with nothing left behind.
+TEST(dataplane_driver, incremental_programming_matches_a_full_pass) {
+  rack_state r;
+  r.ips[{"default", "web"}] = {ip("198.51.100.10"), ip("198.51.100.11")};
+  r.ips[{"default", "db"}] = {ip("198.51.100.20")};
+  r.ips[{"default", "api"}] = {ip("198.51.100.30")};
+
+  auto before = snapshot_of(r.yaml());
+  auto before_ips = r.ips;
+  started_driver incremental(before, r.ips);
+  auto& d = incremental.d;
+  EXPECT_EQ(metric(d, "bgplb_dataplane_full_applies_total"), 1);
+
+  struct step {
+    const char* what;
+    std::function<void(rack_state&)> edit;
+    bool full;
+  };
+  const std::vector<step> steps = {
+      {"an endpoint of web goes", [](rack_state& x) { x.web_endpoints = "[{addresses: [10.1.1.2], nodeName: n1}]"; }, false},
+      {"api becomes Cluster", [](rack_state& x) { x.api_policy = "Cluster"; }, false},
+      {"web's second address moves to api, on the same port",
+       [](rack_state& x) {
+         x.ips[{"default", "web"}] = {ip("198.51.100.10")};
+         x.ips[{"default", "api"}] = {ip("198.51.100.11"), ip("198.51.100.30")};
+       },
+       false},
+      {"web's slice is relabelled to db", [](rack_state& x) { x.web_slice_service = "db"; }, false},
+      {"api goes", [](rack_state& x) { x.api = false; }, false},
+      {"web loses its addresses", [](rack_state& x) { x.ips.erase({"default", "web"}); }, false},
+      {"n2 moves: a full pass", [](rack_state& x) { x.n2_address = "192.0.2.22"; }, true},
+      {"api comes back with web's old address", [](rack_state& x) {
+         x.api = true;
+         x.ips[{"default", "api"}] = {ip("198.51.100.10")};
+       }, false},
+  };
+  double full = 1;
+  for (const auto& st : steps) {
+    SCOPED_TRACE(st.what);
+    st.edit(r);
+    auto after = snapshot_of(r.yaml());
+    std::vector<model::name_key> moved;
+    std::set<model::name_key> keys;
+    for (const auto& [k, v] : before_ips) keys.insert(k);
+    for (const auto& [k, v] : r.ips) keys.insert(k);
+    for (const auto& k : keys) {
+      auto a = before_ips.find(k);
+      auto b = r.ips.find(k);
+      if ((a == before_ips.end()) != (b == r.ips.end()) || (a != before_ips.end() && a->second != b->second)) moved.push_back(k);
+    }
+    d.update(after, r.ips, peers({"192.0.2.1"}), speaker::services_touched(before, after, model::diff(before, after), moved));
+    if (st.full) ++full;
+    EXPECT_EQ(metric(d, "bgplb_dataplane_full_applies_total"), full);
+    EXPECT_FALSE(d.not_ready());
+
+    started_driver fresh(after, r.ips);
+    const auto& got = incremental.maps();
+    const auto& want = fresh.maps();
+    EXPECT_EQ(packet_view(got), packet_view(want));
+    EXPECT_EQ(got.service_map.size(), want.service_map.size()) << "no service left behind";
+    EXPECT_EQ(got.backend_map.size(), want.backend_map.size()) << "no backend left behind";
+    EXPECT_EQ(got.peer_set.size(), want.peer_set.size());
+    EXPECT_EQ(d.skipped(), fresh.d.skipped());
+    before = std::move(after);
+    before_ips = r.ips;
+  }
+}
+
+// A change that touches nothing the dataplane reads (a Node's condition) writes nothing.
+TEST(dataplane_driver, a_change_touching_no_service_writes_nothing) {
+  const auto r = web_assigned();
+  const auto before = snapshot_of(r.yaml());
+  started_driver x(before, r.ips);
+  const long writes = x.maps().writes;
+  auto y = r.yaml();
+  const std::string at = "status: {addresses";
+  y.replace(y.find(at), at.size(), "status: {conditions: [{type: Ready, status: \"False\"}], addresses");
+  auto after = snapshot_of(y);
+  const auto changes = model::diff(before, after);
+  ASSERT_EQ(changes.modified.size(), 1u);
+  x.d.update(after, r.ips, peers({"192.0.2.1"}), speaker::services_touched(before, after, changes, {}));
+  EXPECT_EQ(x.maps().writes, writes);
+  EXPECT_EQ(metric(x.d, "bgplb_dataplane_full_applies_total"), 1);
+}
+
+// A failed map write leaves part of a change: the next update programs everything.
+TEST(dataplane_driver, after_a_failed_write_the_next_update_is_full) {
+  const auto r = web_assigned();
+  const auto before = snapshot_of(r.yaml());
+  started_driver x(before, r.ips);
+  auto ips = r.ips;
+  ips[{"default", "db"}] = {ip("198.51.100.20")};
+  auto after = snapshot_of(r.yaml());
+  x.maps().fail_at = x.maps().writes;  // the next write
+  auto& d = x.d;
+  d.update(after, ips, peers({"192.0.2.1"}), speaker::services_touched(before, after, {}, {{"default", "db"}}));
+  EXPECT_TRUE(d.not_ready());
+  x.maps().fail_at = -1;
+  d.update(after, ips, peers({"192.0.2.1"}), std::set<model::name_key>{});
+  EXPECT_FALSE(d.not_ready());
+  EXPECT_EQ(metric(d, "bgplb_dataplane_full_applies_total"), 2);
+  started_driver fresh(after, ips);
+  EXPECT_EQ(packet_view(x.maps()), packet_view(fresh.maps()));
 }
 
 }  // namespace

@@ -2,7 +2,10 @@
 // service-range rules, named; then the incremental planner against the reference plan().
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <iterator>
 #include <random>
+#include <set>
 
 #include "model/decode.hpp"
 #include "model/validate.hpp"
@@ -383,8 +386,10 @@ TEST(planner, incremental_updates_equal_a_fresh_plan) {
     speaker::planner inc("n1");
     auto before = snap(random_manifests(rng, n));
     auto a = random_ips(rng, n);
-    inc.update(before, {}, a, {});
+    const auto first = inc.update(before, {}, a, {});
     speaker::route_table applied = inc.routes();
+    auto announced_before = inc.announcing();
+    ASSERT_EQ(first.started_announcing, announced_before) << "the first plan starts every service it announces";
     for (int step = 0; step < 8; ++step) {
       auto after = snap(random_manifests(rng, n));
       auto b = rng() % 2 ? random_ips(rng, n) : a;
@@ -409,6 +414,11 @@ TEST(planner, incremental_updates_equal_a_fresh_plan) {
       for (const auto& x : ref.announced)
         if (announcing.empty() || announcing.back() != model::name_key{x.ns, x.name}) announcing.push_back({x.ns, x.name});
       ASSERT_EQ(inc.announcing(), announcing) << "round " << round << " step " << step;
+      std::vector<model::name_key> started;  // MetalLB's nodeAssigned Events
+      std::set_difference(announcing.begin(), announcing.end(), announced_before.begin(), announced_before.end(),
+                          std::back_inserter(started));
+      ASSERT_EQ(d.started_announcing, started) << "round " << round << " step " << step;
+      announced_before = announcing;
       before = after;
       a = b;
     }

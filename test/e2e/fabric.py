@@ -136,7 +136,7 @@ class Fabric:
         for name, _ in NODES:
             self.speakers[name] = self.node_ns[name].popen(
                 [self.speaker_bin, '-f', self.manifest_dir.path, '--node', name, '--state', self.state_dir,
-                 '--api-socket', os.path.join(self.dir, 'api-%s.sock' % name)] + extra,
+                 '--api-socket', os.path.join(self.dir, 'api-%s.sock' % name), '--dataplane', 'off'] + extra,
                 log_path=self.speaker_log(name))
 
     def speaker_log(self, name):

@@ -70,7 +70,7 @@ class RunFabric(fabric.Fabric):
         self.speakers[name] = self.node_ns[name].popen(
             [self.bgplb, 'run'] + self.datastore_args() +
             ['--node', name, '--controller', 'auto', '--metrics-address', '%s:7472' % self.node_addr[name],
-             '--api-address', '', '--shutdown-drain', '0'],
+             '--api-address', '', '--shutdown-drain', '0', '--dataplane', 'off'],
             log_path=self.speaker_log(name))
 
     def stop_node(self, name):

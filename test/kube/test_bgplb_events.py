@@ -61,7 +61,7 @@ def test_the_speaker_announces_and_says_so_once(kube, tmp_path):
     log = open(tmp_path / 'bgplb.log', 'w')
     proc = subprocess.Popen([BGPLB, 'run', '--datastore', uri, '--controller', 'off', '--node', 'node1',
                              '--metrics-address', '127.0.0.1:%d' % free_port(), '--api-address', '',
-                             '--shutdown-drain', '0'], stderr=log, stdout=log)
+                             '--shutdown-drain', '0', '--dataplane', 'off'], stderr=log, stdout=log)
     try:
         deadline = time.monotonic() + 20
         while not node_assigned(kube):

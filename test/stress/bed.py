@@ -77,7 +77,7 @@ class Bed:
         argv = [self.bgplb, 'run', '-f', self.mdir, '--state', os.path.join(self.dir, 'state'), '--node', 'n1',
                 '--controller', 'on', '--metrics-address', '127.0.0.1:7472', '--api-address', '127.0.0.1:50051',
                 '--api-socket', os.path.join(self.dir, 'api', 'n1.sock'), '--shutdown-drain', str(self.drain),
-                '--coalesce-ms', '20']
+                '--coalesce-ms', '20', '--dataplane', 'off']
         self.proc = self.spk.popen(argv, log_path=self.log_path, preexec_fn=limit)
 
     def http(self, path, timeout=2.0):

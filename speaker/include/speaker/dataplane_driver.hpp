@@ -1,6 +1,8 @@
 // speaker::dataplane_driver: the node's eBPF dataplane as the node's service runs it. On
-// every datastore change it computes program_dataplane(snapshot, assignments, node) and
-// hands it to dataplane::reconciler, which writes only the difference into the maps. It
+// a datastore change it programs the Services the change touched (their share of the
+// program, see dataplane_program.hpp) and hands each to dataplane::reconciler, which
+// writes only the difference into the maps; the first change, a full one, or one that
+// moves a node's address or Calico's ClusterIP ranges programs everything. It
 // loads the module once, attaches it to the interfaces that reach the BGP peers (or the
 // ones named), and reports what it does: metrics, /v1/dataplane, log events.
 //
@@ -11,8 +13,10 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,7 +39,7 @@ enum class dataplane_mode {
 std::string_view to_string(dataplane_mode m);
 
 struct dataplane_settings {
-  dataplane_mode mode = dataplane_mode::off;  // until the program is incremental (docs/dataplane.md)
+  dataplane_mode mode = dataplane_mode::off;  // the library's default; the daemons' is auto (docs/dataplane.md)
   std::vector<std::string> interfaces;  // empty: the interfaces the routes to the BGP peers leave by
   std::string pin_root;                 // maps pinned here (the service's default: /sys/fs/bpf/bgplb/<node>)
   bool xdp_generic = false;             // XDP in skb mode (drivers without native XDP)
@@ -67,14 +71,21 @@ dataplane_kernel linux_dataplane();
 // (and its parent when that is left empty).
 dataplane::status detach_dataplane(const std::string& pin_root);
 
+struct program_inputs;  // dataplane_program.hpp
+
 class dataplane_driver {
  public:
   dataplane_driver(dataplane_settings s, std::string node, dataplane_kernel k);
+  ~dataplane_driver();
 
   // Loads the module (or says why not). Never fails the process.
   void start();
   // A new snapshot: reprogram, and (re)attach when the interfaces to the peers changed.
-  void update(const model::snapshot& s, const model::assignments& ips, const std::vector<model::ip_address>& peers);
+  // `touched` names the Services whose objects or addresses changed since the previous
+  // update (services_touched); without it, or when the program's inputs changed, every
+  // Service is programmed again.
+  void update(const model::snapshot& s, const model::assignments& ips, const std::vector<model::ip_address>& peers,
+              const std::optional<std::set<model::name_key>>& touched = std::nullopt);
 
   void metrics(runtime::exposition& x) const;
   std::string json() const;                                 // /v1/dataplane
@@ -93,6 +104,10 @@ class dataplane_driver {
   std::vector<std::string> wanted_interfaces(const std::vector<model::ip_address>& peers);
   void attach(const std::vector<std::string>& ifaces);
   void set_state(state s, std::string reason);
+  dataplane::status program_all(const model::snapshot& s, const model::assignments& ips, const program_inputs& in);
+  dataplane::status program_some(const model::snapshot& s, const model::assignments& ips, const program_inputs& in,
+                                 const std::set<model::name_key>& touched);
+  void publish_skipped();
 
   dataplane_settings o_;
   std::string node_;
@@ -107,7 +122,13 @@ class dataplane_driver {
   std::string apply_error_;         // the last apply's failure; empty once one succeeds
   std::string route_problem_;  // last logged, so a failing route lookup is logged once
   std::vector<dataplane::skipped_service> skipped_;
-  std::uint64_t applies_ = 0, apply_errors_ = 0;
+  // The program as the maps hold it, per Service, and the inputs it was computed with
+  // (nullopt: the next update programs everything, as after a failed one).
+  std::unique_ptr<const program_inputs> inputs_;
+  std::map<model::name_key, std::vector<std::string>> programmed_;  // dataplane service names
+  std::map<model::name_key, std::vector<dataplane::skipped_service>> skipped_by_;
+  std::set<model::name_key> retry_;  // skipped by the reconciler (a frontend taken, no room): tried with every change
+  std::uint64_t applies_ = 0, apply_errors_ = 0, full_applies_ = 0;
   runtime::histogram apply_seconds_{{0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5}};
 };
 

@@ -123,6 +123,7 @@ class planner {
     bool peers_changed = false;           // peers() differ from before
     std::vector<route_change> routes;     // (peer, prefix) order
     std::vector<withheld_address> newly_withheld;  // for the log: services that stopped or never started
+    std::vector<model::name_key> started_announcing;  // services that announce an address now and did not before (name order)
   };
 
   // Re-plan for a new snapshot. `changes` is the snapshot's change set against the one
@@ -151,7 +152,8 @@ class planner {
   void replan_service(const model::name_key& k, const context& ctx, const model::assignments& ips,
                       std::set<std::pair<std::string, model::cidr>>& dirty);
   delta finish(std::set<std::pair<std::string, model::cidr>>& dirty, std::vector<withheld_address> before,
-               const std::vector<model::name_key>& keys, bool full, bool peers_changed);
+               const std::set<model::name_key>& announced_before, const std::vector<model::name_key>& keys, bool full,
+               bool peers_changed);
 
   std::string node_;
   std::shared_ptr<const model::snapshot> snapshot_;

@@ -77,7 +77,7 @@ class service final : public runtime::service, public store::consumer {
   void set_event_sink(event_sink sink) { on_event_ = std::move(sink); }
 
  private:
-  void post_node_assigned();
+  void post_node_assigned(const std::vector<model::name_key>& started);
   void on_session_event(const std::string& peer, const bgp::speaker_event& e);
   void on_bfd_event(const bfd_event& e);
   void maybe_start_api();
@@ -102,7 +102,6 @@ class service final : public runtime::service, public store::consumer {
   std::map<std::string, std::chrono::steady_clock::time_point> pending_;  // peer -> oldest change not yet on the wire
   runtime::histogram latency_;
   event_sink on_event_;
-  std::vector<model::name_key> announcing_;  // as of the last change (name order)
 };
 
 }  // namespace speaker
