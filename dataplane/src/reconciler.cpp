@@ -176,7 +176,7 @@ status reconciler::read_back() {
     e.backend_ids[maglev::backend_key(detail::from_addr16(v.addr), ntohs(v.port))] = id;
   }
   for (const auto& [k, v] : *fronts) {
-    frontends_[k] = v;
+    set_frontend(k, v);
     orphan(v.svc_id);
   }
   for (const auto& k : *ranges) orphan(ntohl(k.svc_id)).ranges.insert(k);
@@ -331,17 +331,44 @@ status reconciler::sync_frontends(const frontend_map& want,
     auto it = frontends_.find(k);
     if (it != frontends_.end() && pod_equal(it->second, v)) continue;
     if (auto e = count(maps_.put_frontend(k, v), r)) return e;
-    frontends_[k] = v;
+    set_frontend(k, v);
   }
-  for (auto it = frontends_.begin(); it != frontends_.end();) {
-    if (want.count(it->first) || !scope.count(it->second.svc_id)) {
-      ++it;
-      continue;
+  for (auto id : scope) {
+    std::vector<abi::frontend_key> gone;
+    for (const auto& k : frontends_of(id))
+      if (!want.count(k)) gone.push_back(k);
+    for (const auto& k : gone) {
+      if (auto e = count(maps_.delete_frontend(k), r)) return e;
+      drop_frontend(k);
     }
-    if (auto e = count(maps_.delete_frontend(it->first), r)) return e;
-    it = frontends_.erase(it);
   }
   return std::nullopt;
+}
+
+void reconciler::set_frontend(const abi::frontend_key& k, const abi::frontend_value& v) {
+  auto [it, fresh] = frontends_.try_emplace(k, v);
+  if (!fresh) {
+    if (it->second.svc_id != v.svc_id) {
+      auto old = frontends_of_.find(it->second.svc_id);
+      if (old != frontends_of_.end() && old->second.erase(k) && old->second.empty()) frontends_of_.erase(old);
+    }
+    it->second = v;
+  }
+  frontends_of_[v.svc_id].insert(k);
+}
+
+void reconciler::drop_frontend(const abi::frontend_key& k) {
+  auto it = frontends_.find(k);
+  if (it == frontends_.end()) return;
+  auto of = frontends_of_.find(it->second.svc_id);
+  if (of != frontends_of_.end() && of->second.erase(k) && of->second.empty()) frontends_of_.erase(of);
+  frontends_.erase(it);
+}
+
+const std::set<abi::frontend_key, pod_less>& reconciler::frontends_of(std::uint32_t id) const {
+  static const std::set<abi::frontend_key, pod_less> none;
+  auto it = frontends_of_.find(id);
+  return it == frontends_of_.end() ? none : it->second;
 }
 
 status reconciler::prune_ranges(entry& e, const plan& p, apply_report& r) {
@@ -360,13 +387,10 @@ status reconciler::prune_ranges(entry& e, const plan& p, apply_report& r) {
 
 // Removes a service whose frontends are already gone.
 status reconciler::erase(entry& e, apply_report& r) {
-  for (auto it = frontends_.begin(); it != frontends_.end();) {
-    if (it->second.svc_id != e.id) {
-      ++it;
-      continue;
-    }
-    if (auto err = count(maps_.delete_frontend(it->first), r)) return err;
-    it = frontends_.erase(it);
+  const std::vector<abi::frontend_key> mine(frontends_of(e.id).begin(), frontends_of(e.id).end());
+  for (const auto& k : mine) {
+    if (auto err = count(maps_.delete_frontend(k), r)) return err;
+    drop_frontend(k);
   }
   if (e.has_value) {
     if (auto err = count(maps_.delete_service(e.id), r)) return err;
@@ -393,8 +417,7 @@ void reconciler::remember(entry& e, const plan& p) {
 // entry exists at all.
 void reconciler::keep_frontends(const entry& e, frontend_map& want) const {
   if (!e.has_value) return;
-  for (const auto& [k, v] : frontends_)
-    if (v.svc_id == e.id) want[k] = v;
+  for (const auto& k : frontends_of(e.id)) want[k] = frontends_.at(k);
 }
 
 // The orphan that owns one of the plan's frontends, renamed into a live entry.
@@ -598,8 +621,8 @@ std::vector<programmed_service> reconciler::programmed() const {
     ps.value = e.value;
     for (const auto& [key, id] : e.backend_ids)
       if (auto b = e.backends.find(id); b != e.backends.end()) ps.backends.emplace_back(id, b->second);
-    for (const auto& [k, v] : frontends_)
-      if (v.svc_id == e.id) ps.frontends.push_back(k);
+    const auto& fs = frontends_of(e.id);
+    ps.frontends.assign(fs.begin(), fs.end());
     out.push_back(std::move(ps));
   }
   return out;

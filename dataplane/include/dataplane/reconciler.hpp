@@ -126,6 +126,9 @@ class reconciler {
   entry* adopt(const plan& p);
   void remember(entry& e, const plan& p);
   void keep_frontends(const entry& e, frontend_map& want) const;
+  void set_frontend(const abi::frontend_key& k, const abi::frontend_value& v);  // frontends_ and frontends_of_
+  void drop_frontend(const abi::frontend_key& k);
+  const std::set<abi::frontend_key, pod_less>& frontends_of(std::uint32_t id) const;
 
   map_ops& maps_;
   map_limits limits_;
@@ -134,6 +137,8 @@ class reconciler {
   std::map<std::string, entry> live_;
   std::map<std::uint32_t, entry> orphans_;
   frontend_map frontends_;
+  // frontends_ by service id: one service's frontends without a pass over every one.
+  std::unordered_map<std::uint32_t, std::set<abi::frontend_key, pod_less>> frontends_of_;
   std::set<abi::addr16, pod_less> peers_;
   std::uint32_t maglev_size_ = BGPLB_MAGLEV_DEFAULT;
 };
