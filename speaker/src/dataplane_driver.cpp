@@ -32,29 +32,60 @@ void dataplane_driver::set_state(state s, std::string reason) {
   reason_ = std::move(reason);
 }
 
+struct dataplane_driver::loaded {
+  std::unique_ptr<dataplane_host> host;
+  std::unique_ptr<dataplane::reconciler> reconciler;
+  std::string error;
+  bool read_back_failed = false;
+};
+
 void dataplane_driver::start() {
+  begin_load();
+  if (o_.mode != dataplane_mode::off) finish_load(load());
+}
+
+void dataplane_driver::begin_load() {
   if (o_.mode == dataplane_mode::off) {
     set_state(state::off, "--dataplane=off");
     log::info(log::ev::dataplane_off, "node", node_);
     return;
   }
+  set_state(state::waiting, "loading the BPF module");
+}
+
+std::shared_ptr<dataplane_driver::loaded> dataplane_driver::load() const {
+  auto out = std::make_shared<loaded>();
   auto host = k_.load(o_);
   if (!host) {
-    // auto: a node without BPF still announces; an explicit mode is a promise not kept
-    set_state(o_.mode == dataplane_mode::automatic ? state::unavailable : state::failed, host.err().message);
-    log::warn(log::ev::dataplane_unavailable, "mode", std::string(to_string(o_.mode)), "reason", reason_,
-              "bgp", "keeps running");
-    return;
+    out->error = host.err().message;
+    return out;
   }
   auto r = dataplane::reconciler::open((*host)->maps());
   if (!r) {
-    set_state(state::failed, "read the pinned maps back: " + r.err().message);
-    log::error(log::ev::dataplane_unavailable, "mode", std::string(to_string(o_.mode)), "reason", reason_, "bgp",
-               "keeps running");
+    out->error = "read the pinned maps back: " + r.err().message;
+    out->read_back_failed = true;
+    return out;
+  }
+  out->host = std::move(*host);
+  out->reconciler = std::move(*r);
+  return out;
+}
+
+void dataplane_driver::finish_load(const std::shared_ptr<loaded>& l) {
+  if (!l->reconciler) {
+    // auto: a node without BPF still announces; an explicit mode is a promise not kept
+    const bool unavailable = o_.mode == dataplane_mode::automatic && !l->read_back_failed;
+    set_state(unavailable ? state::unavailable : state::failed, l->error);
+    if (l->read_back_failed)
+      log::error(log::ev::dataplane_unavailable, "mode", std::string(to_string(o_.mode)), "reason", reason_, "bgp",
+                 "keeps running");
+    else
+      log::warn(log::ev::dataplane_unavailable, "mode", std::string(to_string(o_.mode)), "reason", reason_, "bgp",
+                "keeps running");
     return;
   }
-  host_ = std::move(*host);
-  reconciler_ = std::move(*r);
+  host_ = std::move(l->host);
+  reconciler_ = std::move(l->reconciler);
   set_state(state::waiting, "no interface to attach to yet (no BGP peer routed, no --dataplane-interface)");
   log::info(log::ev::dataplane_loaded, "pin_root", o_.pin_root, "services", std::to_string(reconciler_->programmed().size()));
 }

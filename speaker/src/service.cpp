@@ -53,6 +53,7 @@ service::service(asio::io_context& io, service_options o, dataplane_kernel k)
 
 service::~service() {
   if (api_stopper_.joinable()) api_stopper_.join();
+  if (dataplane_loader_.joinable()) dataplane_loader_.join();
 }
 
 std::optional<std::string> service::start() {
@@ -64,7 +65,17 @@ std::optional<std::string> service::start() {
     if (auto problem = api::control_socket_problem(o_.api.control_socket))
       return *problem + " (--api-socket PATH chooses another, '' none)";
   log::info(log::ev::speaker_started, "node", o_.node, "api", o_.api.listen, "api_socket", o_.api.control_socket);
-  dataplane_.start();
+  // The verifier takes about a second: BGP starts meanwhile, the dataplane follows.
+  dataplane_.begin_load();
+  if (o_.dataplane.mode != dataplane_mode::off)
+    dataplane_loader_ = std::thread([this] {
+      auto loaded = dataplane_.load();
+      asio::post(io_, [this, loaded] {
+        dataplane_.finish_load(loaded);
+        dataplane_full_ = true;
+        schedule_dataplane();
+      });
+    });
   return std::nullopt;
 }
 
@@ -96,12 +107,31 @@ void service::on_change(const store::change& c) {
     log::debug(r.route ? log::ev::route_announce : log::ev::route_withdraw, "peer", r.peer, "prefix", r.prefix.to_string());
   for (const auto& w : d.newly_withheld)
     log::info(log::ev::service_withheld, "service", service_name(w.ns, w.name), "ip", w.ip.to_string(), "reason", w.reason);
+  post_node_assigned(d.started_announcing);
+  if (!dataplane_.active()) return;  // once loaded, it programs everything
+  if (full || !replaced) {
+    dataplane_full_ = true;
+  } else if (!dataplane_full_) {
+    auto t = services_touched(*replaced, *snapshot_, c.objects.changes, c.moved);
+    dataplane_touched_.insert(t.begin(), t.end());
+  }
+  schedule_dataplane();
+}
+
+void service::schedule_dataplane() {
+  if (!std::exchange(dataplane_posted_, true)) asio::post(io_, [this] { program_dataplane(); });
+}
+
+void service::program_dataplane() {
+  dataplane_posted_ = false;
+  if (stopping_ || !snapshot_ || !dataplane_.active()) return;
+  std::optional<std::set<model::name_key>> touched;
+  if (!dataplane_full_) touched = std::move(dataplane_touched_);
+  dataplane_touched_.clear();
+  dataplane_full_ = false;
   std::vector<model::ip_address> peers;
   for (const auto& p : planner_.peers()) peers.push_back(p.address);
-  std::optional<std::set<model::name_key>> touched;
-  if (!full && replaced) touched = services_touched(*replaced, *snapshot_, c.objects.changes, c.moved);
   dataplane_.update(*snapshot_, *assigned_, peers, touched);
-  post_node_assigned(d.started_announcing);
 }
 
 // MetalLB's speaker event (speaker/main.go handleService): "nodeAssigned" on a service

@@ -78,14 +78,24 @@ class dataplane_driver {
   dataplane_driver(dataplane_settings s, std::string node, dataplane_kernel k);
   ~dataplane_driver();
 
-  // Loads the module (or says why not). Never fails the process.
+  // Loads the module (or says why not). Never fails the process. start() is
+  // begin_load() then finish_load(load()) on one thread; a service that must not wait for
+  // the verifier runs load() on another thread (it touches no member but the settings)
+  // and hands its result to finish_load() on its own.
   void start();
+  struct loaded;  // the module and its reconciler, or why not
+  void begin_load();
+  std::shared_ptr<loaded> load() const;
+  void finish_load(const std::shared_ptr<loaded>& l);
   // A new snapshot: reprogram, and (re)attach when the interfaces to the peers changed.
   // `touched` names the Services whose objects or addresses changed since the previous
   // update (services_touched); without it, or when the program's inputs changed, every
   // Service is programmed again.
   void update(const model::snapshot& s, const model::assignments& ips, const std::vector<model::ip_address>& peers,
               const std::optional<std::set<model::name_key>>& touched = std::nullopt);
+
+  // Whether update() programs anything (the module is loaded).
+  bool active() const { return reconciler_ != nullptr; }
 
   void metrics(runtime::exposition& x) const;
   std::string json() const;                                 // /v1/dataplane

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -78,6 +79,8 @@ class service final : public runtime::service, public store::consumer {
 
  private:
   void post_node_assigned(const std::vector<model::name_key>& started);
+  void schedule_dataplane();
+  void program_dataplane();
   void on_session_event(const std::string& peer, const bgp::speaker_event& e);
   void on_bfd_event(const bfd_event& e);
   void maybe_start_api();
@@ -102,6 +105,12 @@ class service final : public runtime::service, public store::consumer {
   std::map<std::string, std::chrono::steady_clock::time_point> pending_;  // peer -> oldest change not yet on the wire
   runtime::histogram latency_;
   event_sink on_event_;
+  // The dataplane is programmed after the change's UPDATEs have gone (posted behind the
+  // peers' writes); changes that arrive meanwhile are programmed together.
+  bool dataplane_posted_ = false;
+  bool dataplane_full_ = false;
+  std::set<model::name_key> dataplane_touched_;
+  std::thread dataplane_loader_;
 };
 
 }  // namespace speaker
