@@ -86,6 +86,7 @@ namespace {
 
 void add_dataplane_options(CLI::App& app, dataplane_settings& d) {
   d.pin_root = "/sys/fs/bpf/bgplb";
+  d.mode = dataplane_mode::automatic;
   app.add_option_function<std::string>(
          "--dataplane",
          [&d](const std::string& m) {
@@ -95,7 +96,7 @@ void add_dataplane_options(CLI::App& app, dataplane_settings& d) {
                                  : dataplane_mode::automatic;
          },
          "eBPF forwarding of service traffic: auto (XDP, else tc, else none with the reason logged), "
-         "xdp, tc (not ready when impossible) or off (the default; docs/dataplane.md)")
+         "xdp, tc (not ready when impossible) or off; default auto (docs/dataplane.md)")
       ->check(CLI::IsMember({"auto", "off", "xdp", "tc"}));
   app.add_option("--dataplane-interface", d.interfaces,
                  "attach to this interface (repeatable; default: the interfaces the routes to the BGP peers leave by)");
