@@ -46,6 +46,7 @@ std::vector<service_port> decode_ports(reader& r, const field& f) {
     const auto port = r.integer(p["port"], 1, 65535);
     if (!port && !p["port"].present()) r.fail(p.path("port"), "required");
     sp.port = static_cast<std::int32_t>(port.value_or(0));
+    if (auto np = r.integer(p["nodePort"], 0, 65535); np && *np != 0) sp.node_port = static_cast<std::int32_t>(*np);
     out.push_back(std::move(sp));
   }
   return out;
@@ -124,6 +125,24 @@ service decode_service(reader& r, const field& root, object_meta meta) {
     if (auto p = r.one_of(spec["externalTrafficPolicy"], {"Cluster", "Local"})) {
       s.external_traffic_policy = *p == "Local" ? traffic_policy::local : traffic_policy::cluster;
     }
+    // ValidateService: sessionAffinity None or ClientIP; timeoutSeconds in (0, 86400],
+    // only with ClientIP.
+    const auto affinity = r.one_of(spec["sessionAffinity"], {"None", "ClientIP"});
+    const field affinity_config = spec["sessionAffinityConfig"];
+    r.is_map(affinity_config);
+    const field client_ip = affinity_config["clientIP"];
+    r.is_map(client_ip);
+    const field timeout = client_ip["timeoutSeconds"];
+    if (affinity == "ClientIP") {
+      s.session_affinity_timeout = static_cast<std::int32_t>(r.integer(timeout, 1, 86400).value_or(10800));
+    } else if (timeout.present()) {
+      r.fail(timeout.path(), "only with sessionAffinity: ClientIP");
+    }
+    const field ranges = spec["loadBalancerSourceRanges"];
+    for (std::size_t i = 0; i < r.size(ranges); ++i) {
+      if (auto c = r.prefix(ranges.at(i))) s.load_balancer_source_ranges.push_back(*c);
+    }
+    r.is_sequence(ranges);
     s.ports = decode_ports(r, spec["ports"]);
     s.selector = r.string_map(spec["selector"]);
   }

@@ -103,8 +103,11 @@ spec:
   externalTrafficPolicy: Local
   loadBalancerClass: bgplb
   selector: {app: web}
+  sessionAffinity: ClientIP
+  sessionAffinityConfig: {clientIP: {timeoutSeconds: 600}}
+  loadBalancerSourceRanges: [203.0.113.0/24, "2001:db8::/32"]
   ports:
-  - {name: http, port: 80}
+  - {name: http, port: 80, nodePort: 30080}
   - {name: dns, port: 53, protocol: UDP}
 status:
   loadBalancer:
@@ -121,6 +124,11 @@ status:
   ASSERT_EQ(s.ports.size(), 2u);
   EXPECT_EQ(s.ports[0].protocol, "TCP");
   EXPECT_EQ(s.ports[1].protocol, "UDP");
+  EXPECT_EQ(s.ports[0].node_port, 30080);
+  EXPECT_EQ(s.ports[1].node_port, std::nullopt);
+  EXPECT_EQ(s.session_affinity_timeout, 600);
+  ASSERT_EQ(s.load_balancer_source_ranges.size(), 2u);
+  EXPECT_EQ(s.load_balancer_source_ranges[1].to_string(), "2001:db8::/32");
   EXPECT_EQ(s.ingress_ips.at(0).to_string(), "192.0.2.1");
   EXPECT_EQ(s.meta.annotations.at("metallb.io/allow-shared-ip"), "k");
 }
@@ -159,6 +167,19 @@ TEST(decode, service_rules) {
       {"headless LoadBalancer", head + "  type: LoadBalancer\n  clusterIP: None\n",
        {"f.yaml: Service default/s: spec.clusterIP: may not be \"None\" for LoadBalancer services"}},
       {"headless ClusterIP service is fine", head + "  clusterIPs: [None]\n", {}},
+      // sessionAffinity and loadBalancerSourceRanges (ValidateService).
+      {"affinity without a timeout takes Kubernetes' 10800 s", head + "  sessionAffinity: ClientIP\n", {}},
+      {"affinity", head + "  sessionAffinity: Sticky\n",
+       {"f.yaml: Service default/s: spec.sessionAffinity: unsupported value \"Sticky\": must be one of None, ClientIP"}},
+      {"affinity timeout range", head + "  sessionAffinity: ClientIP\n  sessionAffinityConfig: {clientIP: {timeoutSeconds: 86401}}\n",
+       {"f.yaml: Service default/s: spec.sessionAffinityConfig.clientIP.timeoutSeconds: 86401 is out of range 1-86400"}},
+      {"affinity timeout without affinity", head + "  sessionAffinityConfig: {clientIP: {timeoutSeconds: 60}}\n",
+       {"f.yaml: Service default/s: spec.sessionAffinityConfig.clientIP.timeoutSeconds: only with sessionAffinity: "
+        "ClientIP"}},
+      {"source range", head + "  loadBalancerSourceRanges: [10.0.0.0/33]\n",
+       {"f.yaml: Service default/s: spec.loadBalancerSourceRanges[0]: invalid CIDR \"10.0.0.0/33\""}},
+      {"node port range", head + "  ports: [{port: 80, nodePort: 70000}]\n",
+       {"f.yaml: Service default/s: spec.ports[0].nodePort: 70000 is out of range 0-65535"}},
   });
 }
 

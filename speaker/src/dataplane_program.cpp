@@ -75,10 +75,12 @@ dataplane_program program_service(const program_inputs& in, const model::snapsho
                        [&](const model::cidr& r) { return r.contains(a); });
   };
   const std::string base = key.ns + "/" + key.name;
-  std::vector<model::ip_address> external = svc.external_ips;
-  if (auto it = ips.find(key); it != ips.end()) external.insert(external.end(), it->second.begin(), it->second.end());
+  std::vector<model::ip_address> assigned;
+  if (auto it = ips.find(key); it != ips.end()) assigned = it->second;
   std::vector<model::ip_address> cluster_ips;
   std::copy_if(svc.cluster_ips.begin(), svc.cluster_ips.end(), std::back_inserter(cluster_ips), advertised);
+  const bool node_ports = svc.type == "NodePort" || svc.type == "LoadBalancer";
+  const auto self = in.nodes.find(in.node);
   const auto slices = s.slices_of(key.ns, key.name);
   for (const auto& port : svc.ports) {
     const std::string port_name = base + ":" + (port.name.empty() ? std::to_string(port.port) : port.name) + "/" + port.protocol;
@@ -116,33 +118,61 @@ dataplane_program program_service(const program_inputs& in, const model::snapsho
         for (const auto& a : addrs)
           if (a.family() == family)
             if (auto dp = to_dp(a)) fs.push_back({*dp, static_cast<std::uint16_t>(port.port)});
-        std::sort(fs.begin(), fs.end());
-        fs.erase(std::unique(fs.begin(), fs.end()), fs.end());
         return fs;
       };
-      auto ext = frontends_of(external);
-      auto cluster = frontends_of(cluster_ips);
+      auto merge = [](std::vector<dataplane::frontend> a, const std::vector<dataplane::frontend>& b) {
+        a.insert(a.end(), b.begin(), b.end());
+        std::sort(a.begin(), a.end());
+        a.erase(std::unique(a.begin(), a.end()), a.end());
+        return a;
+      };
+      auto lb = merge(frontends_of(assigned), {});
+      auto ext = frontends_of(svc.external_ips);
+      // A NodePort on this node's own address of the family (kube-proxy serves every
+      // node address; the ones the rack routes here are these).
+      if (node_ports && port.node_port && self != in.nodes.end())
+        if (const auto& a = family == model::ip_family::v4 ? self->second.v4 : self->second.v6)
+          ext.push_back({*a, static_cast<std::uint16_t>(*port.node_port)});
+      ext = merge(ext, {});
+      auto cluster = merge(frontends_of(cluster_ips), {});
       const auto policy = svc.external_traffic_policy == model::traffic_policy::local ? dataplane::traffic_policy::local
                                                                                        : dataplane::traffic_policy::cluster;
-      auto add = [&](const std::string& suffix, std::vector<dataplane::frontend> fs, dataplane::traffic_policy p) {
+      const std::string name = port_name + "/" + family_tag(family);
+      auto add = [&](const std::string& suffix, std::vector<dataplane::frontend> fs, dataplane::traffic_policy p,
+                     std::vector<dataplane::prefix> ranges = {}) {
         if (fs.empty()) return;
         dataplane::service ds;
-        ds.name = port_name + "/" + family_tag(family) + suffix;
+        ds.name = name + suffix;
         ds.proto = port.protocol == "UDP" ? dataplane::protocol::udp : dataplane::protocol::tcp;
         ds.frontends = std::move(fs);
         ds.backends = backends;
         ds.policy = p;
+        if (svc.session_affinity_timeout) ds.affinity_timeout = static_cast<std::uint32_t>(*svc.session_affinity_timeout);
+        ds.source_ranges = std::move(ranges);
         out.desired.services.push_back(std::move(ds));
       };
+      // loadBalancerSourceRanges guard the LoadBalancer addresses only (as kube-proxy
+      // does), so those get a service of their own; a family without a range of its own
+      // admits no client there.
+      if (!svc.load_balancer_source_ranges.empty() && !lb.empty()) {
+        std::vector<dataplane::prefix> ranges;
+        for (const auto& r : svc.load_balancer_source_ranges)
+          if (r.family() == family)
+            if (auto p = dataplane::prefix::parse(r.to_string())) ranges.push_back(*p);
+        if (ranges.empty())
+          out.skipped.push_back({name + "/load-balancer", "loadBalancerSourceRanges admit no " +
+                                                              std::string(family == model::ip_family::v4 ? "IPv4" : "IPv6") +
+                                                              " client"});
+        else
+          add("/load-balancer", lb, policy, std::move(ranges));
+        lb.clear();
+      }
       // externalTrafficPolicy governs external addresses; a ClusterIP reached from
       // outside (Calico's serviceClusterIPs) is Cluster. One service when both agree.
       if (policy == dataplane::traffic_policy::cluster) {
-        ext.insert(ext.end(), cluster.begin(), cluster.end());
-        std::sort(ext.begin(), ext.end());
-        ext.erase(std::unique(ext.begin(), ext.end()), ext.end());
-        add("", ext, policy);
+        add("", merge(merge(lb, ext), cluster), policy);
       } else {
-        add("/external", ext, policy);
+        add("/external", merge(lb, ext), policy);
         add("/cluster-ip", cluster, dataplane::traffic_policy::cluster);
       }
     }

@@ -238,4 +238,50 @@ TEST(dataplane_program, the_program_reconciles) {
   EXPECT_EQ(maps.frontend_map.size(), 2u);  // (LB IP) x (http, dns); no Calico: no ClusterIP
 }
 
+// sessionAffinity, loadBalancerSourceRanges and NodePorts, as kube-proxy applies them:
+// affinity on every access path, the source ranges on the LoadBalancer addresses only,
+// the NodePort on this node's own address.
+TEST(dataplane_program, affinity_source_ranges_and_node_ports) {
+  auto svc = [](const std::string& ranges) {
+    return "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec: {type: LoadBalancer, "
+           "clusterIP: 10.96.0.10, externalIPs: [203.0.113.5], sessionAffinity: ClientIP, "
+           "sessionAffinityConfig: {clientIP: {timeoutSeconds: 600}}, loadBalancerSourceRanges: [" + ranges + "], "
+           "ports: [{name: http, port: 80, nodePort: 30080}, {name: dns, port: 53, protocol: UDP, nodePort: 30053}]}\n---\n";
+  };
+  auto s = snap(calico() + world() + svc("192.0.2.0/24, '2001:db8::/32'"));
+  auto p = speaker::program_dataplane(s, lb("web", "198.51.100.10"), "n1");
+  const auto* guarded = find(p, "default/web:http/TCP/v4/load-balancer");
+  const auto* open = find(p, "default/web:http/TCP/v4");
+  ASSERT_NE(guarded, nullptr);
+  ASSERT_NE(open, nullptr);
+  EXPECT_EQ(frontends(*guarded), (std::vector<std::string>{"198.51.100.10:80"}));
+  ASSERT_EQ(guarded->source_ranges.size(), 1u) << "the IPv4 range only";
+  EXPECT_EQ(guarded->source_ranges[0].to_string(), "192.0.2.0/24");
+  EXPECT_EQ(frontends(*open), (std::vector<std::string>{"10.96.0.10:80", "192.168.1.1:30080", "203.0.113.5:80"}));
+  EXPECT_TRUE(open->source_ranges.empty());
+  for (const auto* x : {guarded, open}) EXPECT_EQ(x->affinity_timeout, 600u);
+  EXPECT_EQ(frontends(*find(p, "default/web:dns/UDP/v4")),
+            (std::vector<std::string>{"10.96.0.10:53", "192.168.1.1:30053", "203.0.113.5:53"}));
+
+  // An IPv6 address under IPv4-only ranges admits nobody: not programmed, with the reason.
+  auto s6 = snap(world() + svc("192.0.2.0/24"));
+  model::assignments a = lb("web", "198.51.100.10");
+  a[{"default", "web"}].push_back(*model::ip_address::parse("2001:db8::10"));
+  auto p6 = speaker::program_dataplane(s6, a, "n1");
+  EXPECT_EQ(find(p6, "default/web:http/TCP/v6/load-balancer"), nullptr);
+  EXPECT_NE(std::find(p6.skipped.begin(), p6.skipped.end(),
+                      dataplane::skipped_service{"default/web:http/TCP/v6/load-balancer",
+                                                 "loadBalancerSourceRanges admit no IPv6 client"}),
+            p6.skipped.end());
+
+  // Through the reconciler: the guarded service's ranges reach the map.
+  dataplane::fake_map_ops maps;
+  auto r = dataplane::reconciler::open(maps);
+  ASSERT_TRUE(r.ok());
+  auto rep = (*r)->apply(p.desired);
+  ASSERT_TRUE(rep.ok()) << rep.err().message;
+  EXPECT_TRUE(rep->skipped.empty());
+  EXPECT_EQ(maps.range_set.size(), 2u);  // 192.0.2.0/24 for the http and the dns LoadBalancer service
+}
+
 }  // namespace

@@ -28,7 +28,7 @@ model::service make_service(int i, bool long_names = false) {
   s.meta.ns = (long_names ? "payments-team-" : "ns") + std::to_string(i % 100);
   s.type = "LoadBalancer";
   s.cluster_ips.push_back(model::ip_address::v4(0x0a600000u + static_cast<std::uint32_t>(i)));
-  s.ports.push_back({"http", "TCP", 80});
+  s.ports.push_back({"http", "TCP", 80, std::nullopt});
   if (i % 10 == 0) s.meta.annotations["metallb.io/address-pool"] = "pool" + std::to_string(100 + i % pools);
   return s;
 }

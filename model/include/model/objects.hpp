@@ -57,6 +57,7 @@ struct service_port {
   std::string name;
   std::string protocol = "TCP";
   std::int32_t port = 0;
+  std::optional<std::int32_t> node_port;  // NodePort and LoadBalancer services
   friend bool operator==(const service_port&, const service_port&) = default;
 };
 
@@ -70,6 +71,10 @@ struct service {
   std::vector<ip_family> ip_families;
   std::optional<ip_family_policy> family_policy;
   traffic_policy external_traffic_policy = traffic_policy::cluster;
+  // sessionAffinity: ClientIP, with sessionAffinityConfig.clientIP.timeoutSeconds
+  // (Kubernetes' default 10800); nullopt for None.
+  std::optional<std::int32_t> session_affinity_timeout;
+  std::vector<cidr> load_balancer_source_ranges;  // empty: any source
   std::vector<service_port> ports;
   label_map selector;
   std::vector<ip_address> ingress_ips;  // status.loadBalancer.ingress[].ip
