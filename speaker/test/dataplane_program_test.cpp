@@ -93,6 +93,15 @@ std::vector<std::string> programmed_backends(const speaker::dataplane_program& p
   return out;
 }
 
+// The program applied to in-memory maps, nothing skipped.
+void reconcile_cleanly(const speaker::dataplane_program& p, dataplane::fake_map_ops& maps) {
+  auto r = dataplane::reconciler::open(maps);
+  ASSERT_TRUE(r.ok());
+  auto rep = (*r)->apply(p.desired);
+  ASSERT_TRUE(rep.ok()) << rep.err().message;
+  EXPECT_TRUE(rep->skipped.empty());
+}
+
 std::string world() {
   return node("n1", "192.168.1.1") + node("n2", "192.168.2.1") + node("n3", "192.168.3.1") +
          slice("web", {"10.1.1.2@n1:ready", "10.1.2.2@n2:ready", "10.1.2.3@n2:terminating", "10.1.3.2@n3:gone"},
@@ -230,11 +239,7 @@ TEST(dataplane_program, the_program_reconciles) {
   auto s = snap(world() + service("web"));
   auto p = speaker::program_dataplane(s, lb("web", "198.51.100.10"), "n1");
   dataplane::fake_map_ops maps;
-  auto r = dataplane::reconciler::open(maps);
-  ASSERT_TRUE(r.ok());
-  auto rep = (*r)->apply(p.desired);
-  ASSERT_TRUE(rep.ok()) << rep.err().message;
-  EXPECT_TRUE(rep->skipped.empty());
+  reconcile_cleanly(p, maps);
   EXPECT_EQ(maps.frontend_map.size(), 2u);  // (LB IP) x (http, dns); no Calico: no ClusterIP
 }
 
@@ -276,11 +281,7 @@ TEST(dataplane_program, affinity_source_ranges_and_node_ports) {
 
   // Through the reconciler: the guarded service's ranges reach the map.
   dataplane::fake_map_ops maps;
-  auto r = dataplane::reconciler::open(maps);
-  ASSERT_TRUE(r.ok());
-  auto rep = (*r)->apply(p.desired);
-  ASSERT_TRUE(rep.ok()) << rep.err().message;
-  EXPECT_TRUE(rep->skipped.empty());
+  reconcile_cleanly(p, maps);
   EXPECT_EQ(maps.range_set.size(), 2u);  // 192.0.2.0/24 for the http and the dns LoadBalancer service
 }
 
