@@ -7,7 +7,8 @@ tests that run bgplb on the etcd datastore (test_etcd_multinode.py).
 The nodes reach it over the segment, as they would reach etcd hosts in a rack. Ports are
 fixed because the namespace is this run's own; the cluster token carries the run's id.
 Data directories live under the fabric's temp dir (removed with it). Members are killed
-with SIGKILL and restarted on their data; `uri()` lists all three."""
+with SIGKILL (or stopped with SIGTERM) and restarted on their data; `uri()` lists all
+three; `compact()` drops the history a disconnected watcher would resume from."""
 import base64
 import json
 import os
@@ -97,6 +98,17 @@ class Cluster:
     def wait_ready(self, timeout=30):
         routers.wait_for(lambda: self.etcdctl(['endpoint', 'health'], members=self.running(), check=False).returncode == 0,
                          timeout, lambda: 'etcd members %s not healthy:\n%s' % (self.running(), self.logs(10)))
+
+    def revision(self):
+        """The store's current revision (a member's `endpoint status` header)."""
+        return max(int(st['header']['revision']) for st in self.status().values())
+
+    def compact(self):
+        """Compacts the history up to the current revision: a watch that resumes from an
+        older revision is refused (`compacted`) and must list again. Returns the revision."""
+        rev = self.revision()
+        self.etcdctl(['compact', str(rev), '--physical'])
+        return rev
 
     def get_prefix(self, prefix):
         """{key: value} under prefix (a linearizable read: needs quorum)."""

@@ -20,6 +20,18 @@ exactly the expected nodes:
    stale and why, and no node leads; when the members return everything converges on the
    same ledger and an edit goes through again.
 
+A second rack (test_etcd_rack_survives_partitions_compaction_and_restart) cuts nodes off
+etcd with blackhole routes in their namespace (BGP to the ToR stays up):
+
+5. a standby node cut off: it keeps its routes and its view, its /readyz says the
+   datastore is stale; the others go on (a service removed, one added), etcd compacts its
+   history past the cut-off node's watch, and once the route is back the node lists
+   again and converges;
+6. the leading node cut off: it cannot renew its lease and steps down, another node leads
+   within the TTL and allocates; back on the network, the node stands by;
+7. every etcd member stopped and started again on its data: routes and views hold
+   meanwhile, then everything converges on the same ledger and an edit goes through.
+
 BGPLB_E2E_ETCD_STEPS (default 6) and BGPLB_E2E_ETCD_SEED (default 1313) shape step 1.
 Prints the figures it sees (apply to FIB, takeover after kill -9, handover after SIGTERM)."""
 import json
@@ -38,8 +50,8 @@ from scenario import baseline
 STEPS = int(os.environ.get('BGPLB_E2E_ETCD_STEPS', '6'))
 SEED = int(os.environ.get('BGPLB_E2E_ETCD_SEED', '1313'))
 PREFIX = '/e2e'
-LEASE_TTL = 3.0
-PARAMS = 'lease-ttl=3s&timeout=1s'
+LEASE_TTL = 5.0  # four etcd election timeouts and more (docs/etcd.md)
+PARAMS = 'lease-ttl=5s&timeout=1s'
 CONVERGE = 20.0
 POOL = '198.51.100.'
 
@@ -82,6 +94,12 @@ class EtcdFabric(RunFabric):
             ns = ['-n', meta['namespace']] if meta.get('namespace') else []
             self.bgplbctl_run(['delete', obj['kind'], meta['name']] + ns)
         return t
+
+    def partition(self, name, cut=True):
+        """Cuts node `name` off every etcd member (blackhole routes in its namespace; its
+        BGP session to the ToR stays up), or restores it."""
+        for _, addr in etcd_cluster.MEMBERS:
+            self.node_ns[name].run(['ip', 'route', 'add' if cut else 'del', 'blackhole', addr + '/32'])
 
     def bgplbctl_run(self, args):
         return self.etcd.ns.run([self.bgplbctl] + args + ['--datastore', self.uri()])
@@ -143,6 +161,11 @@ def rack():
     yield from open_rack(EtcdFabric, missing)
 
 
+def log_time(line):
+    """The timestamp that starts a log line ("2026-12-06T12:56:21.402+00:00 level=...")."""
+    return line.split(' ', 1)[0]
+
+
 def by_service(ledger):
     out = {}
     for ip, svc in ledger.items():
@@ -150,14 +173,18 @@ def by_service(ledger):
     return out
 
 
-def test_etcd_rack_survives_controller_and_etcd_failures(rack):
-    f = rack
-    rng = random.Random(SEED)
-    known = {}          # service -> addresses, as first seen: never renumbered
-    figures = {'apply_to_fib_ms': []}
-    extra = 0
+class Checks:
+    """The checks every step ends with, and the edits the steps make. `known` remembers
+    each service's addresses as first seen: a service is never renumbered."""
 
-    def problem_now():
+    def __init__(self, f, rng):
+        self.f, self.rng = f, rng
+        self.known = {}
+        self.apply_to_fib_ms = []
+        self.extra = 0
+
+    def problem_now(self):
+        f = self.f
         p = converged(f)
         if p is None:
             ledger = f.ledger()
@@ -177,12 +204,13 @@ def test_etcd_rack_survives_controller_and_etcd_failures(rack):
                         p = 'node %s does not say that %s leads: %s' % (name, lead, last.strip())
         return p
 
-    def settle(what):
+    def settle(self, what):
+        f = self.f
         end = time.monotonic() + CONVERGE
         problem = 'not checked'
         while time.monotonic() < end:
             f.check_alive()
-            problem = problem_now()
+            problem = self.problem_now()
             if problem is None:
                 break
             time.sleep(0.2)
@@ -190,36 +218,56 @@ def test_etcd_rack_survives_controller_and_etcd_failures(rack):
         conflicts = one_service_per_address(f)
         assert not conflicts, 'after %s: addresses with two services: %r' % (what, conflicts)
         ledger = f.ledger()
-        for svc, ips in by_service(ledger).items():
-            assert known.setdefault(svc, ips) == ips, 'after %s: %s renumbered from %s to %s' % (
-                what, svc, sorted(known[svc]), sorted(ips))
+        self.not_renumbered(ledger, what)
         print('ok after %s: %d addresses, leader %s' % (what, len(ledger), sorted(f.leaders())))
         return ledger
 
-    def add(node=None, policy=None):
-        nonlocal extra
-        extra += 1
-        name = 'x%d' % extra
-        node = node or rng.choice([n for n, _ in fabric.NODES])
-        policy = policy or rng.choice(['Local', 'Cluster'])
-        t = f.edit(lambda c: c.services.__setitem__(name, manifests.Service(
-            name, policy, '10.96.1.%d' % extra, [manifests.Endpoint(node, '10.244.9.%d' % extra)])))
+    def not_renumbered(self, ledger, what):
+        for svc, ips in by_service(ledger).items():
+            assert self.known.setdefault(svc, ips) == ips, 'after %s: %s renumbered from %s to %s' % (
+                what, svc, sorted(self.known[svc]), sorted(ips))
+
+    def add(self, node=None, policy=None):
+        self.extra += 1
+        name = 'x%d' % self.extra
+        node = node or self.rng.choice([n for n, _ in fabric.NODES])
+        policy = policy or self.rng.choice(['Local', 'Cluster'])
+        t = self.f.edit(lambda c: c.services.__setitem__(name, manifests.Service(
+            name, policy, '10.96.1.%d' % self.extra, [manifests.Endpoint(node, '10.244.9.%d' % self.extra)])))
         return name, t
 
-    def timed_add(what):
+    def timed_add(self, what):
         """Adds a service with a ready endpoint; the time from `bgplbctl apply` (its start)
         until the ToR's FIB has a new pool route with that service's next hops."""
+        f = self.f
         old = set(f.pool_fib())
-        name, t = add()
+        name, t = self.add()
         want = f.expected_hops(f.cluster.services[name])
         end = t + CONVERGE
         while time.monotonic() < end:
             new = {p: h for p, h in f.pool_fib().items() if p not in old}
             if new and all(h == want for h in new.values()):
-                figures['apply_to_fib_ms'].append((time.monotonic() - t) * 1000)
+                self.apply_to_fib_ms.append((time.monotonic() - t) * 1000)
                 break
             time.sleep(0.01)
         return '%s %s' % (what, name)
+
+    def wait(self, cond, timeout, what):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self.f.check_alive()
+            if cond():
+                return time.monotonic()
+            time.sleep(0.1)
+        raise AssertionError('timed out (%.0fs) waiting until %s\n%s' % (timeout, what, self.f.logs()))
+
+
+def test_etcd_rack_survives_controller_and_etcd_failures(rack):
+    f = rack
+    rng = random.Random(SEED)
+    c = Checks(f, rng)
+    figures = {}
+    settle, add, timed_add = c.settle, c.add, c.timed_add
 
     f.start(baseline())
     f.wait_sessions()
@@ -330,6 +378,86 @@ def test_etcd_rack_survives_controller_and_etcd_failures(rack):
         assert code == 200, 'node %s not ready after quorum returned: %s %s' % (name, code, body)
     settle(timed_add('adding after the quorum returned'))
 
-    lat = sorted(figures['apply_to_fib_ms'])
+    lat = sorted(c.apply_to_fib_ms)
     print('figures: takeover %.0f ms, handover %.0f ms; bgplbctl apply -> ToR FIB for %d new services: min %.0f ms, median %.0f ms, '
           'max %.0f ms' % (figures['takeover_ms'], figures['handover_ms'], len(lat), lat[0], lat[len(lat) // 2], lat[-1]))
+
+
+def test_etcd_rack_survives_partitions_compaction_and_restart(rack):
+    f = rack
+    c = Checks(f, random.Random(SEED + 1))
+    f.start(baseline())
+    f.wait_sessions()
+    first, _ = c.add()
+    c.settle('start')
+
+    # 5. A standby cut off etcd while the others go on and etcd compacts past its watch.
+    [lead] = f.leaders()
+    cut = sorted(set(f.speakers) - {lead})[0]
+    held = f.view(cut)
+    f.partition(cut)
+    print('cut %s off etcd' % cut)
+    c.wait(lambda: (f.readyz(cut)[0] or 200) != 200, 15, '%s says its datastore is stale' % cut)
+    code, body = f.readyz(cut)
+    assert 'datastore stale' in body, 'node %s readyz while cut off: %s %s' % (cut, code, body)
+    f.edit(lambda cl: cl.services.pop(first))
+    second, _ = c.add()
+    others = sorted(set(f.speakers) - {cut})
+    c.wait(lambda: all(f.view(n) == f.ledger() for n in others) and 'e2e/' + second in by_service(f.ledger())
+           and 'e2e/' + first not in by_service(f.ledger()), CONVERGE,
+           'the connected nodes see %s gone and %s added' % (first, second))
+    assert f.view(cut) == held, 'node %s changed its view while cut off: %r -> %r' % (cut, held, f.view(cut))
+    assert f.leaders() == {lead}, 'the leader moved while a standby was cut off: %r' % f.leaders()
+    rev = f.etcd.compact()
+    print('etcd compacted at revision %d while %s was cut off' % (rev, cut))
+    time.sleep(1)
+    assert f.view(cut) == held, 'node %s changed its view while cut off: %r' % (cut, f.view(cut))
+    f.partition(cut, cut=False)
+    c.settle('%s back after etcd compacted past its watch' % cut)
+    assert f.readyz(cut)[0] == 200, 'node %s not ready once back: %s' % (cut, f.readyz(cut))
+
+    # 6. The leading node cut off: it steps down, another leads and allocates.
+    [lead] = f.leaders()
+    f.partition(lead)
+    t0 = time.monotonic()
+    print('cut the leading node %s off etcd' % lead)
+    c.wait(lambda: f.leaders() - {lead}, LEASE_TTL + 5, 'another node leads')
+    took = time.monotonic() - t0
+    c.wait(lambda: lead not in f.leaders(), LEASE_TTL + 5, '%s steps down' % lead)
+    print('%s steps down, %s leads %.0f ms after the cut (lease TTL %.0f ms): %s' % (
+        lead, sorted(f.leaders()), took * 1000, LEASE_TTL * 1000, f.leader_events(lead)[-1].strip()))
+    assert took <= LEASE_TTL + 3.0, 'takeover took %.1fs, lease TTL %.0fs' % (took, LEASE_TTL)
+    # Never two leaders: the cut-off node's client gives up its lease no later than etcd
+    # expires it, so it steps down before the next one leads (the logs' clocks are one).
+    [new_lead] = f.leaders()
+    events = f.leader_events(lead)
+    led = max(i for i, e in enumerate(events) if 'leading=yes' in e)
+    stepped_down = log_time(events[led + 1])
+    took_over = log_time(f.leader_events(new_lead)[-1])
+    print('%s stepped down at %s: %s' % (lead, stepped_down, events[led + 1].strip()))
+    print('%s took over at %s' % (new_lead, took_over))
+    assert stepped_down <= took_over, '%s still led at %s when %s took over at %s' % (
+        lead, stepped_down, new_lead, took_over)
+    third, _ = c.add()
+    c.wait(lambda: 'e2e/' + third in by_service(f.ledger()), CONVERGE, 'the new leader allocates %s' % third)
+    c.not_renumbered(f.ledger(), 'the leader was cut off')
+    f.partition(lead, cut=False)
+    c.settle('the old leader %s back' % lead)
+    assert lead not in f.leaders(), 'the old leader took the lead back'
+
+    # 7. Every etcd member stopped, then started again on its data.
+    before_ledger, before_fib = f.ledger(), f.pool_fib()
+    f.etcd.stop()
+    print('stopped every etcd member')
+    end = time.monotonic() + 2 * LEASE_TTL
+    while time.monotonic() < end:
+        f.check_alive()
+        assert f.pool_fib() == before_fib, 'without etcd the ToR routes %r, before %r' % (f.pool_fib(), before_fib)
+        time.sleep(0.25)
+    for name in f.speakers:
+        assert f.view(name) == before_ledger, 'without etcd node %s sees %r' % (name, f.view(name))
+    f.etcd.start()
+    f.etcd.wait_ready()
+    after = c.settle('etcd restarted on its data')
+    assert after == before_ledger, 'the ledger changed across the etcd restart: %r -> %r' % (before_ledger, after)
+    c.settle(c.timed_add('adding after the etcd restart'))

@@ -1,6 +1,7 @@
 // The etcd v3 client over gRPC (see client.hpp).
 #include "client.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -109,9 +110,14 @@ std::unique_ptr<grpc::ClientContext> client::stream_context() const {
   return ctx;
 }
 
-std::unique_ptr<grpc::ClientContext> client::context() const {
+std::unique_ptr<grpc::ClientContext> client::context(by_time by) const {
   auto ctx = stream_context();
-  ctx->set_deadline(std::chrono::system_clock::now() + config_.timeout);
+  auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(config_.timeout);
+  if (by) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*by - std::chrono::steady_clock::now());
+    wait = std::clamp(left, std::chrono::milliseconds(0), wait);
+  }
+  ctx->set_deadline(std::chrono::system_clock::now() + wait);
   return ctx;
 }
 
@@ -122,13 +128,14 @@ std::string client::current_endpoint() const { return members_[current_ % member
 void client::fail_over() { ++current_; }
 
 template <class F>
-call_error client::with_failover(F&& f) {
+call_error client::with_failover(F&& f, by_time by) {
   call_error last;
   // Every member's reason, in the URI's order whichever member was tried first: the same
   // outage gives the same text (health reports and logs a change of text as news).
   std::vector<std::string> reasons(members_.size());
   const std::size_t first = current_;
   for (std::size_t i = 0; i < members_.size(); ++i) {
+    if (i > 0 && by && std::chrono::steady_clock::now() >= *by) break;  // out of time: the members not tried stay ""
     const std::size_t at = first + i;
     auto& m = members_[at % members_.size()];
     const grpc::Status s = f(m);
@@ -141,16 +148,19 @@ call_error client::with_failover(F&& f) {
     reasons[at % members_.size()] = e.message;
     if (!member_failure(s)) return e;
   }
-  for (const auto& r : reasons) last.message += (last.message.empty() ? "" : "; ") + r;
+  for (const auto& r : reasons)
+    if (!r.empty()) last.message += (last.message.empty() ? "" : "; ") + r;
   ++current_;
   return last;
 }
 
-call_error client::range(const etcdserverpb::RangeRequest& req, etcdserverpb::RangeResponse& resp) {
-  return with_failover([&](member& m) {
-    resp.Clear();
-    return m.kv->Range(context().get(), req, &resp);
-  });
+call_error client::range(const etcdserverpb::RangeRequest& req, etcdserverpb::RangeResponse& resp, by_time by) {
+  return with_failover(
+      [&](member& m) {
+        resp.Clear();
+        return m.kv->Range(context(by).get(), req, &resp);
+      },
+      by);
 }
 
 call_error client::txn(const etcdserverpb::TxnRequest& req, etcdserverpb::TxnResponse& resp) {
@@ -177,17 +187,19 @@ call_error client::lease_revoke(std::int64_t id) {
   return with_failover([&](member& m) { return m.lease->LeaseRevoke(context().get(), req, &resp); });
 }
 
-call_error client::lease_keepalive(std::int64_t id, std::int64_t& ttl) {
-  return with_failover([&](member& m) {
-    auto ctx = context();
-    auto stream = m.lease->LeaseKeepAlive(ctx.get());
-    etcdserverpb::LeaseKeepAliveRequest req;
-    req.set_id(id);
-    etcdserverpb::LeaseKeepAliveResponse resp;
-    if (stream->Write(req) && stream->Read(&resp)) ttl = resp.ttl();
-    stream->WritesDone();
-    return stream->Finish();
-  });
+call_error client::lease_keepalive(std::int64_t id, std::int64_t& ttl, by_time by) {
+  return with_failover(
+      [&](member& m) {
+        auto ctx = context(by);
+        auto stream = m.lease->LeaseKeepAlive(ctx.get());
+        etcdserverpb::LeaseKeepAliveRequest req;
+        req.set_id(id);
+        etcdserverpb::LeaseKeepAliveResponse resp;
+        if (stream->Write(req) && stream->Read(&resp)) ttl = resp.ttl();
+        stream->WritesDone();
+        return stream->Finish();
+      },
+      by);
 }
 
 call_error client::list(const std::string& prefix, std::vector<kv_item>& out, std::int64_t& revision, int page) {

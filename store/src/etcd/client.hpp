@@ -45,12 +45,16 @@ class client {
 
   const config& settings() const { return config_; }
 
-  call_error range(const etcdserverpb::RangeRequest& req, etcdserverpb::RangeResponse& resp);
+  // A moment a call must not outlast, whatever the URI's timeout and the members left to
+  // try (the election's lease: a leader learns in time that it cannot renew).
+  using by_time = std::optional<std::chrono::steady_clock::time_point>;
+
+  call_error range(const etcdserverpb::RangeRequest& req, etcdserverpb::RangeResponse& resp, by_time by = {});
   call_error txn(const etcdserverpb::TxnRequest& req, etcdserverpb::TxnResponse& resp);
   call_error lease_grant(std::chrono::milliseconds ttl, std::int64_t& id);
   call_error lease_revoke(std::int64_t id);
   // One keep-alive round trip; ttl is the lease's remaining seconds (0: it has expired).
-  call_error lease_keepalive(std::int64_t id, std::int64_t& ttl);
+  call_error lease_keepalive(std::int64_t id, std::int64_t& ttl, by_time by = {});
 
   // Every key under `prefix`, read in pages at one revision (returned).
   call_error list(const std::string& prefix, std::vector<kv_item>& out, std::int64_t& revision, int page = 1000);
@@ -69,9 +73,9 @@ class client {
     std::unique_ptr<etcdserverpb::Watch::Stub> watch;
     std::unique_ptr<etcdserverpb::Lease::Stub> lease;
   };
-  std::unique_ptr<grpc::ClientContext> context() const;
+  std::unique_ptr<grpc::ClientContext> context(by_time by = {}) const;
   template <class F>
-  call_error with_failover(F&& f);
+  call_error with_failover(F&& f, by_time by = {});
 
   // Keeps every channel connecting and its sockets polled (see client.cpp).
   void monitor();

@@ -116,21 +116,16 @@ void election::run() {
   while (!stopping_) campaign();
 }
 
-bool election::keep_alive(std::int64_t lease, const std::string& key, clock::time_point& last_ok) {
-  std::int64_t ttl = 0;
+// The lease is this process's until `last_ok` (when the last answered keep-alive was
+// sent) plus the TTL: etcd counts its TTL from when that renewal arrived, later, and
+// nobody else can lead before etcd expires it. No call outlasts that moment, so a
+// leader cut off from etcd steps down no later than another can take over.
+bool election::keep_alive(std::int64_t lease, clock::time_point& last_ok) {
+  const auto lease_end = last_ok + client_.settings().lease_ttl;
   const auto sent = clock::now();
-  if (auto e = client_.lease_keepalive(lease, ttl)) {
-    if (clock::now() - last_ok < client_.settings().lease_ttl) return true;
-    // A whole TTL without an answered keep-alive, which happens while etcd elects a new
-    // raft leader (the members forward renewals to a leader and wait for one). The lease
-    // lives as long as its key does: etcd deletes the key when it revokes the lease, and
-    // nobody else leads while it exists. Without quorum this read fails too.
-    etcdserverpb::RangeRequest mine;
-    mine.set_key(key);
-    mine.set_count_only(true);
-    etcdserverpb::RangeResponse mr;
-    return !client_.range(mine, mr) && mr.count() == 1;
-  }
+  if (sent >= lease_end) return false;
+  std::int64_t ttl = 0;
+  if (client_.lease_keepalive(lease, ttl, lease_end)) return clock::now() < lease_end;  // tried again soon
   if (ttl <= 0) return false;  // expired: the key went with it
   last_ok = sent;
   return true;
@@ -169,7 +164,8 @@ void election::campaign() {
     }
   }
   bool leading = false;
-  const std::string lease_lost = "no keep-alive of the lease answered for a whole lease-ttl and its key cannot be read (no etcd quorum reachable?)";
+  const std::string lease_lost =
+      "no keep-alive of the lease answered for a whole lease-ttl: etcd expires it now (no etcd quorum reachable?)";
   auto finish = [&](bool lost, const std::string& why) {
     if (leading) {
       lead_.clear();
@@ -191,7 +187,8 @@ void election::campaign() {
   // After an unanswered keep-alive, try again soon: the renewal that a new raft leader
   // answers first moves the TTL's deadline.
   const auto next_renewal = [&](bool answered) {
-    return clock::now() + (answered ? ttl / 3 : std::min<clock::duration>(ttl / 3, std::chrono::milliseconds(250)));
+    const auto next = clock::now() + (answered ? ttl / 3 : std::min<clock::duration>(ttl / 3, std::chrono::milliseconds(250)));
+    return std::min(next, last_ok + ttl);  // at the lease's end at the latest: step down then
   };
   auto next_keepalive = last_ok + ttl / 3;
   while (!stopping_) {
@@ -208,9 +205,9 @@ void election::campaign() {
     before.set_sort_order(etcdserverpb::RangeRequest::DESCEND);
     before.set_limit(1);
     etcdserverpb::RangeResponse br;
-    if (client_.range(mine, mr) || client_.range(before, br)) {
+    if (client_.range(mine, mr, last_ok + ttl) || client_.range(before, br, last_ok + ttl)) {
       const auto answered_before = last_ok;
-      if (!keep_alive(lease, key, last_ok)) return finish(true, lease_lost);
+      if (!keep_alive(lease, last_ok)) return finish(true, lease_lost);
       next_keepalive = next_renewal(last_ok != answered_before);
       pause(std::chrono::milliseconds(200));
       continue;
@@ -253,7 +250,7 @@ void election::campaign() {
       auto item = feed.next(next_keepalive);
       if (!item) {
         const auto answered_before = last_ok;
-        if (!keep_alive(lease, key, last_ok)) {
+        if (!keep_alive(lease, last_ok)) {
           {
             std::lock_guard lock(mutex_);
             feed_ = nullptr;

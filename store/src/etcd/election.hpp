@@ -10,8 +10,9 @@
 // Every write of the leader is a Txn guarded by Compare(create_revision(key) == the
 // revision it was created at) (leadership::guard): a deposed controller's writes are
 // refused by etcd itself, whatever its clock says. Leadership ends (sink(false)) when the
-// key goes, the lease expires, keep-alives fail for a whole TTL and the key cannot be read
-// (no quorum), or a guarded write is refused; the campaigner then starts over with a new lease. A campaigner that does not
+// key goes, the lease expires, no keep-alive is answered for a whole TTL (counted from
+// when the last answered one was sent, so before etcd can expire it; no call outlasts
+// that moment), or a guarded write is refused; the campaigner then starts over with a new lease. A campaigner that does not
 // lead tells the sink (false) whenever the reason changes: who leads, or why it cannot
 // campaign (no quorum, no member answers), as leadership() then reports.
 #pragma once
@@ -76,9 +77,9 @@ class election {
   void standing_by(std::string why);
   // Who leads now ("node1 pid 42 leads (election key K)"), "" when unknown.
   std::string current_leader();
-  // One keep-alive; false when the lease is gone or, after a whole TTL without an answer,
-  // its key cannot be read.
-  bool keep_alive(std::int64_t lease, const std::string& key, std::chrono::steady_clock::time_point& last_ok);
+  // One keep-alive, over by the lease's end (last_ok + TTL); false when the lease is gone
+  // or that moment came without an answer.
+  bool keep_alive(std::int64_t lease, std::chrono::steady_clock::time_point& last_ok);
   void pause(std::chrono::milliseconds d);
 
   client& client_;
