@@ -27,6 +27,12 @@ def missing():
     return [b for b in (ETCD, ETCDCTL) if not os.access(b, os.X_OK)]
 
 
+def missing_reason():
+    """Why the etcd racks cannot run here, or None."""
+    gone = missing()
+    return 'etcd not installed (%s; Debian etcd-server etcd-client)' % ', '.join(gone) if gone else None
+
+
 class Cluster:
     def __init__(self, topo, bridge_ns, bridge, workdir, prefixlen):
         self.dir = workdir

@@ -155,10 +155,7 @@ class EtcdFabric(RunFabric):
 
 @pytest.fixture
 def rack():
-    def missing():
-        gone = etcd_cluster.missing()
-        return 'etcd not installed (%s; Debian etcd-server etcd-client)' % ', '.join(gone) if gone else None
-    yield from open_rack(EtcdFabric, missing)
+    yield from open_rack(EtcdFabric, etcd_cluster.missing_reason)
 
 
 def log_time(line):
@@ -184,6 +181,10 @@ class Checks:
         self.extra = 0
 
     def problem_now(self):
+        return self.routes_problem() or self.leader_problem()
+
+    def routes_problem(self):
+        """Every view is the ledger, the ToR routes what it must, the pools count it."""
         f = self.f
         p = converged(f)
         if p is None:
@@ -193,16 +194,19 @@ class Checks:
                 p = 'the ToR routes %r, want %r' % (got, want)
             elif f.pools() != {'main': len(ledger)}:
                 p = 'bgplbctl pools says %r, the ledger holds %d addresses' % (f.pools(), len(ledger))
-            elif len(f.leaders()) != 1:
-                p = 'leaders: %r' % sorted(f.leaders())
-            else:
-                # Every other node names the leader of the moment in its last leader event.
-                [lead] = f.leaders()
-                for name in sorted(set(f.speakers) - {lead}):
-                    last = (f.leader_events(name) or ['(none)'])[-1]
-                    if 'reason="not leading: %s pid ' % lead not in last:
-                        p = 'node %s does not say that %s leads: %s' % (name, lead, last.strip())
         return p
+
+    def leader_problem(self):
+        """One node leads, and every other one names it in its last leader event."""
+        f = self.f
+        if len(f.leaders()) != 1:
+            return 'leaders: %r' % sorted(f.leaders())
+        [lead] = f.leaders()
+        for name in sorted(set(f.speakers) - {lead}):
+            last = (f.leader_events(name) or ['(none)'])[-1]
+            if 'reason="not leading: %s pid ' % lead not in last:
+                return 'node %s does not say that %s leads: %s' % (name, lead, last.strip())
+        return None
 
     def settle(self, what):
         f = self.f

@@ -4,9 +4,11 @@
 // phase, while it leads (datastore_writer.cpp). A process's own (post_event(): the
 // speaker's nodeAssigned) go through a queue on the datastore's thread and a connection of
 // their own, one at a time, whatever the Lease says: they are about what this process
-// does, not the controller's results. The queue is bounded (a burst beyond it, such as a
-// cold start announcing tens of thousands of Services, drops the excess, counted in
-// the log); a failed post is logged and dropped, as client-go's recorder drops them.
+// does, not the controller's results. The queue holds 1000, as client-go's recorder
+// (tools/record maxQueuedEvents, dropping when full), which MetalLB's speaker sends its
+// nodeAssigned through: a burst beyond it, such as a cold start announcing tens of
+// thousands of Services, drops the excess, counted in the log. A failed post is logged
+// and dropped at once (client-go's recorder tries an Event up to 12 times first).
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
