@@ -24,9 +24,10 @@ A second rack (test_etcd_rack_survives_partitions_compaction_and_restart) cuts n
 etcd with blackhole routes in their namespace (BGP to the ToR stays up):
 
 5. a standby node cut off: it keeps its routes and its view, its /readyz says the
-   datastore is stale; the others go on (a service removed, one added), etcd compacts its
-   history past the cut-off node's watch, and once the route is back the node lists
-   again and converges;
+   datastore is stale; the others go on (a service removed, one added, neither announced
+   by the cut-off node), etcd compacts its history past the cut-off node's watch, and
+   once the route is back the node lists again and converges without a flap: the ToR
+   received no UPDATE from it all along;
 6. the leading node cut off: it cannot renew its lease and steps down, another node leads
    within the TTL and allocates; back on the network, the node stands by;
 7. every etcd member stopped and started again on its data: routes and views hold
@@ -392,20 +393,26 @@ def test_etcd_rack_survives_partitions_compaction_and_restart(rack):
     c = Checks(f, random.Random(SEED + 1))
     f.start(baseline())
     f.wait_sessions()
-    first, _ = c.add()
     c.settle('start')
 
     # 5. A standby cut off etcd while the others go on and etcd compacts past its watch.
+    # The services changed meanwhile are Local with their endpoint elsewhere, so the cut
+    # node announces nothing new when it is back: any UPDATE it sends would be a flap.
     [lead] = f.leaders()
     cut = sorted(set(f.speakers) - {lead})[0]
+    elsewhere = lead
+    first, _ = c.add(node=elsewhere, policy='Local')
+    c.settle('adding %s' % first)
     held = f.view(cut)
+    updates = f.router.counters(f.node_addr[cut])['updates_received']
+    assert updates > 0, 'the ToR counts no UPDATE from %s, which announces %r' % (cut, held)
     f.partition(cut)
     print('cut %s off etcd' % cut)
     c.wait(lambda: (f.readyz(cut)[0] or 200) != 200, 15, '%s says its datastore is stale' % cut)
     code, body = f.readyz(cut)
     assert 'datastore stale' in body, 'node %s readyz while cut off: %s %s' % (cut, code, body)
     f.edit(lambda cl: cl.services.pop(first))
-    second, _ = c.add()
+    second, _ = c.add(node=elsewhere, policy='Local')
     others = sorted(set(f.speakers) - {cut})
     c.wait(lambda: all(f.view(n) == f.ledger() for n in others) and 'e2e/' + second in by_service(f.ledger())
            and 'e2e/' + first not in by_service(f.ledger()), CONVERGE,
@@ -419,6 +426,8 @@ def test_etcd_rack_survives_partitions_compaction_and_restart(rack):
     f.partition(cut, cut=False)
     c.settle('%s back after etcd compacted past its watch' % cut)
     assert f.readyz(cut)[0] == 200, 'node %s not ready once back: %s' % (cut, f.readyz(cut))
+    sent = f.router.counters(f.node_addr[cut])['updates_received'] - updates
+    assert sent == 0, 'node %s sent %d UPDATEs across the partition and its healing: a flap' % (cut, sent)
 
     # 6. The leading node cut off: it steps down, another leads and allocates.
     [lead] = f.leaders()
