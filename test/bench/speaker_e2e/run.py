@@ -18,8 +18,16 @@ N services, one BIRD 2 receiver in another network namespace.
 Run as root from the source root after building:  python3 test/bench/speaker_e2e/run.py
   --bgplb build/speaker/cmd/bgplb  --services 10000  --changes 1000
 Every size up to 1,048,576 services is valid (the pool, ClusterIPs and pod IPs are /12s).
+
+With `--datastore etcd` (issue 13) the objects live in a one-member etcd in the node's
+namespace instead: loaded with `bgplbctl apply -f DIR` (timed), `bgplb run --datastore
+etcd://...` campaigns, allocates and writes its ledger there (all in the cold start), each
+change is one etcd put of the EndpointSlice (the latency counts from just before the put,
+made over etcd's HTTP gateway by a helper already running in the namespace), and the
+burst is one `bgplbctl apply` of the B slices.
 """
 import argparse
+import base64
 import math
 import os
 import statistics
@@ -35,9 +43,40 @@ import routers  # noqa: E402
 
 ROUTER_AS, NODE_AS = 64500, 64512
 from bench_common import (ADVERTISE_ALL_ON_N1, MAX_SERVICES, POOL, pct, service_doc, slice_doc,  # noqa: E402
-                          v4, write_atomic)
+                          write_atomic)
 
 NS = 'bench'
+ETCD_URI = 'etcd://127.0.0.1:2379/bench'
+TARGET_KEY = '/bench/v1/discovery.k8s.io/endpointslices/%s/s0-a' % NS
+
+# Runs in the node's namespace: reads "KEY<TAB>VALUE" (both base64) lines, prints the
+# time just before each put through etcd's HTTP gateway, then does it.
+PUTTER = r'''
+import json, sys, time, urllib.request
+for line in sys.stdin:
+    key, value = line.rstrip("\n").split("\t")
+    req = urllib.request.Request("http://127.0.0.1:2379/v3/kv/put", data=json.dumps({"key": key, "value": value}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    t = time.time()
+    urllib.request.urlopen(req, timeout=10).read()
+    print(t, flush=True)
+'''
+
+
+def start_etcd(node, work):
+    """One etcd member on the node namespace's loopback; returns its process."""
+    p = node.popen(['/usr/bin/etcd', '--name', 'bench', '--data-dir', os.path.join(work, 'etcd'),
+                    '--listen-client-urls', 'http://127.0.0.1:2379', '--advertise-client-urls', 'http://127.0.0.1:2379',
+                    '--listen-peer-urls', 'http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
+                    '--initial-cluster', 'bench=http://127.0.0.1:2380', '--quota-backend-bytes', str(8 << 30),
+                    '--logger', 'zap', '--log-level', 'warn'], log_path=os.path.join(work, 'etcd.log'))
+    end = time.time() + 30
+    while node.run(['etcdctl', '--endpoints', '127.0.0.1:2379', 'endpoint', 'health'], check=False,
+                   env=dict(os.environ, ETCDCTL_API='3')).returncode != 0:
+        if time.time() > end or p.poll() is not None:
+            sys.exit('etcd did not start: see %s' % work)
+        time.sleep(0.2)
+    return p
 
 
 def manifests(d, n, burst=0):
@@ -114,8 +153,12 @@ def main():
     ap.add_argument('--gap', type=float, default=0.03, help='seconds between changes')
     ap.add_argument('--burst', type=int, default=1000, help='services changed at once in the burst')
     ap.add_argument('--extra', default='', help='more bgplb run arguments')
+    ap.add_argument('--datastore', choices=('file', 'etcd'), default='file',
+                    help='where the objects live: the manifest directory, or a one-member etcd (see above)')
+    ap.add_argument('--bgplbctl', default='build/cli/bgplbctl', help='for --datastore etcd: loads the objects')
     a = ap.parse_args()
     bgplb = os.path.abspath(a.bgplb)
+    bgplbctl = os.path.abspath(a.bgplbctl)
     if os.geteuid() != 0:
         sys.exit('run as root (network namespaces)')
     a.burst = min(a.burst, max(0, a.services - 1))
@@ -138,8 +181,31 @@ def main():
                         log_path=os.path.join(work, 'tcpdump.log'))
         time.sleep(1.0)
 
+        store_args = ['-f', mdir, '--state', os.path.join(work, 'state')]
+        etcd = putter = None
+        load = None
+        if a.datastore == 'etcd':
+            etcd = start_etcd(node, work)
+            t = time.time()
+            node.run([bgplbctl, 'apply', '-f', mdir, '--datastore', ETCD_URI], timeout=1200)
+            load = time.time() - t
+            store_args = ['--datastore', ETCD_URI]
+            putter = node.popen([sys.executable, '-c', PUTTER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+        def change(ready):
+            """Writes the target slice; the moment just before."""
+            doc = slice_doc(0, ready, NS)
+            if putter is None:
+                t = time.time()
+                write_atomic(os.path.join(mdir, 'target.yaml'), doc)
+                return t
+            b64 = lambda text: base64.b64encode(text.encode()).decode()  # noqa: E731
+            putter.stdin.write('%s\t%s\n' % (b64(TARGET_KEY), b64(doc.replace('---\n', ''))))
+            putter.stdin.flush()
+            return float(putter.stdout.readline())
+
         t0 = time.time()
-        spk = node.popen([bgplb, 'run', '-f', mdir, '--state', os.path.join(work, 'state'), '--node', 'n1',
+        spk = node.popen([bgplb, 'run'] + store_args + ['--node', 'n1',
                           '--metrics-address', '127.0.0.1:7472', '--shutdown-drain', '0'] + a.extra.split(),
                          log_path=os.path.join(work, 'bgplb.log'))
         while route_count(bird) < a.services:
@@ -153,18 +219,22 @@ def main():
         marks = []
         for k in range(a.changes):
             ready = k % 2 == 1
-            t = time.time()
-            write_atomic(os.path.join(mdir, 'target.yaml'), slice_doc(0, ready, NS))
+            t = change(ready)
             marks.append((t, 'announce' if ready else 'withdraw'))
             time.sleep(a.gap)
         time.sleep(1.0)
         burst_t = time.time()
         if a.burst:
             write_atomic(os.path.join(mdir, 'burst.yaml'), ''.join(slice_doc(i, False, NS) for i in range(1, a.burst + 1)))
+            if etcd is not None:
+                node.run([bgplbctl, 'apply', '-f', os.path.join(mdir, 'burst.yaml'), '--datastore', ETCD_URI], timeout=120)
         time.sleep(2.0)
         rss_peak = peak_rss_mib(spk.pid)
         netns.stop_process(spk)
         netns.stop_process(cap)
+        for p in (putter, etcd):
+            if p is not None:
+                netns.stop_process(p)
         routes, opened, update_times = wire(pcap)
         first = [u for u in routes if u[2] == 'announce']
         flush = (max(u[0] for u in first[:a.services]) - t0) if first else float('nan')
@@ -184,13 +254,17 @@ def main():
             if i + 1 < len(marks) and hit[0] >= marks[i + 1][0]:
                 late += 1
             lat[kind].append((hit[0] - t) * 1000)
-        burst_prefixes = {v4(POOL, i) for i in range(1, a.burst + 1)}
-        burst_routes = [u for u in routes if u[0] >= burst_t and u[2] == 'withdraw' and u[1] in burst_prefixes]
+        # Every withdrawal after the burst's write but s0's is the burst's (nothing else
+        # changes then); which address each burst service holds depends on the allocator.
+        burst_routes = [u for u in routes if u[0] >= burst_t and u[2] == 'withdraw' and u[1] != POOL]
         burst_msgs = len({u[0] for u in burst_routes})
         burst_time = (max(u[0] for u in burst_routes) - burst_t) * 1000 if burst_routes else float('nan')
         bird.stop()
 
-    print('bgplb speaker e2e, %d services, %d changes (%s)' % (a.services, a.changes, time.strftime('%Y-%m-%d %H:%M')))
+    print('bgplb speaker e2e, %d services, %d changes, datastore %s (%s)' % (
+        a.services, a.changes, a.datastore, time.strftime('%Y-%m-%d %H:%M')))
+    if load is not None:
+        print('bgplbctl apply of the %d objects into etcd: %.2f s (before the cold start)' % (2 * a.services + 4, load))
     print('cold start: launch -> all %d routes at BIRD %.3f s; OPEN left at %.3f s; last initial UPDATE at %.3f s; '
           'peak RSS %.1f MiB at cold start, %.1f MiB over the run (%.2f KiB per service)' % (
               a.services, cold, (opened - t0) if opened else float('nan'), flush, rss_cold, rss_peak,
