@@ -230,6 +230,7 @@ def main():
                 node.run([bgplbctl, 'apply', '-f', os.path.join(mdir, 'burst.yaml'), '--datastore', ETCD_URI], timeout=120)
         time.sleep(2.0)
         rss_peak = peak_rss_mib(spk.pid)
+        stop_t = time.time()  # what bgplb withdraws when it stops is not the burst's
         netns.stop_process(spk)
         netns.stop_process(cap)
         for p in (putter, etcd):
@@ -256,7 +257,7 @@ def main():
             lat[kind].append((hit[0] - t) * 1000)
         # Every withdrawal after the burst's write but s0's is the burst's (nothing else
         # changes then); which address each burst service holds depends on the allocator.
-        burst_routes = [u for u in routes if u[0] >= burst_t and u[2] == 'withdraw' and u[1] != POOL]
+        burst_routes = [u for u in routes if burst_t <= u[0] < stop_t and u[2] == 'withdraw' and u[1] != POOL]
         burst_msgs = len({u[0] for u in burst_routes})
         burst_time = (max(u[0] for u in burst_routes) - burst_t) * 1000 if burst_routes else float('nan')
         bird.stop()
