@@ -116,7 +116,7 @@ def in_namespace(work, manifests):
     port = daemon_test.free_port()
     log_path = os.path.join(work, 'ns.log')
     with open(log_path, 'w') as log:
-        proc = start(manifests, os.path.join(work, 'state-ns'), port, ['--dataplane', 'auto'], log, in_ns())
+        proc = start(manifests, os.path.join(work, 'state-ns'), port, [], log, in_ns())  # the default: auto
     try:
         daemon_test.wait_for(lambda: get(port, '/readyz')[0] == 200, '/readyz', timeout=20)
         daemon_test.wait_for(lambda: json.loads(get(port, '/v1/dataplane')[1])['state'] == 'running', 'running',
