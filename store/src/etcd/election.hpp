@@ -10,9 +10,9 @@
 // Every write of the leader is a Txn guarded by Compare(create_revision(key) == the
 // revision it was created at) (leadership::guard): a deposed controller's writes are
 // refused by etcd itself, whatever its clock says. Leadership ends (sink(false)) when the
-// key goes, the lease expires, no keep-alive is answered for a whole TTL (counted from
-// when the last answered one was sent, so before etcd can expire it; no call outlasts
-// that moment), or a guarded write is refused; the campaigner then starts over with a new lease. A campaigner that does not
+// key goes, the lease expires, no keep-alive is answered for nine tenths of the TTL
+// (counted from when the last answered one was sent, so before etcd can expire it; no
+// call outlasts that moment), or a guarded write is refused; the campaigner then starts over with a new lease. A campaigner that does not
 // lead tells the sink (false) whenever the reason changes: who leads, or why it cannot
 // campaign (no quorum, no member answers), as leadership() then reports.
 #pragma once
@@ -77,8 +77,10 @@ class election {
   void standing_by(std::string why);
   // Who leads now ("node1 pid 42 leads (election key K)"), "" when unknown.
   std::string current_leader();
-  // One keep-alive, over by the lease's end (last_ok + TTL); false when the lease is gone
-  // or that moment came without an answer.
+  // When this process gives its lease up: last_ok + TTL less a tenth of it (500 ms at most).
+  std::chrono::steady_clock::time_point lease_end(std::chrono::steady_clock::time_point last_ok) const;
+  // One keep-alive, over by lease_end(last_ok); false when the lease is gone or that
+  // moment came without an answer.
   bool keep_alive(std::int64_t lease, std::chrono::steady_clock::time_point& last_ok);
   void pause(std::chrono::milliseconds d);
 
