@@ -12,6 +12,7 @@ again)."""
 import os
 import random
 import signal
+import subprocess
 import time
 
 import pytest
@@ -95,7 +96,7 @@ class SplitFabric(EtcdFabric):
                 os.kill(p.pid, signal.SIGTERM)
                 try:
                     p.wait(timeout=10)
-                except Exception:
+                except subprocess.TimeoutExpired:
                     pass
             netns.stop_process(p, sig=signal.SIGKILL, grace=1.0)
         super().close()
