@@ -241,7 +241,7 @@ TEST_F(etcd_election, large_changes_span_transactions) {
 // etcd's raft leader killed, quorum kept: keep-alives go unanswered while the members
 // elect another (1 to 2 election timeouts, more on a loaded machine), then a member
 // answers them and the controller keeps leading, three rounds in a row. The TTL is 5 s
-// here, as docs/etcd.md asks (at least three election timeouts; the default is 10 s):
+// here, as docs/etcd.md asks (four election timeouts and more; the default is 10 s):
 // with a TTL of 2 s against a 1 s election timeout, a controller could not tell a raft
 // election from a partition in time and one CI run under ASan stepped down.
 TEST_F(etcd_election, leader_stays_when_the_etcd_leader_is_killed) {
