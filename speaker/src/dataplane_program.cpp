@@ -120,21 +120,24 @@ dataplane_program program_service(const program_inputs& in, const model::snapsho
             if (auto dp = to_dp(a)) fs.push_back({*dp, static_cast<std::uint16_t>(port.port)});
         return fs;
       };
-      auto merge = [](std::vector<dataplane::frontend> a, const std::vector<dataplane::frontend>& b) {
-        a.insert(a.end(), b.begin(), b.end());
+      auto distinct = [](std::vector<dataplane::frontend> a) {
         std::sort(a.begin(), a.end());
         a.erase(std::unique(a.begin(), a.end()), a.end());
         return a;
       };
-      auto lb = merge(frontends_of(assigned), {});
+      auto merge = [&](std::vector<dataplane::frontend> a, const std::vector<dataplane::frontend>& b) {
+        a.insert(a.end(), b.begin(), b.end());
+        return distinct(std::move(a));
+      };
+      auto lb = distinct(frontends_of(assigned));
       auto ext = frontends_of(svc.external_ips);
       // A NodePort on this node's own address of the family (kube-proxy serves every
       // node address; the ones the rack routes here are these).
       if (node_ports && port.node_port && self != in.nodes.end())
         if (const auto& a = family == model::ip_family::v4 ? self->second.v4 : self->second.v6)
           ext.push_back({*a, static_cast<std::uint16_t>(*port.node_port)});
-      ext = merge(ext, {});
-      auto cluster = merge(frontends_of(cluster_ips), {});
+      ext = distinct(std::move(ext));
+      auto cluster = distinct(frontends_of(cluster_ips));
       const auto policy = svc.external_traffic_policy == model::traffic_policy::local ? dataplane::traffic_policy::local
                                                                                        : dataplane::traffic_policy::cluster;
       const std::string name = port_name + "/" + family_tag(family);

@@ -41,6 +41,17 @@ def open_rack(cls, missing=None):
     f.close()
 
 
+def stop_gracefully(p):
+    """SIGTERM (a leader resigns, a speaker drains), up to 10 s, then SIGKILL."""
+    if p.poll() is None:
+        os.kill(p.pid, signal.SIGTERM)
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+    netns.stop_process(p, sig=signal.SIGKILL, grace=1.0)
+
+
 class RunFabric(fabric.Fabric):
     def __init__(self, kind, bgplb, bgplbctl):
         super().__init__(kind, None, None)
@@ -74,13 +85,7 @@ class RunFabric(fabric.Fabric):
             log_path=self.speaker_log(name))
 
     def stop_node(self, name):
-        p = self.speakers.pop(name)
-        os.kill(p.pid, signal.SIGTERM)
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        netns.stop_process(p, sig=signal.SIGKILL, grace=1.0)
+        stop_gracefully(self.speakers.pop(name))
 
     def kill_node(self, name):
         """kill -9: no resignation, no withdrawal; the process's lease and sessions just end."""

@@ -12,7 +12,6 @@ again)."""
 import os
 import random
 import signal
-import subprocess
 import time
 
 import pytest
@@ -20,7 +19,7 @@ import pytest
 import etcd_cluster
 import fabric
 import netns
-from run_fabric import one_service_per_address, open_rack
+from run_fabric import one_service_per_address, open_rack, stop_gracefully
 from scenario import baseline
 from test_etcd_multinode import LEASE_TTL, SEED, Checks, EtcdFabric
 
@@ -91,14 +90,7 @@ class SplitFabric(EtcdFabric):
 
     def close(self):
         for name in list(self.controllers):
-            p = self.controllers.pop(name)
-            if p.poll() is None:
-                os.kill(p.pid, signal.SIGTERM)
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    pass
-            netns.stop_process(p, sig=signal.SIGKILL, grace=1.0)
+            stop_gracefully(self.controllers.pop(name))
         super().close()
 
 
