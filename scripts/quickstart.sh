@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # The README's first Quick start command. On a fresh Debian 12 machine, as root:
 # installs what is missing (scripts/install-deps.sh), builds into build/, then shows bgplb
-# announcing two services to a top-of-rack router, everything inside network namespaces
-# that exist only while the demo runs:
+# announcing two services to a top-of-rack router and serving their traffic, everything
+# inside network namespaces that exist only while the demo runs:
 #
-#                 tor: FRR (zebra + bgpd), AS 64500, 192.0.2.1 on a bridge
-#                   |                                   |
+#                client 203.0.113.10 -- tor: FRR (zebra + bgpd), AS 64500, 192.0.2.1 on a bridge
+#                                         |                                   |
 #   node1: bgplb run --node node1, 192.0.2.11   node2: bgplb run --node node2, 192.0.2.12
+#     pods web-local-1 10.244.1.10                pods web-local-2 10.244.2.10
+#          web-cluster-1 10.244.1.20                   web-cluster-2 10.244.2.20
 #
 # Both nodes read the same copy of examples/quickstart/ (pool, peer, advertisement, nodes,
-# a Local and a Cluster service with their EndpointSlices). The script checks every
+# a Local and a Cluster service with their EndpointSlices). Each node's eBPF dataplane (XDP
+# on its uplink, generic mode on these veths) hands the client's TCP and UDP traffic to the pods, small web servers
+# (scripts/demo_traffic.py) that answer with their name and the client address they saw:
+# the client's own address at every pod, pods on both nodes answering, connections that
+# cross to the other node's pod through the tunnel, and a connection that outlives a
+# rolling restart of bgplb and the removal of its pod's endpoint. The script checks every
 # expectation, prints PASS or FAIL for each, removes everything it created (also on
 # failure and Ctrl-C) and exits 0 only when every expectation held. Two runs can go at once:
 # every namespace and interface name carries this run's pid and a random suffix.
@@ -86,7 +93,7 @@ for cand in "$build/speaker/cmd/bgplb" "$build/cmd/bgplb" "$build/controller/cmd
   if [ -x "$cand" ] && "$cand" run --help 2>&1 | grep -q -- '--node'; then bgplb=$(realpath "$cand"); break; fi
 done
 [ -n "$bgplb" ] || die "no bgplb with the speaker (\`bgplb run --node\`) in $build/; build it first"
-for b in /usr/lib/frr/zebra /usr/lib/frr/bgpd vtysh ip python3 ${use_etcd:+etcd etcdctl}; do
+for b in /usr/lib/frr/zebra /usr/lib/frr/bgpd vtysh ip python3 nsenter ethtool ${use_etcd:+etcd etcdctl}; do
   command -v "$b" >/dev/null || die "$b is missing (scripts/install-deps.sh installs it)"
 done
 bgplbctl=
@@ -98,9 +105,21 @@ fi
 # ---------------------------------------------------------------- names and cleanup
 rand=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 tag=bgplbqs-$$-$rand
-ns_tor=$tag-tor ns_n1=$tag-node1 ns_n2=$tag-node2 ns_etcd=$tag-etcd
+ns_tor=$tag-tor ns_n1=$tag-node1 ns_n2=$tag-node2 ns_etcd=$tag-etcd ns_cl=$tag-client
 # Interface names (at most 15 characters): q<rand><role>.
 if_br=q${rand}br if_n1=q${rand}n1 if_n2=q${rand}n2 if_t1=q${rand}t1 if_t2=q${rand}t2 if_e=q${rand}e0 if_te=q${rand}te
+if_c=q${rand}c0 if_tc=q${rand}tc
+# The pods: name, node, address (examples/quickstart/endpoints-*.yaml).
+pods=(web-local-1:1:10.244.1.10 web-local-2:2:10.244.2.10 web-cluster-1:1:10.244.1.20 web-cluster-2:2:10.244.2.20)
+# bgplb pins its eBPF maps here (one directory per node), in the host's BPF filesystem, so
+# a restarted bgplb finds them: the nodes run it with `nsenter --net`, which keeps the
+# host's mounts (`ip netns exec` would give it a /sys, and so a bpffs, of its own).
+pin_root=/sys/fs/bpf/bgplbqs-$$-$rand
+# The nodes' uplinks are veths. A veth hands the frames an XDP program sends back out
+# (XDP_TX: the tunnel to the other node) to its peer only when the peer runs XDP as well,
+# which the ToR's bridge ports do not; generic XDP sends them through the stack. On a NIC
+# bgplb's default (native XDP) needs nothing of the sort.
+dataplane_args=(--dataplane-pin-root "$pin_root" --dataplane-xdp-generic)
 tmp=
 namespaces=()
 pids=()     # started daemons (started with `ip netns exec ... &`, which execs: $! is the daemon)
@@ -122,6 +141,15 @@ cleanup() {
     kill -KILL "$p" 2>/dev/null || true
     wait "$p" 2>/dev/null || true
   done
+  # The dataplane stays attached when bgplb stops (it keeps forwarding); remove it.
+  if [ -d "$pin_root" ]; then
+    for n in 1 2; do
+      ns_var=ns_n$n
+      nsenter --net="/var/run/netns/${!ns_var}" "$bgplb" dataplane detach --node "node$n" \
+        --dataplane-pin-root "$pin_root" >/dev/null 2>&1 || true
+    done
+    rm -rf "$pin_root"
+  fi
   # Anything still running inside our namespaces was started by this run.
   for n in "${namespaces[@]}"; do
     for p in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
@@ -150,9 +178,9 @@ for n in $(ip netns list | awk '{print $1}'); do
     ip netns del "$n" 2>/dev/null && echo "quickstart: removed namespace $n left by a run that died"
   fi
 done
-for d in /tmp/bgplb-quickstart-*; do
-  [[ $d =~ ^/tmp/bgplb-quickstart-([0-9]+)- ]] || continue
-  grep -qs quickstart "/proc/${BASH_REMATCH[1]}/cmdline" || rm -rf "$d"
+for d in /tmp/bgplb-quickstart-* /sys/fs/bpf/bgplbqs-*; do
+  [[ $d =~ ^(/tmp/bgplb-quickstart-|/sys/fs/bpf/bgplbqs-)([0-9]+)- ]] || continue
+  grep -qs quickstart "/proc/${BASH_REMATCH[2]}/cmdline" || rm -rf "$d"
 done
 
 tmp=$(mktemp -d "/tmp/bgplb-quickstart-$$-XXXXXX")
@@ -267,9 +295,50 @@ for pair in "$ns_n1:$if_n1:$if_t1:192.0.2.11" "$ns_n2:$if_n2:$if_t2:192.0.2.12";
   ip -n "$n" link set "$nif" up
   ip -n "$ns_tor" link set "$tif" master "$if_br" up
 done
+# The ToR routes (ECMP hashed on ports, so one client's connections spread over the
+# nodes); the nodes route replies to clients through it.
+in_ns "$ns_tor" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.fib_multipath_hash_policy=1
+for n in "$ns_n1" "$ns_n2"; do
+  in_ns "$n" sysctl -qw net.ipv4.ip_forward=1
+  ip -n "$n" route add default via 192.0.2.1
+done
 say "tor    $ns_tor    bridge $if_br 192.0.2.1/24"
 say "node1  $ns_n1  $if_n1 192.0.2.11/24"
 say "node2  $ns_n2  $if_n2 192.0.2.12/24"
+
+namespaces+=("$ns_cl")
+ip netns add "$ns_cl"
+ip -n "$ns_cl" link set lo up
+ip -n "$ns_cl" link add "$if_c" type veth peer name "$if_tc" netns "$ns_tor"
+ip -n "$ns_cl" addr add 203.0.113.10/24 dev "$if_c"
+ip -n "$ns_cl" link set "$if_c" up
+ip -n "$ns_cl" route add default via 203.0.113.1
+ip -n "$ns_tor" addr add 203.0.113.1/24 dev "$if_tc"
+ip -n "$ns_tor" link set "$if_tc" up
+say "client $ns_cl $if_c 203.0.113.10/24, behind the ToR (203.0.113.1)"
+
+# Pods, wired to their node as Calico's CNI wires them: a veth, a /32 route on the node,
+# and the node answering ARP for the pod's gateway 169.254.1.1.
+k=0
+for pod in "${pods[@]}"; do
+  IFS=: read -r name node addr <<<"$pod"
+  k=$((k + 1))
+  pns=$tag-$name nns=$tag-node$node pif=q${rand}p$k
+  namespaces+=("$pns")
+  ip netns add "$pns"
+  ip -n "$pns" link set lo up
+  ip -n "$nns" link add "$pif" type veth peer name eth0 netns "$pns"
+  ip -n "$nns" link set "$pif" up
+  in_ns "$nns" sysctl -qw "net.ipv4.conf.$pif.proxy_arp=1"
+  ip -n "$nns" route add "$addr/32" dev "$pif"
+  ip -n "$pns" addr add "$addr/32" dev eth0
+  ip -n "$pns" link set eth0 up
+  ip -n "$pns" route add 169.254.1.1 dev eth0 scope link
+  ip -n "$pns" route add default via 169.254.1.1 dev eth0
+  ip netns exec "$pns" python3 -u "$src/scripts/demo_traffic.py" serve "$name" >"$tmp/pod-$name.log" 2>&1 &
+  pids+=($!)
+  say "pod    $pns on node$node, $addr, web server on :8080 (TCP and UDP)"
+done
 if [ -n "$use_etcd" ]; then
   namespaces+=("$ns_etcd")
   ip netns add "$ns_etcd"
@@ -371,7 +440,7 @@ ip_local=$(service_ip web-local)
 ip_cluster=$(service_ip web-cluster)
 { [ -n "$ip_local" ] && [ -n "$ip_cluster" ]; } || die "bgplb plan allocated no address to the demo services"
 say "demo/web-local   (externalTrafficPolicy Local)   -> $ip_local   endpoints on node1 and node2"
-say "demo/web-cluster (externalTrafficPolicy Cluster) -> $ip_cluster   endpoint on node1 only"
+say "demo/web-cluster (externalTrafficPolicy Cluster) -> $ip_cluster   endpoints on node1 and node2"
 
 if [ -n "$use_etcd" ]; then
   step "Storing the manifests in etcd (one key per object, validated first)"
@@ -401,13 +470,15 @@ declare -A node_pid
 # start_node N: bgplb run on node N, in the background, its log appended to nodeN.log.
 start_node() {
   local n=$1 ns_var=ns_n$1
+  local in_node=(nsenter --net="/var/run/netns/${!ns_var}")
   if [ -n "$use_etcd" ]; then
-    shown "ip netns exec ${!ns_var} bgplb run --datastore '$etcd_uri' --node node$n --shutdown-drain 1"
-    ip netns exec "${!ns_var}" "$bgplb" run --datastore "$etcd_uri" --node "node$n" --shutdown-drain 1 >>"$tmp/node$n.log" 2>&1 &
+    shown "nsenter --net=/var/run/netns/${!ns_var} bgplb run --datastore '$etcd_uri' --node node$n --shutdown-drain 1 ${dataplane_args[*]}"
+    "${in_node[@]}" "$bgplb" run --datastore "$etcd_uri" --node "node$n" --shutdown-drain 1 \
+      "${dataplane_args[@]}" >>"$tmp/node$n.log" 2>&1 &
   else
-    shown "ip netns exec ${!ns_var} bgplb run -f $tmp/manifests --state $tmp/state --node node$n --shutdown-drain 1"
-    ip netns exec "${!ns_var}" "$bgplb" run -f "$tmp/manifests" --state "$tmp/state" --node "node$n" \
-      --shutdown-drain 1 >>"$tmp/node$n.log" 2>&1 &
+    shown "nsenter --net=/var/run/netns/${!ns_var} bgplb run -f $tmp/manifests --state $tmp/state --node node$n --shutdown-drain 1 ${dataplane_args[*]}"
+    "${in_node[@]}" "$bgplb" run -f "$tmp/manifests" --state "$tmp/state" --node "node$n" \
+      --shutdown-drain 1 "${dataplane_args[@]}" >>"$tmp/node$n.log" 2>&1 &
   fi
   pids+=($!)
   node_pid[$n]=$!
@@ -468,6 +539,146 @@ fi
 shown "ip route        (the ToR's kernel FIB)"
 ip -n "$ns_tor" route | indent
 
+# ---------------------------------------------------------------- traffic
+# client ARGS...: scripts/demo_traffic.py in the client's namespace.
+client() { in_ns "$ns_cl" python3 "$src/scripts/demo_traffic.py" "$@"; }
+# node_metric N SERIES: the value of SERIES (name{labels}) on node N's /metrics, 0 when absent.
+node_metric() {
+  local ns_var=ns_n$1
+  in_ns "${!ns_var}" python3 - "$2" <<'PY'
+import re, sys, urllib.request
+try:
+    text = urllib.request.urlopen("http://127.0.0.1:7472/metrics", timeout=3).read().decode()
+except OSError:
+    text = ""
+m = re.search(r"^%s (\S+)$" % re.escape(sys.argv[1]), text, re.M)
+print(int(float(m.group(1))) if m else 0)
+PY
+}
+# events NAME: the dataplane event counter NAME summed over both nodes.
+events() {
+  echo $(($(node_metric 1 "bgplb_dataplane_events_total{event=\"$1\"}") + $(node_metric 2 "bgplb_dataplane_events_total{event=\"$1\"}")))
+}
+# check_answers WHAT WANT_PODS ANSWERS: the pods that answered and the client address they saw.
+check_answers() {
+  local what=$1 want=$2 answers=$3 got seen tally
+  got=$(awk '{print $1}' <<<"$answers" | sort -u | paste -sd' ')
+  seen=$(awk '{print $2}' <<<"$answers" | sort -u | paste -sd' ')
+  tally=$(awk '{print $1}' <<<"$answers" | sort | uniq -c | awk '{printf "%s%s %d", sep, $2, $1; sep=", "}')
+  if [ "$got" = "$want" ]; then
+    pass "$what: answered by pods on both nodes ($tally)"
+  else
+    fail "$what: answered by '${got:-nobody}', want '$want'"
+  fi
+  if [ "$seen" = 203.0.113.10 ]; then
+    pass "$what: every pod saw the client's own address, 203.0.113.10"
+  else
+    fail "$what: the pods saw '${seen:-nothing}', not the client's 203.0.113.10"
+  fi
+}
+# replace_manifest FILE: FILE.new (a dot-file, which the datastore skips) replaces FILE at once.
+replace_manifest() {
+  local f=$1
+  mv "$(dirname "$f")/.$(basename "$f").new" "$f"
+  if [ -n "$use_etcd" ]; then
+    shown "bgplbctl apply -f $f --datastore $etcd_uri"
+    bgplbctl_ apply -f "$f" --datastore "$etcd_uri" 2>&1 | indent || fail "bgplbctl apply refused $f"
+  fi
+}
+# stop_node N: SIGTERM (bgplb drains its sessions and exits) and wait for the exit.
+stop_node() {
+  local old=${node_pid[$1]} i
+  kill -TERM "$old"
+  wait "$old" 2>/dev/null || true
+  for i in "${!pids[@]}"; do [ "${pids[i]}" = "$old" ] && unset 'pids[i]'; done
+  pids=("${pids[@]}")
+}
+
+step "A client behind the ToR connects to both services: each node's eBPF dataplane hands the connection to a pod"
+say "the ToR spreads connections over node1 and node2 (ECMP, hashed on ports); the dataplane (XDP on each"
+say "node's uplink) picks a pod: web-local only its own node's (Local), web-cluster either (Cluster, Maglev)"
+if wait_until "$timeout" eval 'client ask "$ip_local" 1 >/dev/null 2>&1 && client ask "$ip_cluster" 1 >/dev/null 2>&1'; then
+  pass "both services answer through the dataplane (first answers after ${waited} ms)"
+else
+  fail "no answer from web-local or web-cluster after ${timeout}s: $(client ask "$ip_local" 1 2>&1 | tail -n 1)"
+fi
+fwd0=$(events fwd_remote) decap0=$(events decap)
+for svc in web-local:"$ip_local" web-cluster:"$ip_cluster"; do
+  name=${svc%%:*} ip=${svc#*:}
+  shown "demo_traffic.py ask $ip 20          (in the client's namespace: 20 HTTP requests, a new connection each)"
+  answers=$(client ask "$ip" 20 2>&1) || fail "$name: a request failed: $(tail -n 1 <<<"$answers")"
+  head -n 4 <<<"$answers" | indent
+  check_answers "$name $ip, 20 TCP connections" "$name-1 $name-2" "$answers"
+done
+fwd=$(($(events fwd_remote) - fwd0)) decap=$(($(events decap) - decap0))
+if [ "$fwd" -gt 0 ] && [ "$decap" -gt 0 ]; then
+  pass "web-cluster: $fwd packets went through the tunnel to the other node's pod, which decapsulated $decap; its replies left from there with the service address (direct server return: no SNAT, no detour)"
+else
+  fail "web-cluster: no connection crossed to the other node's pod (tunnelled $fwd, decapsulated $decap)"
+fi
+for svc in web-local:"$ip_local" web-cluster:"$ip_cluster"; do
+  name=${svc%%:*} ip=${svc#*:}
+  shown "demo_traffic.py ask $ip 20 --udp    (20 UDP exchanges, a new source port each)"
+  answers=$(client ask "$ip" 20 --udp 2>&1) || fail "$name: a UDP exchange failed: $(tail -n 1 <<<"$answers")"
+  check_answers "$name $ip, 20 UDP exchanges" "$name-1 $name-2" "$answers"
+done
+
+step "One established connection outlives a rolling restart of bgplb and the removal of its pod's endpoint"
+coproc HELD { in_ns "$ns_cl" python3 -u "$src/scripts/demo_traffic.py" hold "$ip_cluster" 2>&1; }
+pids+=("$HELD_PID")
+held_in=${HELD[1]} held_out=${HELD[0]}
+read -r -t 5 held_answer <&"$held_out" || held_answer="no connection"
+say "a connection to web-cluster $ip_cluster: $held_answer"
+# held_ask: one request on the held connection; its answer in $held_answer.
+held_ask() { echo ask >&"$held_in"; read -r -t 5 held_answer <&"$held_out" || held_answer="error: no answer within 5 s"; }
+held_ask
+held_pod=${held_answer%% *}
+say "answered by $held_pod"
+# held_check WHEN: the held connection must still be answered by $held_pod.
+held_check() {
+  held_ask
+  if [ "${held_answer%% *}" = "$held_pod" ]; then
+    pass "$1: the same connection is still answered by $held_pod"
+  else
+    fail "$1: the held connection got '$held_answer', want $held_pod"
+  fi
+}
+for n in 1 2; do
+  shown "kill -TERM <bgplb on node$n>"
+  stop_node "$n"
+  expect_fib "$ip_cluster" "192.0.2.1$((3 - n))" "bgplb on node$n stopped: the ToR sends all of web-cluster to node$((3 - n))"
+  held_check "while node$n is away (node$((3 - n)) builds the same Maglev row)"
+  start_node "$n"
+  wait_until "$timeout" established "192.0.2.1$n" || fail "node$n's session did not come back"
+  expect_fib "$ip_cluster" 192.0.2.11,192.0.2.12 "bgplb on node$n started again: web-cluster via node1 and node2"
+  held_check "after node$n's restart"
+done
+held_addr=10.244.${held_pod##*-}.20
+other_pod=web-cluster-$((3 - ${held_pod##*-}))
+slice_c=$tmp/manifests/endpoints-web-cluster.yaml
+python3 - "$slice_c" "$held_addr" >"$tmp/manifests/.endpoints-web-cluster.yaml.new" <<'PY'
+import sys
+text, addr = open(sys.argv[1]).read(), sys.argv[2]
+head, _, items = text.partition("endpoints:\n")
+keep = [e for e in items.split("- addresses:")[1:] if addr not in e]
+print(head + "endpoints:\n" + "".join("- addresses:" + e for e in keep), end="")
+PY
+say "removing $held_pod's endpoint ($held_addr) from web-cluster's EndpointSlice"
+diff -u "$slice_c" "$tmp/manifests/.endpoints-web-cluster.yaml.new" | tail -n +3 | grep '^[-+]' | indent || true
+t0=$(now_ms)
+replace_manifest "$slice_c"
+if wait_until "$timeout" eval '[ "$(client ask "$ip_cluster" 10 2>/dev/null | awk "{print \$1}" | sort -u)" = "$other_pod" ]'; then
+  pass "new connections go to $other_pod only ($(($(now_ms) - t0)) ms after the edit)"
+else
+  fail "new connections still reach $held_pod ${timeout}s after its endpoint was removed"
+fi
+held_ask
+if [ "${held_answer%% *}" = "$held_pod" ]; then
+  pass "the held connection is still answered by $held_pod: an established flow keeps its backend"
+else
+  fail "after the endpoint's removal the held connection got '$held_answer', want $held_pod"
+fi
+
 step "Removing web-local's endpoint on node2 (an atomic rewrite of its EndpointSlice)"
 slice=$tmp/manifests/endpoints-web-local.yaml
 cat >"$tmp/manifests/.endpoints-web-local.yaml.new" <<'EOF'
@@ -481,6 +692,7 @@ metadata:
 addressType: IPv4
 ports:
 - {name: http, port: 8080, protocol: TCP}
+- {name: echo, port: 8080, protocol: UDP}
 endpoints:
 - addresses: [10.244.1.10]
   nodeName: node1
@@ -490,11 +702,7 @@ diff -u "$slice" "$tmp/manifests/.endpoints-web-local.yaml.new" | tail -n +3 | g
 # The datastore skips dot-files, so it only ever sees the old file or the new one.
 log_mark=$(wc -l <"$tmp/node2.log")
 since_ns=$(date +%s%N)
-mv "$tmp/manifests/.endpoints-web-local.yaml.new" "$slice"
-if [ -n "$use_etcd" ]; then
-  shown "bgplbctl apply -f $slice --datastore $etcd_uri"
-  bgplbctl_ apply -f "$slice" --datastore "$etcd_uri" 2>&1 | indent || fail "bgplbctl apply refused $slice"
-fi
+replace_manifest "$slice"
 expect_fib "$ip_local" 192.0.2.11 "web-local $ip_local now via node1 only: node2 withdrew it"
 since_ns=
 expect_fib_stays "$ip_cluster" 192.0.2.11,192.0.2.12 1 "web-cluster $ip_cluster still via node1 and node2"
@@ -524,6 +732,10 @@ say "node2's log since the edit (route and withheld-service events):"
 tail -n +$((log_mark + 1)) "$tmp/node2.log" | grep -e 'event=route_' -e 'event=service_withheld' | head -n 6 | indent || true
 
 if [ -n "$use_etcd" ]; then
+  # The rolling restart above may have moved the lead.
+  leader=1
+  [ "$(leading 1)" = yes ] || leader=2
+  other=$((3 - leader))
   step "Killing the leading controller: kill -9 of bgplb on node$leader"
   ledger_before=$(etcd_ledger)
   survivor=$other

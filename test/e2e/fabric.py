@@ -132,12 +132,21 @@ class Fabric:
                                             log_path=os.path.join(self.dir, 'controller.log'))
 
     def _start_speakers(self):
-        extra = os.environ.get('BGPLB_E2E_SPEAKER_ARGS', '').split()
         for name, _ in NODES:
-            self.speakers[name] = self.node_ns[name].popen(
-                [self.speaker_bin, '-f', self.manifest_dir.path, '--node', name, '--state', self.state_dir,
-                 '--api-socket', os.path.join(self.dir, 'api-%s.sock' % name), '--dataplane', 'off'] + extra,
-                log_path=self.speaker_log(name))
+            self.start_speaker(name)
+
+    def start_speaker(self, name):
+        extra = os.environ.get('BGPLB_E2E_SPEAKER_ARGS', '').split()
+        self.speakers[name] = self.node_ns[name].popen(
+            [self.speaker_bin, '-f', self.manifest_dir.path, '--node', name, '--state', self.state_dir,
+             '--api-socket', os.path.join(self.dir, 'api-%s.sock' % name)] + self.dataplane_args(name) + extra,
+            log_path=self.speaker_log(name), host_mounts=self.host_mounts)
+
+    host_mounts = False         # speakers in a mount namespace of their own (ip netns exec)
+
+    def dataplane_args(self, name):
+        """The speakers' dataplane options: none here (a subclass forwards traffic)."""
+        return ['--dataplane', 'off']
 
     def speaker_log(self, name):
         return os.path.join(self.dir, 'speaker-%s.log' % name)

@@ -35,6 +35,9 @@ class Service:
     namespace: str = 'e2e'
     slice_present: bool = True          # the EndpointSlice object exists
     service_present: bool = True        # the Service object exists
+    udp: bool = False                   # also UDP port 80 (target 8080), beside TCP's
+    affinity_seconds: int | None = None  # sessionAffinity ClientIP with this timeout
+    source_ranges: list = dataclasses.field(default_factory=list)  # loadBalancerSourceRanges
 
 
 @dataclasses.dataclass
@@ -58,6 +61,7 @@ class Cluster:
     hold_time: str = '9s'
     advert_annotations: dict = dataclasses.field(default_factory=dict)
     bfd_profile: dict | None = None     # the spec of BFDProfile BFD_PROFILE, which the BGPPeer then names
+    graceful_restart: bool = False      # the BGPPeer's enableGracefulRestart
 
     def clone(self):
         return copy.deepcopy(self)
@@ -84,6 +88,8 @@ def objects(c):
                              **({'annotations': dict(c.advert_annotations)} if c.advert_annotations else {})),
             'spec': {'ipAddressPoolSelectors': [{'matchLabels': dict(c.advert_pool_selector)}]}},
     }
+    if c.graceful_restart:
+        out['peer-tor.json']['spec']['enableGracefulRestart'] = True
     if c.bfd_profile is not None:
         out['bfd-%s.json' % BFD_PROFILE] = {
             'apiVersion': 'metallb.io/v1beta1', 'kind': 'BFDProfile',
@@ -104,10 +110,14 @@ def objects(c):
         meta = {'name': s.name, 'namespace': s.namespace}
         if s.annotations:
             meta['annotations'] = dict(s.annotations)
-        out['svc-%s.json' % s.name] = {
-            'apiVersion': 'v1', 'kind': 'Service', 'metadata': meta,
-            'spec': {'type': 'LoadBalancer', 'externalTrafficPolicy': s.policy, 'clusterIP': s.cluster_ip,
-                     'selector': {'app': s.name}, 'ports': [{'name': 'http', 'port': 80, 'protocol': 'TCP'}]}}
+        spec = {'type': 'LoadBalancer', 'externalTrafficPolicy': s.policy, 'clusterIP': s.cluster_ip,
+                'selector': {'app': s.name}, 'ports': [dict(p, port=80) for p in _ports(s)]}
+        if s.affinity_seconds is not None:
+            spec['sessionAffinity'] = 'ClientIP'
+            spec['sessionAffinityConfig'] = {'clientIP': {'timeoutSeconds': s.affinity_seconds}}
+        if s.source_ranges:
+            spec['loadBalancerSourceRanges'] = list(s.source_ranges)
+        out['svc-%s.json' % s.name] = {'apiVersion': 'v1', 'kind': 'Service', 'metadata': meta, 'spec': spec}
     for s in c.services.values():
         if not s.slice_present:
             continue
@@ -124,8 +134,13 @@ def objects(c):
             'metadata': {'name': '%s-abcde' % s.name, 'namespace': s.namespace,
                          'labels': {'kubernetes.io/service-name': s.name}},
             'addressType': 'IPv4', 'endpoints': eps,
-            'ports': [{'name': 'http', 'port': 8080, 'protocol': 'TCP'}]}
+            'ports': [dict(p, port=8080) for p in _ports(s)]}
     return out
+
+
+def _ports(s):
+    """The service's named ports without numbers (80 on the Service, 8080 on the slice)."""
+    return [{'name': 'http', 'protocol': 'TCP'}] + ([{'name': 'udp', 'protocol': 'UDP'}] if s.udp else [])
 
 
 class Directory:

@@ -138,20 +138,25 @@ class Namespace:
         self.name, self.role = name, role
         self.addrs = {}                 # link index -> {'ipv4': .., 'ipv6': .., 'ifname': ..}
 
-    def argv(self, argv):
+    def argv(self, argv, host_mounts=False):
+        """`ip netns exec` gives the process a mount namespace of its own (its own /sys, and
+        so its own BPF filesystem); with host_mounts it enters the network namespace only,
+        so BPF pins outlive it (a speaker restarted on its pinned maps)."""
+        if host_mounts:
+            return ['nsenter', '--net=/var/run/netns/' + self.name] + list(argv)
         return ['ip', 'netns', 'exec', self.name] + list(argv)
 
-    def run(self, argv, check=True, timeout=30, **kw):
-        return run(self.argv(argv), check=check, timeout=timeout, **kw)
+    def run(self, argv, check=True, timeout=30, host_mounts=False, **kw):
+        return run(self.argv(argv, host_mounts), check=check, timeout=timeout, **kw)
 
-    def popen(self, argv, log_path=None, **kw):
+    def popen(self, argv, log_path=None, host_mounts=False, **kw):
         """Start a long-running process in this namespace, in its own session (so our signals
         reach only it), registered for cleanup."""
         out = open(log_path, 'ab') if log_path else subprocess.DEVNULL
         kw.setdefault('stdin', subprocess.DEVNULL)
         kw.setdefault('stdout', out)
         kw.setdefault('stderr', subprocess.STDOUT if log_path else subprocess.DEVNULL)
-        p = subprocess.Popen(self.argv(argv), start_new_session=True, **kw)
+        p = subprocess.Popen(self.argv(argv, host_mounts), start_new_session=True, **kw)
         if log_path:
             out.close()
         register_process(p)

@@ -180,37 +180,48 @@ class Rack:
     # ---- the client ----------------------------------------------------------------
 
     def client_socket(self, family, kind):
-        """A socket created inside the client's namespace (setns on a helper thread; the
-        socket stays in the namespace it was made in)."""
-        out = {}
+        """A socket created inside the client's namespace."""
+        return socket_in_netns(self.ns('cl'), family, kind)
 
-        def make():
-            fd = os.open('/var/run/netns/' + self.ns('cl'), os.O_RDONLY)
-            try:
-                if _libc.setns(fd, CLONE_NEWNET) != 0:
-                    out['err'] = OSError(ctypes.get_errno(), 'setns')
-                    return
-            finally:
-                os.close(fd)
-            out['sock'] = socket.socket(family, kind)
 
-        t = threading.Thread(target=make)
-        t.start()
-        t.join()
-        if 'err' in out:
-            raise out['err']
-        s = out['sock']
-        s.settimeout(3)
-        return s
+def socket_in_netns(name, family, kind, timeout=3):
+    """A socket made inside network namespace `name` (setns on a helper thread; the socket
+    stays in the namespace it was made in), with a timeout."""
+    out = {}
+
+    def make():
+        fd = os.open('/var/run/netns/' + name, os.O_RDONLY)
+        try:
+            if _libc.setns(fd, CLONE_NEWNET) != 0:
+                out['err'] = OSError(ctypes.get_errno(), 'setns')
+                return
+        finally:
+            os.close(fd)
+        out['sock'] = socket.socket(family, kind)
+
+    t = threading.Thread(target=make)
+    t.start()
+    t.join()
+    if 'err' in out:
+        raise out['err']
+    s = out['sock']
+    s.settimeout(timeout)
+    return s
 
 
 class Conn:
     """A TCP connection from the client that asks "who are you" on demand."""
 
-    def __init__(self, rack, addr, port=80):
+    def __init__(self, rack, addr, port=80, src=None):
         fam = socket.AF_INET6 if ':' in addr else socket.AF_INET
         self.sock = rack.client_socket(fam, socket.SOCK_STREAM)
-        self.sock.connect((addr, port))
+        if src:
+            self.sock.bind((src, 0))
+        try:
+            self.sock.connect((addr, port))
+        except OSError:
+            self.sock.close()
+            raise
         self.buf = b''
 
     def ask(self):

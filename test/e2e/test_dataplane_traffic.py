@@ -1,0 +1,399 @@
+"""Real traffic through the product: bgplb-speaker programs its eBPF dataplane on three
+nodes from the manifests, the ToR (FRR, then BIRD) routes the service addresses by BGP
+with ECMP, and a client behind the ToR talks TCP and UDP to pods behind the nodes.
+
+    client 203.0.113.10 (.11) -- tor (bridge 192.0.2.1, ECMP hashed on ports)
+                                   |            |            |
+                                 node1        node2        node3 (no pod)
+                                 pod1         pod2
+
+Pods are wired as Calico's CNI wires them (a veth per pod, a /32 route on the node, proxy
+ARP for 169.254.1.1) and answer every TCP line and UDP datagram on 8080 with their name
+and the client address they saw (dataplane/test/e2e/pod_server.py). The speakers enter
+their node's network namespace only (nsenter), so their pins live in the host's BPF
+filesystem, under a pin root of this run's own, and outlive a restart.
+
+FRR runs the module in XDP, BIRD in tc. A veth hands the frames an XDP program sends back
+out (XDP_TX: the tunnel to another node) to its peer only when the peer runs XDP too
+(Linux 6.18 veth_xdp_flush; a NIC needs nothing of the sort), so in XDP the ToR's bridge
+ports run the module with no service, which passes everything (dataplane_tool, as
+dataplane/test/e2e does). Checked: the client's address at
+the pod in both policies, backends on both nodes, a node without a pod forwarding through
+the tunnel with replies leaving the backend's node (FRR), ClientIP affinity,
+loadBalancerSourceRanges, a terminating then removed backend keeping its connection, a
+connection kept while the ToR moves it between nodes and across a kill -9 of every speaker
+(the BGPPeer enables graceful restart, so the ToR keeps the routes meanwhile), and
+`bgplb-speaker dataplane detach` leaving nothing.
+"""
+import contextlib
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+import fabric
+import manifests
+import netns
+import routers
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATAPLANE_E2E = os.path.join(os.path.dirname(os.path.dirname(HERE)), 'dataplane', 'test', 'e2e')
+import sys  # noqa: E402
+sys.path.insert(0, DATAPLANE_E2E)
+from rack import Conn, socket_in_netns, udp_ask  # noqa: E402
+
+CLIENT, OTHER_CLIENT, CLIENT_GW = '203.0.113.10', '203.0.113.11', '203.0.113.1'
+PODS = {'pod1': ('node1', '10.244.1.21'), 'pod2': ('node2', '10.244.2.21')}
+LOCAL, CLUSTER, STICKY, RANGED = 'web-local', 'web-cluster', 'web-sticky', 'web-ranged'
+KINDS = (('frr', 'xdp'), ('bird', 'tc'))
+TOR_TOOL = os.path.abspath(os.path.join(os.environ.get('BGPLB_BUILD_DIR', 'build'), 'dataplane/test/dataplane_tool'))
+TRIES = 24              # connections per check: all on one pod by chance has odds 2^-23
+
+
+def cluster():
+    E, S = manifests.Endpoint, manifests.Service
+    both = [E(node, addr) for node, addr in PODS.values()]
+    return manifests.Cluster(
+        tor_address=fabric.TOR_ADDR, my_asn=fabric.MY_ASN, tor_asn=fabric.TOR_ASN,
+        nodes=[manifests.Node(n, a) for n, a in fabric.NODES],
+        services={
+            LOCAL: S(LOCAL, 'Local', '10.96.0.20', list(both), udp=True),
+            CLUSTER: S(CLUSTER, 'Cluster', '10.96.0.21', list(both), udp=True),
+            STICKY: S(STICKY, 'Cluster', '10.96.0.22', list(both), affinity_seconds=600),
+            RANGED: S(RANGED, 'Cluster', '10.96.0.23', list(both), source_ranges=[CLIENT + '/32']),
+        },
+        pool_addresses=['198.51.100.0/28'], pool_labels={'e2e.bgplb.io/announce': 'yes'},
+        advert_pool_selector={'e2e.bgplb.io/announce': 'yes'}, graceful_restart=True)
+
+
+class TrafficFabric(fabric.Fabric):
+    host_mounts = True      # pins in the host's bpffs: they outlive a speaker
+
+    def __init__(self, kind, hook, speaker_bin, controller_bin):
+        super().__init__(kind, speaker_bin, controller_bin)
+        self.hook = hook
+        self.pin_root = '/sys/fs/bpf/bgplbe2e-%s' % self.topo.id
+        self.pods = []
+        self._wire()
+
+    def dataplane_args(self, name):
+        return ['--dataplane', self.hook, '--dataplane-pin-root', self.pin_root]
+
+    def _wire(self):
+        t = self.topo
+        self.client_ns = t.add_ns('cl')
+        for ns in [self.tor_ns, self.client_ns] + list(self.node_ns.values()):
+            for knob in ('net.ipv4.ip_forward=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0'):
+                ns.run(['sysctl', '-qw', knob])
+        self.hash_on_ports(True)
+        inner, outer = 'b%scl' % t.id, 'b%stc' % t.id
+        self.client_ns.run(['ip', 'link', 'add', inner, 'type', 'veth', 'peer', 'name', outer, 'netns', self.tor_ns.name])
+        for a in (CLIENT, OTHER_CLIENT):
+            self.client_ns.run(['ip', 'addr', 'add', a + '/24', 'dev', inner])
+        self.client_ns.run(['ip', 'link', 'set', inner, 'up'])
+        self.client_ns.run(['ip', 'route', 'add', 'default', 'via', CLIENT_GW])
+        # frames off a real wire carry whole checksums
+        self.client_ns.run(['ethtool', '-K', inner, 'tx', 'off', 'tso', 'off', 'gso', 'off'])
+        self.tor_ns.run(['ip', 'addr', 'add', CLIENT_GW + '/24', 'dev', outer])
+        self.tor_ns.run(['ip', 'link', 'set', outer, 'up'])
+        tor_ports = ['b%st%d' % (t.id, k) for k in range(1, len(fabric.NODES) + 1)]
+        for name, _ in fabric.NODES:
+            self.node_ns[name].run(['ip', 'route', 'add', 'default', 'via', fabric.TOR_ADDR])
+        for port in tor_ports:
+            self.tor_ns.run(['ethtool', '-K', port, 'tx', 'off', 'tso', 'off', 'gso', 'off'])
+        if self.hook == 'xdp':
+            self.tor_tool('attach', '--mode', 'xdp', *[a for p in tor_ports for a in ('--iface', p)])
+        for pod, (node, addr) in PODS.items():
+            ns, host_if = t.add_ns(pod), 'b%s%s' % (t.id, pod[-1] + 'p')
+            self.node_ns[node].run(['ip', 'link', 'add', host_if, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns.name])
+            self.node_ns[node].run(['ip', 'link', 'set', host_if, 'up'])
+            self.node_ns[node].run(['sysctl', '-qw', 'net.ipv4.conf.%s.proxy_arp=1' % host_if])
+            self.node_ns[node].run(['ip', 'route', 'add', addr + '/32', 'dev', host_if])
+            ns.run(['ip', 'addr', 'add', addr + '/32', 'dev', 'eth0'])
+            ns.run(['ip', 'link', 'set', 'eth0', 'up'])
+            ns.run(['ip', 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link'])
+            ns.run(['ip', 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0'])
+            p = ns.popen(['python3', '-u', os.path.join(DATAPLANE_E2E, 'pod_server.py'), pod],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            self.pods.append(p)
+            line = p.stdout.readline()
+            assert 'ready' in line, 'pod server %s: %s' % (pod, line)
+
+    def tor_tool(self, *args, check=True):
+        """dataplane_tool in the ToR's namespace, on pins of its own."""
+        return netns.run([TOR_TOOL, args[0], '--netns', self.tor_ns.name, '--pin-root', self.pin_root + '-tor'] + list(args[1:]),
+                         check=check, timeout=60)
+
+    def hash_on_ports(self, on):
+        """The ToR's ECMP hash: on the 5-tuple (connections spread over the nodes) or on the
+        addresses only (one client's connections to one address take one node)."""
+        self.tor_ns.run(['sysctl', '-qw', 'net.ipv4.fib_multipath_hash_policy=%d' % (1 if on else 0)])
+
+    # ---- the client --------------------------------------------------------------
+    def client_socket(self, family, kind):
+        return socket_in_netns(self.client_ns.name, family, kind)
+
+    def answers(self, ip, n=TRIES, src=None):
+        """n new TCP connections to ip:80: [(pod, client address the pod saw)]."""
+        out = []
+        for _ in range(n):
+            c = Conn(self, ip, src=src)
+            try:
+                out.append(c.ask())
+            finally:
+                c.close()
+        return out
+
+    def udp_answers(self, ip, n=TRIES):
+        """n UDP exchanges with ip:80, each from a new source port: [(pod, client seen)]."""
+        out = []
+        for _ in range(n):
+            pod, seen, source = udp_ask(self, ip, port=80)
+            assert source == ip, 'the UDP answer came from %s, not the service address %s' % (source, ip)
+            out.append((pod, seen))
+        return out
+
+    # ---- the nodes' dataplane ----------------------------------------------------
+    def metric(self, name, metric, label):
+        """The value of `metric{label}` on node `name`'s /metrics (0 when absent)."""
+        r = self.node_ns[name].run(['python3', '-c', 'import urllib.request; print(urllib.request.urlopen('
+                                    '"http://127.0.0.1:7472/metrics", timeout=5).read().decode())'])
+        m = re.search(r'^%s\{%s\} (\S+)$' % (re.escape(metric), re.escape(label)), r.stdout, re.M)
+        return float(m.group(1)) if m else 0.0
+
+    def events(self, name, event):
+        return self.metric(name, 'bgplb_dataplane_events_total', 'event="%s"' % event)
+
+    def wait_programmed(self, ip, pods, what):
+        """Until new connections to ip reach exactly `pods` (TRIES in a row)."""
+        want = set(pods)
+        last = {}
+
+        def ok():
+            try:
+                got = self.answers(ip)
+            except OSError as e:    # not programmed yet: ICMP unreachable, or no answer
+                last['got'] = 'nothing (%s)' % e
+                return False
+            last['got'] = sorted({p for p, _ in got})
+            return set(last['got']) == want
+        routers.wait_for(ok, fabric.CHANGE_TIMEOUT, lambda: '%s %s: new connections reach %s, want %s' % (
+            self.kind, what, last.get('got'), sorted(want)), interval=0.2)
+
+    def wait_backends(self, want, what):
+        """Until every node programs web-cluster's TCP service with exactly the backend
+        addresses `want` (each node's /v1/dataplane)."""
+        def programmed(name):
+            r = self.node_ns[name].run(['python3', '-c', 'import urllib.request; print(urllib.request.urlopen('
+                                        '"http://127.0.0.1:7472/v1/dataplane", timeout=5).read().decode())'], check=False)
+            for svc in json.loads(r.stdout or '{}').get('services', []):
+                if svc['name'].startswith('e2e/%s:http/' % CLUSTER):
+                    return {b['address'].split(':')[0] for b in svc['backends']}
+            return None
+        routers.wait_for(lambda: all(programmed(n) == set(want) for n, _ in fabric.NODES), fabric.CHANGE_TIMEOUT,
+                         lambda: '%s %s: web-cluster backends %s, want %s' % (
+                             self.kind, what, {n: programmed(n) for n, _ in fabric.NODES}, sorted(want)))
+
+    def attached(self, name):
+        """What of the module is left on node `name`'s uplink: XDP, tc filters."""
+        ns, ifname = self.node_ns[name], self.node_if[name]
+        left = []
+        link = json.loads(ns.run(['ip', '-j', '-d', 'link', 'show', 'dev', ifname]).stdout)[0]
+        if link.get('xdp'):
+            left.append('xdp')
+        for d in ('ingress', 'egress'):
+            if ns.run(['tc', 'filter', 'show', 'dev', ifname, d], check=False).stdout.strip():
+                left.append('tc ' + d)
+        return left
+
+    def detach(self, name):
+        return self.node_ns[name].run([self.speaker_bin, 'dataplane', 'detach', '--node', name,
+                                       '--dataplane-pin-root', self.pin_root], check=False, host_mounts=True)
+
+    def close(self):
+        try:
+            # the speakers first (a running one would attach again), then the module, while
+            # the node namespaces still exist
+            for name in list(self.speakers):
+                self.stop_speaker(name)
+            if os.path.isdir(self.pin_root):
+                for name, _ in fabric.NODES:
+                    self.detach(name)
+            for p in self.pods:
+                netns.stop_process(p, grace=1.0)
+            if os.path.isdir(self.pin_root + '-tor'):
+                self.tor_tool('uninstall', check=False)
+        finally:
+            shutil.rmtree(self.pin_root, ignore_errors=True)
+            shutil.rmtree(self.pin_root + '-tor', ignore_errors=True)
+            super().close()
+
+
+@pytest.fixture(scope='module', params=KINDS, ids=['%s-%s' % k for k in KINDS])
+def rack(request):
+    kind, hook = request.param
+    why = fabric.problem(kind)
+    if not why and hook == 'xdp' and not os.access(TOR_TOOL, os.X_OK):
+        why = 'dataplane_tool is not built (%s)' % TOR_TOOL
+    if why:
+        pytest.skip(why)
+    speaker, controller = fabric.binaries()
+    f = TrafficFabric(kind, hook, netns.snapshot_binary(speaker), netns.snapshot_binary(controller))
+    fabric.ACTIVE.append(f)
+    try:
+        f.start(cluster())
+        f.wait_sessions()
+        f.ip = {s: f.service_ip(s) for s in (LOCAL, CLUSTER, STICKY, RANGED)}
+        for s in (CLUSTER, STICKY, RANGED):
+            f.wait_hops(f.ip[s], {'node1', 'node2', 'node3'}, what='start')
+        f.wait_hops(f.ip[LOCAL], {'node1', 'node2'}, what='start')
+        f.wait_programmed(f.ip[CLUSTER], PODS, 'start')
+        yield f
+    finally:
+        fabric.ACTIVE.remove(f)
+        f.close()
+
+
+def frr_only(rack):
+    if rack.kind != 'frr':
+        pytest.skip('run once, with the FRR rack (XDP)')
+
+
+def test_client_address_reaches_pods_on_both_nodes(rack):
+    for svc in (LOCAL, CLUSTER):
+        got = rack.answers(rack.ip[svc])
+        assert {p for p, _ in got} == set(PODS), '%s: answers came from %s only' % (svc, sorted({p for p, _ in got}))
+        assert {c for _, c in got} == {CLIENT}, '%s: the pods saw %s, not the client' % (svc, sorted({c for _, c in got}))
+        got = rack.udp_answers(rack.ip[svc])
+        assert {p for p, _ in got} == set(PODS), '%s UDP: answers came from %s only' % (svc, sorted({p for p, _ in got}))
+        assert {c for _, c in got} == {CLIENT}, '%s UDP: the pods saw %s' % (svc, sorted({c for _, c in got}))
+
+
+def test_a_node_without_pods_tunnels_and_replies_skip_it(rack):
+    """node3 announces the Cluster service but runs no pod: what the ToR sends it goes
+    through the tunnel to a pod's node, and the replies leave from there."""
+    frr_only(rack)
+    before = {n: {e: rack.events(n, e) for e in ('fwd_remote', 'decap', 'revnat')} for n, _ in fabric.NODES}
+    got = rack.answers(rack.ip[CLUSTER], n=2 * TRIES)
+    assert {c for _, c in got} == {CLIENT}
+    after = {n: {e: rack.events(n, e) for e in ('fwd_remote', 'decap', 'revnat')} for n, _ in fabric.NODES}
+    delta = {n: {e: after[n][e] - before[n][e] for e in after[n]} for n in after}
+    assert delta['node3']['fwd_remote'] > 0, 'node3 forwarded nothing through the tunnel: %r' % delta
+    assert delta['node3']['revnat'] == 0, 'replies passed node3: %r' % delta
+    assert delta['node1']['decap'] + delta['node2']['decap'] > 0, 'no pod node decapsulated: %r' % delta
+    assert delta['node1']['revnat'] > 0 and delta['node2']['revnat'] > 0, 'replies did not leave both pod nodes: %r' % delta
+
+
+def test_client_ip_affinity(rack):
+    frr_only(rack)
+    rack.hash_on_ports(False)   # one node sees all the client's connections to an address
+    try:
+        sticky = {p for p, _ in rack.answers(rack.ip[STICKY])}
+        spread = {p for p, _ in rack.answers(rack.ip[CLUSTER])}
+    finally:
+        rack.hash_on_ports(True)
+    assert len(sticky) == 1, 'sessionAffinity ClientIP: the client reached %s' % sorted(sticky)
+    assert spread == set(PODS), 'without affinity the same connections should spread: %s' % sorted(spread)
+
+
+def test_source_ranges(rack):
+    frr_only(rack)
+    assert {c for _, c in rack.answers(rack.ip[RANGED], n=4)} == {CLIENT}
+    drops = sum(rack.metric(n, 'bgplb_dataplane_drops_total', 'reason="source_range"') for n, _ in fabric.NODES)
+    with pytest.raises(OSError):
+        Conn(rack, rack.ip[RANGED], src=OTHER_CLIENT)
+    after = sum(rack.metric(n, 'bgplb_dataplane_drops_total', 'reason="source_range"') for n, _ in fabric.NODES)
+    assert after > drops, 'the refused client was not counted as a source_range drop'
+
+
+@contextlib.contextmanager
+def held_connection(rack):
+    """One connection to the Cluster service and the pod it reached; the baseline is
+    written back afterwards."""
+    conn = Conn(rack, rack.ip[CLUSTER])
+    try:
+        yield conn, conn.ask()[0]
+    finally:
+        conn.close()
+        rack.apply(cluster())
+        rack.wait_programmed(rack.ip[CLUSTER], PODS, 'restored')
+
+
+def _set_endpoint(rack, pod, **cond):
+    node, addr = PODS[pod]
+
+    def edit(c):
+        for e in c.services[CLUSTER].endpoints:
+            if e.address == addr:
+                for k, v in cond.items():
+                    setattr(e, k, v)
+        if not cond:
+            c.services[CLUSTER].endpoints = [e for e in c.services[CLUSTER].endpoints if e.address != addr]
+    rack.edit(edit)
+
+
+def test_terminating_then_removed_backend_keeps_its_connection(rack):
+    frr_only(rack)
+    with held_connection(rack) as (conn, pod):
+        other = next(p for p in PODS if p != pod)
+        _set_endpoint(rack, pod, ready=False, serving=True, terminating=True)
+        rack.wait_programmed(rack.ip[CLUSTER], {other}, 'terminating %s' % pod)
+        assert conn.ask()[0] == pod, 'the terminating backend lost its connection'
+        _set_endpoint(rack, pod)
+        rack.wait_backends({PODS[other][1]}, 'removed %s' % pod)
+        rack.wait_programmed(rack.ip[CLUSTER], {other}, 'removed %s' % pod)
+        assert conn.ask()[0] == pod, 'the removed backend lost its connection'
+
+
+def test_connection_kept_while_the_tor_moves_it(rack):
+    """Each node in turn leaves ECMP (the exclusion label): the connection's packets
+    reach another node, whose Maglev row is the same, so the same pod answers."""
+    frr_only(rack)
+    conns = [Conn(rack, rack.ip[CLUSTER]) for _ in range(6)]
+    try:
+        pods = [c.ask()[0] for c in conns]
+        for name, _ in fabric.NODES:
+            rack.edit(lambda c: c.node(name).labels.update({manifests.EXCLUDE_LABEL: ''}))
+            rack.wait_hops(rack.ip[CLUSTER], {n for n, _ in fabric.NODES} - {name}, what='%s excluded' % name)
+            assert [c.ask()[0] for c in conns] == pods, 'a connection changed pod with %s out of ECMP' % name
+            rack.edit(lambda c: c.node(name).labels.pop(manifests.EXCLUDE_LABEL))
+            rack.wait_hops(rack.ip[CLUSTER], {n for n, _ in fabric.NODES}, what='%s back' % name)
+            assert [c.ask()[0] for c in conns] == pods, 'a connection changed pod with %s back in ECMP' % name
+    finally:
+        for c in conns:
+            c.close()
+
+
+def test_connection_kept_across_a_backend_removal_and_a_speaker_crash(rack):
+    """The connection's backend leaves the service, then every speaker is killed with
+    SIGKILL and started again: the ToR keeps the routes (graceful restart), the new
+    processes take over the pinned maps, and the connection stays on its backend."""
+    frr_only(rack)
+    with held_connection(rack) as (conn, pod):
+        other = next(p for p in PODS if p != pod)
+        _set_endpoint(rack, pod)
+        rack.wait_backends({PODS[other][1]}, 'removed %s' % pod)
+        for name, _ in fabric.NODES:
+            netns.stop_process(rack.speakers.pop(name), sig=9, grace=2.0)
+            assert conn.ask()[0] == pod, 'the connection moved with %s down' % name
+            rack.start_speaker(name)
+        rack.wait_sessions()
+        rack.wait_backends({PODS[other][1]}, 'after the restarts')
+        rack.wait_programmed(rack.ip[CLUSTER], {other}, 'after the restarts')
+        assert conn.ask()[0] == pod, 'the connection lost its backend across the restarts'
+
+
+def test_detach_leaves_nothing(rack):
+    """Last: the speakers stop (the module stays and keeps forwarding), then detach."""
+    for name in list(rack.speakers):
+        rack.stop_speaker(name)
+    assert all(rack.attached(n) for n, _ in fabric.NODES), 'a stopped speaker took its module with it'
+    for name, _ in fabric.NODES:
+        r = rack.detach(name)
+        assert r.returncode == 0, 'detach on %s: %s' % (name, r.stderr)
+        assert rack.attached(name) == [], '%s keeps %s after detach' % (name, rack.attached(name))
+    left = os.listdir(rack.pin_root) if os.path.isdir(rack.pin_root) else []
+    assert left == [], 'pins left under %s: %s' % (rack.pin_root, left)
