@@ -30,6 +30,7 @@ Run as root from the source root after building:
 """
 import argparse
 import json
+import mmap
 import math
 import os
 import random
@@ -107,11 +108,14 @@ def wire(pcap, src):
 
 def latencies(changes, routes, down, prefix_of):
     """Per change: latency in ms (inf when missing); changes inside a `down` window (the
-    session resetting) are skipped and counted."""
+    session resetting) are skipped and counted. Also, for each missing change that the
+    next change of the same service reverted (every change flips), how many ms later that
+    reversal came: a pair that cancels out inside one coalescing window leaves nothing to
+    send, and stays counted as missing all the same."""
     by_prefix = {}
     for t, p, kind in routes:
         by_prefix.setdefault(p, []).append((t, kind))
-    lat, skipped = [], 0
+    lat, skipped, reverted = [], 0, []
     for idx, (t, svc, kind, next_t) in enumerate(changes):
         if any(a - 0.05 <= t <= b for a, b in down):
             skipped += 1
@@ -119,7 +123,16 @@ def latencies(changes, routes, down, prefix_of):
         end = next_t if next_t is not None else t + 5.0
         hit = next((u for u, k in by_prefix.get(prefix_of(svc), ()) if t <= u < end and k == kind), None)
         lat.append(math.inf if hit is None else (hit - t) * 1000)
-    return lat, skipped
+        if hit is None and next_t is not None:
+            reverted.append((next_t - t) * 1000)
+    return lat, skipped, reverted
+
+
+def is_asan_build(path):
+    """Whether the binary carries AddressSanitizer's runtime (its __asan_init symbol)."""
+    with open(path, 'rb') as f:
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            return m.find(b'__asan_init') >= 0
 
 
 def summary(name, lat, skipped, target):
@@ -260,14 +273,22 @@ def main():
         if resetting is not None:
             down[resetting[0]].append((resetting[1], time.time() + 5))
         time.sleep(2.0)
+        # Nothing is lost for good: what each ToR routes now equals the last change of
+        # every churn service (the routes at the router, not the wire).
+        final_wrong = {}
+        for name, r in (('bird', bird), ('frr', frr)):
+            have = {p.split('/')[0] for p in r.routes('ipv4')}
+            final_wrong[name] = ['%s %s' % (addr_of[i], 'absent' if ready[i] else 'present')
+                                 for i in range(a.churn) if (addr_of[i] in have) != ready[i]]
         final = proc_sample(spk.pid)
         netns.stop_process(spk, grace=30.0)
+        exit_code = spk.returncode
         for _, cap in caps.values():
             netns.stop_process(cap)
         with open(log, errors='replace') as f:
             text = f.read()
         leaks = re.findall(r'SUMMARY: AddressSanitizer: (\d+) byte\(s\) leaked in (\d+) allocation', text)
-        asan = 'AddressSanitizer' in text or 'LeakSanitizer' in text
+        asan = is_asan_build(a.bgplb)
         wires = {name: wire(pcap, peer_of[name]) for name, (pcap, _) in caps.items()}
         bird.stop()
         frr.stop()
@@ -296,11 +317,17 @@ def main():
     print('at the end: RSS %.1f MiB, peak %.1f MiB, %d fds, %d threads, %.1f CPU s' % (
         final['VmRSS'], final['VmHWM'], final['fds'], final['Threads'], final['cpu']))
     for name in ('bird', 'frr'):
-        lat, skipped = latencies(timed, wires[name], down[name], lambda i: addr_of[i])
+        lat, skipped, reverted = latencies(timed, wires[name], down[name], lambda i: addr_of[i])
         print(summary('change -> %s wire' % name, lat, skipped, a.target_ms))
+        if reverted:
+            print('  of the missing, %d were reverted by the next change of their service %s ms later' % (
+                len(reverted), ', '.join('%.0f' % r for r in sorted(reverted))))
+        wrong = final_wrong[name]
+        print('  at the end the %s ToR routes every churn service as its last change says: %s' % (
+            name, 'yes' if not wrong else 'NO: %s' % ', '.join(wrong[:10])))
     if asan:
-        print('ASan/LSan at exit: %s' % ('; '.join('%s bytes in %s allocations' % l for l in leaks) if leaks else
-                                         'no leak reported'))
+        print('ASan/LSan at exit (exit code %s): %s' % (exit_code, '; '.join(
+            '%s bytes in %s allocations' % l for l in leaks) if leaks else 'no leak reported'))
     else:
         print('leak check: not an ASan build (pass --bgplb with a -Db_sanitize=address build)')
 
