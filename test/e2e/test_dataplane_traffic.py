@@ -17,13 +17,14 @@ FRR runs the module in XDP, BIRD in tc. A veth hands the frames an XDP program s
 out (XDP_TX: the tunnel to another node) to its peer only when the peer runs XDP too
 (Linux 6.18 veth_xdp_flush; a NIC needs nothing of the sort), so in XDP the ToR's bridge
 ports run the module with no service, which passes everything (dataplane_tool, as
-dataplane/test/e2e does). Checked: the client's address at
-the pod in both policies, backends on both nodes, a node without a pod forwarding through
-the tunnel with replies leaving the backend's node (FRR), ClientIP affinity,
-loadBalancerSourceRanges, a terminating then removed backend keeping its connection, a
-connection kept while the ToR moves it between nodes and across a kill -9 of every speaker
-(the BGPPeer enables graceful restart, so the ToR keeps the routes meanwhile), and
-`bgplb-speaker dataplane detach` leaving nothing.
+dataplane/test/e2e does).
+
+Checked: the client's address at the pod in both policies, backends on both nodes, a node
+without a pod forwarding through the tunnel with replies leaving the backend's node
+(FRR), ClientIP affinity, loadBalancerSourceRanges, a terminating then removed backend
+keeping its connection, a connection kept while the ToR moves it between nodes and across
+a kill -9 of every speaker (the BGPPeer enables graceful restart, so the ToR keeps the
+routes meanwhile), and `bgplb-speaker dataplane detach` leaving nothing.
 """
 import contextlib
 import json
@@ -50,6 +51,7 @@ PODS = {'pod1': ('node1', '10.244.1.21'), 'pod2': ('node2', '10.244.2.21')}
 LOCAL, CLUSTER, STICKY, RANGED = 'web-local', 'web-cluster', 'web-sticky', 'web-ranged'
 KINDS = (('frr', 'xdp'), ('bird', 'tc'))
 TOR_TOOL = os.path.abspath(os.path.join(os.environ.get('BGPLB_BUILD_DIR', 'build'), 'dataplane/test/dataplane_tool'))
+PIN_PREFIX = '/sys/fs/bpf/bgplbe2e-'   # + pid-id: a run's pins (its nodes', and the ToR's with -tor)
 TRIES = 24              # connections per check: all on one pod by chance has odds 2^-23
 
 
@@ -75,9 +77,13 @@ class TrafficFabric(fabric.Fabric):
     def __init__(self, kind, hook, speaker_bin, controller_bin):
         super().__init__(kind, speaker_bin, controller_bin)
         self.hook = hook
-        self.pin_root = '/sys/fs/bpf/bgplbe2e-%s' % self.topo.id
+        self.pin_root = '%s%d-%s' % (PIN_PREFIX, os.getpid(), self.topo.id)
         self.pods = []
-        self._wire()
+        try:
+            self._wire()
+        except BaseException:
+            self.close()
+            raise
 
     def dataplane_args(self, name):
         return ['--dataplane', self.hook, '--dataplane-pin-root', self.pin_root]
@@ -232,6 +238,16 @@ class TrafficFabric(fabric.Fabric):
             super().close()
 
 
+def remove_stale_pins():
+    """Pins a killed run left: their programs went with its namespaces, the maps stay."""
+    parent, stem = os.path.dirname(PIN_PREFIX), os.path.basename(PIN_PREFIX)
+    for d in os.listdir(parent) if os.path.isdir(parent) else ():
+        m = re.match(re.escape(stem) + r'(\d+)-', d)
+        if m and not os.path.exists('/proc/%s' % m.group(1)):
+            shutil.rmtree(os.path.join(parent, d), ignore_errors=True)
+            print('removed %s, left by a run that died' % os.path.join(parent, d))
+
+
 @pytest.fixture(scope='module', params=KINDS, ids=['%s-%s' % k for k in KINDS])
 def rack(request):
     kind, hook = request.param
@@ -240,6 +256,7 @@ def rack(request):
         why = 'dataplane_tool is not built (%s)' % TOR_TOOL
     if why:
         pytest.skip(why)
+    remove_stale_pins()
     speaker, controller = fabric.binaries()
     f = TrafficFabric(kind, hook, netns.snapshot_binary(speaker), netns.snapshot_binary(controller))
     fabric.ACTIVE.append(f)
