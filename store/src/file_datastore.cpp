@@ -107,7 +107,7 @@ struct datastore::impl {
         manifests(std::move(root), std::move(fs), std::move(w), [&] {
           options fo;
           fo.quiet = o.coalesce;
-          fo.max_delay = std::max(o.coalesce * 20, std::chrono::milliseconds(100));
+          fo.max_delay = max_coalesce_delay(o.coalesce);
           return fo;
         }()) {
     wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
