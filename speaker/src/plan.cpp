@@ -290,6 +290,7 @@ planner::delta planner::finish(std::set<std::pair<std::string, model::cidr>>& di
   delta d;
   d.full = full;
   d.peers_changed = peers_changed;
+  d.routes.reserve(dirty.size());  // no doubling: at start this is every route
   for (const auto& key : dirty) {
     std::optional<route_plan> now;
     if (auto c = contributors_.find(key); c != contributors_.end()) {

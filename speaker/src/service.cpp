@@ -88,11 +88,9 @@ void service::on_change(const store::change& c) {
   auto replaced = std::exchange(snapshot_, c.objects.snapshot);
   auto d = full ? planner_.update_all(snapshot_, *assigned_) : planner_.update(snapshot_, c.objects.changes, *assigned_, moved);
   planned_ = true;
-  if (d.full) {
-    auto p = planner_.current();
-    if (p.errors != peer_errors_)
-      for (const auto& e : p.errors) log::warn(log::ev::peer_config_error, "error", e.to_string());
-    peer_errors_ = std::move(p.errors);
+  if (d.full && planner_.errors() != peer_errors_) {
+    for (const auto& e : planner_.errors()) log::warn(log::ev::peer_config_error, "error", e.to_string());
+    peer_errors_ = planner_.errors();
   }
   if (d.peers_changed) {
     agent_.set_peers(planner_.peers());

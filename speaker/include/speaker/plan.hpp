@@ -139,6 +139,7 @@ class planner {
   // services of current().announced, without building the plan.
   std::vector<model::name_key> announcing() const;
   const std::vector<peer_plan>& peers() const { return peers_; }
+  const std::vector<model::error>& errors() const { return errors_; }  // current().errors
   const route_table& routes() const { return merged_; }
 
   struct contribution {
