@@ -45,7 +45,7 @@ service::service(asio::io_context& io, service_options o, dataplane_kernel k)
     : io_(io),
       o_(std::move(o)),
       planner_(o_.node),
-      agent_(io_, o_.agent),
+      agent_(io_, o_.agent, planner_.routes()),
       dataplane_(o_.dataplane, o_.node, std::move(k)),
       latency_({0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}) {
   if (!o_.api.audit) o_.api.audit = log_api_call;
