@@ -130,7 +130,7 @@ class planner {
   // last given; `ips_changed` names services whose assigned addresses changed. The first
   // call (or an empty `changes` with full=true) plans everything.
   delta update(std::shared_ptr<const model::snapshot> s, const model::change_set& changes, const model::assignments& ips,
-               const std::set<model::name_key>& ips_changed);
+               std::set<model::name_key> ips_changed);
   delta update_all(std::shared_ptr<const model::snapshot> s, const model::assignments& ips);
 
   // The current plan, as plan() would return it.
