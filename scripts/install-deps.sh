@@ -38,9 +38,10 @@ packages=(
 )
 # --bench: also what only the on-demand benchmarks need: the Go toolchain and protobuf
 # module the peer benchmark's gobgpd loader is built with, offline (test/bench/peers/);
-# kube-proxy's two rule engines for the dataplane benchmark (test/bench/dataplane/).
+# kube-proxy's two rule engines for the dataplane benchmark (test/bench/dataplane/);
+# heaptrack for the daemon's heap profile (docs/memory.md).
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(golang-go golang-github-golang-protobuf-1-5-dev iptables nftables)
+  packages+=(golang-go golang-github-golang-protobuf-1-5-dev iptables nftables heaptrack)
 fi
 
 missing=()

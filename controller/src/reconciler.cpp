@@ -42,8 +42,14 @@ reconciler::outcome reconciler::reconcile(const store::update& u, std::int64_t n
   last_snapshot_ = u.snapshot;
   if (written_ && !changed && u.errors == last_errors_) return out;
   out.allocation = allocator_->current();
-  const auto& a = out.allocation;
-  out.errors = state_.write({a.ledger, a.services, a.pools, u.errors});
+  auto& a = out.allocation;
+  // Lent to the writer and taken back, not copied: at 100,000 services the ledger and
+  // the statuses are tens of MiB (docs/memory.md).
+  store::state lent{std::move(a.ledger), std::move(a.services), std::move(a.pools), u.errors};
+  out.errors = state_.write(lent);
+  a.ledger = std::move(lent.ledger);
+  a.services = std::move(lent.services);
+  a.pools = std::move(lent.pools);
   if (!out.errors.empty()) {
     // The old ledger stands: the next pass starts over from it, as after a restart.
     allocator_.reset();

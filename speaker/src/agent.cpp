@@ -56,8 +56,8 @@ bgp::route to_route(const model::cidr& prefix, const route_plan& r, std::uint32_
   return out;
 }
 
-agent::agent(boost::asio::io_context& io, agent_options opts)
-    : io_(io), options_(std::move(opts)), bfd_(io_, options_.bfd) {
+agent::agent(boost::asio::io_context& io, agent_options opts, const route_table& routes)
+    : io_(io), options_(std::move(opts)), desired_(routes), bfd_(io_, options_.bfd) {
   // State changes are posted to the io_context; one may arrive after the agent is gone.
   bfd_.subscribe([this, token = std::weak_ptr<char>(alive_)](const bfd::state_change& c) {
     if (!token.expired()) on_bfd(c);
@@ -244,9 +244,6 @@ void agent::set_peers(const std::vector<peer_plan>& peers) {
 
 void agent::apply(const std::vector<route_change>& changes) {
   for (const auto& c : changes) {
-    auto& table = desired_[c.peer];
-    if (c.route) table[c.prefix] = *c.route;
-    else table.erase(c.prefix);
     auto e = peers_.find(c.peer);
     if (e == peers_.end()) continue;
     auto& s = *groups_.at(e->second.id);

@@ -247,9 +247,9 @@ planner::delta planner::update_all(std::shared_ptr<const model::snapshot> s, con
 }
 
 planner::delta planner::update(std::shared_ptr<const model::snapshot> s, const model::change_set& changes,
-                               const model::assignments& ips, const std::set<model::name_key>& ips_changed) {
+                               const model::assignments& ips, std::set<model::name_key> ips_changed) {
   if (!ctx_) return update_all(std::move(s), ips);
-  std::set<model::name_key> touched = ips_changed;
+  std::set<model::name_key> touched = std::move(ips_changed);  // at start: every service, held once
   bool full = false;
   auto note = [&](const model::object_key& k, const model::snapshot& in) {
     switch (k.kind) {
@@ -290,6 +290,7 @@ planner::delta planner::finish(std::set<std::pair<std::string, model::cidr>>& di
   delta d;
   d.full = full;
   d.peers_changed = peers_changed;
+  d.routes.reserve(dirty.size());  // no doubling: at start this is every route
   for (const auto& key : dirty) {
     std::optional<route_plan> now;
     if (auto c = contributors_.find(key); c != contributors_.end()) {

@@ -45,7 +45,7 @@ service::service(asio::io_context& io, service_options o, dataplane_kernel k)
     : io_(io),
       o_(std::move(o)),
       planner_(o_.node),
-      agent_(io_, o_.agent),
+      agent_(io_, o_.agent, planner_.routes()),
       dataplane_(o_.dataplane, o_.node, std::move(k)),
       latency_({0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}) {
   if (!o_.api.audit) o_.api.audit = log_api_call;
@@ -83,16 +83,14 @@ void service::on_change(const store::change& c) {
   if (stopping_) return;
   if (c.assignments) assigned_ = c.assignments;
   if (!assigned_) assigned_ = std::make_shared<const model::assignments>();
-  const std::set<model::name_key> moved(c.moved.begin(), c.moved.end());
   const bool full = c.full || !planned_;
   auto replaced = std::exchange(snapshot_, c.objects.snapshot);
-  auto d = full ? planner_.update_all(snapshot_, *assigned_) : planner_.update(snapshot_, c.objects.changes, *assigned_, moved);
+  auto d = full ? planner_.update_all(snapshot_, *assigned_)
+                : planner_.update(snapshot_, c.objects.changes, *assigned_, {c.moved.begin(), c.moved.end()});
   planned_ = true;
-  if (d.full) {
-    auto p = planner_.current();
-    if (p.errors != peer_errors_)
-      for (const auto& e : p.errors) log::warn(log::ev::peer_config_error, "error", e.to_string());
-    peer_errors_ = std::move(p.errors);
+  if (d.full && planner_.errors() != peer_errors_) {
+    for (const auto& e : planner_.errors()) log::warn(log::ev::peer_config_error, "error", e.to_string());
+    peer_errors_ = planner_.errors();
   }
   if (d.peers_changed) {
     agent_.set_peers(planner_.peers());

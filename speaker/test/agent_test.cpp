@@ -75,7 +75,17 @@ TEST_F(agent_fixture, plan_changes_reach_the_router_and_sessions_are_reported) {
   make_router();
   speaker::agent_options ao;
   ao.router_id = model::ip_address::parse("192.0.2.1");
-  speaker::agent a(io, ao);
+  speaker::route_table routes;  // the plan's table, which the agent reads
+  speaker::agent a(io, ao, routes);
+  // As the planner does: the table first, then the changes that made it.
+  auto apply = [&](const std::vector<speaker::route_change>& changes) {
+    for (const auto& c : changes) {
+      auto& table = routes[c.peer];
+      if (c.route) table[c.prefix] = *c.route;
+      else table.erase(c.prefix);
+    }
+    a.apply(changes);
+  };
   std::vector<std::string> sent;
   a.subscribe([&](const std::string& peer, const bgp::speaker_event& e) {
     if (e.what == bgp::speaker_event::kind::routes_sent) sent.push_back(peer);
@@ -83,11 +93,11 @@ TEST_F(agent_fixture, plan_changes_reach_the_router_and_sessions_are_reported) {
   speaker::peer_plan p = tor_plan();
   speaker::route_plan attrs;
   attrs.communities = {0xFDE80001};
-  a.apply({{"tor", *model::cidr::parse("10.0.0.5/32"), attrs}});  // before the peer exists: kept
+  apply({{"tor", *model::cidr::parse("10.0.0.5/32"), attrs}});  // before the peer exists: announced when it comes
   a.set_peers({p});
   ASSERT_TRUE(run_until([&] { return at_router.size() == 1; }));
   EXPECT_EQ(at_router.begin()->second.communities, std::vector<std::uint32_t>{0xFDE80001});
-  a.apply({{"tor", *model::cidr::parse("10.0.0.5/32"), std::nullopt}, {"tor", *model::cidr::parse("10.0.0.6/32"), attrs}});
+  apply({{"tor", *model::cidr::parse("10.0.0.5/32"), std::nullopt}, {"tor", *model::cidr::parse("10.0.0.6/32"), attrs}});
   ASSERT_TRUE(run_until([&] { return at_router.size() == 1 && at_router.contains(*bgp::prefix::parse("10.0.0.6/32")); }));
   EXPECT_FALSE(sent.empty());
   const auto s = a.sessions();
@@ -116,6 +126,7 @@ struct bfd_fixture : agent_fixture {
   std::unique_ptr<bfd::manager> router_bfd;
   bfd::session_config rc;
   std::uint16_t router_bfd_port = 0;  // 0 until the first start picks one
+  speaker::route_table routes;  // the plan's table, which the agent reads
   std::unique_ptr<speaker::agent> a;
   speaker::peer_plan p;
   std::vector<speaker::bfd_event> events;
@@ -152,7 +163,7 @@ struct bfd_fixture : agent_fixture {
     ao.bfd.multi_hop_port = 0;
     ao.bfd_peer_port = router_bfd_port;
     ao.shutdown_drain = std::chrono::milliseconds(100);
-    a = std::make_unique<speaker::agent>(io, ao);
+    a = std::make_unique<speaker::agent>(io, ao, routes);
     a->subscribe_bfd([this](const speaker::bfd_event& e) {
       // Taken down at once: by the time the event is out, the session is no longer up.
       if (e.bgp_down) {
@@ -165,6 +176,7 @@ struct bfd_fixture : agent_fixture {
     // back because BFD came Up, not because the back-off ran out.
     p.connect_time = std::chrono::seconds(30);
     p.bfd = speaker::bfd_plan{"fast", fast(100)};
+    routes["tor"][*model::cidr::parse("10.0.0.5/32")] = speaker::route_plan{};
     a->apply({{"tor", *model::cidr::parse("10.0.0.5/32"), speaker::route_plan{}}});
     a->set_peers({p});
     rc.peer_port = a->bfd().local_port(bfd::hop_mode::single_hop, false);

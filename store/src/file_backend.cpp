@@ -1,6 +1,7 @@
-// store::file::backend: after a coalesced burst of events, reads the files the watcher
-// names (every file when it cannot tell, and on list()) plus the refused ones, decodes the
-// changed ones, and admits a changed file only if it decodes cleanly and adds no
+// store::file::backend: after a change (the first complete one after a quiet period at
+// once, others coalesced: store::coalescer), reads the files the watcher names (every
+// file when it cannot tell, and on list()) plus the refused ones, decodes the changed
+// ones, and admits a changed file only if it decodes cleanly and adds no
 // cross-object error (model::validate) to the state in force. Refused files keep their
 // last good objects; their errors are reported with every update until fixed. Of two
 // objects in conflict, the one in force stays and the newcomer is blamed (a duplicate key
@@ -53,7 +54,7 @@ bool is_manifest(const std::string& p) {
 
 backend::backend(std::string root, std::unique_ptr<filesystem> fs, std::unique_ptr<watcher> w, options opts)
     : root_(std::move(root)), fs_(std::move(fs)), watcher_(std::move(w)), options_(std::move(opts)),
-      current_(std::make_shared<model::snapshot>()) {}
+      coalescer_(options_.quiet, options_.max_delay), current_(std::make_shared<model::snapshot>()) {}
 
 int backend::native_handle() const { return watcher_ ? watcher_->native_handle() : -1; }
 
@@ -61,16 +62,21 @@ update backend::list() { return scan(nullptr); }
 
 std::optional<update> backend::wait(std::chrono::milliseconds timeout) {
   if (!watcher_ || !watcher_->wait(timeout)) return std::nullopt;
-  using clock = std::chrono::steady_clock;
-  const auto deadline = clock::now() + options_.max_delay;
+  using clock = coalescer::clock;
+  auto due = coalescer_.on_change(clock::now(), watcher_->complete());
   while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
-    if (left <= std::chrono::milliseconds{0} || !watcher_->wait(std::min(left, options_.quiet))) break;
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(due - clock::now());
+    if (left <= std::chrono::milliseconds{0} || !watcher_->wait(left)) break;
+    due = coalescer_.on_change(clock::now(), watcher_->complete());
   }
   const auto errors_before = current_errors_;
   const auto changed = watcher_->take_changed();
   auto u = scan(changed ? &*changed : nullptr);
-  if (u.changes.empty() && u.errors == errors_before && u.io_error.empty()) return std::nullopt;
+  if (u.changes.empty() && u.errors == errors_before && u.io_error.empty()) {
+    coalescer_.discarded();
+    return std::nullopt;
+  }
+  coalescer_.delivered(clock::now());
   return u;
 }
 

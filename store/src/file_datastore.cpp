@@ -107,7 +107,7 @@ struct datastore::impl {
         manifests(std::move(root), std::move(fs), std::move(w), [&] {
           options fo;
           fo.quiet = o.coalesce;
-          fo.max_delay = std::max(o.coalesce * 20, std::chrono::milliseconds(100));
+          fo.max_delay = max_coalesce_delay(o.coalesce);
           return fo;
         }()) {
     wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -148,6 +148,10 @@ struct datastore::impl {
   std::mutex m;
   std::optional<model::ledger> written;
   std::optional<file_id> written_id;
+  // The controller's writer is writing the state directory: the ledger it renames into
+  // place is handed over when the write ends, never read back half way (at 100,000
+  // services the read back cost 70 MiB at the start's peak).
+  bool writing = false;
 
   void poke() {
     const std::uint64_t one = 1;
@@ -327,7 +331,7 @@ struct datastore::impl {
     if (id && id == read_id) return;
     {
       std::lock_guard g(m);
-      if (id && id == written_id) return;
+      if (writing || (id && id == written_id)) return;
     }
     if (auto next = read_ledger_assignments()) publish(std::move(next), seen);
   }
@@ -383,17 +387,22 @@ class datastore::ledger_writer final : public state_writer {
     // An elected controller writes only while it leads; the lock makes that exclusive.
     if (d_.opts.standby && !d_.leading)
       return {{d_.ledger_path(), "", "", "not written: this process does not hold the controller's leadership"}};
+    {
+      std::lock_guard g(d_.m);
+      d_.writing = true;
+    }
     auto errors = d_.state->write(s);
     // The ledger is written first: unless that failed, it is what the directory holds.
     const bool ledger_written = errors.empty() || errors.front().file != d_.ledger_path();
-    if (ledger_written) {
-      {
-        std::lock_guard g(d_.m);
+    {
+      std::lock_guard g(d_.m);
+      d_.writing = false;
+      if (ledger_written) {
         d_.written = s.ledger;
         d_.written_id = identify(d_.ledger_path());
       }
-      d_.poke();
     }
+    if (ledger_written) d_.poke();
     return errors;
   }
   ledger_read read_ledger() override { return d_.state->read_ledger(); }

@@ -17,7 +17,8 @@ void add_options(CLI::App& app, cli_options& o) {
   app.add_option("--state", o.open.state_dir, "the controller's state directory (ledger.json, status.json)");
   app.add_option_function<int>(
          "--coalesce-ms", [&o](int ms) { o.open.coalesce = std::chrono::milliseconds(ms); },
-         "quiet time that ends a burst of datastore changes (default 5)")
+         "coalescing window: a change after this long without one is read at once; changes within it "
+         "of the last are batched until this long passes without one (default 5)")
       ->check(CLI::Range(1, 10000));
   app.add_option_function<std::string>(
       "--load-balancer-class",

@@ -130,7 +130,10 @@ class posix_filesystem final : public filesystem {
 
 // Keeps the relative path of every watched directory, so an event names a file; gives up
 // naming (the caller rescans) on what could change many files at once: a directory or a
-// symlink appearing, moving, going or changing permissions, a queue overflow.
+// symlink appearing, moving, going or changing permissions, a queue overflow. A manifest
+// written (IN_MODIFY) or created (IN_CREATE) is incomplete until it is closed after
+// writing (IN_CLOSE_WRITE), replaced by a rename (IN_MOVED_TO) or goes (IN_DELETE,
+// IN_MOVED_FROM): reading it before could see half a file.
 class inotify_watcher final : public watcher {
  public:
   explicit inotify_watcher(std::string root) : root_(std::move(root)) {
@@ -174,7 +177,7 @@ class inotify_watcher final : public watcher {
           rewatch = true;
           continue;
         }
-        for (const auto& d : dir->second) note(d.empty() ? std::string(name) : d + "/" + name);
+        for (const auto& d : dir->second) note(d.empty() ? std::string(name) : d + "/" + name, ev.mask);
       }
     }
     if (rewatch) add_watches();
@@ -189,11 +192,18 @@ class inotify_watcher final : public watcher {
     return out;
   }
 
+  bool complete() const override {
+    return !lost_track_ && std::none_of(changed_.begin(), changed_.end(),
+                                        [&](const std::string& f) { return writing_.contains(f); });
+  }
+
   int native_handle() const override { return fd_; }
 
  private:
-  void note(std::string relative) {
+  void note(std::string relative, std::uint32_t mask) {
     if (is_manifest(relative)) {
+      if ((mask & (IN_MODIFY | IN_CREATE)) != 0) writing_.insert(relative);
+      if ((mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE)) != 0) writing_.erase(relative);
       changed_.insert(std::move(relative));
       return;
     }
@@ -230,6 +240,7 @@ class inotify_watcher final : public watcher {
   std::map<int, std::set<std::string>> dirs_;  // watch descriptor -> directories (relative; "" is the root)
   std::set<std::string> links_;                // symlinks seen under the root, relative
   std::set<std::string> changed_;
+  std::set<std::string> writing_;  // manifests written or created and not closed, moved or removed since
   bool lost_track_ = false;
 };
 

@@ -20,14 +20,21 @@ json::array ip_array(const std::vector<model::ip_address>& ips) {
   return a;
 }
 
-std::string lines(std::string_view head, const std::vector<json::object>& items, bool last) {
-  std::string out = "  \"" + std::string(head) + "\": [";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    out += (i == 0 ? "\n    " : ",\n    ") + json::serialize(items[i]);
+// `"head": [` and one object a line, each built by `to_object`, serialized and dropped
+// before the next: the objects of 100,000 services never exist at once beside the text.
+template <class Items, class F>
+void append_lines(std::string& out, std::string_view head, const Items& items, F to_object, bool last) {
+  out += "  \"";
+  out += head;
+  out += "\": [";
+  bool first = true;
+  for (const auto& item : items) {
+    out += first ? "\n    " : ",\n    ";
+    first = false;
+    out += json::serialize(to_object(item));
   }
-  out += items.empty() ? "]" : "\n  ]";
+  out += first ? "]" : "\n  ]";
   out += last ? "\n" : ",\n";
-  return out;
 }
 
 class checker {
@@ -121,36 +128,30 @@ class checker {
 }  // namespace
 
 std::string encode_ledger(const model::ledger& l) {
-  std::vector<json::object> entries;
-  for (const auto& e : l.entries) {
-    entries.push_back({{"namespace", e.ns}, {"name", e.name}, {"ips", ip_array(e.ips)}, {"pool", e.pool},
-                       {"since", e.since}});
-  }
-  std::vector<json::object> holds;
-  for (const auto& h : l.holds) {
-    holds.push_back({{"ip", h.ip.to_string()}, {"namespace", h.ns}, {"name", h.name}, {"pool", h.pool},
-                     {"released_at", h.released_at}});
-  }
-  return "{\n  \"format\": \"bgplb-ledger\",\n  \"version\": 1,\n  \"revision\": " + std::to_string(l.revision) +
-         ",\n" + lines("allocations", entries, false) + lines("holds", holds, true) + "}\n";
+  std::string out = "{\n  \"format\": \"bgplb-ledger\",\n  \"version\": 1,\n  \"revision\": " + std::to_string(l.revision) + ",\n";
+  append_lines(out, "allocations", l.entries, [](const model::ledger_entry& e) {
+    return json::object{{"namespace", e.ns}, {"name", e.name}, {"ips", ip_array(e.ips)}, {"pool", e.pool}, {"since", e.since}};
+  }, false);
+  append_lines(out, "holds", l.holds, [](const model::ledger_hold& h) {
+    return json::object{{"ip", h.ip.to_string()}, {"namespace", h.ns}, {"name", h.name}, {"pool", h.pool},
+                        {"released_at", h.released_at}};
+  }, true);
+  return out + "}\n";
 }
 
 std::string encode_status(const state& s) {
-  std::vector<json::object> services;
-  for (const auto& sv : s.services) {
+  std::string out = "{\n  \"revision\": " + std::to_string(s.ledger.revision) + ",\n";
+  append_lines(out, "services", s.services, [](const model::service_status& sv) {
     json::array events;
     for (const auto& e : sv.events) events.push_back(json::object{{"type", e.type}, {"reason", e.reason}, {"message", e.message}});
-    services.push_back({{"namespace", sv.ns}, {"name", sv.name}, {"ingress", ip_array(sv.ingress)}, {"pool", sv.pool},
-                        {"events", std::move(events)}});
-  }
-  std::vector<json::object> pools;
-  for (const auto& p : s.pools) pools.push_back(pool_json(p));
-  std::vector<json::object> errors;
-  for (const auto& e : s.config_errors) {
-    errors.push_back({{"file", e.file}, {"object", e.object}, {"path", e.path}, {"message", e.message}});
-  }
-  return "{\n  \"revision\": " + std::to_string(s.ledger.revision) + ",\n" + lines("services", services, false) +
-         lines("pools", pools, false) + lines("errors", errors, true) + "}\n";
+    return json::object{{"namespace", sv.ns}, {"name", sv.name}, {"ingress", ip_array(sv.ingress)}, {"pool", sv.pool},
+                        {"events", std::move(events)}};
+  }, false);
+  append_lines(out, "pools", s.pools, [](const auto& p) { return pool_json(p); }, false);
+  append_lines(out, "errors", s.config_errors, [](const model::error& e) {
+    return json::object{{"file", e.file}, {"object", e.object}, {"path", e.path}, {"message", e.message}};
+  }, true);
+  return out + "}\n";
 }
 
 namespace {

@@ -45,12 +45,14 @@ class fake_filesystem final : public filesystem {
   std::shared_ptr<fake_disk> disk_;
 };
 
-// Scripted wait() results; take_changed() hands out `named` (nothing: cannot tell).
+// Scripted wait() results; take_changed() hands out `named` (nothing: cannot tell);
+// complete() says `*complete` (false without one, as a watcher that cannot tell).
 class fake_watcher final : public watcher {
  public:
   explicit fake_watcher(std::shared_ptr<std::deque<bool>> script,
-                        std::shared_ptr<std::optional<std::vector<std::string>>> named = nullptr)
-      : script_(std::move(script)), named_(std::move(named)) {}
+                        std::shared_ptr<std::optional<std::vector<std::string>>> named = nullptr,
+                        std::shared_ptr<bool> complete = nullptr)
+      : script_(std::move(script)), named_(std::move(named)), complete_(std::move(complete)) {}
   bool wait(std::chrono::milliseconds) override {
     if (script_->empty()) return false;
     const bool v = script_->front();
@@ -58,6 +60,7 @@ class fake_watcher final : public watcher {
     return v;
   }
   int native_handle() const override { return -1; }
+  bool complete() const override { return complete_ && *complete_; }
   std::optional<std::vector<std::string>> take_changed() override {
     if (!named_) return std::nullopt;
     auto out = std::move(*named_);
@@ -68,6 +71,7 @@ class fake_watcher final : public watcher {
  private:
   std::shared_ptr<std::deque<bool>> script_;
   std::shared_ptr<std::optional<std::vector<std::string>>> named_;
+  std::shared_ptr<bool> complete_;
 };
 
 }  // namespace store::file::fakes

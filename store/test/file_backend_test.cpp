@@ -1,11 +1,13 @@
 // Tests of store::file::backend with an in-memory filesystem and a scripted watcher:
 // broken files keep their last good objects, cross-object errors refuse the changed
-// file, bursts are coalesced into one rescan, a watcher that names files gets only those
+// file, bursts are coalesced into one rescan (but the first complete change after a quiet
+// period is read at once), a watcher that names files gets only those
 // read, and random edits give what the whole-rebuild algorithm gives.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <random>
+#include <thread>
 
 #include "fakes.hpp"
 #include "model/validate.hpp"
@@ -257,6 +259,78 @@ TEST(file_backend, wait_coalesces_bursts_and_ignores_no_ops) {
   ASSERT_TRUE(u) << "a new error is news even without object changes";
   EXPECT_TRUE(u->changes.empty());
   EXPECT_EQ(u->errors.size(), 1u);
+}
+
+// Coalescing only under load, with a watcher that names files and can tell a change is
+// complete (as inotify can): the first complete change after a quiet period is read alone
+// and at once, the events that follow within the quiet time are read together, and a
+// change that is not complete is never read at once.
+struct coalescing_harness {
+  explicit coalescing_harness(std::chrono::milliseconds quiet)
+      : b{"/m", std::make_unique<fake_filesystem>(disk), std::make_unique<fake_watcher>(script, named, complete),
+          options{quiet, std::chrono::seconds{100}, {}}} {}
+  std::shared_ptr<fake_disk> disk = std::make_shared<fake_disk>();
+  std::shared_ptr<std::deque<bool>> script = std::make_shared<std::deque<bool>>();
+  std::shared_ptr<std::optional<std::vector<std::string>>> named =
+      std::make_shared<std::optional<std::vector<std::string>>>(std::vector<std::string>{});
+  std::shared_ptr<bool> complete = std::make_shared<bool>(true);
+  backend b;
+};
+
+TEST(file_backend, reads_the_first_complete_change_at_once_and_coalesces_what_follows) {
+  // A quiet time far longer than this test: every change after the first is "within it".
+  coalescing_harness h(std::chrono::seconds{100});
+  h.disk->files = {{"a.yaml", svc("a")}, {"b.yaml", svc("b")}, {"c.yaml", svc("c")}};
+  h.b.list();
+  h.disk->reads.clear();
+
+  *h.named = std::vector<std::string>{".tmp-a.yaml"};  // the temporary file of a write-then-rename
+  *h.script = {true, true};
+  EXPECT_FALSE(h.b.wait(std::chrono::milliseconds{1})) << "no manifest changed";
+  EXPECT_EQ(h.script->size(), 1u) << "read at once";
+  h.script->clear();
+
+  h.disk->files["a.yaml"] = svc("a") + "---\n" + svc("a2");
+  *h.named = std::vector<std::string>{"a.yaml"};
+  *h.script = {true, true, true, false};
+  auto u = h.b.wait(std::chrono::milliseconds{1});
+  ASSERT_TRUE(u);
+  EXPECT_THAT(keys(u->changes.added), ::testing::ElementsAre("Service default/a2"));
+  EXPECT_EQ(h.script->size(), 3u)
+      << "read at once (what was no change does not count as a delivery): the events after the first are still queued";
+
+  h.disk->files["b.yaml"] = svc("b") + "---\n" + svc("b2");
+  h.disk->files["c.yaml"] = svc("c") + "---\n" + svc("c2");
+  *h.named = std::vector<std::string>{"b.yaml", "c.yaml"};
+  u = h.b.wait(std::chrono::milliseconds{1});
+  ASSERT_TRUE(u);
+  EXPECT_THAT(keys(u->changes.added), ::testing::ElementsAre("Service default/b2", "Service default/c2"));
+  EXPECT_TRUE(h.script->empty()) << "within the quiet time of the last read: every event taken, one read";
+  EXPECT_EQ(h.disk->reads, (std::map<std::string, int>{{"a.yaml", 1}, {"b.yaml", 1}, {"c.yaml", 1}}));
+}
+
+TEST(file_backend, an_incomplete_change_waits_for_the_quiet_time) {
+  coalescing_harness h(std::chrono::milliseconds{1});
+  h.disk->files = {{"a.yaml", svc("a")}};
+  h.b.list();
+
+  *h.complete = false;  // a file still open for writing
+  h.disk->files["a.yaml"] = svc("a") + "---\n" + svc("a2");
+  *h.named = std::vector<std::string>{"a.yaml"};
+  *h.script = {true, true, true, false};
+  auto u = h.b.wait(std::chrono::milliseconds{1});
+  ASSERT_TRUE(u);
+  EXPECT_TRUE(h.script->empty()) << "not read at once: every event taken first";
+
+  std::this_thread::sleep_for(std::chrono::milliseconds{20});  // past the quiet time
+  *h.complete = true;
+  h.disk->files["a.yaml"] = svc("a");
+  *h.named = std::vector<std::string>{"a.yaml"};
+  *h.script = {true, true, false};
+  u = h.b.wait(std::chrono::milliseconds{1});
+  ASSERT_TRUE(u);
+  EXPECT_THAT(keys(u->changes.removed), ::testing::ElementsAre("Service default/a2"));
+  EXPECT_EQ(h.script->size(), 2u) << "complete after a quiet period: read at once";
 }
 
 TEST(file_backend, named_change_reads_only_that_file) {

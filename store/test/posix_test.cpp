@@ -154,6 +154,51 @@ TEST(inotify_watcher, names_changed_files_or_says_it_cannot) {
   EXPECT_EQ(w->take_changed(), std::nullopt) << "a symlink: read everything";
 }
 
+// A manifest being written is not complete until it is closed (or renamed into place, or
+// removed): the backend must never read half a file at once.
+TEST(inotify_watcher, a_change_is_complete_once_the_file_is_closed_renamed_or_removed) {
+  temp_root t;
+  write(t.path + "/a.yaml", "a");
+  auto w = make_inotify_watcher(t.path);
+
+  {
+    std::ofstream f(t.path + "/a.yaml");
+    f << "half" << std::flush;
+    ASSERT_TRUE(w->wait(std::chrono::milliseconds{1000}));
+    drain(*w);
+    EXPECT_FALSE(w->complete()) << "written, still open";
+    f << " and the rest" << std::flush;
+  }
+  ASSERT_TRUE(w->wait(std::chrono::milliseconds{1000}));
+  drain(*w);
+  EXPECT_TRUE(w->complete()) << "closed after writing";
+  EXPECT_EQ(w->take_changed(), std::vector<std::string>{"a.yaml"});
+
+  std::ofstream open_elsewhere(t.path + "/b.yaml");  // created, not closed
+  open_elsewhere << "b" << std::flush;
+  ASSERT_TRUE(w->wait(std::chrono::milliseconds{1000}));
+  drain(*w);
+  EXPECT_FALSE(w->complete());
+  EXPECT_EQ(w->take_changed(), std::vector<std::string>{"b.yaml"});
+  write(t.path + "/.tmp-c.yaml", "c");  // write-then-rename: complete as it lands
+  fs::rename(t.path + "/.tmp-c.yaml", t.path + "/c.yaml");
+  ASSERT_TRUE(w->wait(std::chrono::milliseconds{1000}));
+  drain(*w);
+  EXPECT_TRUE(w->complete()) << "only c.yaml changed since the last take_changed, and it was renamed into place";
+  EXPECT_EQ(w->take_changed(), std::vector<std::string>{"c.yaml"});
+
+  fs::remove(t.path + "/b.yaml");  // still open for writing, but gone from the tree
+  ASSERT_TRUE(w->wait(std::chrono::milliseconds{1000}));
+  drain(*w);
+  EXPECT_TRUE(w->complete()) << "removed";
+  EXPECT_EQ(w->take_changed(), std::vector<std::string>{"b.yaml"});
+
+  fs::create_directories(t.path + "/new");
+  ASSERT_TRUE(w->wait(std::chrono::milliseconds{1000}));
+  drain(*w);
+  EXPECT_FALSE(w->complete()) << "lost track of names: cannot tell";
+}
+
 // Runs as an unprivileged user (root reads any directory), so it needs root to switch.
 TEST(inotify_watcher, watches_a_directory_once_it_becomes_readable) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to act as an unprivileged user";

@@ -3,7 +3,9 @@
 // different local ASNs; routes go per peer (bgp::speaker::announce_to), so adverts limited
 // to some peers and per-peer attributes need nothing special. Runs on the io_context's
 // thread like bgp::speaker; the planner's deltas are applied as they come, and only the
-// changed (peer, prefix) pairs reach the sessions.
+// changed (peer, prefix) pairs reach the sessions. The routes themselves are the plan's
+// table, which the caller owns (the planner's, kept once): the agent reads it when a peer
+// comes and announces none of its own.
 //
 // A peer whose plan carries a BFD profile gets a BFD session (one bfd::manager for every
 // peer) keyed by (peer address, source address, single hop or, with ebgpMultiHop,
@@ -60,7 +62,9 @@ struct session_view {
 
 class agent {
  public:
-  agent(boost::asio::io_context& io, agent_options opts);
+  // `routes`: the plan's route table (planner::routes()), which outlives the agent and is
+  // brought up to date before each apply() of the changes that made it.
+  agent(boost::asio::io_context& io, agent_options opts, const route_table& routes);
   ~agent();
   agent(const agent&) = delete;
   agent& operator=(const agent&) = delete;
@@ -113,7 +117,7 @@ class agent {
   std::map<identity, std::unique_ptr<bgp::speaker>> groups_;  // never destroyed while io runs
   std::map<std::string, peer_entry> peers_;
   std::map<std::pair<identity, bgp::ip_address>, std::string> names_;
-  std::map<std::string, std::map<model::cidr, route_plan>> desired_;
+  const route_table& desired_;
   std::vector<handler> handlers_;
   std::vector<std::function<void(const bfd_event&)>> bfd_handlers_;
   std::shared_ptr<char> alive_ = std::make_shared<char>();  // for BFD events posted late

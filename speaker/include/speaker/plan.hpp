@@ -9,8 +9,10 @@
 // communities, BGPConfiguration) re-plans everything. plan() is the reference.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -65,10 +67,36 @@ struct large_community {
   friend auto operator<=>(const large_community&, const large_community&) = default;
 };
 
+// A sorted set kept in a vector: a route's communities are a handful or none, and a
+// std::set costs 48 bytes even empty, in each of the planner's copies of every route
+// (docs/memory.md).
+template <class T>
+class small_set {
+ public:
+  small_set() = default;
+  small_set(std::initializer_list<T> values) { insert(values.begin(), values.end()); }
+  void insert(const T& v) {
+    auto it = std::lower_bound(v_.begin(), v_.end(), v);
+    if (it == v_.end() || !(*it == v)) v_.insert(it, v);
+  }
+  template <class It>
+  void insert(It first, It last) {
+    for (; first != last; ++first) insert(*first);
+  }
+  auto begin() const { return v_.begin(); }
+  auto end() const { return v_.end(); }
+  bool empty() const { return v_.empty(); }
+  std::size_t size() const { return v_.size(); }
+  friend bool operator==(const small_set&, const small_set&) = default;
+
+ private:
+  std::vector<T> v_;
+};
+
 // Attributes of one announced prefix toward one peer.
 struct route_plan {
-  std::set<std::uint32_t> communities;
-  std::set<large_community> large_communities;
+  small_set<std::uint32_t> communities;
+  small_set<large_community> large_communities;
   std::optional<std::uint32_t> local_pref;  // applied by the BGP library toward iBGP only
   // RFC 4360 link bandwidth (bgplb.io/weighted-ecmp): bytes/s as IEEE float, per ready
   // local endpoint; empty when the advertisement does not ask for it.
@@ -130,7 +158,7 @@ class planner {
   // last given; `ips_changed` names services whose assigned addresses changed. The first
   // call (or an empty `changes` with full=true) plans everything.
   delta update(std::shared_ptr<const model::snapshot> s, const model::change_set& changes, const model::assignments& ips,
-               const std::set<model::name_key>& ips_changed);
+               std::set<model::name_key> ips_changed);
   delta update_all(std::shared_ptr<const model::snapshot> s, const model::assignments& ips);
 
   // The current plan, as plan() would return it.
@@ -139,6 +167,7 @@ class planner {
   // services of current().announced, without building the plan.
   std::vector<model::name_key> announcing() const;
   const std::vector<peer_plan>& peers() const { return peers_; }
+  const std::vector<model::error>& errors() const { return errors_; }  // current().errors
   const route_table& routes() const { return merged_; }
 
   struct contribution {

@@ -104,7 +104,9 @@ struct open_options {
   std::optional<std::string> state_dir;
   // The spec.loadBalancerClass served; used when assignments come from Service status.
   std::optional<std::string> load_balancer_class;
-  // A burst of changes ends after this quiet time (at most 20× it, and at least 100 ms).
+  // Coalescing (store::coalescer): a change after this long without one is delivered at
+  // once; changes within it of the last delivery wait until this long passes without one
+  // (at most 20× it, and at least 100 ms) and go together.
   std::chrono::milliseconds coalesce{5};
 };
 

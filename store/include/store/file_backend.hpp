@@ -17,6 +17,7 @@
 
 #include "model/decode.hpp"
 #include "store/backend.hpp"
+#include "store/coalesce.hpp"
 
 namespace store::file {
 
@@ -55,6 +56,12 @@ class watcher {
   // created, moved or removed): the caller then reads the whole tree. Names that are not
   // manifests may be included; the caller filters. The default can never tell.
   virtual std::optional<std::vector<std::string>> take_changed() { return std::nullopt; }
+  // True when what changed since the last take_changed() can be read whole now: every
+  // file named was closed after its last write, or moved into place, or removed (one
+  // still open for writing, truncated in place or linked in is not; nor is anything when
+  // the watcher cannot name the files). The backend reads a complete change at once when
+  // nothing is coalescing; any other after the quiet time. The default can never tell.
+  virtual bool complete() const { return false; }
 };
 
 std::unique_ptr<filesystem> make_posix_filesystem();
@@ -62,7 +69,9 @@ std::unique_ptr<filesystem> make_posix_filesystem();
 std::unique_ptr<watcher> make_inotify_watcher(const std::string& root);
 
 struct options {
-  // A burst of events ends after `quiet` without events, or after `max_delay` in any case.
+  // Coalescing (store::coalescer): the first complete change after `quiet` without one is
+  // read at once; changes within `quiet` of the last read (or not yet complete) are read
+  // together once `quiet` passes without events, at most `max_delay` after the first.
   std::chrono::milliseconds quiet{100};
   std::chrono::milliseconds max_delay{1000};
   model::decode_options decode;
@@ -123,6 +132,7 @@ class backend final : public store::backend {
   std::unique_ptr<filesystem> fs_;
   std::unique_ptr<watcher> watcher_;
   options options_;
+  coalescer coalescer_;
   std::map<std::string, file_state> files_;
   std::set<std::string> refused_;  // files with errors
   std::map<model::object_key, std::vector<definition>> definitions_;

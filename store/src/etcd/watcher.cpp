@@ -1,6 +1,8 @@
 // List, watch, resume, re-list (see watcher.hpp).
 #include "watcher.hpp"
 
+#include <optional>
+
 namespace store::etcd {
 
 namespace {
@@ -14,8 +16,7 @@ std::int64_t unix_now() {
 }  // namespace
 
 watcher::watcher(client& c, layout l, model::decode_options decode, std::chrono::milliseconds coalesce)
-    : client_(c), layout_(std::move(l)), decode_(std::move(decode)), quiet_(coalesce),
-      max_delay_(std::max(coalesce * 20, std::chrono::milliseconds(100))) {}
+    : client_(c), layout_(std::move(l)), decode_(std::move(decode)), coalescer_(coalesce, max_coalesce_delay(coalesce)) {}
 
 watcher::~watcher() { stop(); }
 
@@ -146,24 +147,24 @@ void watcher::run() {
 
 bool watcher::follow(view& v, watch_feed& feed, std::string& why) {
   std::vector<kv_event> pending;
-  clock::time_point first_at{};
-  clock::time_point last_at{};
+  std::optional<clock::time_point> due;  // when to deliver what is pending
   std::int64_t progress = 0;
   auto flush = [&] {
     if (!pending.empty()) {
       auto c = v.apply(pending);
       pending.clear();
       if (c && on_change_) on_change_(std::move(*c));
+      if (c) coalescer_.delivered(clock::now());
+      else coalescer_.discarded();
     }
+    due.reset();
     if (progress > 0) v.advance(progress);
     progress = 0;
   };
   while (!stopping_ && !resync_) {
-    const auto deadline = pending.empty() ? clock::now() + std::chrono::seconds(1)
-                                          : std::min(last_at + quiet_, first_at + max_delay_);
-    auto it = feed.next(deadline);
+    auto it = feed.next(due ? *due : clock::now() + std::chrono::seconds(1));
     if (!it) {
-      if (!pending.empty() && clock::now() >= deadline) flush();
+      if (due && clock::now() >= *due) flush();
       continue;
     }
     if (!it->response) {
@@ -186,12 +187,12 @@ bool watcher::follow(view& v, watch_feed& feed, std::string& why) {
       else progress = r.header().revision();
       continue;
     }
-    const auto now = clock::now();
-    if (pending.empty()) first_at = now;
-    last_at = now;
     for (const auto& e : r.events()) {
       pending.push_back({e.type() == mvccpb::Event_EventType_DELETE, e.kv().key(), e.kv().value(), e.kv().mod_revision()});
     }
+    const auto now = clock::now();
+    due = coalescer_.on_change(now);
+    if (*due <= now) flush();
   }
   flush();
   return true;

@@ -1,5 +1,6 @@
 // The datastore's reading thread: lists P/v1/ at one revision, watches from the next one,
-// feeds the view and delivers its changes, coalesced, to the sinks.
+// feeds the view and delivers its changes to the sinks, coalesced only under load
+// (store::coalescer: the first after a quiet period at once, a burst together).
 //
 // - A lost stream (member killed, partitioned, or without a leader: the stream is marked
 //   "hasleader", so etcd cancels it) is reopened on the next endpoint from the last
@@ -20,6 +21,7 @@
 #include <thread>
 
 #include "client.hpp"
+#include "store/coalesce.hpp"
 #include "store/datastore.hpp"
 
 namespace store::etcd {
@@ -44,8 +46,7 @@ class watcher {
   client& client_;
   layout layout_;
   model::decode_options decode_;
-  std::chrono::milliseconds quiet_;
-  std::chrono::milliseconds max_delay_;
+  coalescer coalescer_;
   datastore::change_sink on_change_;
   datastore::health_sink on_health_;
 

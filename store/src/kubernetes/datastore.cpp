@@ -49,6 +49,7 @@ datastore::datastore(settings s, cluster_config c, open_options o)
       client_(std::move(c), settings_.timeout),
       backend_("", cache_.make_filesystem(), cache_.make_watcher(), backend_options(settings_)),
       quiet_(ioc_),
+      coalescer_(options_.coalesce, max_coalesce_delay(options_.coalesce)),
       writer_wake_(ioc_),
       lease_watchdog_(ioc_) {
   std::uint64_t seed = std::random_device{}();
@@ -217,13 +218,14 @@ void datastore::changed() {
     return;
   }
   const auto now = clock::now();
-  const auto quiet = options_.coalesce;
-  const auto longest = std::max<std::chrono::milliseconds>(quiet * 20, std::chrono::milliseconds{100});
-  if (!burst_start_) burst_start_ = now;
-  quiet_.expires_at(std::min(now + quiet, *burst_start_ + longest));
+  const auto due = coalescer_.on_change(now);
+  if (due <= now) {
+    deliver(full_pending_);
+    return;
+  }
+  quiet_.expires_at(due);
   quiet_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;  // re-armed by a later change
-    burst_start_.reset();
     deliver(full_pending_);
   });
 }
@@ -232,6 +234,8 @@ void datastore::deliver(bool full) {
   // The watcher names every object changed since the last update (all of them at first);
   // a full update with nothing changed repeats the state in force.
   auto u = backend_.wait(std::chrono::milliseconds{0});
+  if (u || full) coalescer_.delivered(clock::now());
+  else coalescer_.discarded();
   full_pending_ = false;
   if (!u && !full) return;
   if (!u) u = update{snapshot_, {}, errors_, {}};

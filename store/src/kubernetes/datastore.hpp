@@ -4,11 +4,12 @@
 // caller's thread except read_ledger() and stop().
 //
 // Reading: each resource is listed and watched into the object cache (cache.hpp); a
-// burst of changes is coalesced (open_options::coalesce of quiet, at most 20× it and at
-// least 100 ms in all) and handed to the file backend's machinery, which decodes,
-// validates and builds the next snapshot; the change goes to the sink with the
-// assignments read from Service status. The first update waits until every resource has
-// been listed once. While any list or watch fails, nothing new is delivered (the last
+// change is coalesced only under load (store::coalescer: the first after a quiet period
+// goes at once; those within open_options::coalesce of the last delivery wait until that
+// long passes without one, at most 20× it and at least 100 ms in all) and handed to the
+// file backend's machinery, which decodes, validates and builds the next snapshot; the
+// change goes to the sink with the assignments read from Service status. The first
+// update waits until every resource has been listed once. While any list or watch fails, nothing new is delivered (the last
 // good state stays in force) and health says connected=false and why.
 //
 // Writing (datastore_writer.cpp), leadership (datastore_election.cpp) and Events
@@ -30,6 +31,7 @@
 #include "config.hpp"
 #include "lease.hpp"
 #include "reflector.hpp"
+#include "store/coalesce.hpp"
 #include "store/datastore.hpp"
 #include "write_plan.hpp"
 
@@ -106,7 +108,7 @@ class datastore final : public store::datastore, private state_writer {
 
   // read side, on the datastore's thread
   asio::steady_timer quiet_;
-  std::optional<std::chrono::steady_clock::time_point> burst_start_;
+  coalescer coalescer_;
   bool full_pending_ = true;
   bool delivered_ = false;
   std::shared_ptr<const model::snapshot> snapshot_ = std::make_shared<model::snapshot>();

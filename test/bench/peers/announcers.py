@@ -2,16 +2,21 @@
 sending the same N prefixes (pfx(fam, i), i < N) with next hop self to the receiver:
 
   bgplb   our speaker's test tool (bgp_announcer): JSON config, routes as JSON-lines
-          commands on stdin, withdrawal as a command
-  gobgpd  gobgpd 3.10, routes from gobgptool (gRPC AddPathStream, 1,000 per message)
+          commands on stdin, withdrawal as a command on that pipe
+  gobgpd  gobgpd 3.10, routes from gobgptool (gRPC AddPathStream, 1,000 per message);
+          withdrawal by a `gobgptool del -wait` already connected, told to go on its stdin
   bird    BIRD 2 static routes (protocol s_w1 holds the prefix withdrawn, s_main the rest),
-          withdrawal by `birdc disable s_w1`
-  frr     FRR 8.4 bgpd + zebra, `network` statements; withdrawal by vtysh `no network`
+          withdrawal by `disable s_w1` on a control-socket connection opened beforehand
+  frr     FRR 8.4 bgpd + zebra, `network` statements; withdrawal by `no network` on a bgpd
+          vty connection opened and put in the address family's config node beforehand
   frr-c0  the same with `coalesce-time 0` (no 1 s subgroup coalesce timer)
 
 Every announcer waits passively on its side of the link; the receiver connects once the
 announcer holds all N routes. Interface: start(), load() -> seconds, pids() -> {name: pid},
-withdraw_one() -> Popen or None (when the command was written to a pipe), close().
+arm_withdraw() (before the clock starts: open the connection the withdrawal goes through),
+withdraw_one() (one write on that open connection, so that every announcer's withdrawal is
+timed from the same kind of act, not from a CLI process starting), finish_withdraw()
+(after: read the reply, close), close().
 The approach follows the founding team's anchor harness.
 """
 import ipaddress
@@ -69,6 +74,12 @@ class Announcer:
             if p.poll() is not None:
                 raise RuntimeError('%s: %s exited with %s (logs in %s)' % (self.name, k, p.returncode, self.d))
 
+    def arm_withdraw(self):
+        pass
+
+    def finish_withdraw(self):
+        pass
+
     def close(self):
         import netns
         for p in reversed(list(self.procs.values())):
@@ -119,7 +130,6 @@ class Bgplb(Announcer):
 
     def withdraw_one(self):
         self._send('{"cmd":"withdraw","prefix":"%s"}\n' % pfx(self.fam, W1))
-        return None
 
 
 class Gobgp(Announcer):
@@ -157,10 +167,21 @@ class Gobgp(Announcer):
         wait_for(lambda: self._count() == self.n, 600, 'gobgpd: routes not loaded')
         return now() - t
 
+    def arm_withdraw(self):
+        self.wd = subprocess.Popen([self.tools['gobgptool'], 'del', '-wait', '-n', '1', '-start', str(W1),
+                                    '-target', self.target, '-family', self.fam],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        if self.wd.stdout.readline().strip() != b'ready':
+            raise RuntimeError('gobgptool del -wait did not get ready')
+
     def withdraw_one(self):
-        return subprocess.Popen([self.tools['gobgptool'], 'del', '-n', '1', '-start', str(W1),
-                                 '-target', self.target, '-family', self.fam],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.wd.stdin.write(b'go\n')
+        self.wd.stdin.flush()
+
+    def finish_withdraw(self):
+        self.wd.stdin.close()
+        if self.wd.wait(timeout=60) != 0:
+            raise RuntimeError('gobgptool del exited with %d' % self.wd.returncode)
 
 
 class Bird(Announcer):
@@ -194,9 +215,17 @@ class Bird(Announcer):
             b.close()
         return now() - self.t_launch
 
+    def arm_withdraw(self):
+        self.wd = BirdCtl(self.sock)
+
     def withdraw_one(self):
-        return subprocess.Popen(['birdc', '-s', self.sock, 'disable', 's_w1'],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.wd.send('disable s_w1')
+
+    def finish_withdraw(self):
+        out = self.wd.reply()
+        self.wd.close()
+        if 'disabled' not in out:
+            raise RuntimeError('bird: disable s_w1: %s' % out)
 
 
 class Frr(Announcer):
@@ -247,11 +276,21 @@ class Frr(Announcer):
             v.close()
         return now() - self.t_launch
 
+    def arm_withdraw(self):
+        self.wd = Vty(os.path.join(self.d, 'bgpd.vty'))
+        for c in ('enable', 'configure terminal', 'router bgp %d' % ASA, 'address-family %s unicast' % self.fam):
+            out, status = self.wd.cmd(c)
+            if status != 0:
+                raise RuntimeError('frr vty: %s: status %d %s' % (c, status, out))
+
     def withdraw_one(self):
-        return subprocess.Popen(['vtysh', '--vty_socket', self.d, '-c', 'configure terminal',
-                                 '-c', 'router bgp %d' % ASA, '-c', 'address-family %s unicast' % self.fam,
-                                 '-c', 'no network %s' % pfx(self.fam, W1)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.wd.send('no network %s' % pfx(self.fam, W1))
+
+    def finish_withdraw(self):
+        out, status = self.wd.reply()
+        self.wd.close()
+        if status != 0:
+            raise RuntimeError('frr vty: no network: status %d %s' % (status, out))
 
 
 class FrrC0(Frr):

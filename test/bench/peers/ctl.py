@@ -4,6 +4,8 @@ FRR's daemon vty socket, the protocol vtysh speaks):
 
   BirdCtl(path).proto(name) -> (BGP state or protocol state, routes imported)
   Vty(path).cmd(text)       -> (output, status byte)   FRR daemon vty socket (vtysh's protocol)
+
+Both also split a command into send(text) and reply(), so a benchmark can time the write alone.
 """
 import re
 import socket
@@ -30,9 +32,9 @@ class BirdCtl:
     def __init__(self, path, timeout=10.0):
         self.s = _connect(path, timeout)
         self.buf = b''
-        self._reply()                       # "0001 BIRD 2.0.12 ready."
+        self.reply()                        # "0001 BIRD 2.0.12 ready."
 
-    def _reply(self):
+    def reply(self):
         while True:
             lines = self.buf.split(b'\n')
             for i, ln in enumerate(lines[:-1]):
@@ -44,9 +46,12 @@ class BirdCtl:
                 raise EOFError('bird control socket closed')
             self.buf += d
 
-    def cmd(self, c):
+    def send(self, c):
         self.s.sendall(c.encode() + b'\n')
-        return self._reply()
+
+    def cmd(self, c):
+        self.send(c)
+        return self.reply()
 
     def proto(self, name):
         out = self.cmd('show protocols all %s' % name)
@@ -65,8 +70,14 @@ class Vty:
     def __init__(self, path, timeout=30.0):
         self.s = _connect(path, timeout)
 
-    def cmd(self, c):
+    def send(self, c):
         self.s.sendall(c.encode() + b'\0')
+
+    def cmd(self, c):
+        self.send(c)
+        return self.reply()
+
+    def reply(self):
         buf = b''
         while True:
             d = self.s.recv(65536)

@@ -12,7 +12,9 @@ N services, one BIRD 2 receiver in another network namespace.
      that never reaches the wire as missing, and p99 includes both (a missing change is an
      infinite latency);
   3. a burst: B changes to B different services at once, and how many UPDATE messages
-     carried them (a burst must still leave packed);
+     carried them (a burst must still leave packed): one file holding the B slices
+     rewritten, or with --burst-files B files (one slice each) rewritten one after another
+     as fast as this script can, which is B changes to the datastore, not one;
   4. peak RSS over the whole run (VmHWM, MiB).
 
 Run as root from the source root after building:  python3 test/bench/speaker_e2e/run.py
@@ -79,10 +81,11 @@ def start_etcd(node, work):
     return p
 
 
-def manifests(d, n, burst=0):
+def manifests(d, n, burst=0, burst_files=False):
     """Pool, peer, advert, node, N Local services with one ready endpoint each on n1. The
     benchmarked service's slice (s0) lives alone in target.yaml, and the burst's services
-    (s1..sB) in burst.yaml, as edits would."""
+    (s1..sB) in burst.yaml (with burst_files: one file each, burst/s<i>.yaml), as edits
+    would."""
     if n > MAX_SERVICES:
         sys.exit('at most %d services (the pool is a /12)' % MAX_SERVICES)
     with open(os.path.join(d, 'bgp.yaml'), 'w') as f:
@@ -102,7 +105,12 @@ spec: {myASN: %d, peerASN: %d, peerAddress: 10.0.0.2, holdTime: 90s}
     with open(os.path.join(d, 'slices.yaml'), 'w') as f:
         for i in range(burst + 1, n):
             f.write(slice_doc(i, True, NS))
-    write_atomic(os.path.join(d, 'burst.yaml'), ''.join(slice_doc(i, True, NS) for i in range(1, burst + 1)))
+    if burst_files:
+        os.makedirs(os.path.join(d, 'burst'))
+        for i in range(1, burst + 1):
+            write_atomic(os.path.join(d, 'burst', 's%d.yaml' % i), slice_doc(i, True, NS))
+    else:
+        write_atomic(os.path.join(d, 'burst.yaml'), ''.join(slice_doc(i, True, NS) for i in range(1, burst + 1)))
     write_atomic(os.path.join(d, 'target.yaml'), slice_doc(0, True, NS))
 
 
@@ -136,6 +144,22 @@ def wire(pcap):
     return routes, opened, updates
 
 
+def find_exe(pid, name):
+    """`pid` or the first process below it whose executable is called `name` (bgplb under
+    a --wrap command), or None while there is none."""
+    todo = [pid]
+    while todo:
+        p = todo.pop(0)
+        try:
+            if os.path.basename(os.readlink('/proc/%d/exe' % p)) == name:
+                return p
+            for t in os.listdir('/proc/%d/task' % p):
+                with open('/proc/%d/task/%s/children' % (p, t)) as f:
+                    todo += [int(x) for x in f.read().split()]
+        except OSError:
+            pass
+    return None
+
 
 def peak_rss_mib(pid):
     with open('/proc/%d/status' % pid) as f:
@@ -152,7 +176,10 @@ def main():
     ap.add_argument('--changes', type=int, default=1000)
     ap.add_argument('--gap', type=float, default=0.03, help='seconds between changes')
     ap.add_argument('--burst', type=int, default=1000, help='services changed at once in the burst')
+    ap.add_argument('--burst-files', action='store_true', help='one file per burst slice, rewritten one after another')
     ap.add_argument('--extra', default='', help='more bgplb run arguments')
+    ap.add_argument('--wrap', default='', help='a command bgplb runs under, e.g. "heaptrack -o /tmp/bgplb" '
+                    '(RSS is still read from bgplb itself)')
     ap.add_argument('--datastore', choices=('file', 'etcd'), default='file',
                     help='where the objects live: the manifest directory, or a one-member etcd (see above)')
     ap.add_argument('--bgplbctl', default='build/cli/bgplbctl', help='for --datastore etcd: loads the objects')
@@ -163,6 +190,7 @@ def main():
         sys.exit('run as root (network namespaces)')
     a.burst = min(a.burst, max(0, a.services - 1))
 
+    load_before = os.getloadavg()
     with netns.Topology(tag='bgplbbe') as topo:
         node = topo.add_ns('node')
         rtr = topo.add_ns('rtr')
@@ -170,7 +198,9 @@ def main():
         work = netns.make_tempdir('bench')
         mdir = os.path.join(work, 'manifests')
         os.makedirs(mdir)
-        manifests(mdir, a.services, a.burst)
+        if a.burst_files and a.datastore != 'file':
+            sys.exit('--burst-files is for --datastore file')
+        manifests(mdir, a.services, a.burst, a.burst_files)
         cfg = routers.RouterConfig(asn=ROUTER_AS, router_id='10.0.0.2', peers=[routers.PeerConfig(
             address='10.0.0.1', asn=NODE_AS, local_address='10.0.0.2', passive=True, hold_time=90,
             families=('ipv4',), graceful_restart=False)])
@@ -205,15 +235,17 @@ def main():
             return float(putter.stdout.readline())
 
         t0 = time.time()
-        spk = node.popen([bgplb, 'run'] + store_args + ['--node', 'n1',
-                          '--metrics-address', '127.0.0.1:7472', '--shutdown-drain', '0'] + a.extra.split(),
+        spk = node.popen(a.wrap.split() + [bgplb, 'run'] + store_args + ['--node', 'n1',
+                          '--metrics-address', '127.0.0.1:7472', '--shutdown-drain', '0',
+                          '--api-socket', os.path.join(work, 'api.sock')] + a.extra.split(),
                          log_path=os.path.join(work, 'bgplb.log'))
         while route_count(bird) < a.services:
             if time.time() - t0 > 300 or spk.poll() is not None:
                 sys.exit('routes did not arrive: see %s' % work)
             time.sleep(0.005)
         cold = time.time() - t0
-        rss_cold = peak_rss_mib(spk.pid)
+        daemon = find_exe(spk.pid, os.path.basename(bgplb))
+        rss_cold = peak_rss_mib(daemon)
         time.sleep(2.0)  # let the controller's settling pass after start finish
 
         marks = []
@@ -224,13 +256,24 @@ def main():
             time.sleep(a.gap)
         time.sleep(1.0)
         burst_t = time.time()
-        if a.burst:
+        burst_written = None
+        if a.burst and a.burst_files:
+            for i in range(1, a.burst + 1):
+                write_atomic(os.path.join(mdir, 'burst', 's%d.yaml' % i), slice_doc(i, False, NS))
+            burst_written = (time.time() - burst_t) * 1000
+        elif a.burst:
             write_atomic(os.path.join(mdir, 'burst.yaml'), ''.join(slice_doc(i, False, NS) for i in range(1, a.burst + 1)))
             if etcd is not None:
                 node.run([bgplbctl, 'apply', '-f', os.path.join(mdir, 'burst.yaml'), '--datastore', ETCD_URI], timeout=120)
         time.sleep(2.0)
-        rss_peak = peak_rss_mib(spk.pid)
+        rss_peak = peak_rss_mib(daemon)
         stop_t = time.time()  # what bgplb withdraws when it stops is not the burst's
+        if daemon != spk.pid:
+            netns.stop_process(daemon)
+            try:
+                spk.wait(timeout=600)  # the wrapper writes its results
+            except subprocess.TimeoutExpired:
+                pass
         netns.stop_process(spk)
         netns.stop_process(cap)
         for p in (putter, etcd):
@@ -262,8 +305,9 @@ def main():
         burst_time = (max(u[0] for u in burst_routes) - burst_t) * 1000 if burst_routes else float('nan')
         bird.stop()
 
-    print('bgplb speaker e2e, %d services, %d changes, datastore %s (%s)' % (
-        a.services, a.changes, a.datastore, time.strftime('%Y-%m-%d %H:%M')))
+    print('bgplb speaker e2e, %d services, %d changes, datastore %s (%s); load average %s before, %s after' % (
+        a.services, a.changes, a.datastore, time.strftime('%Y-%m-%d %H:%M'),
+        '/'.join('%.2f' % x for x in load_before), '/'.join('%.2f' % x for x in os.getloadavg())))
     if load is not None:
         print('bgplbctl apply of the %d objects into etcd: %.2f s (before the cold start)' % (2 * a.services + 4, load))
     print('cold start: launch -> all %d routes at BIRD %.3f s; OPEN left at %.3f s; last initial UPDATE at %.3f s; '
@@ -279,8 +323,9 @@ def main():
     print('late changes (UPDATE after the next change, counted with their latency): %d; missing (never on the wire, '
           'counted as infinite): %d' % (late, missing))
     if a.burst:
-        print('burst: %d withdrawals reached the wire in %d UPDATE-carrying packets within %.1f ms' % (
-            len({u[1] for u in burst_routes}), burst_msgs, burst_time))
+        print('burst: %d withdrawals reached the wire in %d UPDATE-carrying packets within %.1f ms%s' % (
+            len({u[1] for u in burst_routes}), burst_msgs, burst_time,
+            '' if burst_written is None else ' (%d files written in %.1f ms)' % (a.burst, burst_written)))
 
 
 if __name__ == '__main__':

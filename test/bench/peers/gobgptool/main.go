@@ -2,7 +2,10 @@
 // docs/sources/grpc-client.md).
 //
 //	add   -n N [-start S] [-batch B]  inject prefixes S..S+N-1 with AddPathStream, B per message
-//	del   -n N [-start S]             withdraw them the same way (IsWithdraw)
+//	del   -n N [-start S] [-wait]     withdraw them the same way (IsWithdraw); with -wait,
+//	                                  connect and build the paths, print "ready", and send
+//	                                  only once a line arrives on stdin (the benchmark times
+//	                                  that write, as it times bgplb's command on its pipe)
 //	count                             destinations in the global RIB of -family
 //
 // Prefix i is 100.64.0.0+i/32 or 2001:db8:64::+i/128, the set every announcer in the
@@ -10,6 +13,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"flag"
@@ -92,6 +96,7 @@ func main() {
 	n := fs.Int("n", 1000, "number of prefixes")
 	start := fs.Int("start", 0, "index of the first prefix")
 	batch := fs.Int("batch", 1000, "paths per AddPathStream message")
+	wait := fs.Bool("wait", false, "del: send once a line arrives on stdin")
 	_ = fs.Parse(os.Args[2:])
 	c := dial(*target)
 	switch os.Args[1] {
@@ -100,12 +105,23 @@ func main() {
 		if err != nil {
 			panic(err)
 		}
+		var msgs []*api.AddPathStreamRequest
 		for i := *start; i < *start+*n; i += *batch {
 			paths := make([]*api.Path, 0, *batch)
 			for j := i; j < i+*batch && j < *start+*n; j++ {
 				paths = append(paths, path(*fam, j, os.Args[1] == "del"))
 			}
-			if err := stream.Send(&api.AddPathStreamRequest{TableType: api.TableType_GLOBAL, Paths: paths}); err != nil {
+			msgs = append(msgs, &api.AddPathStreamRequest{TableType: api.TableType_GLOBAL, Paths: paths})
+		}
+		if *wait && os.Args[1] == "del" {
+			fmt.Println("ready")
+			if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+				fmt.Fprintln(os.Stderr, "stdin:", err)
+				os.Exit(1)
+			}
+		}
+		for _, m := range msgs {
+			if err := stream.Send(m); err != nil {
 				panic(err)
 			}
 		}
