@@ -36,12 +36,14 @@ packages=(
   # the etcd datastore's tests (store/test/etcd/): a real 3-member cluster, and etcdctl
   etcd-server etcd-client
 )
-# --bench: also what only the on-demand benchmarks need: the Go toolchain and protobuf
-# module the peer benchmark's gobgpd loader is built with, offline (test/bench/peers/);
+# --bench: also what only the on-demand benchmarks need: the Go toolchain and the
+# protobuf modules the peer benchmark's gobgpd loader is built with, offline
+# (test/bench/peers/; github.com/golang/protobuf 1.5 itself is unpacked there, not
+# installed: its package conflicts with the 1.3 that golang-etcd-server-dev needs);
 # kube-proxy's two rule engines for the dataplane benchmark (test/bench/dataplane/);
 # heaptrack for the daemon's heap profile (docs/memory.md).
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(golang-go golang-github-golang-protobuf-1-5-dev iptables nftables heaptrack)
+  packages+=(golang-go golang-google-protobuf-dev golang-github-google-go-cmp-dev iptables nftables heaptrack)
 fi
 
 missing=()
@@ -63,4 +65,6 @@ export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; answer once, non-interactively.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | "${sudo_cmd[@]}" debconf-set-selections
 "${sudo_cmd[@]}" apt-get update -q
-"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+# --no-remove: never take a package away to make room (a conflict is an error to read,
+# not a silent loss of what the build needs).
+"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends --no-remove "${missing[@]}"
