@@ -510,7 +510,7 @@ result<apply_report> reconciler::apply(const desired& d) {
     if (!e) {
       auto id = service_ids_.get();
       if (!id) {
-        r.skipped.push_back({name, out_of("service", name).message});
+        r.skipped.push_back({name, out_of("service", name).message, true});
         continue;
       }
       e = &live_[name];
@@ -528,7 +528,7 @@ result<apply_report> reconciler::apply(const desired& d) {
       e->spec.reset();
       if (err->code != ENOSPC) return *err;
       // no room for its row: skipped; it keeps what it had (or is not there at all)
-      r.skipped.push_back({name, err->message});
+      r.skipped.push_back({name, err->message, true});
       keep_frontends(*e, want);
       continue;
     }
@@ -577,7 +577,10 @@ result<apply_report> reconciler::apply_service(const service& s) {
   entry* e = it != live_.end() ? &it->second : adopt(p);
   if (!e) {
     auto id = service_ids_.get();
-    if (!id) return out_of("service", s.name);
+    if (!id) {  // full: skipped, as apply() skips it
+      r.skipped.push_back({s.name, out_of("service", s.name).message, true});
+      return r;
+    }
     e = &live_[s.name];
     e->id = *id;
     e->name = s.name;
@@ -588,7 +591,7 @@ result<apply_report> reconciler::apply_service(const service& s) {
   if (auto err = sync(*e, p, r)) {
     e->spec.reset();
     if (err->code != ENOSPC) return *err;
-    r.skipped.push_back({s.name, err->message});
+    r.skipped.push_back({s.name, err->message, true});
     keep_frontends(*e, want);
     if (auto ferr = sync_frontends(want, {e->id}, r)) return *ferr;
     return r;

@@ -153,6 +153,7 @@ void dataplane_driver::update(const model::snapshot& s, const model::assignments
     attach(ifaces);
   }
   const auto t0 = clock::now();
+  skips_logged_ = skips_unlogged_ = 0;
   auto in = std::make_unique<const program_inputs>(program_inputs_of(s, node_, {o_.maglev_size, o_.tunnel_port}));
   const bool full = !touched || !inputs_ || !(*in == *inputs_);
   dataplane::status failed;
@@ -162,6 +163,9 @@ void dataplane_driver::update(const model::snapshot& s, const model::assignments
   } else {
     failed = program_some(s, ips, *in, *touched);
   }
+  if (skips_unlogged_)
+    log::warn(log::ev::dataplane_skipped, "services", std::to_string(skips_unlogged_), "reason",
+              "more Services skipped than logged one by one; /v1/dataplane and bgplbctl dataplane list them");
   apply_seconds_.observe(std::chrono::duration<double>(clock::now() - t0).count());
   ++applies_;
   if (full) ++full_applies_;
@@ -177,15 +181,16 @@ void dataplane_driver::update(const model::snapshot& s, const model::assignments
   if (!apply_error_.empty())
     log::info(log::ev::dataplane_recovered, "services", std::to_string(reconciler_->programmed().size()));
   apply_error_.clear();
-  publish_skipped();
 }
 
 // Every Service: one reconciler::apply, which also removes what no Service programs now.
 dataplane::status dataplane_driver::program_all(const model::snapshot& s, const model::assignments& ips,
                                                 const program_inputs& in) {
   programmed_.clear();
+  const auto before = std::move(skipped_by_);
   skipped_by_.clear();
   retry_.clear();
+  no_room_.clear();
   auto d = program_settings(in);
   std::map<std::string, model::name_key> owner;
   for (const auto& [key, svc] : s.all<model::service>()) {
@@ -202,8 +207,12 @@ dataplane::status dataplane_driver::program_all(const model::snapshot& s, const 
   for (auto& k : rep->skipped) {
     auto o = owner.find(k.name);
     if (o == owner.end()) continue;
-    retry_.insert(o->second);
+    (k.no_room ? no_room_ : retry_).insert(o->second);
     skipped_by_[o->second].push_back(std::move(k));
+  }
+  for (const auto& [key, list] : skipped_by_) {
+    auto b = before.find(key);
+    log_new_skips(list, b == before.end() ? nullptr : &b->second);
   }
   return std::nullopt;
 }
@@ -211,14 +220,17 @@ dataplane::status dataplane_driver::program_all(const model::snapshot& s, const 
 // The Services a change touched, and those the reconciler skipped before: names no
 // Service programs any more go first, so a frontend one Service gives up is free for the
 // one that takes it; a Service skipped for a frontend another held is tried once more
-// after the others.
+// after the others. One skipped because the maps were full is tried again only when a
+// Service left them here (or at the next full pass): retrying every one of them with
+// every change would make a change cost the number of Services that do not fit.
 dataplane::status dataplane_driver::program_some(const model::snapshot& s, const model::assignments& ips,
                                                  const program_inputs& in, const std::set<model::name_key>& touched) {
   std::set<model::name_key> keys = touched;
   keys.insert(retry_.begin(), retry_.end());
   retry_.clear();
   std::vector<std::pair<model::name_key, dataplane_program>> work;
-  for (const auto& key : keys) {
+  bool freed = false;
+  auto plan = [&](const model::name_key& key) -> dataplane::status {
     dataplane_program p;
     if (const auto* svc = s.find<model::service>(key.ns, key.name)) p = program_service(in, s, key, *svc, ips);
     auto old = programmed_.find(key);
@@ -228,24 +240,39 @@ dataplane::status dataplane_driver::program_some(const model::snapshot& s, const
                                       [&](const dataplane::service& ds) { return ds.name == name; });
         if (kept) continue;
         if (auto r = reconciler_->remove_service(name); !r) return r.err();
+        freed = true;
       }
     work.emplace_back(key, std::move(p));
+    return std::nullopt;
+  };
+  for (const auto& key : keys)
+    if (auto e = plan(key)) return e;
+  if (freed) {
+    const auto waiting = std::move(no_room_);
+    no_room_.clear();
+    for (const auto& key : waiting)
+      if (!keys.count(key))
+        if (auto e = plan(key)) return e;
   }
   auto apply = [&](const model::name_key& key, const dataplane_program& p) -> dataplane::status {
     std::vector<dataplane::skipped_service> skipped = p.skipped;
     std::vector<std::string> names;
-    bool retry = false;
+    bool retry = false, no_room = false;
     for (const auto& ds : p.desired.services) {
       names.push_back(ds.name);
       auto r = reconciler_->apply_service(ds);
       if (!r) return r.err();
-      if (!r->skipped.empty()) retry = true;
+      for (const auto& k : r->skipped) (k.no_room ? no_room : retry) = true;
       skipped.insert(skipped.end(), r->skipped.begin(), r->skipped.end());
     }
     if (retry) retry_.insert(key);
     else retry_.erase(key);
+    if (no_room) no_room_.insert(key);
+    else no_room_.erase(key);
     if (names.empty()) programmed_.erase(key);
     else programmed_[key] = std::move(names);
+    auto b = skipped_by_.find(key);
+    log_new_skips(skipped, b == skipped_by_.end() ? nullptr : &b->second);
     if (skipped.empty()) skipped_by_.erase(key);
     else skipped_by_[key] = std::move(skipped);
     return std::nullopt;
@@ -259,14 +286,26 @@ dataplane::status dataplane_driver::program_some(const model::snapshot& s, const
   return std::nullopt;
 }
 
-// What the maps leave out and why; a reason seen for the first time is logged.
-void dataplane_driver::publish_skipped() {
-  std::vector<dataplane::skipped_service> skipped;
-  for (const auto& [key, list] : skipped_by_) skipped.insert(skipped.end(), list.begin(), list.end());
-  for (const auto& k : skipped)
-    if (std::find(skipped_.begin(), skipped_.end(), k) == skipped_.end())
-      log::warn(log::ev::dataplane_skipped, "service", k.name, "reason", k.reason);
-  skipped_ = std::move(skipped);
+// A Service's skips that it did not have before are logged (per Service: a change costs
+// what it touched, whatever the number of Services skipped elsewhere), the first
+// max_skips_logged of an update one by one and the rest as a count.
+void dataplane_driver::log_new_skips(const std::vector<dataplane::skipped_service>& now,
+                                     const std::vector<dataplane::skipped_service>* before) {
+  for (const auto& k : now) {
+    if (before && std::find(before->begin(), before->end(), k) != before->end()) continue;
+    if (skips_logged_ == max_skips_logged) {
+      ++skips_unlogged_;
+      continue;
+    }
+    ++skips_logged_;
+    log::warn(log::ev::dataplane_skipped, "service", k.name, "reason", k.reason);
+  }
+}
+
+std::vector<dataplane::skipped_service> dataplane_driver::skipped() const {
+  std::vector<dataplane::skipped_service> out;
+  for (const auto& [key, list] : skipped_by_) out.insert(out.end(), list.begin(), list.end());
+  return out;
 }
 
 std::optional<std::string> dataplane_driver::not_ready() const {

@@ -76,7 +76,9 @@ void dataplane_driver::metrics(runtime::exposition& x) const {
   apply_seconds_.render(x, "bgplb_dataplane_apply_seconds",
                         "Seconds to compute a snapshot's dataplane program and write the difference into the maps.");
   x.family("bgplb_dataplane_skipped_services", "gauge", "Services the dataplane cannot express, with the reason.");
-  for (const auto& s : skipped_) x.sample("bgplb_dataplane_skipped_services", {{"service", s.name}, {"reason", s.reason}}, 1);
+  for (const auto& [key, list] : skipped_by_)
+    for (const auto& s : list)
+      x.sample("bgplb_dataplane_skipped_services", {{"service", s.name}, {"reason", s.reason}}, 1);
   if (!host_) return;
 
   x.family("bgplb_dataplane_services", "gauge", "Services programmed into the dataplane.");
@@ -113,7 +115,8 @@ std::string dataplane_driver::json() const {
                    {"pin_root", o_.pin_root},
                    {"interfaces", json::array(attached_.begin(), attached_.end())}};
   json::array skipped;
-  for (const auto& s : skipped_) skipped.push_back(json::object{{"name", s.name}, {"reason", s.reason}});
+  for (const auto& [key, list] : skipped_by_)
+    for (const auto& s : list) skipped.push_back(json::object{{"name", s.name}, {"reason", s.reason}});
   doc["skipped"] = std::move(skipped);
   json::array services;
   json::object drops, events;

@@ -22,6 +22,7 @@ using speaker::dataplane_driver;
 using speaker::dataplane_mode;
 
 struct fake_host : speaker::dataplane_host {
+  explicit fake_host(dataplane::map_limits limits) : fake(limits) {}
   dataplane::fake_map_ops fake;
   std::vector<dataplane::attach_options>* attaches = nullptr;
   bool refuse_xdp = false;
@@ -39,6 +40,7 @@ struct world {
   std::optional<std::string> load_error;
   bool refuse_xdp = false;
   int loads = 0;
+  dataplane::map_limits limits;
   fake_host* host = nullptr;
   std::map<std::string, std::string> routes{{"192.0.2.1", "eth1"}, {"192.0.3.1", "eth2"}, {"127.0.0.2", "lo"}};
 
@@ -47,7 +49,7 @@ struct world {
     k.load = [this](const speaker::dataplane_settings&) -> dataplane::result<std::unique_ptr<speaker::dataplane_host>> {
       ++loads;
       if (load_error) return dataplane::error{*load_error, 1};
-      auto h = std::make_unique<fake_host>();
+      auto h = std::make_unique<fake_host>(limits);
       h->attaches = &attaches;
       h->refuse_xdp = refuse_xdp;
       host = h.get();
@@ -328,8 +330,8 @@ rack_state web_assigned() {
 struct started_driver {
   world w;
   dataplane_driver d;
-  started_driver(const model::snapshot& s, const model::assignments& ips)
-      : d(settings(dataplane_mode::automatic), "n1", w.kernel()) {
+  started_driver(const model::snapshot& s, const model::assignments& ips, dataplane::map_limits limits = {})
+      : d(settings(dataplane_mode::automatic), "n1", (w.limits = limits, w.kernel())) {
     d.start();
     d.update(s, ips, peers({"192.0.2.1"}));
   }
@@ -439,6 +441,46 @@ TEST(dataplane_driver, after_a_failed_write_the_next_update_is_full) {
   EXPECT_FALSE(d.not_ready());
   EXPECT_EQ(metric(d, "bgplb_dataplane_full_applies_total"), 2);
   started_driver fresh(after, ips);
+  EXPECT_EQ(packet_view(x.maps()), packet_view(fresh.maps()));
+}
+
+// Full maps: a Service that does not fit is skipped with the reason; a change elsewhere
+// neither fails on it nor tries it again (at 100,000 services that was a third of them on
+// every change); a Service leaving the maps makes room for it.
+TEST(dataplane_driver, services_that_do_not_fit_wait_for_room) {
+  rack_state r;
+  r.ips[{"default", "web"}] = {ip("198.51.100.10")};
+  r.ips[{"default", "db"}] = {ip("198.51.100.20")};
+  r.ips[{"default", "api"}] = {ip("198.51.100.30")};
+  dataplane::map_limits two;
+  two.services = 3;  // ids 1 and 2
+  const auto before = snapshot_of(r.yaml());
+  started_driver x(before, r.ips, two);
+  auto& d = x.d;
+  const auto skipped = d.skipped();
+  ASSERT_EQ(skipped.size(), 1u);
+  EXPECT_TRUE(skipped[0].no_room);
+  EXPECT_NE(skipped[0].reason.find("no free service id"), std::string::npos) << skipped[0].reason;
+
+  auto r2 = r;
+  r2.api_policy = "Cluster";
+  const auto changed = snapshot_of(r2.yaml());
+  d.update(changed, r2.ips, peers({"192.0.2.1"}), speaker::services_touched(before, changed, model::diff(before, changed), {}));
+  EXPECT_FALSE(d.not_ready()) << *d.not_ready();
+  EXPECT_EQ(metric(d, "bgplb_dataplane_apply_errors_total"), 0);
+  EXPECT_EQ(metric(d, "bgplb_dataplane_full_applies_total"), 1);
+  EXPECT_EQ(d.skipped(), skipped);
+
+  auto r3 = r2;
+  r3.api = false;
+  r3.ips.erase({"default", "api"});
+  const auto after = snapshot_of(r3.yaml());
+  d.update(after, r3.ips, peers({"192.0.2.1"}),
+           speaker::services_touched(changed, after, model::diff(changed, after), {{"default", "api"}}));
+  EXPECT_FALSE(d.not_ready());
+  EXPECT_TRUE(d.skipped().empty()) << d.skipped()[0].name;
+  EXPECT_EQ(metric(d, "bgplb_dataplane_full_applies_total"), 1);
+  started_driver fresh(after, r3.ips, two);
   EXPECT_EQ(packet_view(x.maps()), packet_view(fresh.maps()));
 }
 

@@ -28,6 +28,7 @@ namespace dataplane {
 struct skipped_service {
   std::string name;
   std::string reason;  // "SCTP is not supported", "70000 backends do not fit a Maglev row of 65537"
+  bool no_room = false;  // the maps are full (ids, Maglev slots): it fits once something leaves
   friend bool operator==(const skipped_service&, const skipped_service&) = default;
 };
 

@@ -108,7 +108,7 @@ class dataplane_driver {
   const std::string& reason() const { return reason_; }
   std::optional<dataplane::hook> hook_in_use() const { return hook_; }
   const std::vector<std::string>& interfaces() const { return attached_; }
-  const std::vector<dataplane::skipped_service>& skipped() const { return skipped_; }
+  std::vector<dataplane::skipped_service> skipped() const;  // what the maps leave out, and why
 
  private:
   std::vector<std::string> wanted_interfaces(const std::vector<model::ip_address>& peers);
@@ -117,7 +117,8 @@ class dataplane_driver {
   dataplane::status program_all(const model::snapshot& s, const model::assignments& ips, const program_inputs& in);
   dataplane::status program_some(const model::snapshot& s, const model::assignments& ips, const program_inputs& in,
                                  const std::set<model::name_key>& touched);
-  void publish_skipped();
+  void log_new_skips(const std::vector<dataplane::skipped_service>& now,
+                     const std::vector<dataplane::skipped_service>* before);
 
   dataplane_settings o_;
   std::string node_;
@@ -131,13 +132,15 @@ class dataplane_driver {
   std::vector<std::string> tried_;  // the interfaces of the last attach, failed or not
   std::string apply_error_;         // the last apply's failure; empty once one succeeds
   std::string route_problem_;  // last logged, so a failing route lookup is logged once
-  std::vector<dataplane::skipped_service> skipped_;
   // The program as the maps hold it, per Service, and the inputs it was computed with
   // (nullopt: the next update programs everything, as after a failed one).
   std::unique_ptr<const program_inputs> inputs_;
   std::map<model::name_key, std::vector<std::string>> programmed_;  // dataplane service names
   std::map<model::name_key, std::vector<dataplane::skipped_service>> skipped_by_;
-  std::set<model::name_key> retry_;  // skipped by the reconciler (a frontend taken, no room): tried with every change
+  std::set<model::name_key> retry_;    // skipped by the reconciler (a frontend taken): tried with every change
+  std::set<model::name_key> no_room_;  // skipped because the maps were full: tried when a Service leaves them
+  static constexpr std::size_t max_skips_logged = 100;  // per update; the rest are counted in one line
+  std::size_t skips_logged_ = 0, skips_unlogged_ = 0;
   std::uint64_t applies_ = 0, apply_errors_ = 0, full_applies_ = 0;
   runtime::histogram apply_seconds_{{0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5}};
 };
