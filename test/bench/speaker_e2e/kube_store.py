@@ -1,0 +1,55 @@
+"""`run.py --datastore kubernetes`: the API server fixture (test/kube) in this process,
+listening on the node namespace's loopback (made on a thread inside that namespace), with
+deploy/crds and the manifest directory's objects. Services and EndpointSlices go straight
+into its storage (Fixture.store_directly; seeding 10,000 Services through the API takes
+hours in the Python fixture), each Service with its address in status.loadBalancer as a
+controller would have written it (the pool's i-th address for s<i>), so `bgplb run
+--controller off` (a DaemonSet speaker) announces what it lists. A change rewrites an
+EndpointSlice in storage: the watch event is the API's."""
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+sys.path.insert(0, os.path.join(ROOT, 'test', 'kube'))
+from apiserver.fixture import Fixture  # noqa: E402
+from apiserver.rest import key_of  # noqa: E402
+from kube_apiserver import load_documents  # noqa: E402
+from bench_common import POOL, v4  # noqa: E402
+
+BULK = ('Service', 'EndpointSlice')
+
+
+class Store:
+    def __init__(self, node, work, mdir, ns, page_size):
+        inside = node.thread()
+        try:
+            self.fx = inside.submit(Fixture, os.path.join(work, 'kube'), '127.0.0.1', 0, 0).result()
+        finally:
+            inside.shutdown()
+        fx = self.fx
+        fx.install(load_documents([os.path.join(ROOT, 'deploy', 'crds')]))
+        fx.install([{'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': n}} for n in (ns, 'metallb-system')])
+        docs = load_documents([mdir])
+        fx.install([d for d in docs if d['kind'] not in BULK])
+        for d in docs:
+            if d['kind'] == 'Service':
+                d['status'] = {'loadBalancer': {'ingress': [{'ip': v4(POOL, int(d['metadata']['name'][1:]))}]}}
+                d['metadata']['annotations'] = {'metallb.io/ip-allocated-from-pool': 'bench'}
+        fx.store_directly(d for d in docs if d['kind'] in BULK)
+        self.ns = ns
+        self.uri = 'kubernetes:?kubeconfig=%s&page-size=%d' % (fx.admin['kubeconfig'], page_size)
+        self.slices = fx.state.registry.by_kind('discovery.k8s.io', 'v1', 'EndpointSlice')
+
+    def set_ready(self, services, ready):
+        """The EndpointSlices of services s<i> rewritten with their endpoint ready or not."""
+        storage = self.fx.state.storage
+        for i in services:
+            key = key_of(self.slices, self.ns, 's%d-a' % i)
+            with storage.lock:
+                obj = storage.get(key)
+                obj['endpoints'][0]['conditions']['ready'] = ready
+                storage.update(key, obj)
+
+    def stop(self):
+        self.fx.stop()
