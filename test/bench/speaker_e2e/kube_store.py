@@ -4,8 +4,10 @@ deploy/crds and the manifest directory's objects. Services and EndpointSlices go
 into its storage (Fixture.store_directly; seeding 10,000 Services through the API takes
 hours in the Python fixture), each Service with its address in status.loadBalancer as a
 controller would have written it (the pool's i-th address for s<i>), so `bgplb run
---controller off` (a DaemonSet speaker) announces what it lists. A change rewrites an
-EndpointSlice in storage: the watch event is the API's."""
+--controller off` (a DaemonSet speaker) announces what it lists; without (`assigned`
+false) the controller in `bgplb run --controller on` allocates and writes every status
+through the API first. A change rewrites an EndpointSlice in storage: the watch event is
+the API's."""
 import os
 import sys
 
@@ -20,8 +22,22 @@ from bench_common import POOL, v4  # noqa: E402
 BULK = ('Service', 'EndpointSlice')
 
 
+def with_defaults(spec, i):
+    """What the API's create path would have added to bench Service s<i>'s spec (the
+    fixture checks the whole Service again on a write, and allocates what is missing by
+    looking at every Service). The health check node port of a Local LoadBalancer Service
+    repeats every 2,768 Services: 10,000 of them need a node port range wider than the
+    default 30000-32767 in a real cluster."""
+    for p in spec['ports']:
+        p.setdefault('protocol', 'TCP')
+        p.setdefault('targetPort', p['port'])
+    spec.update({'clusterIPs': [spec['clusterIP']], 'ipFamilies': ['IPv4'], 'ipFamilyPolicy': 'SingleStack',
+                 'sessionAffinity': 'None', 'internalTrafficPolicy': 'Cluster', 'allocateLoadBalancerNodePorts': False,
+                 'healthCheckNodePort': 30000 + i % 2768})
+
+
 class Store:
-    def __init__(self, node, work, mdir, ns, page_size):
+    def __init__(self, node, work, mdir, ns, page_size, assigned=True):
         inside = node.thread()
         try:
             self.fx = inside.submit(Fixture, os.path.join(work, 'kube'), '127.0.0.1', 0, 0).result()
@@ -33,8 +49,12 @@ class Store:
         docs = load_documents([mdir])
         fx.install([d for d in docs if d['kind'] not in BULK])
         for d in docs:
-            if d['kind'] == 'Service':
-                d['status'] = {'loadBalancer': {'ingress': [{'ip': v4(POOL, int(d['metadata']['name'][1:]))}]}}
+            if d['kind'] != 'Service':
+                continue
+            i = int(d['metadata']['name'][1:])
+            with_defaults(d['spec'], i)
+            if assigned:
+                d['status'] = {'loadBalancer': {'ingress': [{'ip': v4(POOL, i)}]}}
                 d['metadata']['annotations'] = {'metallb.io/ip-allocated-from-pool': 'bench'}
         fx.store_directly(d for d in docs if d['kind'] in BULK)
         self.ns = ns

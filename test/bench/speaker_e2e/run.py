@@ -33,7 +33,10 @@ already carry their addresses in status (as the controller wrote them), `bgplb r
 is list + watch of 10,000 Services and EndpointSlices through the API (`--page-size`,
 500 by default as in the product; the Python fixture's paging is most of the wall time),
 each change rewrites the EndpointSlice in the fixture's storage (the watch event is the
-API's), and the burst rewrites B of them one after another.
+API's), and the burst rewrites B of them one after another. `--kube-controller` leaves
+every status empty and runs `--controller on`: the cold start then includes the
+controller's Lease, its allocation and its writes (status, annotations, Events) through the
+API, which the speaker announces as they come back through the watch.
 """
 import argparse
 import base64
@@ -173,6 +176,9 @@ def main():
                     help='where the objects live: the manifest directory, a one-member etcd, or the API server '
                     'fixture (see above)')
     ap.add_argument('--page-size', type=int, default=500, help='for --datastore kubernetes: the LIST page size')
+    ap.add_argument('--kube-controller', action='store_true',
+                    help='for --datastore kubernetes: no address in any status; the controller in bgplb run '
+                    'allocates and writes them through the API during the cold start')
     ap.add_argument('--bgplbctl', default='build/cli/bgplbctl', help='for --datastore etcd: loads the objects')
     a = ap.parse_args()
     bgplb = os.path.abspath(a.bgplb)
@@ -212,9 +218,9 @@ def main():
         elif a.datastore == 'kubernetes':
             import kube_store
             t = time.time()
-            kube = kube_store.Store(node, work, mdir, NS, a.page_size)
+            kube = kube_store.Store(node, work, mdir, NS, a.page_size, assigned=not a.kube_controller)
             load = time.time() - t
-            store_args = ['--datastore', kube.uri, '--controller', 'off']
+            store_args = ['--datastore', kube.uri, '--controller', 'on' if a.kube_controller else 'off']
 
         def change(ready):
             """Writes the target slice; the moment just before."""
