@@ -7,9 +7,9 @@ by kube_probe through the API server fixture (test/kube), timed to the first upd
       [--services 10000] [--page-size 500]
 
 The fixture runs in this process and its storage is filled directly (Fixture.store_directly:
-its create path allocates cluster IPs and node ports by copying every Service, which makes
-seeding 10,000 of them through the API take hours; listing and watching go through the
-API as usual).
+its create path, which once copied every Service to allocate cluster IPs and node ports,
+made seeding 10,000 of them through the API take hours; listing and watching go through
+the API as usual).
 Prints wall time to the first update, the probe's own CPU time and its peak RSS. The
 fixture, in Python, deep-copies every object of a resource for each LIST page: wall time
 is mostly the fixture's; the probe's CPU time is the datastore's cost."""

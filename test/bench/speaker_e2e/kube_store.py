@@ -1,8 +1,8 @@
 """`run.py --datastore kubernetes`: the API server fixture (test/kube) in this process,
 listening on the node namespace's loopback (made on a thread inside that namespace), with
 deploy/crds and the manifest directory's objects. Services and EndpointSlices go straight
-into its storage (Fixture.store_directly; seeding 10,000 Services through the API takes
-hours in the Python fixture), each Service with its address in status.loadBalancer as a
+into its storage (Fixture.store_directly: the fixture's create path, with its defaults,
+checks and allocations, is its own cost, not bgplb's), each Service with its address in status.loadBalancer as a
 controller would have written it (the pool's i-th address for s<i>), so `bgplb run
 --controller off` (a DaemonSet speaker) announces what it lists; without (`assigned`
 false) the controller in `bgplb run --controller on` allocates and writes every status

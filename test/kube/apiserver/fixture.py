@@ -32,7 +32,7 @@ class Fixture:
     def store_directly(self, objects):
         """Objects straight into storage as given (uid and creationTimestamp filled in when
         absent; no defaults, allocation or admission): how benchmarks load tens of thousands
-        of them, since seeding a Service allocates its cluster IP and node ports by looking
+        of them, since seeding a Service without its node ports allocates them by looking
         at every other Service. Watchers see each as ADDED."""
         api, reg = self.state.api, self.state.registry
         for o in objects:
