@@ -1,7 +1,8 @@
 // bgplb: the single-machine process.
 //   bgplb plan -f DIR [--node NAME] [-o json|table]   what bgplb would do; exit 1 on errors
 //   bgplb plan --datastore URI [...]                   the same for a cluster (kubernetes:...),
-//                                                      read once, never written (store/read_once.hpp)
+//                                                      read once with the controller's ledger,
+//                                                      never written (store/read_once.hpp)
 //   bgplb run -f DIR --state DIR [--node NAME] ...     controller + speaker, continuously
 //   bgplb dataplane detach [--node NAME]               remove the node's eBPF programs, maps and pins
 #include <boost/json.hpp>
@@ -29,11 +30,20 @@
 
 namespace {
 
+// `previous`: the controller's ledger when the datastore keeps one (holds and all), which
+// the plan allocates from as the controller would, at the present time.
 int plan(const store::update& update, const std::string& output, const std::string& node,
-         const std::optional<std::string>& load_balancer_class = std::nullopt) {
+         const std::optional<std::string>& load_balancer_class = std::nullopt,
+         const std::optional<model::ledger>& previous = std::nullopt,
+         const controller::service_options& ctl = {}) {
   controller::options opts;
   opts.load_balancer_class = load_balancer_class;
-  const auto r = controller::allocate(*update.snapshot, {}, opts);
+  opts.hold_down = ctl.hold_down;
+  if (previous) {
+    const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+    opts.now = std::chrono::duration_cast<std::chrono::seconds>(since_epoch).count();
+  }
+  const auto r = controller::allocate(*update.snapshot, previous.value_or(model::ledger{}), opts);
   if (output == "table" || node.empty()) {
     std::cout << (output == "json" ? controller::plan_json(r, update.errors) : controller::plan_table(r, update.errors));
     return update.errors.empty() ? 0 : 1;
@@ -56,10 +66,10 @@ int plan(const store::update& update, const std::string& output, const std::stri
 }
 
 // The objects plan works on: the manifest directory as the file backend lists it, or one
-// read of a datastore (addresses already in Service status are kept, as the controller
-// keeps them).
+// read of a datastore with the controller's ledger when it keeps one (addresses already
+// in Service status are kept, and held addresses held, as the controller does).
 int plan(const std::string& dir, const std::string& uri, const std::optional<std::string>& load_balancer_class,
-         int timeout_s, const std::string& output, const std::string& node) {
+         int timeout_s, const std::string& output, const std::string& node, const controller::service_options& ctl) {
   if (uri.empty()) {
     store::file::backend backend(dir, store::file::make_posix_filesystem(), nullptr);
     return plan(backend.list(), output, node);
@@ -69,12 +79,12 @@ int plan(const std::string& dir, const std::string& uri, const std::optional<std
   store::open_options o;
   o.node = node;
   o.load_balancer_class = load_balancer_class;
-  auto r = store::read_once(uri, o, std::chrono::seconds(timeout_s));
+  auto r = store::read_once(uri, o, std::chrono::seconds(timeout_s), /*with_ledger=*/true);
   if (!r.objects) {
     std::cerr << "bgplb: " << r.error << "\n";
     return 2;
   }
-  return plan(*r.objects, output, node, load_balancer_class);
+  return plan(*r.objects, output, node, load_balancer_class, r.ledger, ctl);
 }
 
 int run(const runtime::shell_options& shell, const store::cli_options& store_opts, controller::service_options ctl,
@@ -122,6 +132,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   plan_cmd->add_option("-o,--output", output, "json or table")->check(CLI::IsMember({"json", "table"}));
   plan_cmd->add_option("--node", plan_node, "also show the routes this node would announce, and what it withholds");
+  controller::service_options plan_ctl;
+  controller::add_options(*plan_cmd, plan_ctl);  // --hold-down: the controller's, for the ledger's holds
 
   auto* run_cmd = app.add_subcommand("run", "allocate and announce continuously from a manifest directory");
   runtime::shell_options shell;
@@ -151,7 +163,7 @@ int main(int argc, char** argv) {
         std::cerr << "bgplb plan: give -f DIR or --datastore URI\n";
         return 2;
       }
-      return plan(dir, plan_uri, plan_class, plan_timeout, output, plan_node);
+      return plan(dir, plan_uri, plan_class, plan_timeout, output, plan_node, plan_ctl);
     }
     store_opts.open.node = node.node;
     store_opts.open.controller = controller_mode != "off";

@@ -4,9 +4,11 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "model/error.hpp"
+
 namespace store {
 
-read_result read_once(std::string_view uri, open_options options, std::chrono::milliseconds timeout) {
+read_result read_once(std::string_view uri, open_options options, std::chrono::milliseconds timeout, bool with_ledger) {
   options.controller = false;
   options.standby = false;
   auto ds = open(uri, options);
@@ -34,6 +36,18 @@ read_result read_once(std::string_view uri, open_options options, std::chrono::m
       finished = true;  // whatever comes later is not this read
       out.error = "no complete read of " + ds->describe() + " within " + std::to_string(timeout.count()) + " ms";
       if (!last_error.empty()) out.error += ": " + last_error;
+    }
+  }
+  // No sink writes `out` once `finished` is set.
+  if (out.objects && with_ledger) {
+    if (auto l = ds->read_published_ledger()) {
+      if (l->ledger) {
+        out.ledger = std::move(l->ledger);
+      } else {
+        out.objects.reset();
+        out.assignments.reset();
+        out.error = "cannot read the controller's ledger from " + ds->describe() + ": " + model::to_string(l->errors);
+      }
     }
   }
   ds->stop();

@@ -4,16 +4,24 @@ directory, test_etcd_multinode.py on etcd). A subclass says where the objects ar
 (`datastore_args`) and where the published ledger is read (`ledger`).
 
 Each node's view is its /v1/services (bgplbctl services -j, run in the node's namespace);
-its leadership is the last `event=leader` line of its log."""
+its leadership is the last `event=leader` line of its log.
+
+`StoreFabric`: the objects live in a store the test writes through that store's interface
+(etcd, the Kubernetes API). `SplitProcesses`: mixed in, the rack as a cluster deploys it,
+bgplb-speaker per node and bgplb-controller replicas (test_etcd_split.py, test_kube_rack.py)."""
 import json
 import os
 import signal
 import subprocess
+import time
 
 import pytest
 
 import fabric
 import netns
+
+
+POOL = '198.51.100.'     # the baseline pool's addresses start so
 
 
 def bgplb_binaries():
@@ -148,7 +156,7 @@ def converged(f):
         v = f.view(name)
         if v != ledger:
             return 'node %s sees %r, the ledger says %r' % (name, v, ledger)
-    stray = [p for p in f.fib() if p.startswith('198.51.100.') and p[:-3] not in ledger]
+    stray = [p for p in f.fib() if p.startswith(POOL) and p[:-3] not in ledger]
     if stray:
         return 'the ToR routes %s, which the ledger does not hold' % stray
     return None
@@ -161,3 +169,124 @@ def one_service_per_address(f):
         for ip, svc in (f.view(name) or {}).items():
             seen.setdefault(ip, set()).add(svc)
     return {ip: s for ip, s in seen.items() if len(s) > 1}
+
+
+class StoreFabric(RunFabric):
+    """A rack whose objects live in a store the test writes through that store's own
+    interface (etcd through `bgplbctl apply`, Kubernetes through the API): the manifest
+    directory only remembers what was written, to tell changed objects from removed ones.
+    A subclass stores objects (`put(paths)`, JSON files) and removes them (`remove(obj)`)."""
+
+    def apply(self, cluster):
+        """The changed objects stored, the removed ones deleted; returns the monotonic time
+        before."""
+        t = time.monotonic()
+        self.cluster = cluster.clone()
+        before = dict(self.manifest_dir.files)
+        touched = self.manifest_dir.sync(self.cluster)
+        changed = [os.path.join(self.manifest_dir.path, n) for n in touched if n in self.manifest_dir.files]
+        if changed:
+            self.put(changed)
+        for n in touched:
+            if n not in self.manifest_dir.files:
+                self.remove(json.loads(before[n]))
+        return t
+
+    def pool_fib(self):
+        return {p: set(h) for p, h in self.fib().items() if p.startswith(POOL)}
+
+    def expected_hops(self, s):
+        """The next hops the ToR must have toward a service's addresses: a Local service's
+        running nodes with a ready endpoint, a Cluster service's (with any ready endpoint)
+        every running node."""
+        ready = {e.node for e in s.endpoints if e.ready is not False}
+        nodes = (ready if s.policy == 'Local' else set(self.speakers) if ready else set()) & set(self.speakers)
+        return {self.node_addr[n] for n in nodes}
+
+    def expected_fib(self, ledger):
+        """{prefix: next hops} the ToR must route for the ledger's addresses."""
+        want = {}
+        for s in self.cluster.services.values():
+            hops = self.expected_hops(s)
+            for ip, svc in ledger.items():
+                if svc == '%s/%s' % (s.namespace, s.name) and hops:
+                    want[ip + '/32'] = hops
+        return want
+
+
+REPLICAS = ('node1', 'node2')   # the nodes that run a bgplb-controller replica
+
+
+class SplitProcesses:
+    """Mixed into a RunFabric before it: bgplb-speaker on every node (the DaemonSet) and two
+    bgplb-controller replicas, on node1 and node2 (the Deployment), electing their leader
+    through the datastore. `datastore_args_for(role)` ('speaker' or 'controller') may give
+    each its own credentials; by default both get `datastore_args()`."""
+
+    def __init__(self, kind, bgplb, bgplbctl):
+        super().__init__(kind, bgplb, bgplbctl)
+        speaker, controller = fabric.binaries()
+        self.speaker_bin, self.controller_bin = netns.snapshot_binary(speaker), netns.snapshot_binary(controller)
+        self.controllers = {}       # replica (the node it runs on) -> Popen
+
+    def datastore_args_for(self, role):
+        return self.datastore_args()
+
+    def _start_controller(self):
+        for name in REPLICAS:
+            self.start_controller(name)
+
+    def start_controller(self, name):
+        self.controllers[name] = self.node_ns[name].popen(
+            [self.controller_bin] + self.datastore_args_for('controller') +
+            ['--metrics-address', '%s:7473' % self.node_addr[name]],
+            log_path=self.controller_log(name))
+
+    def kill_controller(self, name):
+        netns.stop_process(self.controllers.pop(name), sig=signal.SIGKILL, grace=2.0)
+
+    def controller_log(self, name):
+        return os.path.join(self.dir, 'controller-%s.log' % name)
+
+    def start_node(self, name):
+        self.speakers[name] = self.node_ns[name].popen(
+            [self.speaker_bin] + self.datastore_args_for('speaker') +
+            ['--node', name, '--metrics-address', '%s:7472' % self.node_addr[name], '--api-address', '',
+             '--api-socket', os.path.join(self.dir, 'api-%s.sock' % name), '--shutdown-drain', '0',
+             '--dataplane', 'off'],
+            log_path=self.speaker_log(name))
+
+    def leaders(self):
+        """Running replicas whose log says they lead now."""
+        return {n for n in self.controllers if 'leading=yes' in (self.leader_events(n) or ['-'])[-1]}
+
+    def leader_events(self, name):
+        try:
+            with open(self.controller_log(name)) as f:
+                return [ln for ln in f if 'event=leader ' in ln]
+        except OSError:
+            return []
+
+    def check_alive(self):
+        dead = {n: p.returncode for n, p in self.speakers.items() if p.poll() is not None}
+        dead.update({'controller ' + n: p.returncode for n, p in self.controllers.items() if p.poll() is not None})
+        if dead:
+            raise AssertionError('exited early: %s\n%s' % (dead, self.logs()))
+        return False
+
+    def logs(self, n=40):
+        out = [super().logs(n)]
+        for name in REPLICAS:
+            try:
+                with open(self.controller_log(name), errors='replace') as f:
+                    lines = f.read().splitlines()
+            except OSError:
+                continue
+            out.append('--- controller-%s.log (last %d of %d lines)' % (name, min(n, len(lines)), len(lines)))
+            out += lines[-n:]
+        return '\n'.join(out)
+
+    def close(self):
+        for name in list(self.controllers):
+            stop_gracefully(self.controllers.pop(name))
+        super().close()

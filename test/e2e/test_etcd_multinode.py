@@ -45,7 +45,7 @@ import pytest
 import etcd_cluster
 import fabric
 import manifests
-from run_fabric import RunFabric, converged, one_service_per_address, open_rack
+from run_fabric import StoreFabric, converged, one_service_per_address, open_rack
 from scenario import baseline
 
 STEPS = int(os.environ.get('BGPLB_E2E_ETCD_STEPS', '6'))
@@ -54,11 +54,11 @@ PREFIX = '/e2e'
 LEASE_TTL = 5.0  # four etcd election timeouts and more (docs/etcd.md)
 PARAMS = 'lease-ttl=5s&timeout=1s'
 CONVERGE = 20.0
-POOL = '198.51.100.'
 
 
-class EtcdFabric(RunFabric):
-    """The rack on etcd: the manifest directory is only the source of `bgplbctl apply`."""
+class EtcdFabric(StoreFabric):
+    """The rack on etcd: objects stored with `bgplbctl apply` and `bgplbctl delete` (run in
+    the etcd namespace)."""
 
     def __init__(self, kind, bgplb, bgplbctl):
         super().__init__(kind, bgplb, bgplbctl)
@@ -76,25 +76,13 @@ class EtcdFabric(RunFabric):
         self.apply(cluster)
         return super().start(cluster, speakers_first=True)
 
-    def apply(self, cluster):
-        """The changed objects stored with `bgplbctl apply`, the removed ones deleted with
-        `bgplbctl delete` (run in the etcd namespace); returns the monotonic time before."""
-        t = time.monotonic()
-        self.cluster = cluster.clone()
-        before = dict(self.manifest_dir.files)
-        touched = self.manifest_dir.sync(self.cluster)
-        changed = [n for n in touched if n in self.manifest_dir.files]
-        if changed:
-            args = [a for n in changed for a in ('-f', os.path.join(self.manifest_dir.path, n))]
-            self.bgplbctl_run(['apply'] + args)
-        for n in touched:
-            if n in self.manifest_dir.files:
-                continue
-            obj = json.loads(before[n])
-            meta = obj['metadata']
-            ns = ['-n', meta['namespace']] if meta.get('namespace') else []
-            self.bgplbctl_run(['delete', obj['kind'], meta['name']] + ns)
-        return t
+    def put(self, paths):
+        self.bgplbctl_run(['apply'] + [a for p in paths for a in ('-f', p)])
+
+    def remove(self, obj):
+        meta = obj['metadata']
+        ns = ['-n', meta['namespace']] if meta.get('namespace') else []
+        self.bgplbctl_run(['delete', obj['kind'], meta['name']] + ns)
 
     def partition(self, name, cut=True):
         """Cuts node `name` off every etcd member (blackhole routes in its namespace; its
@@ -121,27 +109,6 @@ class EtcdFabric(RunFabric):
         if r.returncode != 0:
             return {'error': r.stderr.strip()}
         return {p['name']: p['assigned_ipv4'] for p in json.loads(r.stdout)['pools']}
-
-    def pool_fib(self):
-        return {p: set(h) for p, h in self.fib().items() if p.startswith(POOL)}
-
-    def expected_hops(self, s):
-        """The next hops the ToR must have toward a service's addresses: a Local service's
-        running nodes with a ready endpoint, a Cluster service's (with any ready endpoint)
-        every running node."""
-        ready = {e.node for e in s.endpoints if e.ready is not False}
-        nodes = (ready if s.policy == 'Local' else set(self.speakers) if ready else set()) & set(self.speakers)
-        return {self.node_addr[n] for n in nodes}
-
-    def expected_fib(self, ledger):
-        """{prefix: next hops} the ToR must route for the ledger's addresses."""
-        want = {}
-        for s in self.cluster.services.values():
-            hops = self.expected_hops(s)
-            for ip, svc in ledger.items():
-                if svc == '%s/%s' % (s.namespace, s.name) and hops:
-                    want[ip + '/32'] = hops
-        return want
 
     def logs(self, n=40):
         return super().logs(n) + '\n' + self.etcd.logs(n // 2)

@@ -1,11 +1,14 @@
 """`bgplb plan --datastore kubernetes:...` against the fixture: the same answer as
-`bgplb plan -f` on the same manifests, addresses already in Service status kept, only
-GET requests (no Lease, no write), a refused read is an error that names the 403; and
-`bgplbctl get KIND --datastore kubernetes:...` lists what bgplb reads. Skips without
-BGPLB_BIN / BGPLBCTL_BIN (meson passes the built programs)."""
+`bgplb plan -f` on the same manifests, addresses already in Service status kept, the
+controller's ledger read as the controller reads it (the holds ConfigMap's holds held
+for --hold-down, a stranded address kept), only GET requests (no Lease, no write), a
+refused read and a corrupt ledger are errors that say why; and `bgplbctl get KIND
+--datastore kubernetes:...` lists what bgplb reads. Skips without BGPLB_BIN / BGPLBCTL_BIN
+(meson passes the built programs)."""
 import json
 import os
 import subprocess
+import time
 import urllib.parse
 
 import pytest
@@ -18,6 +21,9 @@ QUICKSTART = os.path.join(ROOT, 'examples', 'quickstart')
 
 pytestmark = pytest.mark.skipif(not BGPLB or not os.access(BGPLB, os.X_OK),
                                 reason='BGPLB_BIN does not name the built bgplb')
+
+
+LEDGER_PATH = '/api/v1/namespaces/metallb-system/configmaps/bgplb-ledger'
 
 
 def uri(kubeconfig):
@@ -45,7 +51,8 @@ def test_plan_reads_a_cluster_as_it_reads_a_directory(cluster):
     assert json.loads(from_cluster[1])['services'] == json.loads(from_dir[1])['services']
     log = cluster.requests()['items']
     assert log and {r['method'] for r in log} == {'GET'}, 'plan only reads'
-    assert not any('/leases' in r['path'] or '/configmaps' in r['path'] for r in log), 'no campaign, no ledger'
+    assert not any('/leases' in r['path'] for r in log), 'no campaign'
+    assert [r['path'] for r in log if '/configmaps' in r['path']] == [LEDGER_PATH], 'the holds ConfigMap, read once'
 
 
 def test_plan_for_a_node_matches_the_directory(cluster):
@@ -67,6 +74,51 @@ def test_an_address_in_service_status_is_kept(cluster):
     got = cluster.control('GET', '/objects?apiVersion=v1&kind=Service&namespace=demo')['items']
     assert [s['status'] for s in got if s['metadata']['name'] == 'web-cluster'] == [{'loadBalancer': {}}], \
         'the plan is not written'
+
+
+def test_plan_reads_the_controllers_ledger(cluster):
+    """The controller allocates from its ledger: a released address held in the holds
+    ConfigMap goes to no other Service until the hold-down has passed, and an address
+    in Service status that no pool covers any more stays (stranded). So does plan."""
+    def ips(*extra):
+        code, out, err = plan('--datastore', uri(cluster.kubeconfig), *extra)
+        assert code == 0, err
+        return {s['name']: (s['ips'], [e['reason'] for e in s['events']]) for s in json.loads(out)['services']}
+
+    def holds(text):
+        cluster.control('POST', '/objects', {'apiVersion': 'v1', 'kind': 'ConfigMap', 'metadata': {
+            'name': 'bgplb-ledger', 'namespace': 'metallb-system'}, 'data': {'ledger.json': text}})
+
+    def held(ip, released_at):
+        return json.dumps({'format': 'bgplb-ledger', 'version': 1, 'revision': 7, 'allocations': [], 'holds': [
+            {'ip': ip, 'namespace': 'demo', 'name': 'gone', 'pool': 'demo', 'released_at': released_at}]})
+
+    free = ips()                                    # no ConfigMap yet: nothing held
+    [ip] = free['web-cluster'][0]
+    holds(held(ip, int(time.time()) - 10))
+    now = ips()
+    assert ip not in now['web-cluster'][0] + now['web-local'][0], 'held for demo/gone: %r' % now
+    assert ips('--hold-down', '5') == free, 'a hold older than --hold-down holds nothing'
+    holds(held(ip, int(time.time()) - 400))
+    assert ips() == free, 'a hold older than the default hold-down (300 s) holds nothing'
+
+    stranded = {'apiVersion': 'v1', 'kind': 'Service', 'metadata': {
+        'name': 'stranded', 'namespace': 'demo', 'annotations': {'metallb.io/ip-allocated-from-pool': 'retired'}},
+        'spec': {'type': 'LoadBalancer', 'ports': [{'port': 80, 'protocol': 'TCP'}]},
+        'status': {'loadBalancer': {'ingress': [{'ip': '203.0.113.9'}]}}}
+    cluster.control('POST', '/objects', stranded)
+    try:
+        assert ips()['stranded'] == (['203.0.113.9'], ['PoolRemoved']), 'kept, as the controller keeps it'
+    finally:
+        cluster.control('DELETE', '/objects?apiVersion=v1&kind=Service&namespace=demo&name=stranded')
+
+    holds('{"format": "bgplb-ledger", "version": 1, "holds": "none"}')
+    try:
+        code, out, err = plan('--datastore', uri(cluster.kubeconfig))
+        assert code == 2 and out == '', (code, out)
+        assert "cannot read the controller's ledger" in err and 'ConfigMap metallb-system/bgplb-ledger' in err, err
+    finally:
+        cluster.control('DELETE', '/objects?apiVersion=v1&kind=ConfigMap&namespace=metallb-system&name=bgplb-ledger')
 
 
 def test_the_served_class_only(cluster):

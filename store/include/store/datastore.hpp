@@ -88,6 +88,13 @@ class datastore {
   // Whether post_event() keeps anything: a process wires its Events only then (working
   // them out costs the speaker a pass over its services on every change).
   virtual bool keeps_events() const { return false; }
+
+  // The controller's durable ledger read afresh, as a controller gaining the leadership
+  // now would restore it (entries, holds, revision), also when this process opened the
+  // datastore read-only: `bgplb plan` allocates from it as the controller would. Blocks
+  // the caller; never call it on the datastore's thread (from a sink). nullopt: this
+  // datastore has no such read (the published assignments are all a reader gets).
+  virtual std::optional<ledger_read> read_published_ledger() { return std::nullopt; }
 };
 
 struct open_options {

@@ -41,6 +41,7 @@ class etcd_datastore final : public datastore {
     watcher_.stop();
   }
   state_writer* writer() override { return writer_ ? &*writer_ : nullptr; }
+  std::optional<ledger_read> read_published_ledger() override { return read_ledger_keys(client_, layout_); }
   void campaign(leader_sink on_leader) override {
     if (!controller_ || election_) return;
     election_.emplace(client_, layout_, identity_, lead_);

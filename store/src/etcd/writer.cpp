@@ -131,17 +131,21 @@ bool writer::flush(std::chrono::milliseconds timeout) {
   return idle_.wait_for(lock, timeout, [&] { return (!pending_ && !busy_) || stopping_; });
 }
 
-ledger_read writer::read_ledger() {
-  flush(client_.settings().timeout * 4);
+ledger_read read_ledger_keys(client& c, const layout& l) {
   std::vector<kv_item> kvs;
   std::int64_t revision = 0;
-  if (auto e = client_.list(layout_.ledger_prefix(), kvs, revision)) {
-    return {std::nullopt, {{layout_.ledger_prefix(), "", "", "cannot read the ledger: " + e.message}}};
+  if (auto e = c.list(l.ledger_prefix(), kvs, revision)) {
+    return {std::nullopt, {{l.ledger_prefix(), "", "", "cannot read the ledger: " + e.message}}};
   }
   std::vector<ledger_key> keys;
   keys.reserve(kvs.size());
   for (auto& kv : kvs) keys.push_back({std::move(kv.key), std::move(kv.value)});
-  return decode_ledger_keys(layout_, keys);
+  return decode_ledger_keys(l, keys);
+}
+
+ledger_read writer::read_ledger() {
+  flush(client_.settings().timeout * 4);
+  return read_ledger_keys(client_, layout_);
 }
 
 void writer::stop() {

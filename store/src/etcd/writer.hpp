@@ -43,6 +43,10 @@ struct key_op {
 };
 std::vector<key_op> operations(const layout& l, const std::map<std::string, std::string>& base, const key_edits& edits);
 
+// The ledger keys under P/v1/ledger/ read and decoded: what a controller restores, also
+// for a process that opened the datastore read-only (datastore::read_published_ledger).
+ledger_read read_ledger_keys(client& c, const layout& l);
+
 class writer final : public state_writer {
  public:
   writer(client& c, layout l, leadership& lead);

@@ -50,6 +50,8 @@ class datastore final : public store::datastore, private state_writer {
   std::string describe() const override;
   void post_event(const model::name_key& service, const model::event& e) override;
   bool keeps_events() const override { return true; }
+  // The Services' ledger entries and the holds ConfigMap, whatever the Lease says.
+  std::optional<ledger_read> read_published_ledger() override { return read_ledger(); }
 
  private:
   // state_writer (datastore_writer.cpp)

@@ -87,6 +87,10 @@ TEST_F(etcd_election, one_of_two_leads_writes_and_speakers_see_the_assignments) 
     EXPECT_EQ(x.assignments()->at({"default", "s1"}), std::vector<model::ip_address>{ip("10.0.0.2")});
     return true;
   }, 0ms);
+  // What `bgplb plan` allocates from: the whole ledger, holds included, read-only.
+  const auto published = s->read_published_ledger();
+  ASSERT_TRUE(published && published->ledger) << (published ? model::to_string(published->errors) : "no ledger read");
+  EXPECT_EQ(*published->ledger, state_of(2, 1).ledger);
   // The leader resigns: the other takes over at once (its predecessor's key is deleted).
   a->stop();
   ASSERT_TRUE(rb.wait([](const recorder& x) { return x.leading(); }, 3s));

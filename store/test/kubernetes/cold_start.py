@@ -6,9 +6,10 @@ by kube_probe through the API server fixture (test/kube), timed to the first upd
   python3 store/test/kubernetes/cold_start.py --probe build/store/test/kubernetes/kube_probe \
       [--services 10000] [--page-size 500]
 
-The fixture runs in this process and its storage is filled directly (its create path
-allocates cluster IPs and node ports by copying every Service, which makes seeding 10,000
-of them through the API take hours; listing and watching go through the API as usual).
+The fixture runs in this process and its storage is filled directly (Fixture.store_directly:
+its create path, which once copied every Service to allocate cluster IPs and node ports,
+made seeding 10,000 of them through the API take hours; listing and watching go through
+the API as usual).
 Prints wall time to the first update, the probe's own CPU time and its peak RSS. The
 fixture, in Python, deep-copies every object of a resource for each LIST page: wall time
 is mostly the fixture's; the probe's CPU time is the datastore's cost."""
@@ -23,7 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, os.path.join(ROOT, 'test', 'kube'))
 sys.path.insert(0, HERE)
 from apiserver.fixture import Fixture  # noqa: E402
-from apiserver.rest import key_of  # noqa: E402
+from apiserver.rest import key_of  # noqa: E402  (the changes below)
 from kube_apiserver import load_documents  # noqa: E402
 from objects import namespace, pool, service, uri  # noqa: E402
 from probe import Probe, change  # noqa: E402
@@ -50,17 +51,6 @@ def service_of(i):
     return o
 
 
-def fill(fx, objects):
-    """Straight into the fixture's storage, as `seed` would store them (no allocation)."""
-    api, reg = fx.state.api, fx.state.registry
-    for o in objects:
-        group, _, version = o['apiVersion'].rpartition('/')
-        rt = reg.by_kind(group, version, o['kind'])
-        md = o['metadata']
-        fx.state.storage.create(key_of(rt, md.get('namespace', '') if rt.namespaced else '', md['name']),
-                                api._to_storage(rt, o))
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--probe', required=True)
@@ -74,8 +64,8 @@ def main():
         fx.write_ready({})
         fx.install([namespace('metallb-system'), pool('p', '10.0.0.0/8')] + [namespace('ns-%d' % i) for i in range(10)])
         t = time.monotonic()
-        fill(fx, (service_of(i) for i in range(a.services)))
-        fill(fx, (slice_of(i) for i in range(a.services)))
+        fx.store_directly(service_of(i) for i in range(a.services))
+        fx.store_directly(slice_of(i) for i in range(a.services))
         print('filled %d Services and %d EndpointSlices in %.1f s' % (a.services, a.services, time.monotonic() - t))
         t0 = time.monotonic()
         p = Probe(a.probe, uri(fx.admin['kubeconfig'], page_size=a.page_size), ['--node', 'n1', '--count-assignments'], log_dir=tmp)

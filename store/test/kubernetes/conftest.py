@@ -2,7 +2,6 @@
 (test/kube): a fixture process per test (`kube`, with deploy/crds and MetalLB's
 namespace), kube_probe processes (`probe`) removed at the end, admin REST calls
 (`admin`)."""
-import importlib.util
 import os
 import sys
 
@@ -12,14 +11,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, os.path.join(ROOT, 'test', 'kube'))
 sys.path.insert(0, HERE)
-from harness import KubeFixture  # noqa: E402
+from harness import Client, KubeFixture  # noqa: E402  (Client: test_rbac.py imports it from here)
 from probe import Probe  # noqa: E402
-
-# The fixture suite's raw HTTPS client (test/kube/conftest.py), loaded under another name.
-_spec = importlib.util.spec_from_file_location('kube_fixture_conftest', os.path.join(ROOT, 'test', 'kube', 'conftest.py'))
-_kube_conftest = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_kube_conftest)
-Client = _kube_conftest.Client
 
 PROBE = os.environ.get('BGPLB_KUBE_PROBE', '')
 

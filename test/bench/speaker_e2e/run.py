@@ -27,6 +27,18 @@ etcd://...` campaigns, allocates and writes its ledger there (all in the cold st
 change is one etcd put of the EndpointSlice (the latency counts from just before the put,
 made over etcd's HTTP gateway by a helper already running in the namespace), and the
 burst is one `bgplbctl apply` of the B slices.
+
+With `--datastore kubernetes` (issue 12) the objects live in the API server fixture
+(test/kube) in this process, listening in the node's namespace (kube_store.py): Services
+already carry their addresses in status (as the controller wrote them), `bgplb run
+--datastore kubernetes:... --controller off` is the DaemonSet's speaker and its cold start
+is list + watch of 10,000 Services and EndpointSlices through the API (`--page-size`,
+500 by default as in the product; the Python fixture's paging is most of the wall time),
+each change rewrites the EndpointSlice in the fixture's storage (the watch event is the
+API's), and the burst rewrites B of them one after another. `--kube-controller` leaves
+every status empty and runs `--controller on`: the cold start then includes the
+controller's Lease, its allocation and its writes (status, annotations, Events) through the
+API, which the speaker announces as they come back through the watch.
 """
 import argparse
 import base64
@@ -169,6 +181,13 @@ def peak_rss_mib(pid):
     return float('nan')
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far (/proc/PID/stat utime, stime)."""
+    with open('/proc/%d/stat' % pid) as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--bgplb', default='build/speaker/cmd/bgplb')
@@ -180,8 +199,13 @@ def main():
     ap.add_argument('--extra', default='', help='more bgplb run arguments')
     ap.add_argument('--wrap', default='', help='a command bgplb runs under, e.g. "heaptrack -o /tmp/bgplb" '
                     '(RSS is still read from bgplb itself)')
-    ap.add_argument('--datastore', choices=('file', 'etcd'), default='file',
-                    help='where the objects live: the manifest directory, or a one-member etcd (see above)')
+    ap.add_argument('--datastore', choices=('file', 'etcd', 'kubernetes'), default='file',
+                    help='where the objects live: the manifest directory, a one-member etcd, or the API server '
+                    'fixture (see above)')
+    ap.add_argument('--page-size', type=int, default=500, help='for --datastore kubernetes: the LIST page size')
+    ap.add_argument('--kube-controller', action='store_true',
+                    help='for --datastore kubernetes: no address in any status; the controller in bgplb run '
+                    'allocates and writes them through the API during the cold start')
     ap.add_argument('--bgplbctl', default='build/cli/bgplbctl', help='for --datastore etcd: loads the objects')
     a = ap.parse_args()
     bgplb = os.path.abspath(a.bgplb)
@@ -212,7 +236,7 @@ def main():
         time.sleep(1.0)
 
         store_args = ['-f', mdir, '--state', os.path.join(work, 'state')]
-        etcd = putter = None
+        etcd = putter = kube = None
         load = None
         if a.datastore == 'etcd':
             etcd = start_etcd(node, work)
@@ -221,10 +245,20 @@ def main():
             load = time.time() - t
             store_args = ['--datastore', ETCD_URI]
             putter = node.popen([sys.executable, '-c', PUTTER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        elif a.datastore == 'kubernetes':
+            import kube_store
+            t = time.time()
+            kube = kube_store.Store(node, work, mdir, NS, a.page_size, assigned=not a.kube_controller)
+            load = time.time() - t
+            store_args = ['--datastore', kube.uri, '--controller', 'on' if a.kube_controller else 'off']
 
         def change(ready):
             """Writes the target slice; the moment just before."""
             doc = slice_doc(0, ready, NS)
+            if kube is not None:
+                t = time.time()
+                kube.set_ready([0], ready)
+                return t
             if putter is None:
                 t = time.time()
                 write_atomic(os.path.join(mdir, 'target.yaml'), doc)
@@ -246,6 +280,7 @@ def main():
         cold = time.time() - t0
         daemon = find_exe(spk.pid, os.path.basename(bgplb))
         rss_cold = peak_rss_mib(daemon)
+        cpu_cold = cpu_seconds(daemon)
         time.sleep(2.0)  # let the controller's settling pass after start finish
 
         marks = []
@@ -265,6 +300,8 @@ def main():
             write_atomic(os.path.join(mdir, 'burst.yaml'), ''.join(slice_doc(i, False, NS) for i in range(1, a.burst + 1)))
             if etcd is not None:
                 node.run([bgplbctl, 'apply', '-f', os.path.join(mdir, 'burst.yaml'), '--datastore', ETCD_URI], timeout=120)
+            if kube is not None:
+                kube.set_ready(range(1, a.burst + 1), False)
         time.sleep(2.0)
         rss_peak = peak_rss_mib(daemon)
         stop_t = time.time()  # what bgplb withdraws when it stops is not the burst's
@@ -279,6 +316,8 @@ def main():
         for p in (putter, etcd):
             if p is not None:
                 netns.stop_process(p)
+        if kube is not None:
+            kube.stop()
         routes, opened, update_times = wire(pcap)
         first = [u for u in routes if u[2] == 'announce']
         flush = (max(u[0] for u in first[:a.services]) - t0) if first else float('nan')
@@ -305,14 +344,17 @@ def main():
         burst_time = (max(u[0] for u in burst_routes) - burst_t) * 1000 if burst_routes else float('nan')
         bird.stop()
 
-    print('bgplb speaker e2e, %d services, %d changes, datastore %s (%s); load average %s before, %s after' % (
-        a.services, a.changes, a.datastore, time.strftime('%Y-%m-%d %H:%M'),
-        '/'.join('%.2f' % x for x in load_before), '/'.join('%.2f' % x for x in os.getloadavg())))
+    print('bgplb speaker e2e, %d services, %d changes, datastore %s%s (%s); load average %s before, %s after' % (
+        a.services, a.changes, a.datastore, ', page size %d' % a.page_size if kube is not None else '',
+        time.strftime('%Y-%m-%d %H:%M'), '/'.join('%.2f' % x for x in load_before),
+        '/'.join('%.2f' % x for x in os.getloadavg())))
     if load is not None:
-        print('bgplbctl apply of the %d objects into etcd: %.2f s (before the cold start)' % (2 * a.services + 4, load))
-    print('cold start: launch -> all %d routes at BIRD %.3f s; OPEN left at %.3f s; last initial UPDATE at %.3f s; '
-          'peak RSS %.1f MiB at cold start, %.1f MiB over the run (%.2f KiB per service)' % (
-              a.services, cold, (opened - t0) if opened else float('nan'), flush, rss_cold, rss_peak,
+        print('%s of the %d objects: %.2f s (before the cold start)' % (
+            'bgplbctl apply into etcd' if etcd is not None else 'loading the API server fixture',
+            2 * a.services + 4, load))
+    print('cold start: launch -> all %d routes at BIRD %.3f s (bgplb CPU %.2f s); OPEN left at %.3f s; last initial '
+          'UPDATE at %.3f s; peak RSS %.1f MiB at cold start, %.1f MiB over the run (%.2f KiB per service)' % (
+              a.services, cold, cpu_cold, (opened - t0) if opened else float('nan'), flush, rss_cold, rss_peak,
               rss_peak * 1024 / max(1, a.services)))
     for kind in ('withdraw', 'announce'):
         v = lat[kind]

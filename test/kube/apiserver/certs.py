@@ -1,6 +1,7 @@
 """The fixture's PKI, made with the openssl command line: a CA, a server certificate for
-127.0.0.1 / ::1 / localhost / kubernetes.default.svc, and client certificates (CN = user,
-O = each group), all ECDSA P-256 and valid for a day."""
+127.0.0.1 / ::1 / localhost / kubernetes.default.svc and the address it listens on, and
+client certificates (CN = user, O = each group), all ECDSA P-256 and valid for a day."""
+import ipaddress
 import os
 import subprocess
 
@@ -43,10 +44,23 @@ def _sign(directory, stem, subject, extensions):
     return key, crt
 
 
-def make_server(directory):
+def server_sans(host):
+    """The SANs, with `host` (the listening address) added when it is a specific IP address
+    (clients elsewhere, e.g. in the e2e rack's namespaces, verify the certificate against it)."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return SERVER_SANS
+    extra = 'IP:%s' % ip
+    if ip.is_unspecified or extra in SERVER_SANS.split(','):
+        return SERVER_SANS
+    return SERVER_SANS + ',' + extra
+
+
+def make_server(directory, host='127.0.0.1'):
     return _sign(directory, 'server', '/CN=kube-apiserver',
                  'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n'
-                 'extendedKeyUsage=serverAuth\nsubjectAltName=%s\n' % SERVER_SANS)
+                 'extendedKeyUsage=serverAuth\nsubjectAltName=%s\n' % server_sans(host))
 
 
 def _subject_part(value):

@@ -67,6 +67,9 @@ def parse_resource_path(parts):
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
     server_version = 'bgplb-kube-fixture'
+    # TCP_NODELAY, as Go's net/http (kube-apiserver) sets on every connection: with Nagle,
+    # a response's body waits behind its headers for the client's delayed ACK (40 ms).
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):      # quiet: the control port has the request log
         if self.server.state.options.verbose:

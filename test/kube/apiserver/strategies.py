@@ -143,19 +143,25 @@ def default_service(svc, old, ctx):
         old_ports = {(p.get('port'), p.get('protocol', 'TCP')): p.get('nodePort')
                      for p in ospec.get('ports') or []}
         want = stype == 'NodePort' or spec.get('allocateLoadBalancerNodePorts', True)
-        used = ctx.allocated_node_ports()
+        used = None                 # looked up when a port is allocated (it copies every Service)
+
+        def free_port():
+            nonlocal used
+            if used is None:
+                used = ctx.allocated_node_ports()
+            port = next(n for n in NODE_PORTS if n not in used)
+            used.add(port)
+            return port
         for p in spec.get('ports') or []:
             if 'nodePort' not in p:
                 prev = old_ports.get((p.get('port'), p.get('protocol')))
                 if prev:
                     p['nodePort'] = prev
                 elif want:
-                    p['nodePort'] = next(n for n in NODE_PORTS if n not in used)
-                    used.add(p['nodePort'])
+                    p['nodePort'] = free_port()
         if stype == 'LoadBalancer' and spec.get('externalTrafficPolicy') == 'Local':
             if 'healthCheckNodePort' not in spec:
-                spec['healthCheckNodePort'] = ospec.get('healthCheckNodePort') or \
-                    next(n for n in NODE_PORTS if n not in used)
+                spec['healthCheckNodePort'] = ospec.get('healthCheckNodePort') or free_port()
 
 
 def _allocate_cluster_ips(spec, ctx):
@@ -171,8 +177,9 @@ def _allocate_cluster_ips(spec, ctx):
     if policy != 'SingleStack' and len(families) == 1:
         families.append('IPv6' if families[0] == 'IPv4' else 'IPv4')
     families = families[:1] if policy == 'SingleStack' else families[:2]
-    used = ctx.allocated_cluster_ips()
-    for fam in families[len(ips):]:
+    missing = families[len(ips):]
+    used = ctx.allocated_cluster_ips() if missing else set()     # it copies every Service
+    for fam in missing:
         net = CLUSTER_CIDRS[fam]
         for host in net.hosts():
             if str(host) not in used and host != net.network_address + 1:
