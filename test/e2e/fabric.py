@@ -233,12 +233,17 @@ class Fabric:
         """Prefixes the ToR's FIB sends (also) to node `name`."""
         return {p for p, hops in self.fib().items() if self.node_addr[name] in hops}
 
-    def speaker_bfd(self, name):
-        """The speaker's /v1/bfd on node `name` (its metrics address, inside its namespace)."""
+    def speaker_get(self, name, path, check=False):
+        """GET `path` from the speaker on node `name` (its metrics address, inside its
+        namespace): the body; '' when it does not answer, or an error with `check`."""
         r = self.node_ns[name].run(['python3', '-c', 'import urllib.request; print(urllib.request.urlopen('
-                                    '"http://127.0.0.1:7472/v1/bfd", timeout=5).read().decode())'], check=False)
+                                    '"http://127.0.0.1:7472%s", timeout=5).read().decode())' % path], check=check)
+        return r.stdout if r.returncode == 0 else ''
+
+    def speaker_bfd(self, name):
+        """The speaker's /v1/bfd on node `name`."""
         try:
-            return json.loads(r.stdout)
+            return json.loads(self.speaker_get(name, '/v1/bfd'))
         except ValueError:
             return {}
 

@@ -165,9 +165,8 @@ class TrafficFabric(fabric.Fabric):
     # ---- the nodes' dataplane ----------------------------------------------------
     def metric(self, name, metric, label):
         """The value of `metric{label}` on node `name`'s /metrics (0 when absent)."""
-        r = self.node_ns[name].run(['python3', '-c', 'import urllib.request; print(urllib.request.urlopen('
-                                    '"http://127.0.0.1:7472/metrics", timeout=5).read().decode())'])
-        m = re.search(r'^%s\{%s\} (\S+)$' % (re.escape(metric), re.escape(label)), r.stdout, re.M)
+        text = self.speaker_get(name, '/metrics', check=True)
+        m = re.search(r'^%s\{%s\} (\S+)$' % (re.escape(metric), re.escape(label)), text, re.M)
         return float(m.group(1)) if m else 0.0
 
     def events(self, name, event):
@@ -193,9 +192,7 @@ class TrafficFabric(fabric.Fabric):
         """Until every node programs web-cluster's TCP service with exactly the backend
         addresses `want` (each node's /v1/dataplane)."""
         def programmed(name):
-            r = self.node_ns[name].run(['python3', '-c', 'import urllib.request; print(urllib.request.urlopen('
-                                        '"http://127.0.0.1:7472/v1/dataplane", timeout=5).read().decode())'], check=False)
-            for svc in json.loads(r.stdout or '{}').get('services', []):
+            for svc in json.loads(self.speaker_get(name, '/v1/dataplane') or '{}').get('services', []):
                 if svc['name'].startswith('e2e/%s:http/' % CLUSTER):
                     return {b['address'].split(':')[0] for b in svc['backends']}
             return None
