@@ -10,6 +10,10 @@ addresses from its ledger; the tests read them from status.json). Namespaces, ve
 temp dirs come from test/integration/netns.py: per-run names, cleanup on exit, failure and
 signals.
 
+A fabric with `ipv6` set is dual-stack: fd00:e2e::1/64 on the ToR's bridge, fd00:e2e::1K on
+node K, and a second BGP session per node over IPv6 (IPv6 unicast only; the IPv4
+sessions carry IPv4 unicast only).
+
 With `bfd` (a tor.Bfd) the ToR runs BFD toward those nodes; `cut(node, method)` takes a
 node off the segment (its link down, or nftables dropping all it sends) and `restore`
 puts it back.
@@ -29,6 +33,8 @@ TOR_ADDR = '192.0.2.1'
 PREFIXLEN = 24
 MY_ASN, TOR_ASN = 64512, 64500
 NODES = (('node1', '192.0.2.11'), ('node2', '192.0.2.12'), ('node3', '192.0.2.13'))
+TOR_ADDR6, PREFIXLEN6 = 'fd00:e2e::1', 64
+NODES6 = {'node1': 'fd00:e2e::11', 'node2': 'fd00:e2e::12', 'node3': 'fd00:e2e::13'}
 CHANGE_TIMEOUT = 10.0       # a change must reach the router's FIB within this
 CUT_METHODS = ('link-down', 'drop')
 CUT_TABLE = 'bgplbcut'      # the nftables table that drops a node's egress (its own namespace)
@@ -66,6 +72,8 @@ ACTIVE = []     # fabrics owned by single tests, whose logs a failing test print
 
 
 class Fabric:
+    ipv6 = False                # dual-stack segment and IPv6 sessions (module docstring)
+
     def __init__(self, router_kind, speaker_bin, controller_bin, bfd=None):
         self.kind = router_kind
         self.bfd = bfd
@@ -90,6 +98,8 @@ class Fabric:
         br = self.bridge = 'b%sbr' % t.id
         self.tor_ns.run(['ip', 'link', 'add', br, 'type', 'bridge'])
         self.tor_ns.run(['ip', 'addr', 'add', '%s/%d' % (TOR_ADDR, PREFIXLEN), 'dev', br])
+        if self.ipv6:
+            self.tor_ns.run(['ip', 'addr', 'add', '%s/%d' % (TOR_ADDR6, PREFIXLEN6), 'dev', br, 'nodad'])
         self.tor_ns.run(['ip', 'link', 'set', br, 'up'])
         self.node_ns, self.node_if = {}, {}
         for k, (name, addr) in enumerate(NODES, 1):
@@ -97,6 +107,8 @@ class Fabric:
             inner, outer = 'b%sn%d' % (t.id, k), 'b%st%d' % (t.id, k)
             ns.run(['ip', 'link', 'add', inner, 'type', 'veth', 'peer', 'name', outer, 'netns', self.tor_ns.name])
             ns.run(['ip', 'addr', 'add', '%s/%d' % (addr, PREFIXLEN), 'dev', inner])
+            if self.ipv6:
+                ns.run(['ip', 'addr', 'add', '%s/%d' % (NODES6[name], PREFIXLEN6), 'dev', inner, 'nodad'])
             ns.run(['ip', 'link', 'set', inner, 'up'])
             self.tor_ns.run(['ip', 'link', 'set', outer, 'master', br, 'up'])
             self.node_ns[name] = ns
@@ -108,9 +120,12 @@ class Fabric:
         before the controller instead (they must pick the ledger up when it appears)."""
         self.cluster = cluster.clone()
         self.manifest_dir.sync(self.cluster)
-        cfg = routers.RouterConfig(asn=TOR_ASN, router_id=TOR_ADDR, peers=[
-            routers.PeerConfig(address=addr, asn=MY_ASN, local_address=TOR_ADDR, hold_time=9, connect_retry=1)
-            for _, addr in NODES])
+        peers = [routers.PeerConfig(address=addr, asn=MY_ASN, local_address=TOR_ADDR, hold_time=9, connect_retry=1,
+                                    families=('ipv4',)) for _, addr in NODES]
+        if self.ipv6:
+            peers += [routers.PeerConfig(address=NODES6[name], asn=MY_ASN, local_address=TOR_ADDR6, hold_time=9,
+                                         connect_retry=1, families=('ipv6',)) for name, _ in NODES]
+        cfg = routers.RouterConfig(asn=TOR_ASN, router_id=TOR_ADDR, peers=peers)
         self.router = tor_mod.TORS[self.kind](self.tor_ns, cfg, workdir=os.path.join(self.dir, self.kind))
         self.router.bfd = self.bfd
         os.makedirs(self.router.dir)
@@ -193,13 +208,14 @@ class Fabric:
             namespace, name, self.status()))
         return box['ip']
 
-    def fib(self):
-        return tor_mod.fib(self.tor_ns)
+    def fib(self, family=4):
+        return tor_mod.fib(self.tor_ns, family)
 
     def hops(self, ip):
-        """Node names the ToR's FIB sends ip/32 to (empty set: no route)."""
-        by_addr = {a: n for n, a in NODES}
-        return {by_addr.get(g, g) for g in self.fib().get(ip + '/32', ())}
+        """Node names the ToR's FIB sends ip/32 (or ip/128) to (empty set: no route)."""
+        by_addr = dict({a: n for n, a in NODES}, **{a: n for n, a in NODES6.items()})
+        host = ip + ('/128' if ':' in ip else '/32')
+        return {by_addr.get(g, g) for g in self.fib(6 if ':' in ip else 4).get(host, ())}
 
     def weights(self, ip):
         """{node name: kernel next-hop weight} of the ToR's route to ip/32."""
@@ -212,7 +228,8 @@ class Fabric:
         routers.wait_for(lambda: self.check_alive() or self.hops(ip) == want, timeout,
                          lambda: '%s%s: FIB next hops for %s are %s after %.0fs, want %s\n--- ToR FIB:\n%s' % (
                              self.kind, (' ' + what) if what else '', ip, sorted(self.hops(ip)) or 'none',
-                             timeout, sorted(want) or 'none', tor_mod.fib_text(self.tor_ns)), interval=0.05)
+                             timeout, sorted(want) or 'none', tor_mod.fib_text(self.tor_ns, 6 if ':' in ip else 4)),
+                         interval=0.05)
         if since is None:
             return None
         took = time.monotonic() - since
@@ -299,6 +316,8 @@ class Fabric:
             out.append(self.router.log_tail(n))
             out.append('--- ToR RIB\n' + self.router.rib_text())
         out.append('--- ToR FIB\n' + tor_mod.fib_text(self.tor_ns))
+        if self.ipv6:
+            out.append('--- ToR FIB, IPv6\n' + tor_mod.fib_text(self.tor_ns, 6))
         out.append('--- status.json\n%s' % self.status())
         return '\n'.join(out)
 

@@ -29,7 +29,7 @@ class Endpoint:
 class Service:
     name: str
     policy: str                         # 'Local' | 'Cluster'
-    cluster_ip: str
+    cluster_ip: str                     # IPv6 (with ':'): an IPv6 single-stack Service
     endpoints: list = dataclasses.field(default_factory=list)
     annotations: dict = dataclasses.field(default_factory=dict)
     namespace: str = 'e2e'
@@ -44,6 +44,7 @@ class Service:
 class Node:
     name: str
     address: str
+    address6: str | None = None         # a second InternalIP (a dual-stack node)
     labels: dict = dataclasses.field(default_factory=dict)
     network_unavailable: bool = False
 
@@ -62,6 +63,7 @@ class Cluster:
     advert_annotations: dict = dataclasses.field(default_factory=dict)
     bfd_profile: dict | None = None     # the spec of BFDProfile BFD_PROFILE, which the BGPPeer then names
     graceful_restart: bool = False      # the BGPPeer's enableGracefulRestart
+    tor_address6: str | None = None     # a second BGPPeer, tor6, at this IPv6 address
 
     def clone(self):
         return copy.deepcopy(self)
@@ -88,8 +90,13 @@ def objects(c):
                              **({'annotations': dict(c.advert_annotations)} if c.advert_annotations else {})),
             'spec': {'ipAddressPoolSelectors': [{'matchLabels': dict(c.advert_pool_selector)}]}},
     }
-    if c.graceful_restart:
-        out['peer-tor.json']['spec']['enableGracefulRestart'] = True
+    if c.tor_address6:
+        out['peer-tor6.json'] = copy.deepcopy(out['peer-tor.json'])
+        out['peer-tor6.json']['metadata']['name'] = 'tor6'
+        out['peer-tor6.json']['spec']['peerAddress'] = c.tor_address6
+    for peer in ('peer-tor.json', 'peer-tor6.json'):
+        if c.graceful_restart and peer in out:
+            out[peer]['spec']['enableGracefulRestart'] = True
     if c.bfd_profile is not None:
         out['bfd-%s.json' % BFD_PROFILE] = {
             'apiVersion': 'metallb.io/v1beta1', 'kind': 'BFDProfile',
@@ -99,8 +106,9 @@ def objects(c):
         out['node-%s.json' % n.name] = {
             'apiVersion': 'v1', 'kind': 'Node',
             'metadata': {'name': n.name, 'labels': dict({'kubernetes.io/hostname': n.name}, **n.labels)},
-            'status': {'addresses': [{'type': 'InternalIP', 'address': n.address},
-                                     {'type': 'Hostname', 'address': n.name}],
+            'status': {'addresses': [{'type': 'InternalIP', 'address': n.address}] +
+                                    ([{'type': 'InternalIP', 'address': n.address6}] if n.address6 else []) +
+                                    [{'type': 'Hostname', 'address': n.name}],
                        'conditions': [{'type': 'Ready', 'status': 'True'},
                                       {'type': 'NetworkUnavailable',
                                        'status': 'True' if n.network_unavailable else 'False'}]}}
@@ -117,6 +125,8 @@ def objects(c):
             spec['sessionAffinityConfig'] = {'clientIP': {'timeoutSeconds': s.affinity_seconds}}
         if s.source_ranges:
             spec['loadBalancerSourceRanges'] = list(s.source_ranges)
+        if _family(s) == 'IPv6':
+            spec.update(ipFamilies=['IPv6'], ipFamilyPolicy='SingleStack')
         out['svc-%s.json' % s.name] = {'apiVersion': 'v1', 'kind': 'Service', 'metadata': meta, 'spec': spec}
     for s in c.services.values():
         if not s.slice_present:
@@ -133,9 +143,13 @@ def objects(c):
             'apiVersion': 'discovery.k8s.io/v1', 'kind': 'EndpointSlice',
             'metadata': {'name': '%s-abcde' % s.name, 'namespace': s.namespace,
                          'labels': {'kubernetes.io/service-name': s.name}},
-            'addressType': 'IPv4', 'endpoints': eps,
+            'addressType': _family(s), 'endpoints': eps,
             'ports': [dict(p, port=8080) for p in _ports(s)]}
     return out
+
+
+def _family(s):
+    return 'IPv6' if ':' in s.cluster_ip else 'IPv4'
 
 
 def _ports(s):

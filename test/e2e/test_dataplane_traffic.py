@@ -2,10 +2,14 @@
 nodes from the manifests, the ToR (FRR, then BIRD) routes the service addresses by BGP
 with ECMP, and a client behind the ToR talks TCP and UDP to pods behind the nodes.
 
-    client 203.0.113.10 (.11) -- tor (bridge 192.0.2.1, ECMP hashed on ports)
-                                   |            |            |
-                                 node1        node2        node3 (no pod)
-                                 pod1         pod2
+    client 203.0.113.10 (.11)  -- tor (bridge 192.0.2.1, fd00:e2e::1; ECMP hashed on ports)
+           fd00:203::10                |            |            |
+                                     node1        node2        node3 (no pod)
+                                     pod1         pod2
+
+The rack is dual-stack (fabric.Fabric.ipv6): every node has an IPv4 and an IPv6 session
+with the ToR and both InternalIPs, each pod an IPv4 and an IPv6 address, and two IPv6
+single-stack Services take their addresses from the pool's IPv6 range.
 
 Pods are wired as Calico's CNI wires them (a veth per pod, a /32 route on the node, proxy
 ARP for 169.254.1.1) and answer every TCP line and UDP datagram on 8080 with their name
@@ -19,7 +23,7 @@ out (XDP_TX: the tunnel to another node) to its peer only when the peer runs XDP
 ports run the module with no service, which passes everything (dataplane_tool, as
 dataplane/test/e2e does).
 
-Checked: the client's address at the pod in both policies, backends on both nodes, a node
+Checked: the client's address at the pod in both policies and both families, backends on both nodes, a node
 without a pod forwarding through the tunnel with replies leaving the backend's node
 (FRR), ClientIP affinity, loadBalancerSourceRanges, a terminating then removed backend
 keeping its connection, a connection kept while the ToR moves it between nodes and across
@@ -47,8 +51,12 @@ sys.path.insert(0, DATAPLANE_E2E)
 from rack import Conn, socket_in_netns, udp_ask  # noqa: E402
 
 CLIENT, OTHER_CLIENT, CLIENT_GW = '203.0.113.10', '203.0.113.11', '203.0.113.1'
+CLIENT6, CLIENT6_GW = 'fd00:203::10', 'fd00:203::1'
 PODS = {'pod1': ('node1', '10.244.1.21'), 'pod2': ('node2', '10.244.2.21')}
+PODS6 = {'pod1': 'fd00:244:1::21', 'pod2': 'fd00:244:2::21'}
+POD_GW6 = 'fe80::1'     # Calico's pods route IPv6 through a fixed link-local the node answers for
 LOCAL, CLUSTER, STICKY, RANGED = 'web-local', 'web-cluster', 'web-sticky', 'web-ranged'
+LOCAL6, CLUSTER6 = 'web6-local', 'web6-cluster'
 KINDS = (('frr', 'xdp'), ('bird', 'tc'))
 TOR_TOOL = os.path.abspath(os.path.join(os.environ.get('BGPLB_BUILD_DIR', 'build'), 'dataplane/test/dataplane_tool'))
 PIN_PREFIX = '/sys/fs/bpf/bgplbe2e-'   # + pid-id: a run's pins (its nodes', and the ToR's with -tor)
@@ -58,21 +66,25 @@ TRIES = 24              # connections per check: all on one pod by chance has od
 def cluster():
     E, S = manifests.Endpoint, manifests.Service
     both = [E(node, addr) for node, addr in PODS.values()]
+    both6 = [E(node, PODS6[pod]) for pod, (node, _) in PODS.items()]
     return manifests.Cluster(
-        tor_address=fabric.TOR_ADDR, my_asn=fabric.MY_ASN, tor_asn=fabric.TOR_ASN,
-        nodes=[manifests.Node(n, a) for n, a in fabric.NODES],
+        tor_address=fabric.TOR_ADDR, tor_address6=fabric.TOR_ADDR6, my_asn=fabric.MY_ASN, tor_asn=fabric.TOR_ASN,
+        nodes=[manifests.Node(n, a, address6=fabric.NODES6[n]) for n, a in fabric.NODES],
         services={
             LOCAL: S(LOCAL, 'Local', '10.96.0.20', list(both), udp=True),
             CLUSTER: S(CLUSTER, 'Cluster', '10.96.0.21', list(both), udp=True),
             STICKY: S(STICKY, 'Cluster', '10.96.0.22', list(both), affinity_seconds=600),
             RANGED: S(RANGED, 'Cluster', '10.96.0.23', list(both), source_ranges=[CLIENT + '/32']),
+            LOCAL6: S(LOCAL6, 'Local', 'fd00:96::20', list(both6), udp=True),
+            CLUSTER6: S(CLUSTER6, 'Cluster', 'fd00:96::21', list(both6), udp=True),
         },
-        pool_addresses=['198.51.100.0/28'], pool_labels={'e2e.bgplb.io/announce': 'yes'},
+        pool_addresses=['198.51.100.0/28', '2001:db8:e2e::/124'], pool_labels={'e2e.bgplb.io/announce': 'yes'},
         advert_pool_selector={'e2e.bgplb.io/announce': 'yes'}, graceful_restart=True)
 
 
 class TrafficFabric(fabric.Fabric):
     host_mounts = True      # pins in the host's bpffs: they outlive a speaker
+    ipv6 = True
 
     def __init__(self, kind, hook, speaker_bin, controller_bin):
         super().__init__(kind, speaker_bin, controller_bin)
@@ -92,22 +104,27 @@ class TrafficFabric(fabric.Fabric):
         t = self.topo
         self.client_ns = t.add_ns('cl')
         for ns in [self.tor_ns, self.client_ns] + list(self.node_ns.values()):
-            for knob in ('net.ipv4.ip_forward=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0'):
+            for knob in ('net.ipv4.ip_forward=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0',
+                         'net.ipv6.conf.all.forwarding=1'):
                 ns.run(['sysctl', '-qw', knob])
         self.hash_on_ports(True)
         inner, outer = 'b%scl' % t.id, 'b%stc' % t.id
         self.client_ns.run(['ip', 'link', 'add', inner, 'type', 'veth', 'peer', 'name', outer, 'netns', self.tor_ns.name])
         for a in (CLIENT, OTHER_CLIENT):
             self.client_ns.run(['ip', 'addr', 'add', a + '/24', 'dev', inner])
+        self.client_ns.run(['ip', 'addr', 'add', CLIENT6 + '/64', 'dev', inner, 'nodad'])
         self.client_ns.run(['ip', 'link', 'set', inner, 'up'])
         self.client_ns.run(['ip', 'route', 'add', 'default', 'via', CLIENT_GW])
+        self.client_ns.run(['ip', '-6', 'route', 'add', 'default', 'via', CLIENT6_GW])
         # frames off a real wire carry whole checksums
         self.client_ns.run(['ethtool', '-K', inner, 'tx', 'off', 'tso', 'off', 'gso', 'off'])
         self.tor_ns.run(['ip', 'addr', 'add', CLIENT_GW + '/24', 'dev', outer])
+        self.tor_ns.run(['ip', 'addr', 'add', CLIENT6_GW + '/64', 'dev', outer, 'nodad'])
         self.tor_ns.run(['ip', 'link', 'set', outer, 'up'])
         tor_ports = ['b%st%d' % (t.id, k) for k in range(1, len(fabric.NODES) + 1)]
         for name, _ in fabric.NODES:
             self.node_ns[name].run(['ip', 'route', 'add', 'default', 'via', fabric.TOR_ADDR])
+            self.node_ns[name].run(['ip', '-6', 'route', 'add', 'default', 'via', fabric.TOR_ADDR6])
         for port in tor_ports:
             self.tor_ns.run(['ethtool', '-K', port, 'tx', 'off', 'tso', 'off', 'gso', 'off'])
         if self.hook == 'xdp':
@@ -118,10 +135,15 @@ class TrafficFabric(fabric.Fabric):
             self.node_ns[node].run(['ip', 'link', 'set', host_if, 'up'])
             self.node_ns[node].run(['sysctl', '-qw', 'net.ipv4.conf.%s.proxy_arp=1' % host_if])
             self.node_ns[node].run(['ip', 'route', 'add', addr + '/32', 'dev', host_if])
+            self.node_ns[node].run(['ip', '-6', 'route', 'add', PODS6[pod] + '/128', 'dev', host_if])
+            self.node_ns[node].run(['ip', '-6', 'addr', 'add', POD_GW6 + '/64', 'dev', host_if, 'nodad'])
             ns.run(['ip', 'addr', 'add', addr + '/32', 'dev', 'eth0'])
+            ns.run(['ip', 'addr', 'add', PODS6[pod] + '/128', 'dev', 'eth0', 'nodad'])
             ns.run(['ip', 'link', 'set', 'eth0', 'up'])
             ns.run(['ip', 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link'])
             ns.run(['ip', 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0'])
+            ns.run(['ip', '-6', 'route', 'add', POD_GW6, 'dev', 'eth0'])
+            ns.run(['ip', '-6', 'route', 'add', 'default', 'via', POD_GW6, 'dev', 'eth0'])
             p = ns.popen(['python3', '-u', os.path.join(DATAPLANE_E2E, 'pod_server.py'), pod],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             self.pods.append(p)
@@ -136,7 +158,8 @@ class TrafficFabric(fabric.Fabric):
     def hash_on_ports(self, on):
         """The ToR's ECMP hash: on the 5-tuple (connections spread over the nodes) or on the
         addresses only (one client's connections to one address take one node)."""
-        self.tor_ns.run(['sysctl', '-qw', 'net.ipv4.fib_multipath_hash_policy=%d' % (1 if on else 0)])
+        for family in ('ipv4', 'ipv6'):
+            self.tor_ns.run(['sysctl', '-qw', 'net.%s.fib_multipath_hash_policy=%d' % (family, 1 if on else 0)])
 
     # ---- the client --------------------------------------------------------------
     def client_socket(self, family, kind):
@@ -260,10 +283,11 @@ def rack(request):
     try:
         f.start(cluster())
         f.wait_sessions()
-        f.ip = {s: f.service_ip(s) for s in (LOCAL, CLUSTER, STICKY, RANGED)}
-        for s in (CLUSTER, STICKY, RANGED):
+        f.ip = {s: f.service_ip(s) for s in (LOCAL, CLUSTER, STICKY, RANGED, LOCAL6, CLUSTER6)}
+        for s in (CLUSTER, STICKY, RANGED, CLUSTER6):
             f.wait_hops(f.ip[s], {'node1', 'node2', 'node3'}, what='start')
-        f.wait_hops(f.ip[LOCAL], {'node1', 'node2'}, what='start')
+        for s in (LOCAL, LOCAL6):
+            f.wait_hops(f.ip[s], {'node1', 'node2'}, what='start')
         f.wait_programmed(f.ip[CLUSTER], PODS, 'start')
         yield f
     finally:
@@ -276,14 +300,20 @@ def frr_only(rack):
         pytest.skip('run once, with the FRR rack (XDP)')
 
 
-def test_client_address_reaches_pods_on_both_nodes(rack):
-    for svc in (LOCAL, CLUSTER):
+@pytest.mark.parametrize('family', (4, 6))
+def test_client_address_reaches_pods_on_both_nodes(rack, family):
+    """Both policies, TCP and UDP; over IPv6 node3 (no pod) reaches the Cluster service's
+    pods through the tunnel too, its outer header IPv6 (the nodes' IPv6 InternalIP)."""
+    client, services = (CLIENT, (LOCAL, CLUSTER)) if family == 4 else (CLIENT6, (LOCAL6, CLUSTER6))
+    tunnelled = rack.events('node3', 'fwd_remote')
+    for svc in services:
         got = rack.answers(rack.ip[svc])
         assert {p for p, _ in got} == set(PODS), '%s: answers came from %s only' % (svc, sorted({p for p, _ in got}))
-        assert {c for _, c in got} == {CLIENT}, '%s: the pods saw %s, not the client' % (svc, sorted({c for _, c in got}))
+        assert {c for _, c in got} == {client}, '%s: the pods saw %s, not the client' % (svc, sorted({c for _, c in got}))
         got = rack.udp_answers(rack.ip[svc])
         assert {p for p, _ in got} == set(PODS), '%s UDP: answers came from %s only' % (svc, sorted({p for p, _ in got}))
-        assert {c for _, c in got} == {CLIENT}, '%s UDP: the pods saw %s' % (svc, sorted({c for _, c in got}))
+        assert {c for _, c in got} == {client}, '%s UDP: the pods saw %s' % (svc, sorted({c for _, c in got}))
+    assert rack.events('node3', 'fwd_remote') > tunnelled, 'node3 tunnelled none of the Cluster service\'s flows'
 
 
 def test_a_node_without_pods_tunnels_and_replies_skip_it(rack):

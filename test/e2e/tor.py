@@ -35,7 +35,7 @@ class FrrTor(routers.FRR):
         zc = self.write_zebra_conf('tor')
         lines = self.bgpd_lines('tor', debug=['debug bgp zebra', 'debug bgp bfd'],
                                 router=[' bgp bestpath as-path multipath-relax'],
-                                families=('ipv4',), per_family=['  maximum-paths 16'])
+                                families=('ipv4', 'ipv6'), per_family=['  maximum-paths 16'])
         if self.bfd:
             # After the address families FRR's parser is back at `router bgp`.
             lines += [' neighbor %s bfd profile e2e' % a for a in self.bfd.peers]
@@ -77,7 +77,8 @@ class BirdTor(routers.Bird):
         L = ['log "%s" all;' % os.path.join(self.dir, 'bird.log'), 'router id %s;' % c.router_id,
              'timeformat protocol iso long ms;', 'timeformat route iso long ms;',
              'protocol device { scan time 1; }',
-             'protocol kernel { ipv4 { export all; }; merge paths on limit 16; }']
+             'protocol kernel { ipv4 { export all; }; merge paths on limit 16; }',
+             'protocol kernel { ipv6 { export all; }; merge paths on limit 16; }']
         if self.bfd:
             b = self.bfd
             L.append('protocol bfd { interface "*" { min rx interval %d ms; min tx interval %d ms; multiplier %d; }; }'
@@ -89,7 +90,7 @@ class BirdTor(routers.Bird):
                   '  hold time %d;' % p.hold_time, '  keepalive time %d;' % p.keepalive_time,
                   '  connect delay time %d;' % p.connect_retry, '  connect retry time %d;' % p.connect_retry,
                   '  error wait time %d, %d;' % (p.connect_retry, max(p.connect_retry, 10)),
-                  '  ipv4 { import all; export none; };'] + \
+                  '  %s { import all; export none; };' % ('ipv6' if ':' in p.address else 'ipv4')] + \
                 (['  bfd on;'] if self.bfd and p.address in self.bfd.peers else []) + ['}']
         conf = os.path.join(self.dir, 'bird.conf')
         with open(conf, 'w') as f:
@@ -109,9 +110,9 @@ class BirdTor(routers.Bird):
 TORS = {'frr': FrrTor, 'bird': BirdTor}
 
 
-def _routes(ns, *selector):
-    """`ip -j route show` of the namespace's main IPv4 table as a list of dicts."""
-    out = ns.run(['ip', '-j', '-4', 'route', 'show', 'table', 'main', *selector], check=False).stdout
+def _routes(ns, *selector, family=4):
+    """`ip -j route show` of the namespace's main IPv4 (IPv6) table as a list of dicts."""
+    out = ns.run(['ip', '-j', '-%d' % family, 'route', 'show', 'table', 'main', *selector], check=False).stdout
     try:
         return json.loads(out or '[]')
     except ValueError:
@@ -127,17 +128,18 @@ def _gateways(route):
             yield h['gateway'], h.get('weight', 1)
 
 
-def fib(ns):
-    """The namespace's IPv4 FIB as {prefix: frozenset(gateways)}, routes with a gateway only
-    (connected routes have none). Host routes show as '198.51.100.1': they become '/32'."""
+def fib(ns, family=4):
+    """The namespace's IPv4 (IPv6) FIB as {prefix: frozenset(gateways)}, routes with a
+    gateway only (connected routes have none). Host routes show as '198.51.100.1': they
+    become '/32' ('/128')."""
     table = {}
-    for r in _routes(ns):
+    for r in _routes(ns, family=family):
         dst = r.get('dst', '')
         if dst == 'default' or not dst:
             continue
         hops = frozenset(g for g, _ in _gateways(r))
         if hops:
-            table[dst if '/' in dst else dst + '/32'] = hops
+            table[dst if '/' in dst else dst + ('/128' if family == 6 else '/32')] = hops
     return table
 
 
@@ -146,8 +148,8 @@ def fib_weights(ns, prefix):
     return {g: w for r in _routes(ns, prefix) for g, w in _gateways(r)}
 
 
-def fib_text(ns):
-    return ns.run(['ip', '-4', 'route', 'show', 'table', 'main'], check=False).stdout
+def fib_text(ns, family=4):
+    return ns.run(['ip', '-%d' % family, 'route', 'show', 'table', 'main'], check=False).stdout
 
 
 def missing_binaries():
