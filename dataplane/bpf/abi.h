@@ -21,7 +21,7 @@ namespace dataplane::abi {
 #define BGPLB_STATIC_ASSERT(c, m) _Static_assert(c, m)
 #endif
 
-#define BGPLB_ABI_VERSION 1
+#define BGPLB_ABI_VERSION 2 /* 2: frontends4 and conntrack4 */
 
 /* Map capacities the program is compiled with; the loader may resize them before load. */
 #define BGPLB_MAX_FRONTENDS 65536
@@ -108,6 +108,28 @@ enum ct_dir {
 struct ct_key {
 	struct addr16 src;
 	struct addr16 dst;
+	__u16 sport;
+	__u16 dport;
+	__u8 proto;
+	__u8 dir;
+	__u16 pad;
+};
+
+/* IPv4 frontends and IPv4 flows live in maps of their own, `frontends4` and `conntrack4`,
+ * keyed by the plain 4-byte addresses: a hash map's lookup hashes and compares the whole
+ * key, and these keys are 8 and 16 bytes instead of 20 and 40. The values are the same
+ * structs. User space reads and writes both through the wide keys (libbpf_map_ops
+ * converts). */
+struct frontend4_key {
+	__u32 addr;
+	__u16 port;
+	__u8 proto;
+	__u8 pad;
+};
+
+struct ct4_key {
+	__u32 src;
+	__u32 dst;
 	__u16 sport;
 	__u16 dport;
 	__u8 proto;
@@ -255,6 +277,8 @@ BGPLB_STATIC_ASSERT(sizeof(struct frontend_value) == 8, "frontend_value layout")
 BGPLB_STATIC_ASSERT(sizeof(struct service_value) == 32, "service_value layout");
 BGPLB_STATIC_ASSERT(sizeof(struct backend_value) == 40, "backend_value layout");
 BGPLB_STATIC_ASSERT(sizeof(struct ct_key) == 40, "ct_key layout");
+BGPLB_STATIC_ASSERT(sizeof(struct ct4_key) == 16, "ct4_key layout");
+BGPLB_STATIC_ASSERT(sizeof(struct frontend4_key) == 8, "frontend4_key layout");
 BGPLB_STATIC_ASSERT(sizeof(struct ct_value) == 72, "ct_value layout");
 BGPLB_STATIC_ASSERT(sizeof(struct affinity_key) == 24, "affinity_key layout");
 BGPLB_STATIC_ASSERT(sizeof(struct range_key) == 24, "range_key layout");

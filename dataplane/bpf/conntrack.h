@@ -22,16 +22,54 @@ struct target {
 	__u8 pad;
 };
 
-static __always_inline void ct_key_make(struct ct_key *k, const struct addr16 *src, const struct addr16 *dst,
-					__u16 sport, __u16 dport, __u8 proto, __u8 dir)
+/* A conntrack key of either family: IPv4 flows are keyed in conntrack4 (abi.h says why).
+ * The family travels beside it (the stack is tight). */
+union ct_any_key {
+	struct ct_key k6;
+	struct ct4_key k4;
+};
+
+static __always_inline void ct_key_make(union ct_any_key *k, __u8 family, const struct addr16 *src,
+					const struct addr16 *dst, __u16 sport, __u16 dport, __u8 proto, __u8 dir)
 {
-	k->src = *src;
-	k->dst = *dst;
-	k->sport = sport;
-	k->dport = dport;
-	k->proto = proto;
-	k->dir = dir;
-	k->pad = 0;
+	if (family == 4) {
+		k->k4.src = src->w[3];
+		k->k4.dst = dst->w[3];
+		k->k4.sport = sport;
+		k->k4.dport = dport;
+		k->k4.proto = proto;
+		k->k4.dir = dir;
+		k->k4.pad = 0;
+		return;
+	}
+	k->k6.src = *src;
+	k->k6.dst = *dst;
+	k->k6.sport = sport;
+	k->k6.dport = dport;
+	k->k6.proto = proto;
+	k->k6.dir = dir;
+	k->k6.pad = 0;
+}
+
+/* The verifier inlines a hash lookup only where one call site sees one map; clang would
+ * merge these two calls into one with the map chosen before it (a helper call through the
+ * map's ops instead), and barrier_var keeps them apart. */
+static __always_inline struct ct_value *ct_lookup(const union ct_any_key *k, __u8 family)
+{
+	if (family == 4) {
+		struct ct_value *v = bpf_map_lookup_elem(&conntrack4, &k->k4);
+		barrier_var(v);
+		return v;
+	}
+	return bpf_map_lookup_elem(&conntrack, &k->k6);
+}
+
+static __always_inline void ct_update(const union ct_any_key *k, __u8 family, const struct ct_value *v)
+{
+	if (family == 4)
+		bpf_map_update_elem(&conntrack4, &k->k4, v, BPF_ANY);
+	else
+		bpf_map_update_elem(&conntrack, &k->k6, v, BPF_ANY);
 }
 
 static __always_inline __u64 age_of(__u64 now, __u64 then)
@@ -44,18 +82,18 @@ static __always_inline __u64 age_of(__u64 now, __u64 then)
  * §3.5: a SYN without ACK opens a new connection, which takes a fresh pick; an
  * established connection never sends one, so it keeps its backend whatever happened to
  * the service since). */
-static __always_inline struct ct_value *ct_forward_get(const struct ct_key *k, __u8 tcp_flags, __u64 now,
-							struct target *t)
+static __always_inline struct ct_value *ct_forward_get(const union ct_any_key *k, __u8 family, __u8 proto,
+							__u8 tcp_flags, __u64 now, struct target *t)
 {
-	struct ct_value *v = bpf_map_lookup_elem(&conntrack, k);
+	struct ct_value *v = ct_lookup(k, family);
 	if (!v)
 		return NULL;
-	if (k->proto == IPPROTO_TCP && (tcp_flags & (TCP_FLAG_SYN_ | TCP_FLAG_ACK_)) == TCP_FLAG_SYN_)
+	if (proto == IPPROTO_TCP && (tcp_flags & (TCP_FLAG_SYN_ | TCP_FLAG_ACK_)) == TCP_FLAG_SYN_)
 		return NULL;
 	const struct config *c = cfg();
 	if (!c)
 		return NULL;
-	__u64 timeout = (k->proto == IPPROTO_TCP ? c->ct_tcp_timeout : c->ct_udp_timeout) * NSEC_PER_SEC_;
+	__u64 timeout = (proto == IPPROTO_TCP ? c->ct_tcp_timeout : c->ct_udp_timeout) * NSEC_PER_SEC_;
 	__u64 age = age_of(now, v->last_seen);
 	if (age > timeout) {
 		count(EV_CT_STALE);
@@ -94,7 +132,7 @@ static __always_inline void fib_cache_fill(struct ct_value *v, __u64 now, __u32 
 	__builtin_memcpy(v->fib_smac, smac, 6);
 }
 
-static __always_inline void ct_forward_put(const struct ct_key *k, const struct target *t, __u64 now)
+static __always_inline void ct_forward_put(const union ct_any_key *k, __u8 family, const struct target *t, __u64 now)
 {
 	struct ct_value v = {};
 	v.addr = t->addr;
@@ -103,17 +141,17 @@ static __always_inline void ct_forward_put(const struct ct_key *k, const struct 
 	v.flags = t->flags;
 	v.svc_id = t->svc_id;
 	v.last_seen = now;
-	bpf_map_update_elem(&conntrack, k, &v, BPF_ANY);
+	ct_update(k, family, &v);
 }
 
 /* Makes sure replies of backend:bport to client:cport leave as frontend:fport. */
-static __always_inline void ct_reverse_ensure(const struct addr16 *backend, __u16 bport, const struct addr16 *client,
-					      __u16 cport, __u8 proto, const struct addr16 *frontend, __u16 fport,
-					      __u32 svc_id, __u64 now)
+static __always_inline void ct_reverse_ensure(__u8 family, const struct addr16 *backend, __u16 bport,
+					      const struct addr16 *client, __u16 cport, __u8 proto,
+					      const struct addr16 *frontend, __u16 fport, __u32 svc_id, __u64 now)
 {
-	struct ct_key k;
-	ct_key_make(&k, backend, client, bport, cport, proto, CT_REVERSE);
-	struct ct_value *old = bpf_map_lookup_elem(&conntrack, &k);
+	union ct_any_key k;
+	ct_key_make(&k, family, backend, client, bport, cport, proto, CT_REVERSE);
+	struct ct_value *old = ct_lookup(&k, family);
 	if (old && old->port == fport && addr_eq(&old->addr, frontend)) {
 		if (age_of(now, old->last_seen) > NSEC_PER_SEC_)
 			old->last_seen = now;
@@ -124,7 +162,7 @@ static __always_inline void ct_reverse_ensure(const struct addr16 *backend, __u1
 	v.port = fport;
 	v.svc_id = svc_id;
 	v.last_seen = now;
-	bpf_map_update_elem(&conntrack, &k, &v, BPF_ANY);
+	ct_update(&k, family, &v);
 }
 
 #endif

@@ -12,10 +12,10 @@ static __always_inline int egress(const struct pctx *c)
 {
 	struct packet p = {};
 	int r = parse_packet(c, &p);
-	struct ct_key k;
+	union ct_any_key k;
 	if (r == PARSE_L4) {
-		ct_key_make(&k, &p.src, &p.dst, p.sport, p.dport, p.proto, CT_REVERSE);
-		struct ct_value *v = bpf_map_lookup_elem(&conntrack, &k);
+		ct_key_make(&k, p.family, &p.src, &p.dst, p.sport, p.dport, p.proto, CT_REVERSE);
+		struct ct_value *v = ct_lookup(&k, p.family);
 		if (!v)
 			return TC_ACT_OK;
 		__u64 now = bpf_ktime_get_coarse_ns();
@@ -30,8 +30,8 @@ static __always_inline int egress(const struct pctx *c)
 	if (r == PARSE_ICMP_ERROR) {
 		/* the quote is the client's packet as the backend (or this node) received it */
 		const struct quoted *q = &p.in;
-		ct_key_make(&k, &q->dst, &q->src, q->dport, q->sport, q->proto, CT_REVERSE);
-		struct ct_value *v = bpf_map_lookup_elem(&conntrack, &k);
+		ct_key_make(&k, p.family, &q->dst, &q->src, q->dport, q->sport, q->proto, CT_REVERSE);
+		struct ct_value *v = ct_lookup(&k, p.family);
 		if (!v)
 			return TC_ACT_OK;
 		struct addr16 frontend = v->addr;

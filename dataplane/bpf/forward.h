@@ -125,7 +125,8 @@ translate:
 			return verdict_drop(c);
 		}
 		if (rev)
-			ct_reverse_ensure(&t->addr, t->port, &p->src, p->sport, p->proto, &frontend, fport, t->svc_id, now);
+			ct_reverse_ensure(p->family, &t->addr, t->port, &p->src, p->sport, p->proto, &frontend, fport,
+					  t->svc_id, now);
 		count(EV_FWD_LOCAL);
 	}
 	const struct config *cf = cfg();

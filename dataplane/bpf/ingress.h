@@ -17,11 +17,11 @@ static __always_inline int serve(const struct pctx *c, struct packet *p, const s
 		return verdict_drop(c);
 	}
 	__u64 now = bpf_ktime_get_coarse_ns();
-	struct ct_key k;
-	ct_key_make(&k, &p->src, &p->dst, p->sport, p->dport, p->proto, CT_FORWARD);
+	union ct_any_key k;
+	ct_key_make(&k, p->family, &p->src, &p->dst, p->sport, p->dport, p->proto, CT_FORWARD);
 	struct target t = {};
 	int new_flow = 0;
-	struct ct_value *entry = ct_forward_get(&k, p->tcp_flags, now, &t);
+	struct ct_value *entry = ct_forward_get(&k, p->family, p->proto, p->tcp_flags, now, &t);
 	if (entry) {
 		count(EV_CT_HIT);
 	} else {
@@ -34,7 +34,7 @@ static __always_inline int serve(const struct pctx *c, struct packet *p, const s
 			count_drop(DROP_BACKEND_MISSING, svc_id);
 			return verdict_drop(c);
 		}
-		ct_forward_put(&k, &t, now);
+		ct_forward_put(&k, p->family, &t, now);
 		count(EV_CT_NEW);
 		new_flow = 1;
 	}
@@ -49,16 +49,16 @@ static __always_inline int serve(const struct pctx *c, struct packet *p, const s
 static __always_inline int icmp_to_frontend(const struct pctx *c, struct packet *p)
 {
 	const struct quoted *q = &p->in;
-	const struct frontend_value *fe = frontend_lookup(&q->src, q->sport, q->proto);
+	const struct frontend_value *fe = frontend_lookup(p->family, &q->src, q->sport, q->proto);
 	if (!fe) {
 		count(EV_PASS);
 		return verdict_pass(c);
 	}
-	struct ct_key k;
-	ct_key_make(&k, &q->dst, &q->src, q->dport, q->sport, q->proto, CT_FORWARD);
+	union ct_any_key k;
+	ct_key_make(&k, p->family, &q->dst, &q->src, q->dport, q->sport, q->proto, CT_FORWARD);
 	struct target t = {};
 	__u64 now = bpf_ktime_get_coarse_ns();
-	if (!ct_forward_get(&k, 0, now, &t) &&
+	if (!ct_forward_get(&k, p->family, q->proto, 0, now, &t) &&
 	    backend_pick(fe->svc_id, &q->dst, &q->src, q->dport, q->sport, q->proto, now, 0, &t) != PICK_OK) {
 		count(EV_PASS);
 		return verdict_pass(c);
@@ -130,7 +130,7 @@ static __always_inline int ingress(const struct pctx *c)
 		if (cf && is_tunnel(&p, cf))
 			return decap(c, &p);
 	}
-	const struct frontend_value *fe = frontend_lookup(&p.dst, p.dport, p.proto);
+	const struct frontend_value *fe = frontend_lookup(p.family, &p.dst, p.dport, p.proto);
 	if (!fe) {
 		count(EV_PASS);
 		return verdict_pass(c);

@@ -6,8 +6,18 @@
 #include "maps.h"
 #include "parse.h"
 
-static __always_inline const struct frontend_value *frontend_lookup(const struct addr16 *addr, __u16 port, __u8 proto)
+static __always_inline const struct frontend_value *frontend_lookup(__u8 family, const struct addr16 *addr, __u16 port,
+								   __u8 proto)
 {
+	if (family == 4) {
+		struct frontend4_key k4 = {};
+		k4.addr = addr->w[3];
+		k4.port = port;
+		k4.proto = proto;
+		const struct frontend_value *v = bpf_map_lookup_elem(&frontends4, &k4);
+		barrier_var(v); /* one call site per map: ct_lookup says why */
+		return v;
+	}
 	struct frontend_key k = {};
 	k.addr = *addr;
 	k.port = port;

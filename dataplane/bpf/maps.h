@@ -16,6 +16,14 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BGPLB_MAX_FRONTENDS);
+	__type(key, struct frontend4_key);
+	__type(value, struct frontend_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} frontends4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BGPLB_MAX_SERVICES);
 	__type(key, __u32);
 	__type(value, struct service_value);
@@ -50,6 +58,14 @@ struct {
 	__type(value, struct ct_value);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } conntrack SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BGPLB_CT_ENTRIES);
+	__type(key, struct ct4_key);
+	__type(value, struct ct_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} conntrack4 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -3,6 +3,7 @@
 #include "libbpf_map_ops.hpp"
 #include "libbpf_opts.hpp"
 
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <sys/mman.h>
@@ -52,6 +53,54 @@ result<std::vector<K>> keys_of(int fd, const char* what) {
   return out;
 }
 
+// IPv4-mapped (::ffff:a.b.c.d): the wide form of an IPv4 address (abi.h).
+bool is_v4(const abi::addr16& a) { return a.w[0] == 0 && a.w[1] == 0 && a.w[2] == htonl(0xffff); }
+
+abi::addr16 widen(std::uint32_t v4) {
+  abi::addr16 a{};
+  a.w[2] = htonl(0xffff);
+  a.w[3] = v4;
+  return a;
+}
+
+abi::frontend4_key narrow(const abi::frontend_key& k) {
+  abi::frontend4_key n{};
+  n.addr = k.addr.w[3];
+  n.port = k.port;
+  n.proto = k.proto;
+  return n;
+}
+
+abi::frontend_key widen(const abi::frontend4_key& n) {
+  abi::frontend_key k{};
+  k.addr = widen(n.addr);
+  k.port = n.port;
+  k.proto = n.proto;
+  return k;
+}
+
+abi::ct_key widen(const abi::ct4_key& n) {
+  abi::ct_key k{};
+  k.src = widen(n.src);
+  k.dst = widen(n.dst);
+  k.sport = n.sport;
+  k.dport = n.dport;
+  k.proto = n.proto;
+  k.dir = n.dir;
+  return k;
+}
+
+// Both maps of a family pair: the wide one's entries, then the compact one's, widened.
+template <class K, class K4, class V>
+result<std::vector<std::pair<K, V>>> walk_both(int fd, int fd4, const char* what) {
+  auto wide = walk<K, V>(fd, what);
+  if (!wide) return wide.err();
+  auto compact = walk<K4, V>(fd4, what);
+  if (!compact) return compact.err();
+  for (const auto& [k, v] : *compact) wide->emplace_back(widen(k), v);
+  return wide;
+}
+
 }  // namespace
 
 libbpf_map_ops::libbpf_map_ops(map_fds fds, map_limits limits, std::uint32_t* slots, std::size_t mapped)
@@ -67,10 +116,18 @@ result<std::unique_ptr<libbpf_map_ops>> libbpf_map_ops::open(map_fds fds, map_li
 libbpf_map_ops::~libbpf_map_ops() { munmap(slots_, mapped_); }
 
 status libbpf_map_ops::put_frontend(const abi::frontend_key& k, const abi::frontend_value& v) {
+  if (is_v4(k.addr)) {
+    const auto n = narrow(k);
+    return check(bpf_map_update_elem(fds_.frontends4, &n, &v, BPF_ANY), "update frontends4");
+  }
   return check(bpf_map_update_elem(fds_.frontends, &k, &v, BPF_ANY), "update frontends");
 }
 
 status libbpf_map_ops::delete_frontend(const abi::frontend_key& k) {
+  if (is_v4(k.addr)) {
+    const auto n = narrow(k);
+    return check(bpf_map_delete_elem(fds_.frontends4, &n), "delete from frontends4");
+  }
   return check(bpf_map_delete_elem(fds_.frontends, &k), "delete from frontends");
 }
 
@@ -124,7 +181,8 @@ status libbpf_map_ops::reset_service_stats(std::uint32_t id) {
 }
 
 result<std::vector<std::pair<abi::frontend_key, abi::frontend_value>>> libbpf_map_ops::frontends() const {
-  return walk<abi::frontend_key, abi::frontend_value>(fds_.frontends, "read frontends");
+  return walk_both<abi::frontend_key, abi::frontend4_key, abi::frontend_value>(fds_.frontends, fds_.frontends4,
+                                                                              "read frontends");
 }
 
 result<std::map<std::uint32_t, abi::service_value>> libbpf_map_ops::services() const {
@@ -191,7 +249,7 @@ result<abi::service_stats> libbpf_map_ops::service_stats(std::uint32_t id) const
 }
 
 result<std::vector<std::pair<abi::ct_key, abi::ct_value>>> libbpf_map_ops::conntrack() const {
-  return walk<abi::ct_key, abi::ct_value>(fds_.conntrack, "read conntrack");
+  return walk_both<abi::ct_key, abi::ct4_key, abi::ct_value>(fds_.conntrack, fds_.conntrack4, "read conntrack");
 }
 
 }  // namespace dataplane::detail

@@ -1,4 +1,6 @@
-// map_ops on the real maps, through libbpf's syscall wrappers.
+// map_ops on the real maps, through libbpf's syscall wrappers. Frontends and conntrack
+// entries of IPv4 live in the compact-key maps frontends4 and conntrack4 (abi.h); this
+// class moves between those keys and the wide ones map_ops speaks.
 #pragma once
 
 #include <memory>
@@ -8,8 +10,8 @@
 namespace dataplane::detail {
 
 struct map_fds {
-  int frontends = -1, services = -1, backends = -1, maglev = -1, conntrack = -1, affinity = -1,
-      source_ranges = -1, tunnel_peers = -1, config = -1, counters = -1, service_stats = -1;
+  int frontends = -1, frontends4 = -1, services = -1, backends = -1, maglev = -1, conntrack = -1, conntrack4 = -1,
+      affinity = -1, source_ranges = -1, tunnel_peers = -1, config = -1, counters = -1, service_stats = -1;
 };
 
 class libbpf_map_ops : public map_ops {

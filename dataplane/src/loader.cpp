@@ -253,21 +253,25 @@ result<std::unique_ptr<module>> module::load(const load_options& o) {
   if (!m->skel) return error{"open the BPF object: " + take_log(), errno};
   auto& maps = m->skel->maps;
   size_map(maps.frontends, o.pin_root, o.max_services);
+  size_map(maps.frontends4, o.pin_root, o.max_services);
   size_map(maps.services, o.pin_root, o.max_services);
   size_map(maps.service_stats, o.pin_root, o.max_services);
   size_map(maps.maglev, o.pin_root, o.maglev_slots / 2);
   size_map(maps.backends, o.pin_root, o.max_backends);
   size_map(maps.conntrack, o.pin_root, o.conntrack_entries);
+  size_map(maps.conntrack4, o.pin_root, o.conntrack_entries);
   size_map(maps.affinity, o.pin_root, o.affinity_entries);
   if (int rc = bgplb__load(m->skel))
     return error{"load the BPF program (maps pinned under " + o.pin_root + "): " + take_log(), -rc};
 
   detail::map_fds fds;
   fds.frontends = bpf_map__fd(maps.frontends);
+  fds.frontends4 = bpf_map__fd(maps.frontends4);
   fds.services = bpf_map__fd(maps.services);
   fds.backends = bpf_map__fd(maps.backends);
   fds.maglev = bpf_map__fd(maps.maglev);
   fds.conntrack = bpf_map__fd(maps.conntrack);
+  fds.conntrack4 = bpf_map__fd(maps.conntrack4);
   fds.affinity = bpf_map__fd(maps.affinity);
   fds.source_ranges = bpf_map__fd(maps.source_ranges);
   fds.tunnel_peers = bpf_map__fd(maps.tunnel_peers);

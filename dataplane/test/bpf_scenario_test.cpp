@@ -3,6 +3,8 @@
 // both directions, the Maglev pick against user space's prediction, ClientIP affinity.
 #include <arpa/inet.h>
 
+#include <algorithm>
+#include <cstring>
 #include <set>
 
 #include "bpf_fixture.hpp"
@@ -181,6 +183,27 @@ TEST_P(scenario, affinity_sends_a_client_back_to_its_backend) {
 std::string name_of(const ::testing::TestParamInfo<param>& info) {
   auto [h, family, proto] = info.param;
   return std::string(h == hook::xdp ? "xdp" : "tc") + "_v" + std::to_string(family) + (proto == protocol::tcp ? "_tcp" : "_udp");
+}
+
+// IPv4 frontends and flows live in the compact-key maps frontends4 and conntrack4; map_ops
+// reads both pairs back in the wide form, so views and the reconciler see one table.
+TEST_P(scenario, maps_read_back_in_the_wide_form) {
+  const std::uint16_t p = port();
+  const address backend = send("local", p);
+  auto same = [](const abi::addr16& a, const address& b) { return std::memcmp(&a, b.bytes().data(), 16) == 0; };
+  auto ct = w->mod->maps().conntrack();
+  ASSERT_TRUE(ct) << ct.err().message;
+  int forward = 0;
+  for (const auto& [k, v] : *ct)
+    if (k.dir == abi::CT_FORWARD && k.sport == htons(p) && same(k.src, w->client(family)) &&
+        same(k.dst, vip(family, "local"))) {
+      ++forward;
+      EXPECT_TRUE(same(v.addr, backend));
+    }
+  EXPECT_EQ(forward, 1) << "the flow's forward entry, read back";
+  auto fe = w->mod->maps().frontends();
+  ASSERT_TRUE(fe) << fe.err().message;
+  EXPECT_TRUE(std::any_of(fe->begin(), fe->end(), [&](const auto& e) { return same(e.first.addr, vip(family, "local")); }));
 }
 
 INSTANTIATE_TEST_SUITE_P(bpf, scenario,
