@@ -35,7 +35,7 @@ std::string object_key::to_string() const {
 }
 
 const object_meta& meta_of(const object& o) {
-  return std::visit([](const auto& x) -> const object_meta& { return x.meta; }, o);
+  return visit_kind([](const auto& x) -> const object_meta& { return x.meta; }, o);
 }
 
 kind kind_of(const object& o) { return static_cast<kind>(o.index()); }

@@ -16,7 +16,7 @@ constexpr std::size_t kinds = std::variant_size_v<object>;
 
 template <class F, std::size_t... I>
 void each_kind(F&& f, std::index_sequence<I...>) {
-  (f(std::type_identity<std::variant_alternative_t<I, object>>{}), ...);
+  (f(std::type_identity<unboxed_t<std::variant_alternative_t<I, object>>>{}), ...);
 }
 template <class F>
 void each_kind(F&& f) {
@@ -26,7 +26,7 @@ void each_kind(F&& f) {
 // The T inside a shared object, sharing its ownership.
 template <class T>
 std::shared_ptr<const T> alias(const object_ptr& o) {
-  return std::shared_ptr<const T>(o, &std::get<T>(*o));
+  return std::shared_ptr<const T>(o, &as<T>(*o));
 }
 
 std::size_t index_of(kind k) { return static_cast<std::size_t>(k); }

@@ -93,7 +93,7 @@ TEST(calico_decode, bgp_peer_fields) {
                                        "  localASNumber: 64999\n  password: {secretKeyRef: {name: bgp-secrets, key: rr-password}}\n"
                                        "  sourceAddress: None\n  keepaliveTime: 20s\n  maxRestartTime: 120s\n"));
   ASSERT_TRUE(d.errors.empty()) << to_string(d.errors);
-  const auto& p = std::get<calico_bgp_peer>(d.objects.at(0));
+  const auto& p = as<calico_bgp_peer>(d.objects.at(0));
   EXPECT_EQ(key_of(d.objects[0]).to_string(), "Calico BGPPeer tor");
   EXPECT_EQ(p.node, "rack1-host1");
   EXPECT_EQ(p.peer_ip, ip_address::parse("fd00::1"));
@@ -108,7 +108,7 @@ TEST(calico_decode, bgp_peer_fields) {
   const auto v4 = decode("p.yaml", peer("  peerIP: 192.0.2.1:1179\n  asNumber: 64512\n  nodeSelector: rack == 'rack-1'\n",
                                         "crd.projectcalico.org/v1"));
   ASSERT_TRUE(v4.errors.empty()) << to_string(v4.errors);
-  const auto& q = std::get<calico_bgp_peer>(v4.objects.at(0));
+  const auto& q = as<calico_bgp_peer>(v4.objects.at(0));
   EXPECT_EQ(q.peer_ip, ip_address::parse("192.0.2.1"));
   EXPECT_EQ(q.peer_port, 1179);
   EXPECT_TRUE(q.node_selector->matches({{"rack", "rack-1"}}));

@@ -511,7 +511,7 @@ class reference_backend {
     return model::validate(s, [&](const model::object_key& k) { return !same_key(s, *current_, k); });
   }
   static bool same_at(const model::snapshot& s, const model::object& o) {
-    return std::visit(
+    return model::visit_kind(
         [&](const auto& x) {
           using T = std::decay_t<decltype(x)>;
           const T* f = s.find<T>(x.meta.ns, x.meta.name);
@@ -523,7 +523,7 @@ class reference_backend {
   static bool same_key(const model::snapshot& a, const model::snapshot& b, const model::object_key& k) {
     if constexpr (I < std::variant_size_v<model::object>) {
       if (static_cast<std::size_t>(k.kind) != I) return same_key<I + 1>(a, b, k);
-      using T = std::variant_alternative_t<I, model::object>;
+      using T = model::unboxed_t<std::variant_alternative_t<I, model::object>>;
       const T* x = a.find<T>(k.ns, k.name);
       const T* y = b.find<T>(k.ns, k.name);
       return x != nullptr && y != nullptr && *x == *y;

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -295,15 +296,102 @@ struct calico_node {
   friend bool operator==(const calico_node&, const calico_node&) = default;
 };
 
+// A kind that `object` holds behind a pointer. A variant is as large as its largest
+// alternative, so without this every Service and EndpointSlice (100,000s of them) would
+// take a BGPPeer's 784 bytes; the few peers pay an allocation instead. A value: copies
+// copy the object, == compares objects, and a moved-from box holds a default T.
+template <class T>
+class boxed {
+ public:
+  boxed() : p_(std::make_unique<T>()) {}
+  boxed(T v) : p_(std::make_unique<T>(std::move(v))) {}  // NOLINT: implicit, as the kind itself converts
+  boxed(const boxed& o) : p_(std::make_unique<T>(*o.p_)) {}
+  boxed(boxed&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+  boxed& operator=(boxed o) noexcept {
+    std::swap(p_, o.p_);
+    return *this;
+  }
+  ~boxed() = default;
+  const T& operator*() const { return p_ ? *p_ : empty(); }
+  const T* operator->() const { return &**this; }
+  T& operator*() {
+    if (!p_) p_ = std::make_unique<T>();
+    return *p_;
+  }
+  T* operator->() { return &**this; }
+  friend bool operator==(const boxed& a, const boxed& b) { return *a == *b; }
+
+ private:
+  static const T& empty() {
+    static const T none{};
+    return none;
+  }
+  std::unique_ptr<T> p_;
+};
+
+template <class T>
+struct held_as {
+  using type = T;
+};
+template <>
+struct held_as<bgp_peer> {
+  using type = boxed<bgp_peer>;
+};
+template <>
+struct held_as<calico_bgp_peer> {
+  using type = boxed<calico_bgp_peer>;
+};
+
 using object = std::variant<service, endpoint_slice, node, namespace_object, secret,
                             ip_address_pool, bgp_advertisement, community, bfd_profile,
-                            bgp_peer, bgp_configuration, calico_bgp_peer, calico_node>;
+                            held_as<bgp_peer>::type, bgp_configuration, held_as<calico_bgp_peer>::type,
+                            calico_node>;
 using object_ptr = std::shared_ptr<const object>;
 
 template <class T, std::size_t I = 0>
 constexpr model::kind kind_for() {
-  if constexpr (std::is_same_v<T, std::variant_alternative_t<I, object>>) return static_cast<model::kind>(I);
+  if constexpr (std::is_same_v<typename held_as<T>::type, std::variant_alternative_t<I, object>>)
+    return static_cast<model::kind>(I);
   else return kind_for<T, I + 1>();
+}
+
+// The kind behind a variant alternative: T for boxed<T>.
+template <class A>
+struct unboxed {
+  using type = A;
+};
+template <class T>
+struct unboxed<boxed<T>> {
+  using type = T;
+};
+template <class A>
+using unboxed_t = typename unboxed<A>::type;
+
+// std::visit over the kind an object holds, boxed or not: f gets a T& (const with a
+// const object).
+template <class F, class O>
+  requires std::is_same_v<std::remove_cvref_t<O>, object>
+decltype(auto) visit_kind(F&& f, O&& o) {
+  return std::visit(
+      [&]<class A>(A&& held) -> decltype(auto) {
+        if constexpr (std::is_same_v<unboxed_t<std::remove_cvref_t<A>>, std::remove_cvref_t<A>>) return f(held);
+        else return f(*held);
+      },
+      o);
+}
+
+// The T an object holds (it must hold one), boxed or not; nullptr from as_if when it
+// holds another kind.
+template <class T>
+const T& as(const object& o) {
+  const auto& held = std::get<typename held_as<T>::type>(o);
+  if constexpr (std::is_same_v<typename held_as<T>::type, T>) return held;
+  else return *held;
+}
+
+template <class T>
+const T* as_if(const object* o) {
+  return o && std::holds_alternative<typename held_as<T>::type>(*o) ? &as<T>(*o) : nullptr;
 }
 
 const object_meta& meta_of(const object& o);

@@ -59,7 +59,7 @@ std::vector<manifest_file> read_dir(const std::string& dir) {
 }
 
 std::vector<model::object> without_files(std::vector<model::object> objects) {
-  for (auto& o : objects) std::visit([](auto& x) { x.meta.file.clear(); }, o);
+  for (auto& o : objects) model::visit_kind([](auto& x) { x.meta.file.clear(); }, o);
   return objects;
 }
 
