@@ -195,5 +195,31 @@ TEST(snapshot, next_version_equals_a_rebuild) {
   }
 }
 
+
+// BGPPeers are held behind a pointer in model::object (model::boxed) so that every
+// Service is not sized by a peer; the box must behave as the value it holds.
+TEST(object, a_boxed_kind_behaves_as_its_value) {
+  bgp_peer p;
+  p.meta.name = "tor";
+  p.my_asn = 64512;
+  object o = p;
+  EXPECT_EQ(kind_of(o), kind::bgp_peer);
+  EXPECT_EQ(meta_of(o).name, "tor");
+  EXPECT_EQ(as<bgp_peer>(o).my_asn, 64512u);
+  EXPECT_EQ(as_if<service>(&o), nullptr);
+  object copy = o;
+  std::get<boxed<bgp_peer>>(copy)->my_asn = 64513;  // a copy is a new object
+  EXPECT_EQ(as<bgp_peer>(o).my_asn, 64512u);
+  EXPECT_NE(copy, o);
+  std::get<boxed<bgp_peer>>(copy)->my_asn = 64512;
+  EXPECT_EQ(copy, o);  // == compares the peers, not the pointers
+  object moved = std::move(copy);
+  EXPECT_EQ(moved, o);
+  EXPECT_LT(sizeof(object), sizeof(bgp_peer));
+  snapshot s({o});
+  ASSERT_NE(s.find<bgp_peer>("", "tor"), nullptr);
+  EXPECT_EQ(s.find<bgp_peer>("", "tor")->my_asn, 64512u);
+}
+
 }  // namespace
 }  // namespace model
