@@ -98,6 +98,29 @@ TEST(reconciler, says_which_services_changed_since_the_last_write) {
   EXPECT_TRUE(o4.all) << "after a failed write the allocator starts over";
 }
 
+// A cluster datastore shows the controller its own writes again (the Kubernetes watch
+// echoes each Service's status and annotations): the echoed Services are re-run, the
+// result is the same, and nothing is written again.
+TEST(reconciler, the_echo_of_its_own_write_writes_nothing) {
+  memory_state m;
+  reconciler r(m, {});
+  ASSERT_TRUE(r.load().empty());
+  ASSERT_TRUE(r.reconcile(update_of(manifests), 100).wrote);
+  ASSERT_TRUE(r.reconcile(update_of(manifests), 110).wrote);  // the IPAllocated events go
+  ASSERT_EQ(m.writes, 2);
+  auto as_written = [](const std::string& name, const std::string& ip) {
+    auto s = svc("a", name, "", "annotations: {metallb.io/ip-allocated-from-pool: p, bgplb.io/allocated-since: '100'}");
+    return s.replace(s.rfind("---\n"), 4, "status: {loadBalancer: {ingress: [{ip: " + ip + "}]}}\n---\n");
+  };
+  auto echo = update_of(pool("p", "[10.0.0.0/29]") + as_written("s1", "10.0.0.0") + svc("a", "s2"));
+  echo.changes.modified.push_back({model::kind::service, "a", "s1"});
+  EXPECT_FALSE(r.reconcile(echo, 120).wrote);
+  auto both = update_of(pool("p", "[10.0.0.0/29]") + as_written("s1", "10.0.0.0") + as_written("s2", "10.0.0.1"));
+  both.changes.modified.push_back({model::kind::service, "a", "s2"});
+  EXPECT_FALSE(r.reconcile(both, 130).wrote);
+  EXPECT_EQ(m.writes, 2);
+}
+
 TEST(reconciler, failed_write_keeps_the_old_ledger_and_retries) {
   memory_state m;
   reconciler r(m, {});

@@ -85,11 +85,7 @@ model::snapshot snap() {
   return model::snapshot(std::move(d.objects));
 }
 
-model::assignments lb() {
-  model::assignments a;
-  a[{"default", "web"}].push_back(*model::ip_address::parse("198.51.100.10"));
-  return a;
-}
+model::assignments lb() { return {{{"default", "web"}, {*model::ip_address::parse("198.51.100.10")}}}; }
 
 std::vector<model::ip_address> peers(std::initializer_list<const char*> list) {
   std::vector<model::ip_address> out;
@@ -322,7 +318,7 @@ model::ip_address ip(const char* a) { return *model::ip_address::parse(a); }
 // The rack with one address assigned (to web).
 rack_state web_assigned() {
   rack_state r;
-  r.ips[{"default", "web"}] = {ip("198.51.100.10")};
+  r.ips.set({"default", "web"}, {ip("198.51.100.10")});
   return r;
 }
 
@@ -342,9 +338,9 @@ struct started_driver {
 // same snapshot from nothing would: what packets meet, with nothing left behind.
 TEST(dataplane_driver, incremental_programming_matches_a_full_pass) {
   rack_state r;
-  r.ips[{"default", "web"}] = {ip("198.51.100.10"), ip("198.51.100.11")};
-  r.ips[{"default", "db"}] = {ip("198.51.100.20")};
-  r.ips[{"default", "api"}] = {ip("198.51.100.30")};
+  r.ips.set({"default", "web"}, {ip("198.51.100.10"), ip("198.51.100.11")});
+  r.ips.set({"default", "db"}, {ip("198.51.100.20")});
+  r.ips.set({"default", "api"}, {ip("198.51.100.30")});
 
   auto before = snapshot_of(r.yaml());
   auto before_ips = r.ips;
@@ -362,8 +358,8 @@ TEST(dataplane_driver, incremental_programming_matches_a_full_pass) {
       {"api becomes Cluster", [](rack_state& x) { x.api_policy = "Cluster"; }, false},
       {"web's second address moves to api, on the same port",
        [](rack_state& x) {
-         x.ips[{"default", "web"}] = {ip("198.51.100.10")};
-         x.ips[{"default", "api"}] = {ip("198.51.100.11"), ip("198.51.100.30")};
+         x.ips.set({"default", "web"}, {ip("198.51.100.10")});
+         x.ips.set({"default", "api"}, {ip("198.51.100.11"), ip("198.51.100.30")});
        },
        false},
       {"web's slice is relabelled to db", [](rack_state& x) { x.web_slice_service = "db"; }, false},
@@ -372,7 +368,7 @@ TEST(dataplane_driver, incremental_programming_matches_a_full_pass) {
       {"n2 moves: a full pass", [](rack_state& x) { x.n2_address = "192.0.2.22"; }, true},
       {"api comes back with web's old address", [](rack_state& x) {
          x.api = true;
-         x.ips[{"default", "api"}] = {ip("198.51.100.10")};
+         x.ips.set({"default", "api"}, {ip("198.51.100.10")});
        }, false},
   };
   double full = 1;
@@ -430,7 +426,7 @@ TEST(dataplane_driver, after_a_failed_write_the_next_update_is_full) {
   const auto before = snapshot_of(r.yaml());
   started_driver x(before, r.ips);
   auto ips = r.ips;
-  ips[{"default", "db"}] = {ip("198.51.100.20")};
+  ips.set({"default", "db"}, {ip("198.51.100.20")});
   auto after = snapshot_of(r.yaml());
   x.maps().fail_at = x.maps().writes;  // the next write
   auto& d = x.d;
@@ -449,9 +445,9 @@ TEST(dataplane_driver, after_a_failed_write_the_next_update_is_full) {
 // every change); a Service leaving the maps makes room for it.
 TEST(dataplane_driver, services_that_do_not_fit_wait_for_room) {
   rack_state r;
-  r.ips[{"default", "web"}] = {ip("198.51.100.10")};
-  r.ips[{"default", "db"}] = {ip("198.51.100.20")};
-  r.ips[{"default", "api"}] = {ip("198.51.100.30")};
+  r.ips.set({"default", "web"}, {ip("198.51.100.10")});
+  r.ips.set({"default", "db"}, {ip("198.51.100.20")});
+  r.ips.set({"default", "api"}, {ip("198.51.100.30")});
   dataplane::map_limits two;
   two.services = 3;  // ids 1 and 2
   const auto before = snapshot_of(r.yaml());

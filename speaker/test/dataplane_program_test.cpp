@@ -50,11 +50,7 @@ model::snapshot snap(const std::string& manifests) {
   return model::snapshot(std::move(d.objects));
 }
 
-assignments lb(const char* name, const char* ip) {
-  assignments a;
-  a[{"default", name}].push_back(*model::ip_address::parse(ip));
-  return a;
-}
+assignments lb(const char* name, const char* ip) { return {{{"default", name}, {*model::ip_address::parse(ip)}}}; }
 
 const dataplane::service* find(const speaker::dataplane_program& p, const std::string& name) {
   for (const auto& s : p.desired.services)
@@ -187,8 +183,8 @@ TEST(dataplane_program, each_family_is_a_service_of_its_own) {
                 slice("web", {"fd00:10::2@n1:ready", "fd00:10::4@n4:ready", "fd00:10::2@n2:ready"},
                       "[{name: http, port: 8080}]", "IPv6") +
                 service("web", "ipFamilies: [IPv4, IPv6], clusterIPs: [10.96.0.10, 'fd00:96::10']"));
-  model::assignments a = lb("web", "198.51.100.10");
-  a[{"default", "web"}].push_back(*model::ip_address::parse("2001:db8::10"));
+  const model::assignments a{
+      {{"default", "web"}, {*model::ip_address::parse("198.51.100.10"), *model::ip_address::parse("2001:db8::10")}}};
   auto p = speaker::program_dataplane(s, a, "n1");
   const auto* v4 = find(p, "default/web:http/TCP/v4");
   const auto* v6 = find(p, "default/web:http/TCP/v6");
@@ -270,8 +266,8 @@ TEST(dataplane_program, affinity_source_ranges_and_node_ports) {
 
   // An IPv6 address under IPv4-only ranges admits nobody: not programmed, with the reason.
   auto s6 = snap(world() + svc("192.0.2.0/24"));
-  model::assignments a = lb("web", "198.51.100.10");
-  a[{"default", "web"}].push_back(*model::ip_address::parse("2001:db8::10"));
+  const model::assignments a{
+      {{"default", "web"}, {*model::ip_address::parse("198.51.100.10"), *model::ip_address::parse("2001:db8::10")}}};
   auto p6 = speaker::program_dataplane(s6, a, "n1");
   EXPECT_EQ(find(p6, "default/web:http/TCP/v6/load-balancer"), nullptr);
   EXPECT_NE(std::find(p6.skipped.begin(), p6.skipped.end(),

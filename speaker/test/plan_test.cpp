@@ -71,9 +71,9 @@ std::shared_ptr<const model::snapshot> snap(const std::string& manifests) {
 }
 
 assignments ips(std::initializer_list<std::pair<const char*, const char*>> l) {
-  assignments a;
+  std::map<model::name_key, std::vector<model::ip_address>> a;
   for (const auto& [name, ip] : l) a[{"default", name}].push_back(*model::ip_address::parse(ip));
-  return a;
+  return assignments(a);
 }
 
 // "peer prefix [communities] [lp]" lines, to compare whole plans at a glance.
@@ -368,14 +368,14 @@ std::string random_manifests(std::mt19937& rng, int services) {
 }
 
 assignments random_ips(std::mt19937& rng, int services) {
-  assignments a;
+  std::map<model::name_key, std::vector<model::ip_address>> a;
   for (int i = 0; i < services; ++i) {
     if (rng() % 4 == 0) continue;
     const auto n = static_cast<unsigned>(rng() % 40);
     a[{"default", "s" + std::to_string(i)}].push_back(rng() % 3 ? model::ip_address::v4(0x0A000000 + n)
                                                                   : *model::ip_address::parse("fd00::" + std::to_string(n + 1)));
   }
-  return a;
+  return assignments(a);
 }
 
 TEST(planner, incremental_updates_equal_a_fresh_plan) {

@@ -137,13 +137,21 @@ except urllib.error.HTTPError as e:
 
     def leader_events(self, name):
         """The leader events of the node's running process (its log since the last start)."""
-        try:
-            with open(self.speaker_log(name)) as f:
-                lines = f.readlines()
-        except OSError:
-            return []
-        starts = [i for i, ln in enumerate(lines) if 'event=started ' in ln]
-        return [ln for ln in lines[starts[-1] if starts else 0:] if 'event=leader ' in ln]
+        return leader_events_since_start(self.speaker_log(name))
+
+
+def leader_events_since_start(log_path, offset=0):
+    """The `leader` events a process logged since its last start (a restarted process
+    appends to the log of the one before), reading from byte `offset` (where the log
+    ended when the process was started: the new one may not have logged its start yet)."""
+    try:
+        with open(log_path, errors='replace') as f:
+            f.seek(offset)
+            lines = f.readlines()
+    except OSError:
+        return []
+    starts = [i for i, ln in enumerate(lines) if 'event=started ' in ln]
+    return [ln for ln in lines[starts[-1] if starts else 0:] if 'event=leader ' in ln]
 
 
 def converged(f):
@@ -228,6 +236,7 @@ class SplitProcesses:
         speaker, controller = fabric.binaries()
         self.speaker_bin, self.controller_bin = netns.snapshot_binary(speaker), netns.snapshot_binary(controller)
         self.controllers = {}       # replica (the node it runs on) -> Popen
+        self.controller_log_start = {}  # replica -> the size of its log when it was last started
 
     def datastore_args_for(self, role):
         return self.datastore_args()
@@ -237,6 +246,10 @@ class SplitProcesses:
             self.start_controller(name)
 
     def start_controller(self, name):
+        try:
+            self.controller_log_start[name] = os.path.getsize(self.controller_log(name))
+        except OSError:
+            self.controller_log_start[name] = 0
         self.controllers[name] = self.node_ns[name].popen(
             [self.controller_bin] + self.datastore_args_for('controller') +
             ['--metrics-address', '%s:7473' % self.node_addr[name]],
@@ -261,11 +274,16 @@ class SplitProcesses:
         return {n for n in self.controllers if 'leading=yes' in (self.leader_events(n) or ['-'])[-1]}
 
     def leader_events(self, name):
-        try:
-            with open(self.controller_log(name)) as f:
-                return [ln for ln in f if 'event=leader ' in ln]
-        except OSError:
-            return []
+        return leader_events_since_start(self.controller_log(name), self.controller_log_start.get(name, 0))
+
+    def write_mark(self):
+        """Where the store's record of writes stands now (see controller_writes)."""
+        return None
+
+    def controller_writes(self, name, mark):
+        """The writes replica `name` made since `mark` (write_mark()), or None where the
+        store cannot tell who wrote."""
+        return None
 
     def check_alive(self):
         dead = {n: p.returncode for n, p in self.speakers.items() if p.poll() is not None}

@@ -7,7 +7,7 @@ exactly the expected prefixes toward exactly the expected nodes, one controller 
 no service's addresses changed. Steps: start; a service added; kill -9 of the leading
 controller in the middle of a burst (the other replica leads within the lease TTL, the
 burst is allocated, the speakers never stop announcing what they had); the killed replica
-back (it stands by); a speaker restarted (it reads the ledger from etcd and announces
+back (it stands by: SplitChecks.killed_replica_back, shared with test_kube_rack.py); a speaker restarted (it reads the ledger from etcd and announces
 again)."""
 import random
 import time
@@ -56,6 +56,33 @@ class SplitChecks(Checks):
         assert all('e2e/' + b in ledger.values() for b in burst), 'the burst not allocated: %r' % ledger
         return lead, took
 
+    def killed_replica_back(self, name, watch, why):
+        """Replica `name`, killed earlier, started again while another one leads. For `watch`
+        seconds from its start (`why`: long enough for it to have taken the lead if it
+        would) the same replica leads, and the ledger (one service per address) and the
+        ToR's routes stay exactly as they were; then every check, and the replica wrote
+        nothing where the store can tell (controller_writes). Returns the write mark taken
+        before the start."""
+        f = self.f
+        [lead] = f.leaders()
+        assert lead != name, 'replica %s leads already' % name
+        ledger, fib = f.ledger(), f.pool_fib()
+        mark = f.write_mark()
+        f.start_controller(name)
+        end = time.monotonic() + watch
+        while time.monotonic() < end:
+            f.check_alive()
+            assert f.leaders() == {lead}, 'with replica %s back, leading: %r (was %s)' % (name, sorted(f.leaders()), lead)
+            now, now_fib = f.ledger(), f.pool_fib()
+            assert now == ledger, 'with replica %s back the ledger changed: %r -> %r' % (name, ledger, now)
+            assert now_fib == fib, 'with replica %s back the ToR routes %r, before %r' % (name, now_fib, fib)
+            time.sleep(0.2)
+        self.settle('the killed replica %s back (%.0f s watched: %s)' % (name, watch, why))
+        assert f.leaders() == {lead}, 'replica %s back, leading: %r (was %s)' % (name, sorted(f.leaders()), lead)
+        writes = f.controller_writes(name, mark)
+        assert not writes, 'the standby replica %s wrote: %s' % (name, writes)
+        return mark
+
 
 @pytest.fixture
 def rack():
@@ -73,9 +100,7 @@ def test_etcd_rack_of_separate_speakers_and_controllers(rack):
     # kill -9 of the leading controller in the middle of a burst: the speakers keep
     # announcing throughout, the other replica leads within the TTL and allocates the burst.
     lead, _ = c.kill_leader_in_a_burst(LEASE_TTL + 2.0, 'lease TTL %.0f ms' % (LEASE_TTL * 1000))
-    f.start_controller(lead)
-    c.settle('the killed replica back')
-    assert f.leaders() != {lead}, 'the restarted replica took the lead back'
+    c.killed_replica_back(lead, 0, 'etcd: a candidate waits for the leader\'s election key to go')
 
     # A speaker restarted: it reads the ledger from etcd and announces it again.
     name = fabric.NODES[2][0]

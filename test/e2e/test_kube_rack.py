@@ -18,7 +18,10 @@ only from nodes with a ready endpoint), one controller leads, no service is renu
 2. kill -9 of the leading controller in the middle of a burst of new services: the other
    replica takes the Lease within lease duration + retry period (the datastore URI's
    `lease-duration=3&renew-deadline=2&retry-period=1` instead of client-go's 15/10/2 s),
-   the ToR's routes unchanged meanwhile, the burst allocated, nothing renumbered;
+   the ToR's routes unchanged meanwhile, the burst allocated, nothing renumbered; the
+   killed replica started again stands by: the leader keeps the Lease, no Service is
+   written and the replica sends no write at all (the fixture's request log, by its
+   address), the ToR's routes stay exact (SplitChecks.killed_replica_back);
 3. the API server down for DOWN_SECONDS (its port closed, connections dropped): the ToR's
    routes and every speaker's view stay, every speaker's /readyz says the datastore is
    stale; back, everything converges on the same addresses without an UPDATE to the ToR
@@ -44,6 +47,7 @@ LEASE_DURATION, RENEW_DEADLINE, RETRY_PERIOD = 3, 2, 1
 DOWN_SECONDS = 6.0          # twice the lease duration: the leader surely steps down meanwhile
 SA = 'system:serviceaccount:metallb-system:'
 POOL_ANNOTATION = 'metallb.io/ip-allocated-from-pool'
+LEASE_PATH = '/apis/coordination.k8s.io/v1/namespaces/metallb-system/leases/bgplb-controller'
 
 
 def merge_patch(old, new):
@@ -137,6 +141,28 @@ class KubeFabric(SplitProcesses, StoreFabric):
         items = self.api.ok('GET', '/apis/metallb.io/v1beta1/namespaces/metallb-system/ipaddresspools')['items']
         return {p['metadata']['name']: (p.get('status') or {}).get('assignedIPv4') for p in items}
 
+    def lease_holder(self):
+        return self.api.ok('GET', LEASE_PATH)['spec'].get('holderIdentity')
+
+    def service_versions(self):
+        """{namespace/name: resourceVersion} of every Service: any write to one moves it."""
+        return {'%s/%s' % (s['metadata']['namespace'], s['metadata']['name']): s['metadata']['resourceVersion']
+                for s in self.services()}
+
+    def write_mark(self):
+        """The position of the API server fixture's request log now."""
+        return self.api.control('GET', '/requests?since=%d' % (1 << 62))['next']
+
+    def controller_requests(self, name, mark):
+        """The API requests of the controller replica on node `name` since `mark`: those the
+        request log shows from the controllers' ServiceAccount at that node's address."""
+        items = self.api.control('GET', '/requests?since=%d' % mark)['items']
+        return [r for r in items if r.get('user') == SA + 'bgplb-controller' and r.get('client') == self.node_addr[name]]
+
+    def controller_writes(self, name, mark):
+        return ['%s %s: %s' % (r['method'], r['path'], r['status']) for r in self.controller_requests(name, mark)
+                if r['method'] != 'GET']
+
     def logs(self, n=40):
         return super().logs(n) + '\n' + self.api.log_tail(n // 2)
 
@@ -180,8 +206,25 @@ def test_kube_rack_of_separate_speakers_and_controllers(rack):
     # announcing throughout, the other replica takes the Lease and allocates the burst.
     # It may once the record stayed unchanged for a lease duration, polling every retry
     # period; a second more for a loaded 2-core machine.
-    _, took = c.kill_leader_in_a_burst(LEASE_DURATION + RETRY_PERIOD + 1.0, 'lease duration %d s, retry period %d s' % (
+    killed, took = c.kill_leader_in_a_burst(LEASE_DURATION + RETRY_PERIOD + 1.0, 'lease duration %d s, retry period %d s' % (
         LEASE_DURATION, RETRY_PERIOD))
+
+    # The killed replica started again: it stands by. A candidate takes the Lease only once
+    # its record stayed unchanged for a lease duration, and the leader renews it every retry
+    # period: watched for a lease duration and two retry periods (and a second to start),
+    # the leader keeps the Lease, nothing is written (no Service changes, none from the
+    # replica at all), the ToR's routes stay exact.
+    holder, versions = f.lease_holder(), f.service_versions()
+    back = time.monotonic()
+    mark = c.killed_replica_back(killed, LEASE_DURATION + 2 * RETRY_PERIOD + 1.0,
+                                 'lease duration %d s, retry period %d s' % (LEASE_DURATION, RETRY_PERIOD))
+    assert f.lease_holder() == holder, 'the Lease went from %s to %s' % (holder, f.lease_holder())
+    changed = {k: v for k, v in f.service_versions().items() if versions.get(k) != v}
+    assert not changed, 'Services written while replica %s came back: %r' % (killed, changed)
+    reads = [r for r in f.controller_requests(killed, mark) if r['method'] == 'GET' and r['path'] == LEASE_PATH]
+    assert len(reads) >= LEASE_DURATION // RETRY_PERIOD, 'replica %s read the Lease %d times: not campaigning?' % (
+        killed, len(reads))
+    back_s = time.monotonic() - back
 
     # 3. The API server down: routes and views stay, /readyz says stale; back, no flap.
     before_ledger, before_fib = f.ledger(), f.pool_fib()
@@ -217,6 +260,6 @@ def test_kube_rack_of_separate_speakers_and_controllers(rack):
         assert sent == 0, 'node %s sent %d UPDATEs across the API outage: a flap' % (name, sent)
     c.settle(c.timed_add('adding after the API returned'))
     assert not one_service_per_address(f)
-    print('figures: EndpointSlice edit -> ToR FIB %.0f ms; takeover %.0f ms; API back -> every speaker ready %.0f ms, '
-          'converged with a leader %.0f ms; API create -> ToR FIB %s ms' % (
-              edit_ms, took * 1000, ready_ms, back_ms, ', '.join('%.0f' % x for x in c.apply_to_fib_ms)))
+    print('figures: EndpointSlice edit -> ToR FIB %.0f ms; takeover %.0f ms; the killed replica back and checked %.1f s; '
+          'API back -> every speaker ready %.0f ms, converged with a leader %.0f ms; API create -> ToR FIB %s ms' % (
+              edit_ms, took * 1000, back_s, ready_ms, back_ms, ', '.join('%.0f' % x for x in c.apply_to_fib_ms)))

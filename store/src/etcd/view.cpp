@@ -70,9 +70,9 @@ change view::finish(update objects, bool full, const std::map<std::string, std::
     bad_ledger_.erase(key);
     const model::name_key service{r.value->ns, r.value->name};
     st.service = service;
-    auto& ips = assignments_[service];
-    if (ips != r.value->ips) {
-      ips = std::move(r.value->ips);
+    const auto* ips = assignments_.get(service);
+    if (ips == nullptr ? !r.value->ips.empty() : *ips != r.value->ips) {
+      assignments_.set(service, std::move(r.value->ips));
       c.moved.push_back(service);
       moved = true;
     }

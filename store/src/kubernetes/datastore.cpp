@@ -249,25 +249,32 @@ void datastore::deliver(bool full) {
     assignments_ = std::move(a);
     c.assignments = std::make_shared<const model::assignments>(assignments_);
   } else {
+    // Only the changed Services are looked at, and the next version of the assignments
+    // shares every other entry with the last (model/assignments.hpp): a delivery costs
+    // O(k log n) for k changed Services, however many there are.
+    std::vector<model::assignments::entry> edits;
     for (const auto* keys : {&u->changes.added, &u->changes.modified, &u->changes.removed}) {
       for (const auto& k : *keys) {
         if (k.kind != model::kind::service) continue;
-        const model::name_key key{k.ns, k.name};
+        model::name_key key{k.ns, k.name};
         const auto* svc = snapshot_->find<model::service>(k.ns, k.name);
         const bool has = svc != nullptr && svc->type == "LoadBalancer" &&
                          svc->load_balancer_class == options_.load_balancer_class && !svc->ingress_ips.empty();
-        const auto it = assignments_.find(key);
-        if (has && (it == assignments_.end() || it->second != svc->ingress_ips)) {
-          assignments_[key] = svc->ingress_ips;
+        const auto* before = assignments_.get(key);
+        if (has && (before == nullptr || *before != svc->ingress_ips)) {
           c.moved.push_back(key);
-        } else if (!has && it != assignments_.end()) {
-          assignments_.erase(it);
+          edits.emplace_back(std::move(key), svc->ingress_ips);
+        } else if (!has && before != nullptr) {
           c.moved.push_back(key);
+          edits.emplace_back(std::move(key), model::assignments::addresses{});
         }
       }
     }
     std::sort(c.moved.begin(), c.moved.end());
-    if (!c.moved.empty()) c.assignments = std::make_shared<const model::assignments>(assignments_);
+    if (!c.moved.empty()) {
+      assignments_.apply(std::move(edits));
+      c.assignments = std::make_shared<const model::assignments>(assignments_);
+    }
   }
   c.objects = std::move(*u);
   delivered_ = true;

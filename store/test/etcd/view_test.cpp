@@ -132,7 +132,7 @@ TEST(etcd_view, assignments_from_ledger_keys) {
   EXPECT_EQ(d->objects.errors[0].file, l.ledger_entry_key("default", "a"));
   d = v.apply({del(l.ledger_entry_key("default", "a"), 5)});
   ASSERT_TRUE(d && d->assignments);
-  EXPECT_EQ(d->assignments->count({"default", "a"}), 0u);
+  EXPECT_FALSE(d->assignments->contains({"default", "a"}));
   EXPECT_THAT(d->moved, ElementsAre(model::name_key{"default", "a"}));
   EXPECT_TRUE(d->objects.errors.empty());
 }

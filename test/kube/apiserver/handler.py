@@ -150,7 +150,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.log_entry = {'time': time.time(), 'method': method, 'path': url.path, 'query': query,
                           'content_type': self.headers.get('Content-Type', ''),
                           'accept': self.headers.get('Accept', ''), 'user': None, 'status': None,
-                          'user_agent': self.headers.get('User-Agent', '')}
+                          'user_agent': self.headers.get('User-Agent', ''), 'client': self.client_address[0]}
         try:
             body = self._body() if method in ('POST', 'PUT', 'PATCH', 'DELETE') else b''
             if body:
