@@ -12,6 +12,7 @@
 #include <set>
 
 #include "dataplane_program.hpp"
+#include "dataplane_worker.hpp"
 #include "log_events.hpp"
 
 namespace speaker {
@@ -47,6 +48,7 @@ service::service(asio::io_context& io, service_options o, dataplane_kernel k)
       planner_(o_.node),
       agent_(io_, o_.agent, planner_.routes()),
       dataplane_(o_.dataplane, o_.node, std::move(k)),
+      dataplane_worker_(std::make_unique<dataplane_worker>(dataplane_)),
       latency_({0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}) {
   if (!o_.api.audit) o_.api.audit = log_api_call;
 }
@@ -54,6 +56,7 @@ service::service(asio::io_context& io, service_options o, dataplane_kernel k)
 service::~service() {
   if (api_stopper_.joinable()) api_stopper_.join();
   if (dataplane_loader_.joinable()) dataplane_loader_.join();
+  dataplane_worker_->stop();
 }
 
 std::optional<std::string> service::start() {
@@ -71,7 +74,10 @@ std::optional<std::string> service::start() {
     dataplane_loader_ = std::thread([this] {
       auto loaded = dataplane_.load();
       asio::post(io_, [this, loaded] {
-        dataplane_.finish_load(loaded);
+        dataplane_active_ = dataplane_worker_->locked([&](dataplane_driver& d) {
+          d.finish_load(loaded);
+          return d.active();
+        });
         dataplane_full_ = true;
         schedule_dataplane();
       });
@@ -106,7 +112,7 @@ void service::on_change(const store::change& c) {
   for (const auto& w : d.newly_withheld)
     log::info(log::ev::service_withheld, "service", service_name(w.ns, w.name), "ip", w.ip.to_string(), "reason", w.reason);
   post_node_assigned(d.started_announcing);
-  if (!dataplane_.active()) return;  // once loaded, it programs everything
+  if (!dataplane_active_) return;  // once loaded, it programs everything
   if (full || !replaced) {
     dataplane_full_ = true;
   } else if (!dataplane_full_) {
@@ -122,14 +128,13 @@ void service::schedule_dataplane() {
 
 void service::program_dataplane() {
   dataplane_posted_ = false;
-  if (stopping_ || !snapshot_ || !dataplane_.active()) return;
-  std::optional<std::set<model::name_key>> touched;
-  if (!dataplane_full_) touched = std::move(dataplane_touched_);
+  if (stopping_ || !snapshot_ || !dataplane_active_) return;
+  dataplane_worker::request r{snapshot_, assigned_, {}, std::nullopt};
+  if (!dataplane_full_) r.touched = std::move(dataplane_touched_);
   dataplane_touched_.clear();
   dataplane_full_ = false;
-  std::vector<model::ip_address> peers;
-  for (const auto& p : planner_.peers()) peers.push_back(p.address);
-  dataplane_.update(*snapshot_, *assigned_, peers, touched);
+  for (const auto& p : planner_.peers()) r.peers.push_back(p.address);
+  dataplane_worker_->submit(std::move(r));
 }
 
 // MetalLB's speaker event (speaker/main.go handleService): "nodeAssigned" on a service
@@ -207,6 +212,7 @@ void service::maybe_start_api() {
 // stop() waits for calls that are waiting for this (the core) thread.
 void service::stop(std::function<void()> done) {
   stopping_ = true;
+  dataplane_worker_->stop();
   stop_done_ = std::move(done);
   auto sessions = [this] {
     agent_.shutdown("bgplb on node " + o_.node + " is stopping", [this] {
@@ -257,7 +263,7 @@ void service::metrics(runtime::exposition& x) const {
   }
   latency_.render(x, "bgplb_change_to_wire_seconds",
                   "Seconds from a datastore change reaching the speaker to the resulting UPDATEs leaving the socket.");
-  dataplane_.metrics(x);
+  dataplane_worker_->locked([&x](const dataplane_driver& d) { d.metrics(x); });
 }
 
 // What `bgplbctl services` shows: each service address this node knows of, its pool,
@@ -320,15 +326,18 @@ std::string service::bfd_json() const {
 std::optional<runtime::http_response> service::http(std::string_view path) {
   if (path == "/v1/services") return runtime::http_response{200, "application/json", services_json()};
   if (path == "/v1/bfd") return runtime::http_response{200, "application/json", bfd_json()};
-  if (path == "/v1/dataplane") return runtime::http_response{200, "application/json", dataplane_.json()};
+  const auto locked = [this](auto f) { return dataplane_worker_->locked(f); };
+  if (path == "/v1/dataplane")
+    return runtime::http_response{200, "application/json", locked([](const dataplane_driver& d) { return d.json(); })};
   if (constexpr std::string_view ct = "/v1/dataplane/conntrack/"; path.starts_with(ct))
-    return runtime::http_response{200, "application/json", dataplane_.conntrack_json(path.substr(ct.size()))};
+    return runtime::http_response{
+        200, "application/json", locked([&](const dataplane_driver& d) { return d.conntrack_json(path.substr(ct.size())); })};
   return std::nullopt;
 }
 
 std::optional<std::string> service::not_ready() const {
   if (!planned_) return "no plan yet";
-  return dataplane_.not_ready();
+  return dataplane_worker_->locked([](const dataplane_driver& d) { return d.not_ready(); });
 }
 
 }  // namespace speaker

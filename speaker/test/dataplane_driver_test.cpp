@@ -1,5 +1,5 @@
-// dataplane_driver against a fake kernel: which hook it attaches where, what it does when
-// BPF is impossible, what it programs and reports.
+// dataplane_driver (and dataplane_worker, which runs it for the node's service) against a fake
+// kernel: which hook it attaches where, what it does when BPF is impossible, what it programs and reports.
 #include "speaker/dataplane_driver.hpp"
 
 #include <gtest/gtest.h>
@@ -11,9 +11,11 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "dataplane/fake_map_ops.hpp"
 #include "dataplane_program.hpp"
+#include "dataplane_worker.hpp"
 #include "model/decode.hpp"
 
 namespace {
@@ -478,6 +480,26 @@ TEST(dataplane_driver, services_that_do_not_fit_wait_for_room) {
   EXPECT_EQ(metric(d, "bgplb_dataplane_full_applies_total"), 1);
   started_driver fresh(after, r3.ips, two);
   EXPECT_EQ(packet_view(x.maps()), packet_view(fresh.maps()));
+}
+
+
+// The node's service runs the driver's updates on a dataplane_worker: they happen on the
+// worker's thread, and after stop() nothing more is programmed.
+TEST(dataplane_worker, programs_on_its_own_thread_until_stopped) {
+  world w;
+  dataplane_driver d(settings(dataplane_mode::automatic), "n1", w.kernel());
+  d.start();
+  speaker::dataplane_worker worker(d);
+  const auto ips = std::make_shared<const model::assignments>(lb());
+  worker.submit({std::make_shared<const model::snapshot>(snap()), ips, peers({"192.0.2.1"}), std::nullopt});
+  auto frontends = [&] { return worker.locked([&](const dataplane_driver&) { return w.host->fake.frontend_map.size(); }); };
+  for (int i = 0; i < 2000 && frontends() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(frontends(), 1u);  // 198.51.100.10:80/tcp
+
+  worker.stop();
+  worker.submit({std::make_shared<const model::snapshot>(), ips, peers({"192.0.2.1"}), std::nullopt});
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(frontends(), 1u);  // not programmed: the service would have left the maps
 }
 
 }  // namespace

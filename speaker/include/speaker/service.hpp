@@ -56,6 +56,8 @@ std::string finish_options(service_options& o);
 // pins removed (uninstall). Returns the subcommand; after parsing, `status` holds its exit code.
 CLI::App* add_dataplane_command(CLI::App& app, int& status);
 
+class dataplane_worker;
+
 class service final : public runtime::service, public store::consumer {
  public:
   service(boost::asio::io_context& io, service_options o, dataplane_kernel k = linux_dataplane());
@@ -92,6 +94,7 @@ class service final : public runtime::service, public store::consumer {
   planner planner_;
   agent agent_;
   dataplane_driver dataplane_;
+  std::unique_ptr<dataplane_worker> dataplane_worker_;  // the driver's updates, on their own thread
   std::unique_ptr<api::gobgp_server> api_;
   std::size_t api_speakers_ = 0;
   std::thread api_stopper_;
@@ -106,7 +109,9 @@ class service final : public runtime::service, public store::consumer {
   runtime::histogram latency_;
   event_sink on_event_;
   // The dataplane is programmed after the change's UPDATEs have gone (posted behind the
-  // peers' writes); changes that arrive meanwhile are programmed together.
+  // peers' writes), on the worker's thread; changes that arrive meanwhile are programmed
+  // together.
+  bool dataplane_active_ = false;  // loaded (the driver's active(), read without waiting for the worker)
   bool dataplane_posted_ = false;
   bool dataplane_full_ = false;
   std::set<model::name_key> dataplane_touched_;

@@ -11,8 +11,19 @@ sending the same N prefixes (pfx(fam, i), i < N) with next hop self to the recei
           vty connection opened and put in the address family's config node beforehand
   frr-c0  the same with `coalesce-time 0` (no 1 s subgroup coalesce timer)
 
-Every announcer waits passively on its side of the link; the receiver connects once the
-announcer holds all N routes. Interface: start(), load() -> seconds, pids() -> {name: pid},
+For the product comparison (bench.py --product, issue 16) the same peers are launched with
+their N routes in their own configuration (gobgpd: loaded by gobgptool right after its API
+is up, inside the timed window) and connect to the receiver themselves, with the shortest
+connect timers their configuration allows, as a router that is already up expects:
+
+  bgplb-run       the daemon users run, `bgplb run` on a manifest directory with N
+                  LoadBalancer services (bench_common.manifests, speaker_e2e's generator),
+                  default options (the eBPF dataplane `auto`)
+  bgplb-run-nodp  the same with `--dataplane off`
+
+In the library comparison every announcer waits passively on its side of the link; the
+receiver connects once the announcer holds all N routes. Interface: start() (configure()
+then launch(): files first, then processes), load() -> seconds, pids() -> {name: pid},
 arm_withdraw() (before the clock starts: open the connection the withdrawal goes through),
 withdraw_one() (one write on that open connection, so that every announcer's withdrawal is
 timed from the same kind of act, not from a CLI process starting), finish_withdraw()
@@ -26,10 +37,14 @@ import pwd
 import grp
 import queue
 import subprocess
+import sys
 import threading
 import time
 
 from ctl import BirdCtl, Vty
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench_common import manifests  # noqa: E402
 
 ASA, ASR = 65001, 65002
 W1 = 5                                      # index of the prefix the withdrawal test removes
@@ -61,10 +76,15 @@ def wait_for(cond, timeout, what, interval=0.005):
 class Announcer:
     name = '?'
 
-    def __init__(self, ns, d, fam, n, local, remote, tools):
+    def __init__(self, ns, d, fam, n, local, remote, tools, active=False):
         self.ns, self.d, self.fam, self.n = ns, d, fam, n
         self.local, self.remote, self.tools = local, remote, tools
+        self.active = active                # connects to the receiver itself (product comparison)
         self.procs = {}                     # name -> Popen (pid = the daemon: ip netns exec execs)
+
+    def start(self):
+        self.configure()
+        self.launch()
 
     def pids(self):
         return {k: p.pid for k, p in self.procs.items()}
@@ -90,12 +110,15 @@ class Announcer:
 class Bgplb(Announcer):
     name = 'bgplb'
 
-    def start(self):
+    def configure(self):
         conf = os.path.join(self.d, 'announcer.json')
         with open(conf, 'w') as f:
             json.dump({'asn': ASA, 'router_id': '10.0.0.1', 'listen': {'address': self.local, 'port': 179},
                        'peers': [{'address': self.remote, 'asn': ASR, 'local_address': self.local,
                                   'passive': True, 'hold_time': 90}]}, f)
+
+    def launch(self):
+        conf = os.path.join(self.d, 'announcer.json')
         self.status_q = queue.Queue()
         p = self.ns.popen([self.tools['bgplb'], '--config', conf], stdin=subprocess.PIPE,
                           stdout=subprocess.PIPE, stderr=open(os.path.join(self.d, 'announcer.err'), 'wb'))
@@ -132,24 +155,78 @@ class Bgplb(Announcer):
         self._send('{"cmd":"withdraw","prefix":"%s"}\n' % pfx(self.fam, W1))
 
 
+class BgplbRun(Announcer):
+    """The daemon (product comparison only): its N services' addresses come from a pool
+    starting at V4BASE, so it announces the same /32s as the peers."""
+    name = 'bgplb-run'
+    extra = []
+
+    def configure(self):
+        if self.fam != 'ipv4':
+            raise ValueError('bgplb-run: the bench services are IPv4')
+        self.mdir = os.path.join(self.d, 'manifests')
+        os.makedirs(self.mdir)
+        manifests(self.mdir, self.n, 'bench', ASA, ASR, peer_address=self.remote, pool=pfx(self.fam, 0)[:-3])
+
+    def launch(self):
+        self.procs['bgplb'] = self.ns.popen(
+            [self.tools['bgplb-run'], 'run', '-f', self.mdir, '--state', os.path.join(self.d, 'state'), '--node', 'n1',
+             '--metrics-address', '', '--shutdown-drain', '0', '--api-socket', os.path.join(self.d, 'api.sock')]
+            + self.extra, log_path=os.path.join(self.d, 'bgplb.log'))
+
+
+class BgplbRunNoDataplane(BgplbRun):
+    name = 'bgplb-run-nodp'
+    extra = ['--dataplane', 'off']
+
+
 class Gobgp(Announcer):
     name = 'gobgpd'
 
-    def start(self):
+    def configure(self):
         self.sock = os.path.join(self.d, 'gobgp.sock')
         self.target = 'unix://' + self.sock
         afi = '%s-unicast' % self.fam
-        conf = os.path.join(self.d, 'gobgpd.toml')
-        with open(conf, 'w') as f:
+        with open(os.path.join(self.d, 'gobgpd.toml'), 'w') as f:
             f.write('[global.config]\n  as = %d\n  router-id = "10.0.0.1"\n' % ASA)
             f.write('[[neighbors]]\n  [neighbors.config]\n    neighbor-address = "%s"\n    peer-as = %d\n'
                     % (self.remote, ASR))
-            f.write('  [neighbors.transport.config]\n    local-address = "%s"\n    passive-mode = true\n' % self.local)
+            if self.active:
+                f.write('  [neighbors.timers.config]\n    connect-retry = 1\n')
+            f.write('  [neighbors.transport.config]\n    local-address = "%s"\n    passive-mode = %s\n'
+                    % (self.local, 'false' if self.active else 'true'))
             f.write('  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "%s"\n' % afi)
+
+    def launch(self):
+        """Product comparison: gobgpd's config file holds no routes, so they are loaded through
+        its API as soon as it answers, on a thread (the clock runs meanwhile)."""
         self.procs['gobgpd'] = self.ns.popen(
-            ['gobgpd', '-f', conf, '--api-hosts', self.target, '--pprof-disable', '-l', 'info', '-p'],
-            log_path=os.path.join(self.d, 'gobgpd.log'))
-        wait_for(lambda: self.check_alive() or self._count() is not None, 30, 'gobgpd API not up', 0.02)
+            ['gobgpd', '-f', os.path.join(self.d, 'gobgpd.toml'), '--api-hosts', self.target, '--pprof-disable',
+             '-l', 'info', '-p'], log_path=os.path.join(self.d, 'gobgpd.log'))
+        self.load_error = None
+        if self.active:
+            def load():
+                try:
+                    self._api_up()
+                    self._add()
+                except Exception as e:  # noqa: BLE001  (reported by check_alive)
+                    self.load_error = e
+            threading.Thread(target=load, daemon=True).start()
+        else:
+            self._api_up()
+
+    def _api_up(self):
+        wait_for(lambda: self.check_alive() or self._count() is not None, 30, 'gobgpd API not up', 0.002)
+
+    def check_alive(self):
+        super().check_alive()
+        if self.load_error:
+            raise RuntimeError('gobgpd: loading the routes: %r' % self.load_error)
+
+    def _add(self):
+        r = self._tool('add', '-n', str(self.n), '-batch', '1000')
+        if r.returncode != 0:
+            raise RuntimeError('gobgptool add: %s' % r.stderr)
 
     def _tool(self, *args):
         return subprocess.run([self.tools['gobgptool']] + list(args) + ['-target', self.target, '-family', self.fam],
@@ -161,9 +238,7 @@ class Gobgp(Announcer):
 
     def load(self):
         t = now()
-        r = self._tool('add', '-n', str(self.n), '-batch', '1000')
-        if r.returncode != 0:
-            raise RuntimeError('gobgptool add: %s' % r.stderr)
+        self._add()
         wait_for(lambda: self._count() == self.n, 600, 'gobgpd: routes not loaded')
         return now() - t
 
@@ -187,7 +262,7 @@ class Gobgp(Announcer):
 class Bird(Announcer):
     name = 'bird'
 
-    def start(self):
+    def configure(self):
         self.sock = os.path.join(self.d, 'birdA.ctl')
         conf = os.path.join(self.d, 'birdA.conf')
         with open(conf, 'w') as f:
@@ -199,8 +274,13 @@ class Bird(Announcer):
                 if i != W1:
                     f.write('  route %s blackhole;\n' % pfx(self.fam, i))
             f.write('}\n')
-            f.write('protocol bgp r {\n  local %s as %d;\n  neighbor %s as %d;\n  passive on;\n'
-                    '  %s { import none; export all; };\n}\n' % (self.local, ASA, self.remote, ASR, self.fam))
+            f.write('protocol bgp r {\n  local %s as %d;\n  neighbor %s as %d;\n  %s;\n'
+                    '  %s { import none; export all; };\n}\n' % (
+                        self.local, ASA, self.remote, ASR,
+                        'connect delay time 1;\n  connect retry time 1' if self.active else 'passive on', self.fam))
+
+    def launch(self):
+        conf = os.path.join(self.d, 'birdA.conf')
         self.t_launch = now()
         self.procs['bird'] = self.ns.popen(['bird', '-f', '-c', conf, '-s', self.sock,
                                             '-P', os.path.join(self.d, 'birdA.pid')],
@@ -232,7 +312,7 @@ class Frr(Announcer):
     name = 'frr'
     extra = ''
 
-    def start(self):
+    def configure(self):
         d = self.d
         os.chown(d, pwd.getpwnam('frr').pw_uid, grp.getgrnam('frr').gr_gid)
         af = '%s unicast' % self.fam
@@ -244,18 +324,25 @@ class Frr(Announcer):
                     'log timestamp precision 3\n!\nrouter bgp %d\n bgp router-id 10.0.0.1\n'
                     ' no bgp ebgp-requires-policy\n no bgp network import-check\n'
                     ' no bgp default ipv4-unicast\n' % (d, ASA) + self.extra)
-            f.write(' neighbor %s remote-as %d\n neighbor %s passive\n' % (self.remote, ASR, self.remote))
+            f.write(' neighbor %s remote-as %d\n' % (self.remote, ASR))
+            f.write(' neighbor %s %s\n' % (self.remote, 'timers connect 1' if self.active else 'passive'))
             f.write(' !\n address-family %s\n  neighbor %s activate\n' % (af, self.remote))
             for i in range(self.n):
                 f.write('  network %s\n' % pfx(self.fam, i))
             f.write(' exit-address-family\n!\n')
         for fn in (zc, bc):
             os.chmod(fn, 0o644)
+
+    def launch(self):
+        """zebra, then bgpd once zebra's socket is there (as frrinit.sh does); the product
+        comparison's clock starts before zebra, the library comparison's load() before bgpd."""
+        d = self.d
+        zc, bc = os.path.join(d, 'zebra.conf'), os.path.join(d, 'bgpd.conf')
         zsock = os.path.join(d, 'zserv.api')
         common = ['--vty_socket', d, '-P', '0', '-z', zsock]
         self.procs['zebra'] = self.ns.popen(['/usr/lib/frr/zebra', '-f', zc, '-i', os.path.join(d, 'zebra.pid')]
                                             + common, log_path=os.path.join(d, 'zebra.out'))
-        wait_for(lambda: self.check_alive() or os.path.exists(zsock), 30, 'zebra did not come up')
+        wait_for(lambda: self.check_alive() or os.path.exists(zsock), 30, 'zebra did not come up', 0.001)
         self.t_launch = now()
         self.procs['bgpd'] = self.ns.popen(['/usr/lib/frr/bgpd', '-f', bc, '-i', os.path.join(d, 'bgpd.pid')]
                                            + common, log_path=os.path.join(d, 'bgpd.out'))
@@ -298,4 +385,5 @@ class FrrC0(Frr):
     extra = ' coalesce-time 0\n'
 
 
-ANNOUNCERS = {c.name: c for c in (Bgplb, Gobgp, Bird, Frr, FrrC0)}
+ANNOUNCERS = {c.name: c for c in (Bgplb, BgplbRun, BgplbRunNoDataplane, Gobgp, Bird, Frr, FrrC0)}
+PRODUCT = ('bgplb-run', 'bgplb-run-nodp')      # only in the product comparison

@@ -4,6 +4,8 @@ analyze(pcap, announcer_addr, before) -> {est, first_upd, last_nlri, eor, n_upd}
   est        wire Established: the later of the first KEEPALIVE in each direction
   first_upd  first UPDATE from the announcer
   last_nlri  last UPDATE from the announcer before `before` that is not an End-of-RIB
+             and comes before the first End-of-RIB
+  last_routes  the same, wherever the End-of-RIB is (FRR may send it before its routes)
 first_update_after(pcap, announcer_addr, t) -> time of the announcer's first UPDATE after t
 """
 import os
@@ -72,7 +74,9 @@ def analyze(pcap, src, before=None):
                 r['n_upd'] += 1
                 if ln in EOR_LENGTHS:
                     r.setdefault('eor', t)
-                elif 'eor' not in r:
+                    continue
+                r['last_routes'] = t
+                if 'eor' not in r:
                     r['last_nlri'] = t
     return r
 

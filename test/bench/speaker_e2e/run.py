@@ -56,8 +56,7 @@ import netns  # noqa: E402
 import routers  # noqa: E402
 
 ROUTER_AS, NODE_AS = 64500, 64512
-from bench_common import (ADVERTISE_ALL_ON_N1, MAX_SERVICES, POOL, pct, service_doc, slice_doc,  # noqa: E402
-                          write_atomic)
+from bench_common import POOL, manifests, pct, slice_doc, write_atomic  # noqa: E402
 
 NS = 'bench'
 ETCD_URI = 'etcd://127.0.0.1:2379/bench'
@@ -91,39 +90,6 @@ def start_etcd(node, work):
             sys.exit('etcd did not start: see %s' % work)
         time.sleep(0.2)
     return p
-
-
-def manifests(d, n, burst=0, burst_files=False):
-    """Pool, peer, advert, node, N Local services with one ready endpoint each on n1. The
-    benchmarked service's slice (s0) lives alone in target.yaml, and the burst's services
-    (s1..sB) in burst.yaml (with burst_files: one file each, burst/s<i>.yaml), as edits
-    would."""
-    if n > MAX_SERVICES:
-        sys.exit('at most %d services (the pool is a /12)' % MAX_SERVICES)
-    with open(os.path.join(d, 'bgp.yaml'), 'w') as f:
-        f.write('''apiVersion: metallb.io/v1beta1
-kind: IPAddressPool
-metadata: {name: bench, namespace: metallb-system}
-spec: {addresses: [%s/12]}
----
-apiVersion: metallb.io/v1beta2
-kind: BGPPeer
-metadata: {name: rcv, namespace: metallb-system}
-spec: {myASN: %d, peerASN: %d, peerAddress: 10.0.0.2, holdTime: 90s}
-''' % (POOL, NODE_AS, ROUTER_AS) + ADVERTISE_ALL_ON_N1)
-    with open(os.path.join(d, 'services.yaml'), 'w') as f:
-        for i in range(n):
-            f.write(service_doc(i, NS))
-    with open(os.path.join(d, 'slices.yaml'), 'w') as f:
-        for i in range(burst + 1, n):
-            f.write(slice_doc(i, True, NS))
-    if burst_files:
-        os.makedirs(os.path.join(d, 'burst'))
-        for i in range(1, burst + 1):
-            write_atomic(os.path.join(d, 'burst', 's%d.yaml' % i), slice_doc(i, True, NS))
-    else:
-        write_atomic(os.path.join(d, 'burst.yaml'), ''.join(slice_doc(i, True, NS) for i in range(1, burst + 1)))
-    write_atomic(os.path.join(d, 'target.yaml'), slice_doc(0, True, NS))
 
 
 def route_count(bird):
@@ -224,7 +190,7 @@ def main():
         os.makedirs(mdir)
         if a.burst_files and a.datastore != 'file':
             sys.exit('--burst-files is for --datastore file')
-        manifests(mdir, a.services, a.burst, a.burst_files)
+        manifests(mdir, a.services, NS, NODE_AS, ROUTER_AS, burst=a.burst, burst_files=a.burst_files)
         cfg = routers.RouterConfig(asn=ROUTER_AS, router_id='10.0.0.2', peers=[routers.PeerConfig(
             address='10.0.0.1', asn=NODE_AS, local_address='10.0.0.2', passive=True, hold_time=90,
             families=('ipv4',), graceful_restart=False)])
