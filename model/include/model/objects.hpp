@@ -380,18 +380,12 @@ decltype(auto) visit_kind(F&& f, O&& o) {
       o);
 }
 
-// The T an object holds (it must hold one), boxed or not; nullptr from as_if when it
-// holds another kind.
+// The T an object holds (it must hold one), boxed or not.
 template <class T>
 const T& as(const object& o) {
   const auto& held = std::get<typename held_as<T>::type>(o);
   if constexpr (std::is_same_v<typename held_as<T>::type, T>) return held;
   else return *held;
-}
-
-template <class T>
-const T* as_if(const object* o) {
-  return o && std::holds_alternative<typename held_as<T>::type>(*o) ? &as<T>(*o) : nullptr;
 }
 
 const object_meta& meta_of(const object& o);
