@@ -208,12 +208,24 @@ def prepare_pytest_run(tag='bgplb'):
             print('removed %s, left by a run that died' % name)
 
 
+_snapshots = {}
+
+
 def snapshot_binary(path):
     """A copy of the binary in a temp dir of this run: a rebuild during the run must not
-    swap (or half-write) what is being tested."""
+    swap (or half-write) what is being tested. One copy per binary per run: the sanitizer
+    builds' binaries weigh 100-250 MB each, and a copy per rack once filled CI's disk."""
+    st = os.stat(path)
+    key = (os.path.realpath(path), st.st_ino, st.st_size, st.st_mtime_ns)
+    with _lock:
+        copy = _snapshots.get(key)
+    if copy and os.path.exists(copy):
+        return copy
     d = make_tempdir('bin')
     copy = os.path.join(d, os.path.basename(path))
     shutil.copy2(path, copy)
+    with _lock:
+        _snapshots[key] = copy
     return copy
 
 
