@@ -235,6 +235,33 @@ result<std::vector<std::uint64_t>> libbpf_map_ops::counters() const {
   return out;
 }
 
+// One BPF_MAP_LOOKUP_BATCH of the per-CPU array: n ids x cpus values (a scrape at 65,535
+// services is one system call, not 65,535).
+result<std::vector<abi::service_stats>> libbpf_map_ops::all_service_stats() const {
+  static_assert(sizeof(abi::service_stats) % 8 == 0, "per-CPU values are laid out 8-byte aligned");
+  const std::uint32_t n = limits_.services;
+  const auto cpus = static_cast<std::size_t>(cpus_);
+  std::vector<std::uint32_t> keys(n);
+  std::vector<abi::service_stats> per_cpu(static_cast<std::size_t>(n) * cpus);
+  std::uint32_t count = n, out_batch = 0;
+  auto batch = libbpf_opts<bpf_map_batch_opts>();
+  int rc = bpf_map_lookup_batch(fds_.service_stats, nullptr, &out_batch, keys.data(), per_cpu.data(), &count, &batch);
+  if (rc && errno != ENOENT) return system_error("read service_stats", rc < 0 ? -rc : errno);
+  std::vector<abi::service_stats> out(n);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    if (keys[i] >= n) continue;
+    auto& sum = out[keys[i]];
+    for (std::size_t c = 0; c < cpus; ++c) {
+      const auto& s = per_cpu[i * cpus + c];
+      sum.packets += s.packets;
+      sum.bytes += s.bytes;
+      sum.new_flows += s.new_flows;
+      sum.drops += s.drops;
+    }
+  }
+  return out;
+}
+
 result<abi::service_stats> libbpf_map_ops::service_stats(std::uint32_t id) const {
   std::vector<abi::service_stats> per_cpu(static_cast<std::size_t>(cpus_));
   if (bpf_map_lookup_elem(fds_.service_stats, &id, per_cpu.data())) return system_error("read service_stats", errno);

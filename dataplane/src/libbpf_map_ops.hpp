@@ -45,6 +45,7 @@ class libbpf_map_ops : public map_ops {
   result<abi::config> config() const override;
   result<std::vector<std::uint64_t>> counters() const override;
   result<abi::service_stats> service_stats(std::uint32_t id) const override;
+  result<std::vector<abi::service_stats>> all_service_stats() const override;
   result<std::vector<std::pair<abi::ct_key, abi::ct_value>>> conntrack() const override;
 
  private:

@@ -56,6 +56,12 @@ std::optional<std::uint32_t> reconciler::id_pool::get() {
   return std::nullopt;
 }
 
+bool reconciler::id_pool::full() const {
+  for (std::uint32_t i = next_; i < used_.size(); ++i)
+    if (!used_[i]) return false;
+  return std::all_of(free_.begin(), free_.end(), [this](std::uint32_t id) { return used_[id]; });
+}
+
 void reconciler::id_pool::put(std::uint32_t id) {
   if (id == 0 || id >= used_.size()) return;
   used_[id] = false;
@@ -552,6 +558,12 @@ result<apply_report> reconciler::apply_service(const service& s) {
   apply_report r;
   slots_.release();
   if (auto live = live_.find(s.name); live != live_.end() && live->second.spec && *live->second.spec == s) return r;
+  // No id for a new service and no orphan to adopt: skipped before its Maglev row is
+  // computed (with the maps full, every Service waiting for room is tried when one leaves).
+  if (!live_.count(s.name) && orphans_.empty() && service_ids_.full()) {
+    r.skipped.push_back({s.name, out_of("service", s.name).message, true});
+    return r;
+  }
   auto planned = detail::plan_service(s, maglev_size_);
   if (auto* why = std::get_if<std::string>(&planned)) {
     r.skipped.push_back({s.name, *why});

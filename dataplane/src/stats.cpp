@@ -73,12 +73,13 @@ result<std::vector<counter>> read_counters(const map_ops& maps) {
 }
 
 result<std::vector<service_counters>> read_service_counters(const map_ops& maps, const reconciler& r) {
+  auto all = maps.all_service_stats();
+  if (!all) return all.err();
   std::vector<service_counters> out;
-  for (const auto& s : r.programmed()) {
-    auto st = maps.service_stats(s.id);
-    if (!st) return st.err();
-    out.push_back({s.name, s.id, *st});
-  }
+  out.reserve(r.programmed_count());
+  r.visit_programmed([&](const std::string& name, std::uint32_t id) {
+    out.push_back({name, id, id < all->size() ? (*all)[id] : abi::service_stats{}});
+  });
   return out;
 }
 

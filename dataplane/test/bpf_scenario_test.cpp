@@ -9,6 +9,7 @@
 
 #include "bpf_fixture.hpp"
 #include "dataplane/maglev.hpp"
+#include "dataplane/stats.hpp"
 
 namespace dataplane::testrun {
 namespace {
@@ -204,6 +205,33 @@ TEST_P(scenario, maps_read_back_in_the_wide_form) {
   auto fe = w->mod->maps().frontends();
   ASSERT_TRUE(fe) << fe.err().message;
   EXPECT_TRUE(std::any_of(fe->begin(), fe->end(), [&](const auto& e) { return same(e.first.addr, vip(family, "local")); }));
+}
+
+// The per-service counters that /metrics reads in one batch of the per-CPU array are those
+// a lookup per id reads, and they count the packet just sent.
+TEST_P(scenario, service_counters_read_in_one_batch) {
+  const std::string name = "local" + std::to_string(family) + (proto == protocol::tcp ? "/tcp" : "/udp");
+  const auto id = w->rec->service_id(name);
+  ASSERT_TRUE(id) << name;
+  auto one = w->mod->maps().service_stats(*id);
+  ASSERT_TRUE(one) << one.err().message;
+  send("local", port());
+  auto all = w->mod->maps().all_service_stats();
+  ASSERT_TRUE(all) << all.err().message;
+  ASSERT_EQ(all->size(), w->mod->maps().limits().services);
+  EXPECT_EQ((*all)[*id].packets, one->packets + 1);
+  EXPECT_GT((*all)[*id].bytes, one->bytes);
+  auto c = read_service_counters(w->mod->maps(), *w->rec);
+  ASSERT_TRUE(c) << c.err().message;
+  EXPECT_EQ(c->size(), w->rec->programmed_count());
+  for (const auto& s : *c) {
+    auto each = w->mod->maps().service_stats(s.id);
+    ASSERT_TRUE(each) << each.err().message;
+    EXPECT_EQ(s.stats.packets, each->packets) << s.name;
+    EXPECT_EQ(s.stats.bytes, each->bytes) << s.name;
+    EXPECT_EQ(s.stats.new_flows, each->new_flows) << s.name;
+    EXPECT_EQ(s.stats.drops, each->drops) << s.name;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(bpf, scenario,

@@ -1,6 +1,7 @@
 // Prometheus text exposition (see runtime/metrics.hpp).
 #include "runtime/metrics.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -8,8 +9,11 @@ namespace runtime {
 
 namespace {
 
-std::string escape(const std::string& v) {
-  std::string out;
+void escape_into(std::string& out, std::string_view v) {
+  if (v.find_first_of("\\\"\n") == std::string_view::npos) {
+    out += v;
+    return;
+  }
   for (char c : v) {
     if (c == '\\' || c == '"') out += '\\';
     if (c == '\n') {
@@ -18,48 +22,92 @@ std::string escape(const std::string& v) {
     }
     out += c;
   }
-  return out;
+}
+
+void number_into(std::string& out, double v) {
+  char buf[32];
+  if (std::isinf(v)) {
+    out += v > 0 ? "+Inf" : "-Inf";
+  } else if (v == std::floor(v) && std::fabs(v) < 1e15) {
+    auto r = std::to_chars(buf, buf + sizeof buf, static_cast<long long>(v));
+    out.append(buf, r.ptr);
+  } else {
+    const int n = std::snprintf(buf, sizeof buf, "%.9g", v);
+    out.append(buf, static_cast<std::size_t>(n));
+  }
 }
 
 std::string number(double v) {
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.9g", v);
-  return buf;
+  std::string s;
+  number_into(s, v);
+  return s;
 }
 
 }  // namespace
 
-void exposition::family(const std::string& name, const std::string& type, const std::string& help) {
-  auto [it, fresh] = families_.try_emplace(name, fam{type, help, {}});
-  if (fresh) order_.push_back(name);
+void exposition::family(std::string_view name, std::string_view type, std::string_view help) {
+  if (families_.find(name) != families_.end()) return;
+  families_.emplace(std::string(name), fam{std::string(type), std::string(help), {}});
+  order_.emplace_back(name);
 }
 
-void exposition::sample(const std::string& name, const labels& l, double value) {
-  std::string line = name;
-  // A histogram's _bucket/_sum/_count belong to the family of its base name.
-  std::string base = name;
-  for (const char* suffix : {"_bucket", "_sum", "_count"})
-    if (!families_.contains(base) && base.ends_with(suffix)) base.resize(base.size() - std::char_traits<char>::length(suffix));
-  if (!l.empty()) {
-    line += '{';
-    for (std::size_t i = 0; i < l.size(); ++i)
-      line += (i ? "," : "") + l[i].first + "=\"" + escape(l[i].second) + '"';
-    line += '}';
-  }
-  line += ' ' + number(value);
+// A histogram's _bucket/_sum/_count belong to the family of its base name; a sample of no
+// declared family makes an untyped one.
+exposition::fam& exposition::family_of(std::string_view sample_name) {
+  if (last_ && sample_name == last_name_) return *last_;
+  std::string_view base = sample_name;
+  for (std::string_view suffix : {"_bucket", "_sum", "_count"})
+    if (families_.find(base) == families_.end() && base.ends_with(suffix)) base.remove_suffix(suffix.size());
   family(base, "untyped", "");
-  families_[base].lines.push_back(std::move(line));
+  last_ = &families_.find(base)->second;
+  last_name_.assign(sample_name);
+  return *last_;
+}
+
+template <class It>
+void exposition::write(std::string_view name, It begin, It end, double value) {
+  auto& body = family_of(name).body;
+  body += name;
+  if (begin != end) {
+    body += '{';
+    for (auto it = begin; it != end; ++it) {
+      if (it != begin) body += ',';
+      body += it->first;
+      body += "=\"";
+      escape_into(body, it->second);
+      body += '"';
+    }
+    body += '}';
+  }
+  body += ' ';
+  number_into(body, value);
+  body += '\n';
+}
+
+void exposition::sample(std::string_view name, std::initializer_list<label> l, double value) {
+  write(name, l.begin(), l.end(), value);
+}
+
+void exposition::sample(std::string_view name, const labels& l, double value) { write(name, l.begin(), l.end(), value); }
+
+void exposition::merge(const exposition& other) {
+  for (const auto& name : other.order_) {
+    const auto& f = other.families_.find(name)->second;
+    family(name, f.type, f.help);
+    families_.find(name)->second.body += f.body;
+  }
 }
 
 std::string exposition::text() const {
+  std::size_t size = 0;
+  for (const auto& [name, f] : families_) size += f.body.size() + f.help.size() + 2 * name.size() + 32;
   std::string out;
+  out.reserve(size);
   for (const auto& name : order_) {
-    const auto& f = families_.at(name);
-    if (!f.help.empty()) out += "# HELP " + name + " " + f.help + "\n";
-    out += "# TYPE " + name + " " + f.type + "\n";
-    for (const auto& l : f.lines) out += l + "\n";
+    const auto& f = families_.find(name)->second;
+    if (!f.help.empty()) out.append("# HELP ").append(name).append(" ").append(f.help).append("\n");
+    out.append("# TYPE ").append(name).append(" ").append(f.type).append("\n");
+    out += f.body;
   }
   return out;
 }

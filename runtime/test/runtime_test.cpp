@@ -39,6 +39,25 @@ TEST(metrics, exposition_groups_samples_under_one_help_and_type) {
             "bgplb_change_to_wire_seconds_count 2\n");
 }
 
+TEST(metrics, merge_appends_families_and_joins_samples_of_one_family) {
+  runtime::exposition a, b;
+  a.family("x_total", "counter", "X.");
+  a.sample("x_total", {{"k", "1"}}, 1);
+  b.family("y", "gauge", "Y.");
+  b.sample("y", {}, 2);
+  b.family("x_total", "counter", "X.");
+  b.sample("x_total", {{"k", "2"}}, 3);
+  a.merge(b);
+  runtime::exposition copy = a, moved = std::move(b);
+  copy.sample("y", {{"k", "copy"}}, 4);  // into the copy's family, not a's
+  moved.sample("y", {}, 5);
+  EXPECT_EQ(moved.text(), "# HELP y Y.\n# TYPE y gauge\ny 2\ny 5\n# HELP x_total X.\n# TYPE x_total counter\nx_total{k=\"2\"} 3\n");
+  EXPECT_NE(copy.text().find("y{k=\"copy\"} 4\n"), std::string::npos);
+  EXPECT_EQ(a.text(),
+            "# HELP x_total X.\n# TYPE x_total counter\nx_total{k=\"1\"} 1\nx_total{k=\"2\"} 3\n"
+            "# HELP y Y.\n# TYPE y gauge\ny 2\n");
+}
+
 TEST(http, endpoints_parse_host_port_forms) {
   using runtime::parse_endpoint;
   EXPECT_EQ(parse_endpoint("127.0.0.1:7472")->port(), 7472);

@@ -247,13 +247,6 @@ dataplane::status dataplane_driver::program_some(const model::snapshot& s, const
   };
   for (const auto& key : keys)
     if (auto e = plan(key)) return e;
-  if (freed) {
-    const auto waiting = std::move(no_room_);
-    no_room_.clear();
-    for (const auto& key : waiting)
-      if (!keys.count(key))
-        if (auto e = plan(key)) return e;
-  }
   auto apply = [&](const model::name_key& key, const dataplane_program& p) -> dataplane::status {
     std::vector<dataplane::skipped_service> skipped = p.skipped;
     std::vector<std::string> names;
@@ -279,6 +272,24 @@ dataplane::status dataplane_driver::program_some(const model::snapshot& s, const
   };
   for (const auto& [key, p] : work)
     if (auto e = apply(key, p)) return e;
+  // Room was freed: the Services waiting for it are tried in name order until one finds
+  // none; the rest wait on untried (at 100,000 Services with the maps full, trying all of
+  // them cost seconds of this thread for every change that freed a service id).
+  if (freed) {
+    auto waiting = std::move(no_room_);
+    no_room_.clear();
+    bool full = false;
+    for (const auto& key : waiting) {
+      if (full || keys.count(key)) {  // a touched one was just tried
+        no_room_.insert(key);
+        continue;
+      }
+      const auto n = work.size();
+      if (auto e = plan(key)) return e;
+      if (auto e = apply(work[n].first, work[n].second)) return e;
+      full = no_room_.count(key) > 0;
+    }
+  }
   if (work.size() > 1)
     for (const auto& [key, p] : work)
       if (retry_.count(key))

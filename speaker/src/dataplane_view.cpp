@@ -61,6 +61,11 @@ std::map<std::uint32_t, std::uint32_t> spread(const dataplane::map_ops& maps, co
 }  // namespace
 
 void dataplane_driver::metrics(runtime::exposition& x) const {
+  summary_metrics(x);
+  service_metrics(x);
+}
+
+void dataplane_driver::summary_metrics(runtime::exposition& x) const {
   x.family("bgplb_dataplane_up", "gauge", "1 when the eBPF dataplane is loaded and attached, with the mode asked for and the hook in use.");
   x.sample("bgplb_dataplane_up", {{"mode", std::string(to_string(o_.mode))}, {"hook", hook_name(hook_)}},
            state_ == state::running ? 1 : 0);
@@ -82,28 +87,33 @@ void dataplane_driver::metrics(runtime::exposition& x) const {
   if (!host_) return;
 
   x.family("bgplb_dataplane_services", "gauge", "Services programmed into the dataplane.");
-  const auto programmed = reconciler_->programmed();
-  x.sample("bgplb_dataplane_services", {}, static_cast<double>(programmed.size()));
+  x.sample("bgplb_dataplane_services", {}, static_cast<double>(reconciler_->programmed_count()));
   x.family("bgplb_dataplane_drops_total", "counter", "Packets for a service the dataplane dropped, by reason (docs/dataplane.md).");
   x.family("bgplb_dataplane_events_total", "counter", "Packets by what the dataplane did with them.");
   if (auto c = dataplane::read_counters(host_->maps()))
     for (const auto& k : *c)
       x.sample(k.drop ? "bgplb_dataplane_drops_total" : "bgplb_dataplane_events_total",
                {{k.drop ? "reason" : "event", std::string(k.name)}}, static_cast<double>(k.value));
+}
+
+void dataplane_driver::service_metrics(runtime::exposition& x) const {
+  if (!host_) return;
   const std::pair<const char*, const char*> per_service[] = {
       {"bgplb_dataplane_service_packets_total", "Packets for the service's frontends the dataplane handled."},
       {"bgplb_dataplane_service_bytes_total", "Bytes of those packets."},
       {"bgplb_dataplane_service_new_flows_total", "Flows that took a backend (new conntrack entries)."},
       {"bgplb_dataplane_service_drops_total", "Packets for the service the dataplane dropped, any reason."}};
   for (const auto& [name, help] : per_service) x.family(name, "counter", help);
-  if (auto c = dataplane::read_service_counters(host_->maps(), *reconciler_))
-    for (const auto& s : *c) {
-      const runtime::labels l{{"service", s.name}};
-      x.sample(per_service[0].first, l, static_cast<double>(s.stats.packets));
-      x.sample(per_service[1].first, l, static_cast<double>(s.stats.bytes));
-      x.sample(per_service[2].first, l, static_cast<double>(s.stats.new_flows));
-      x.sample(per_service[3].first, l, static_cast<double>(s.stats.drops));
-    }
+  auto c = dataplane::read_service_counters(host_->maps(), *reconciler_);
+  if (!c) return;
+  // family by family: each sample then finds its family in the exposition at once
+  const auto each = [&](const char* name, auto field) {
+    for (const auto& s : *c) x.sample(name, {{"service", s.name}}, static_cast<double>(s.stats.*field));
+  };
+  each(per_service[0].first, &dataplane::abi::service_stats::packets);
+  each(per_service[1].first, &dataplane::abi::service_stats::bytes);
+  each(per_service[2].first, &dataplane::abi::service_stats::new_flows);
+  each(per_service[3].first, &dataplane::abi::service_stats::drops);
 }
 
 std::string dataplane_driver::json() const {

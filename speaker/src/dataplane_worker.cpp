@@ -3,7 +3,7 @@
 
 namespace speaker {
 
-dataplane_worker::dataplane_worker(dataplane_driver& d) : d_(d) {}
+dataplane_worker::dataplane_worker(dataplane_driver& d) : d_(d) { not_ready_ = d_.not_ready(); }
 
 dataplane_worker::~dataplane_worker() { stop(); }
 
@@ -43,6 +43,40 @@ void dataplane_worker::loop() {
     r = {};  // the snapshot goes before the lock is taken again
     l.lock();
   }
+}
+
+void dataplane_worker::keep_status() {
+  auto nr = d_.not_ready();
+  std::lock_guard g(kept_m_);
+  not_ready_ = std::move(nr);
+}
+
+std::optional<std::string> dataplane_worker::not_ready() const {
+  std::lock_guard g(kept_m_);
+  return not_ready_;
+}
+
+// The summary is kept for the scrapes during an update; the counters per Service are not
+// (at 100,000 Services they would hold 400,000 lines between scrapes): such a scrape
+// leaves them out, and Prometheus sees a gap in counters, which rate() bridges.
+void dataplane_worker::metrics(runtime::exposition& x) const {
+  runtime::exposition summary, services;
+  const bool fresh = try_locked([&](const dataplane_driver& d) {
+                       d.summary_metrics(summary);
+                       d.service_metrics(services);
+                       return true;
+                     }).has_value();
+  {
+    std::lock_guard g(kept_m_);
+    if (fresh) metrics_ = summary;
+    else summary = metrics_;
+  }
+  x.family("bgplb_dataplane_updating", "gauge",
+           "1 while the dataplane's maps are being programmed; its other figures are then those of the last scrape before, "
+           "without the counters per service.");
+  x.sample("bgplb_dataplane_updating", {}, fresh ? 0 : 1);
+  x.merge(summary);
+  x.merge(services);
 }
 
 }  // namespace speaker

@@ -1,20 +1,27 @@
 // speaker::dataplane_worker: runs dataplane_driver::update on a thread of its own, so that a
 // program of every Service (seconds at 100,000, the cold start's largest step with the
 // dataplane on: docs/coldstart.md) never holds the core thread, where the BGP sessions
-// run. A request made while one runs waits, merged with any other waiting one: the latest
-// snapshot and assignments, and the union of the Services touched (or every Service when
-// either asks for all). Every other use of the driver goes through locked(), one at a time
-// with update().
+// and BFD run. A request made while one runs waits, merged with any other waiting one: the
+// latest snapshot and assignments, and the union of the Services touched (or every Service
+// when either asks for all).
+//
+// The core thread never waits for an update either: its readers use not_ready() and
+// metrics(), which answer from what the last update left when one is running, and
+// try_locked() (the HTTP views), which says "busy" instead of waiting. locked() waits, for
+// the tests and for the load's hand-over, which happens before any update can.
 #pragma once
 
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <utility>
 #include <set>
 #include <thread>
 #include <vector>
 
+#include "runtime/metrics.hpp"
 #include "speaker/dataplane_driver.hpp"
 
 namespace speaker {
@@ -36,19 +43,33 @@ class dataplane_worker {
   // The update under way finishes; what waits is dropped. Later submits are ignored.
   void stop();
 
+  // Runs f on the driver, waiting for an update under way. After it, the readiness kept
+  // for not_ready() is the driver's.
   template <class F>
   decltype(auto) locked(F&& f) {
     std::lock_guard g(driver_m_);
+    struct refresh {
+      dataplane_worker& w;
+      ~refresh() { w.keep_status(); }
+    } r{*this};
     return f(d_);
   }
+  // f's result, or nullopt at once when an update holds the driver.
   template <class F>
-  decltype(auto) locked(F&& f) const {
-    std::lock_guard g(driver_m_);
+  auto try_locked(F&& f) const -> std::optional<decltype(f(std::declval<const dataplane_driver&>()))> {
+    std::unique_lock g(driver_m_, std::try_to_lock);
+    if (!g.owns_lock()) return std::nullopt;
     return f(static_cast<const dataplane_driver&>(d_));
   }
+  // The driver's readiness after the last update or locked() call; never waits.
+  std::optional<std::string> not_ready() const;
+  // The driver's metrics, or while an update runs the last summary rendered (with
+  // bgplb_dataplane_updating 1, without the counters per Service); never waits.
+  void metrics(runtime::exposition& x) const;
 
  private:
   void loop();
+  void keep_status();  // driver_m_ held
 
   dataplane_driver& d_;
   mutable std::mutex driver_m_;  // the driver
@@ -57,6 +78,9 @@ class dataplane_worker {
   std::optional<request> next_;
   bool stop_ = false;
   std::thread thread_;  // started on the first submit
+  mutable std::mutex kept_m_;  // what the core thread reads while an update runs:
+  std::optional<std::string> not_ready_;
+  mutable runtime::exposition metrics_;
 };
 
 }  // namespace speaker

@@ -49,6 +49,17 @@ def get(port, path):
     return int(status), body
 
 
+def dataplane_doc(getter, port):
+    """/v1/dataplane as JSON; a 503 (the speaker programming its maps) is asked again."""
+    end = time.time() + 10
+    status, body = getter(port, '/v1/dataplane')
+    while status == 503 and time.time() < end:
+        time.sleep(0.1)
+        status, body = getter(port, '/v1/dataplane')
+    assert status == 200, (status, body)
+    return json.loads(body)
+
+
 def start(manifests, state, port, extra, log, wrap=()):
     return subprocess.Popen(list(wrap) + [BGPLB, 'run', '-f', manifests, '--state', state, '--node', 'node2',
                                           '--metrics-address', '127.0.0.1:%d' % port, '--api-address', '',
@@ -79,7 +90,7 @@ def without_bpf(work, manifests):
                 time.sleep(0.5)
                 status, body = daemon_test.get(port, '/readyz')
                 assert status == 503 and 'dataplane: BPF dataplane unavailable: needs CAP_BPF' in body, (status, body)
-            doc = json.loads(daemon_test.get(port, '/v1/dataplane')[1])
+            doc = dataplane_doc(daemon_test.get, port)
             assert doc['state'] == ('unavailable' if ready else 'failed'), doc
             assert 'needs CAP_BPF (or CAP_SYS_ADMIN) and CAP_NET_ADMIN' in doc['reason'], doc
             text = daemon_test.get(port, '/metrics')[1]
@@ -119,9 +130,9 @@ def in_namespace(work, manifests):
         proc = start(manifests, os.path.join(work, 'state-ns'), port, [], log, in_ns())  # the default: auto
     try:
         daemon_test.wait_for(lambda: get(port, '/readyz')[0] == 200, '/readyz', timeout=20)
-        daemon_test.wait_for(lambda: json.loads(get(port, '/v1/dataplane')[1])['state'] == 'running', 'running',
+        daemon_test.wait_for(lambda: dataplane_doc(get, port)['state'] == 'running', 'running',
                              timeout=20)
-        doc = json.loads(get(port, '/v1/dataplane')[1])
+        doc = dataplane_doc(get, port)
         assert doc['hook'] == 'xdp' and doc['interfaces'] == [UPLINK], doc
         assert doc['pin_root'] == PIN_ROOT + '/node2', doc
         names = [s['name'] for s in doc['services']]

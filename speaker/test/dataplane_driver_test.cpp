@@ -7,9 +7,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -503,3 +505,71 @@ TEST(dataplane_worker, programs_on_its_own_thread_until_stopped) {
 }
 
 }  // namespace
+
+// While an update holds the driver (seconds at 100,000 Services), the core thread's readers
+// do not wait: readiness and metrics are those the last update left (metrics marked
+// updating), the HTTP views are refused; once it ends, both follow it.
+TEST(dataplane_worker, readers_never_wait_for_an_update) {
+  world w;
+  std::mutex gate_m;
+  std::condition_variable gate_cv;
+  bool hold = false, held = false;
+  auto k = w.kernel();
+  k.route_interface = [&, inner = k.route_interface](const model::ip_address& a) {
+    std::unique_lock l(gate_m);
+    if (hold) {
+      held = true;
+      gate_cv.notify_all();
+      gate_cv.wait(l, [&] { return !hold; });
+    }
+    return inner(a);
+  };
+  dataplane_driver d(settings(dataplane_mode::automatic), "n1", k);
+  d.start();
+  speaker::dataplane_worker worker(d);
+  const auto ips = std::make_shared<const model::assignments>(lb());
+  const auto s = std::make_shared<const model::snapshot>(snap());
+  worker.submit({s, ips, peers({"192.0.2.1"}), std::nullopt});
+  auto idle_services = [&] { return worker.try_locked([](const dataplane_driver& x) { return x.json(); }); };
+  for (int i = 0; i < 2000 && worker.locked([&](const dataplane_driver&) { return w.loads == 1 && !w.attaches.empty(); }) == false; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_TRUE(idle_services());
+  runtime::exposition before;
+  worker.metrics(before);
+  EXPECT_NE(before.text().find("bgplb_dataplane_updating 0\n"), std::string::npos) << before.text();
+  EXPECT_NE(before.text().find("bgplb_dataplane_applies_total 1\n"), std::string::npos) << before.text();
+  EXPECT_NE(before.text().find("bgplb_dataplane_service_packets_total{"), std::string::npos) << before.text();
+
+  worker.locked([&](dataplane_driver&) { w.host->fake.fail_at = w.host->fake.writes; });  // the next update fails
+  {
+    std::lock_guard l(gate_m);
+    hold = true;
+  }
+  const auto moved = std::make_shared<const model::assignments>(
+      model::assignments{{{"default", "web"}, {*model::ip_address::parse("198.51.100.11")}}});
+  worker.submit({s, moved, peers({"192.0.2.1"}), std::nullopt});
+  {
+    std::unique_lock l(gate_m);
+    ASSERT_TRUE(gate_cv.wait_for(l, std::chrono::seconds(5), [&] { return held; }));
+  }
+  // the update is inside the driver now, and stays there until released
+  EXPECT_FALSE(idle_services());
+  EXPECT_FALSE(worker.not_ready());
+  runtime::exposition during;
+  worker.metrics(during);
+  EXPECT_NE(during.text().find("bgplb_dataplane_updating 1\n"), std::string::npos) << during.text();
+  EXPECT_NE(during.text().find("bgplb_dataplane_applies_total 1\n"), std::string::npos) << during.text();
+  EXPECT_EQ(during.text().find("bgplb_dataplane_service_packets_total{"), std::string::npos) << during.text();
+  {
+    std::lock_guard l(gate_m);
+    hold = false;
+  }
+  gate_cv.notify_all();
+  for (int i = 0; i < 2000 && !worker.not_ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_TRUE(worker.not_ready());  // the failed write
+  runtime::exposition after;
+  worker.metrics(after);
+  EXPECT_NE(after.text().find("bgplb_dataplane_updating 0\n"), std::string::npos) << after.text();
+  EXPECT_NE(after.text().find("bgplb_dataplane_apply_errors_total 1\n"), std::string::npos) << after.text();
+  worker.stop();
+}

@@ -81,6 +81,17 @@ class map_ops {
   virtual result<abi::config> config() const = 0;
   virtual result<std::vector<std::uint64_t>> counters() const = 0;  // summed over CPUs, COUNTER_MAX
   virtual result<abi::service_stats> service_stats(std::uint32_t id) const = 0;
+  // Every service id's stats, summed over CPUs, indexed by id (limits().services of them).
+  // The default reads them one at a time; the kernel's reads the map in one batch.
+  virtual result<std::vector<abi::service_stats>> all_service_stats() const {
+    std::vector<abi::service_stats> out(limits().services);
+    for (std::uint32_t id = 0; id < out.size(); ++id) {
+      auto s = service_stats(id);
+      if (!s) return s.err();
+      out[id] = *s;
+    }
+    return out;
+  }
   virtual result<std::vector<std::pair<abi::ct_key, abi::ct_value>>> conntrack() const = 0;
 };
 

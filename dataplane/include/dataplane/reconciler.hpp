@@ -61,6 +61,12 @@ class reconciler {
   result<apply_report> remove_service(const std::string& name);
 
   std::vector<programmed_service> programmed() const;
+  std::size_t programmed_count() const { return live_.size(); }
+  // Each programmed service's name and id, in name order, without copying what programmed() does.
+  template <class F>
+  void visit_programmed(F&& f) const {
+    for (const auto& [name, e] : live_) f(name, e.id);
+  }
   std::optional<std::uint32_t> service_id(const std::string& name) const;
 
  private:
@@ -70,6 +76,7 @@ class reconciler {
     void take(std::uint32_t id);
     std::optional<std::uint32_t> get();
     void put(std::uint32_t id);  // reused last: freed ids queue behind never-used ones
+    bool full() const;           // get() would find none
 
    private:
     std::vector<bool> used_;

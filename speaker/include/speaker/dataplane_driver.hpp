@@ -97,7 +97,9 @@ class dataplane_driver {
   // Whether update() programs anything (the module is loaded).
   bool active() const { return reconciler_ != nullptr; }
 
-  void metrics(runtime::exposition& x) const;
+  void metrics(runtime::exposition& x) const;  // summary_metrics, then service_metrics
+  void summary_metrics(runtime::exposition& x) const;  // state, applies, drops and events by reason
+  void service_metrics(runtime::exposition& x) const;  // the counters per Service (4 lines each)
   std::string json() const;                                 // /v1/dataplane
   std::string conntrack_json(std::string_view client) const;  // /v1/dataplane/conntrack/<client address>
   std::optional<std::string> not_ready() const;
