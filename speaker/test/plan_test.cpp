@@ -398,7 +398,7 @@ TEST(planner, incremental_updates_equal_a_fresh_plan) {
         if (!b.contains(k) || b.at(k) != v) changed.insert(k);
       for (const auto& [k, v] : b)
         if (!a.contains(k)) changed.insert(k);
-      const auto d = inc.update(after, model::diff(*before, *after), b, changed);
+      const auto d = inc.update(after, model::diff(*before, *after), b, {changed.begin(), changed.end()});
       incremental += d.full ? 0 : 1;
       for (const auto& c : d.routes) {
         if (c.route) applied[c.peer][c.prefix] = *c.route;
