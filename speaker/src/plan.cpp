@@ -90,11 +90,14 @@ class service_planner {
   }
 
   contribution take() {
+    const auto by_ip = [](const auto& a, const auto& b) { return a.ip < b.ip; };
+    if (!std::is_sorted(out_.withheld.begin(), out_.withheld.end(), by_ip))
+      std::stable_sort(out_.withheld.begin(), out_.withheld.end(), by_ip);
+    if (std::is_sorted(out_.announced.begin(), out_.announced.end(), by_ip)) return std::move(out_);
     // Addresses in order; each route follows its address to its new place.
     std::vector<std::uint32_t> order(out_.announced.size()), place(order.size());
     std::iota(order.begin(), order.end(), 0u);
-    std::stable_sort(order.begin(), order.end(),
-                     [&](auto a, auto b) { return out_.announced[a].ip < out_.announced[b].ip; });
+    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return by_ip(out_.announced[a], out_.announced[b]); });
     std::vector<announced_address> sorted;
     sorted.reserve(order.size());
     for (std::uint32_t i = 0; i < order.size(); ++i) {
@@ -103,7 +106,6 @@ class service_planner {
     }
     out_.announced = std::move(sorted);
     for (auto& r : out_.routes) r.address = place[r.address];
-    std::stable_sort(out_.withheld.begin(), out_.withheld.end(), [](const auto& a, const auto& b) { return a.ip < b.ip; });
     return std::move(out_);
   }
 

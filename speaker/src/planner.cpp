@@ -62,7 +62,9 @@ struct planner::state {
 void planner::state::replan(const model::name_key& k, const context& c, const model::assignments& ips, delta& d) {
   bool announced_before = false;
   std::vector<std::pair<model::ip_address, std::string>> withheld_before;
-  if (auto old = services.find(k); old != services.end()) {
+  auto at = services.lower_bound(k);  // where k is, or goes: one search for both
+  if (at != services.end() && at->first == k) {
+    auto old = at;
     announced_before = !old->second.announced.empty();
     withheld_before = std::move(old->second.withheld);
     // Two addresses in one aggregate share a handle: each goes back once.
@@ -73,7 +75,7 @@ void planner::state::replan(const model::name_key& k, const context& c, const mo
     std::sort(handles.begin(), handles.end(), by_address);
     handles.erase(std::unique(handles.begin(), handles.end()), handles.end());
     for (const auto& h : handles) book.remove(h);
-    services.erase(old);
+    at = services.erase(old);
   }
   auto c_new = detail::plan_one(c, *snapshot, ips, k);
   for (const auto& w : c_new.withheld)
@@ -81,7 +83,7 @@ void planner::state::replan(const model::name_key& k, const context& c, const mo
       d.newly_withheld.push_back(w);
   if (!c_new.announced.empty() && !announced_before) d.started_announcing.push_back(k);
   if (c_new.routes.empty() && c_new.announced.empty() && c_new.withheld.empty()) return;
-  auto& held = services[k];
+  auto& held = services.emplace_hint(at, k, held_service{})->second;
   held.routes.reserve(c_new.routes.size());
   for (const auto& r : c_new.routes) held.routes.push_back({book.add(r.peer, r.prefix, r.attrs, &held), r.address});
   held.announced.reserve(c_new.announced.size());

@@ -2,6 +2,7 @@
 #include "route_book.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <tuple>
 
 namespace speaker::detail {
@@ -55,7 +56,10 @@ void route_book::remove(handle h) {
 
 std::vector<route_change> route_book::flush() {
   // (peer name, prefix) order, as model::cidr sorts: family, address, length.
-  const auto order = [this](const key& k) { return std::tie(peers_[k.peer], k.family, k.high, k.low, k.length); };
+  std::vector<std::uint32_t> rank(peers_.size());
+  for (std::uint32_t i = 0; i < rank.size(); ++i)
+    rank[i] = static_cast<std::uint32_t>(std::count_if(peers_.begin(), peers_.end(), [&](const auto& p) { return p < peers_[i]; }));
+  const auto order = [&](const key& k) { return std::tie(rank[k.peer], k.family, k.high, k.low, k.length); };
   std::sort(dirty_.begin(), dirty_.end(), [&](const key& a, const key& b) { return order(a) < order(b); });
   dirty_.erase(std::unique(dirty_.begin(), dirty_.end()), dirty_.end());
   std::vector<route_change> out;
@@ -74,7 +78,13 @@ std::vector<route_change> route_book::flush() {
     auto table = merged_.find(name);
     if (now) {
       if (table == merged_.end()) table = merged_.try_emplace(name).first;
-      auto [it, fresh] = table->second.try_emplace(prefix, *now);
+      auto& routes = table->second;
+      if (routes.empty() || std::prev(routes.end())->first < prefix) {  // at start, every key: no search
+        routes.emplace_hint(routes.end(), prefix, *now);
+        out.push_back({name, prefix, std::move(now)});
+        continue;
+      }
+      auto [it, fresh] = routes.try_emplace(prefix, *now);
       if (!fresh) {
         if (it->second == *now) continue;
         it->second = *now;
