@@ -75,4 +75,28 @@ struct planner::context {
 
 std::shared_ptr<const planner::context> make_context(const model::snapshot& s, const std::string& node);
 
+namespace detail {
+
+// What one service (or, under node_wide, Calico's service ranges) gives the plan.
+struct contribution {
+  struct route {
+    std::string peer;
+    model::cidr prefix;
+    route_plan attrs;
+    std::uint32_t address = 0;  // index of the announced address it was made for
+  };
+  std::vector<route> routes;
+  std::vector<announced_address> announced;  // address order
+  std::vector<withheld_address> withheld;    // address order
+};
+
+// The node-wide Calico ranges are planned under this key; no Service has an empty namespace.
+inline const model::name_key node_wide{"", ""};
+
+// plan.cpp: the rules for one key (a Service, or node_wide) in the snapshot.
+contribution plan_one(const planner::context& ctx, const model::snapshot& s, const model::assignments& ips,
+                      const model::name_key& k);
+
+}  // namespace detail
+
 }  // namespace speaker

@@ -92,7 +92,7 @@ void service::on_change(const store::change& c) {
   const bool full = c.full || !planned_;
   auto replaced = std::exchange(snapshot_, c.objects.snapshot);
   auto d = full ? planner_.update_all(snapshot_, *assigned_)
-                : planner_.update(snapshot_, c.objects.changes, *assigned_, {c.moved.begin(), c.moved.end()});
+                : planner_.update(snapshot_, c.objects.changes, *assigned_, c.moved);
   planned_ = true;
   if (d.full && planner_.errors() != peer_errors_) {
     for (const auto& e : planner_.errors()) log::warn(log::ev::peer_config_error, "error", e.to_string());

@@ -280,6 +280,55 @@ TEST(planner, survives_the_snapshots_it_was_built_from_being_freed) {
   EXPECT_EQ(routes(p.current()), lines{"tor 10.0.0.5/32"});
 }
 
+TEST(planner, the_first_plan_of_every_moved_service_equals_the_reference) {
+  // As the node's service starts: a plan of the configuration alone, then the change that
+  // publishes every service's address names them all as moved. Two services share an
+  // address, two more fall in one aggregate, one has no endpoint, one no address.
+  const std::string cfg = pool("p1", "[10.0.0.0/24]") + peer("tor", "192.168.0.1") + peer("tor2", "192.168.0.2") +
+                          advert("all", "communities: ['64512:1'], peers: [tor]") +
+                          advert("agg", "aggregationLength: 28, peers: [tor2], localPref: 50") + node("n1");
+  std::string objects = cfg;
+  for (const char* name : {"s0", "s1", "s2", "s3", "s4", "s5"}) {
+    objects += service(name);
+    if (std::string(name) != "s4") objects += slice(name, "n1:ready");
+  }
+  const auto a = ips({{"s0", "10.0.0.5"}, {"s1", "10.0.0.5"}, {"s2", "10.0.0.17"}, {"s3", "10.0.0.18"}, {"s4", "10.0.0.40"}});
+  speaker::planner p("n1");
+  const auto config = snap(cfg);
+  EXPECT_TRUE(p.update_all(config, {}).routes.empty());
+  const auto all = snap(objects);
+  std::vector<model::name_key> moved;
+  for (const auto& [k, v] : a) moved.push_back(k);
+  const auto d = p.update(all, model::diff(*config, *all), a, moved);
+  const auto ref = speaker::plan(*all, a, "n1");
+  EXPECT_FALSE(d.full);
+  EXPECT_EQ(p.current(), ref);
+  speaker::route_table replayed;
+  for (const auto& c : d.routes) replayed[c.peer][c.prefix] = *c.route;
+  EXPECT_EQ(replayed, ref.routes);
+  EXPECT_EQ(routes(ref), (lines{"tor 10.0.0.5/32 64512:1", "tor 10.0.0.17/32 64512:1", "tor 10.0.0.18/32 64512:1",
+                                "tor2 10.0.0.0/28 lp=50", "tor2 10.0.0.16/28 lp=50"}));
+  EXPECT_EQ(d.started_announcing, (std::vector<model::name_key>{{"default", "s0"}, {"default", "s1"}, {"default", "s2"},
+                                                                {"default", "s3"}}));
+  EXPECT_EQ(d.newly_withheld, ref.withheld);
+  ASSERT_EQ(ref.announced.size(), 4u);
+  EXPECT_EQ(ref.announced[0].peers, (std::vector<std::string>{"tor", "tor2"}));
+
+  // s0 loses its address: s1 still gives both of its routes, so nothing changes on the wire.
+  const auto b = ips({{"s1", "10.0.0.5"}, {"s2", "10.0.0.17"}, {"s3", "10.0.0.18"}, {"s4", "10.0.0.40"}});
+  const auto d2 = p.update(all, {}, b, {{"default", "s0"}});
+  EXPECT_TRUE(d2.routes.empty());
+  EXPECT_EQ(p.current(), speaker::plan(*all, b, "n1"));
+  EXPECT_EQ(p.announcing(), (std::vector<model::name_key>{{"default", "s1"}, {"default", "s2"}, {"default", "s3"}}));
+
+  // s2 too: its aggregate stays (s3 gives it), its host route goes.
+  const auto c = ips({{"s1", "10.0.0.5"}, {"s3", "10.0.0.18"}, {"s4", "10.0.0.40"}});
+  const auto d3 = p.update(all, {}, c, {{"default", "s2"}});
+  ASSERT_EQ(d3.routes.size(), 1u);
+  EXPECT_EQ(d3.routes[0], (speaker::route_change{"tor", *model::cidr::parse("10.0.0.17/32"), std::nullopt}));
+  EXPECT_EQ(p.current(), speaker::plan(*all, c, "n1"));
+}
+
 // ---- BFD: a BGPPeer's bfdProfile ----
 
 std::string bfd_profile(const std::string& name, const std::string& spec = "") {
@@ -398,7 +447,7 @@ TEST(planner, incremental_updates_equal_a_fresh_plan) {
         if (!b.contains(k) || b.at(k) != v) changed.insert(k);
       for (const auto& [k, v] : b)
         if (!a.contains(k)) changed.insert(k);
-      const auto d = inc.update(after, model::diff(*before, *after), b, changed);
+      const auto d = inc.update(after, model::diff(*before, *after), b, {changed.begin(), changed.end()});
       incremental += d.full ? 0 : 1;
       for (const auto& c : d.routes) {
         if (c.route) applied[c.peer][c.prefix] = *c.route;

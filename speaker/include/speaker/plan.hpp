@@ -6,7 +6,9 @@
 //
 // planner keeps each service's contribution, so an event that touches a few services
 // re-plans only those (O(k log n)); anything else (pools, adverts, peers, this node,
-// communities, BGPConfiguration) re-plans everything. plan() is the reference.
+// communities, BGPConfiguration) re-plans everything. plan() is the reference. It holds
+// each route once (src/route_book.hpp) and a service's addresses without copies of its
+// name: about 0.5 KiB per service with one peer (docs/memory.md).
 #pragma once
 
 #include <algorithm>
@@ -68,8 +70,7 @@ struct large_community {
 };
 
 // A sorted set kept in a vector: a route's communities are a handful or none, and a
-// std::set costs 48 bytes even empty, in each of the planner's copies of every route
-// (docs/memory.md).
+// std::set costs 48 bytes even empty, in every route the planner holds (docs/memory.md).
 template <class T>
 class small_set {
  public:
@@ -144,7 +145,10 @@ struct route_change {
 
 class planner {
  public:
-  explicit planner(std::string node) : node_(std::move(node)) {}
+  explicit planner(std::string node);
+  ~planner();
+  planner(const planner&) = delete;
+  planner& operator=(const planner&) = delete;
 
   struct delta {
     bool full = false;                    // the whole node was re-planned
@@ -155,10 +159,10 @@ class planner {
   };
 
   // Re-plan for a new snapshot. `changes` is the snapshot's change set against the one
-  // last given; `ips_changed` names services whose assigned addresses changed. The first
-  // call (or an empty `changes` with full=true) plans everything.
+  // last given; `moved` names services whose assigned addresses changed (name order, each
+  // once: store::change::moved). The first call plans everything.
   delta update(std::shared_ptr<const model::snapshot> s, const model::change_set& changes, const model::assignments& ips,
-               std::set<model::name_key> ips_changed);
+               const std::vector<model::name_key>& moved);
   delta update_all(std::shared_ptr<const model::snapshot> s, const model::assignments& ips);
 
   // The current plan, as plan() would return it.
@@ -166,33 +170,16 @@ class planner {
   // The services this node announces at least one address of (name order): the
   // services of current().announced, without building the plan.
   std::vector<model::name_key> announcing() const;
-  const std::vector<peer_plan>& peers() const { return peers_; }
-  const std::vector<model::error>& errors() const { return errors_; }  // current().errors
-  const route_table& routes() const { return merged_; }
+  const std::vector<peer_plan>& peers() const;
+  const std::vector<model::error>& errors() const;  // current().errors
+  // The merged routes (current().routes), kept up to date in place: the agent holds it.
+  const route_table& routes() const;
 
-  struct contribution {
-    std::vector<std::pair<std::string, std::pair<model::cidr, route_plan>>> routes;  // (peer, (prefix, attrs))
-    std::vector<announced_address> announced;
-    std::vector<withheld_address> withheld;
-  };
   struct context;  // node-wide facts (src/context.hpp)
 
  private:
-  void replan_service(const model::name_key& k, const context& ctx, const model::assignments& ips,
-                      std::set<std::pair<std::string, model::cidr>>& dirty);
-  delta finish(std::set<std::pair<std::string, model::cidr>>& dirty, std::vector<withheld_address> before,
-               const std::set<model::name_key>& announced_before, const std::vector<model::name_key>& keys, bool full,
-               bool peers_changed);
-
-  std::string node_;
-  std::shared_ptr<const model::snapshot> snapshot_;
-  std::vector<peer_plan> peers_;
-  std::vector<model::error> errors_;
-  std::map<model::name_key, contribution> by_service_;
-  // (peer, prefix) -> contributing services -> attributes; merged_ is their union.
-  std::map<std::pair<std::string, model::cidr>, std::map<model::name_key, route_plan>> contributors_;
-  route_table merged_;
-  std::shared_ptr<const context> ctx_;
+  struct state;  // src/planner.cpp
+  std::unique_ptr<state> state_;
 };
 
 // `bgplb plan --node`: {"sessions":[{"name","address","port","my_asn","peer_asn",
