@@ -1,6 +1,7 @@
 // Prometheus text exposition (see runtime/metrics.hpp).
 #include "runtime/metrics.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -10,7 +11,8 @@ namespace runtime {
 namespace {
 
 void escape_into(std::string& out, std::string_view v) {
-  if (v.find_first_of("\\\"\n") == std::string_view::npos) {
+  const auto plain = [](char c) { return c != '\\' && c != '"' && c != '\n'; };
+  if (std::all_of(v.begin(), v.end(), plain)) {  // nearly every value (find_first_of was a quarter of a scrape)
     out += v;
     return;
   }

@@ -181,6 +181,17 @@ std::vector<model::name_key> planner::announcing() const {
   return out;
 }
 
+void planner::visit_announced(const std::function<void(const model::name_key&, const model::ip_address&)>& f) const {
+  for (const auto& [k, held] : state_->services)
+    for (const auto& ip : held.announced) f(k, ip);
+}
+
+void planner::visit_withheld(
+    const std::function<void(const model::name_key&, const model::ip_address&, const std::string&)>& f) const {
+  for (const auto& [k, held] : state_->services)
+    for (const auto& [ip, why] : held.withheld) f(k, ip, why);
+}
+
 const std::vector<peer_plan>& planner::peers() const { return state_->peers; }
 const std::vector<model::error>& planner::errors() const { return state_->errors; }
 const route_table& planner::routes() const { return state_->book.routes(); }

@@ -249,21 +249,20 @@ void service::metrics(runtime::exposition& x) const {
   x.family("metallb_speaker_announced", "gauge", "Service addresses this node announces.");
   // One line per service address (400,000 lines with the dataplane's at 100,000 services,
   // rendered on the core thread): the name and address are formatted into reused buffers.
-  const auto p = planner_.current();
   std::string svc, ip;
-  const auto names = [&](const std::string& ns, const std::string& name, const model::ip_address& a) {
-    svc.assign(ns).append("/").append(name);
+  const auto names = [&](const model::name_key& k, const model::ip_address& a) {
+    svc.assign(k.ns).append("/").append(k.name);
     ip = a.to_string();
   };
-  for (const auto& a : p.announced) {
-    names(a.ns, a.name, a.ip);
+  planner_.visit_announced([&](const model::name_key& k, const model::ip_address& a) {
+    names(k, a);
     x.sample("metallb_speaker_announced", {{"protocol", "bgp"}, {"service", svc}, {"node", o_.node}, {"ip", ip}}, 1);
-  }
+  });
   x.family("bgplb_speaker_withheld", "gauge", "Service addresses this node does not announce, with the reason.");
-  for (const auto& w : p.withheld) {
-    names(w.ns, w.name, w.ip);
-    x.sample("bgplb_speaker_withheld", {{"service", svc}, {"node", o_.node}, {"ip", ip}, {"reason", w.reason}}, 1);
-  }
+  planner_.visit_withheld([&](const model::name_key& k, const model::ip_address& a, const std::string& reason) {
+    names(k, a);
+    x.sample("bgplb_speaker_withheld", {{"service", svc}, {"node", o_.node}, {"ip", ip}, {"reason", reason}}, 1);
+  });
   // MetalLB's BFD metrics, label peer = the peer's address, as MetalLB's FRR mode has them.
   const auto bfd_sessions = agent_.bfd().sessions();
   for (const auto& m : bfd::metrics) {

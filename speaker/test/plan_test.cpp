@@ -6,6 +6,7 @@
 #include <iterator>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include "model/decode.hpp"
 #include "model/validate.hpp"
@@ -463,6 +464,16 @@ TEST(planner, incremental_updates_equal_a_fresh_plan) {
       for (const auto& x : ref.announced)
         if (announcing.empty() || announcing.back() != model::name_key{x.ns, x.name}) announcing.push_back({x.ns, x.name});
       ASSERT_EQ(inc.announcing(), announcing) << "round " << round << " step " << step;
+      std::vector<std::tuple<std::string, std::string, std::string, std::string>> visited, listed;  // what /metrics reads
+      inc.visit_announced([&](const model::name_key& k, const model::ip_address& ip) {
+        visited.emplace_back(k.ns, k.name, ip.to_string(), "");
+      });
+      inc.visit_withheld([&](const model::name_key& k, const model::ip_address& ip, const std::string& why) {
+        visited.emplace_back(k.ns, k.name, ip.to_string(), why);
+      });
+      for (const auto& x : ref.announced) listed.emplace_back(x.ns, x.name, x.ip.to_string(), "");
+      for (const auto& x : ref.withheld) listed.emplace_back(x.ns, x.name, x.ip.to_string(), x.reason);
+      ASSERT_EQ(visited, listed) << "round " << round << " step " << step;
       std::vector<model::name_key> started;  // MetalLB's nodeAssigned Events
       std::set_difference(announcing.begin(), announcing.end(), announced_before.begin(), announced_before.end(),
                           std::back_inserter(started));

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -170,6 +171,11 @@ class planner {
   // The services this node announces at least one address of (name order): the
   // services of current().announced, without building the plan.
   std::vector<model::name_key> announcing() const;
+  // Each address of current().announced and of current().withheld (with the reason), in
+  // that order, without building the plan: what /metrics lists, one line per address.
+  void visit_announced(const std::function<void(const model::name_key&, const model::ip_address&)>& f) const;
+  void visit_withheld(
+      const std::function<void(const model::name_key&, const model::ip_address&, const std::string& reason)>& f) const;
   const std::vector<peer_plan>& peers() const;
   const std::vector<model::error>& errors() const;  // current().errors
   // The merged routes (current().routes), kept up to date in place: the agent holds it.
