@@ -15,7 +15,10 @@ N services, one BIRD 2 receiver in another network namespace.
      carried them (a burst must still leave packed): one file holding the B slices
      rewritten, or with --burst-files B files (one slice each) rewritten one after another
      as fast as this script can, which is B changes to the datastore, not one;
-  4. peak RSS over the whole run (VmHWM, MiB).
+  4. peak RSS over the whole run (VmHWM, MiB);
+  5. with --scrape S, /metrics scraped every S seconds during the changes (as Prometheus
+     does; a scrape renders every service's lines on the thread that sends the UPDATEs),
+     and how long each took until its body was read.
 
 Run as root from the source root after building:  python3 test/bench/speaker_e2e/run.py
   --bgplb build/speaker/cmd/bgplb  --services 10000  --changes 1000
@@ -73,6 +76,22 @@ for line in sys.stdin:
     t = time.time()
     urllib.request.urlopen(req, timeout=10).read()
     print(t, flush=True)
+'''
+
+
+# --scrape: a Prometheus-like scraper of /metrics in the node's namespace during the
+# changes; a line per scrape: start time, seconds until the body was read, body bytes.
+SCRAPER = r'''
+import sys, time, urllib.request
+interval = float(sys.argv[1])
+while True:
+    t = time.time()
+    try:
+        n = len(urllib.request.urlopen("http://127.0.0.1:7472/metrics", timeout=60).read())
+    except Exception:
+        n = -1
+    print("%.6f %.6f %d" % (t, time.time() - t, n), flush=True)
+    time.sleep(max(0.0, interval - (time.time() - t)))
 '''
 
 
@@ -173,6 +192,8 @@ def main():
                     help='for --datastore kubernetes: no address in any status; the controller in bgplb run '
                     'allocates and writes them through the API during the cold start')
     ap.add_argument('--bgplbctl', default='build/cli/bgplbctl', help='for --datastore etcd: loads the objects')
+    ap.add_argument('--scrape', type=float, default=0.0, metavar='SECONDS',
+                    help='scrape /metrics every SECONDS during the changes, as Prometheus would (0: never)')
     a = ap.parse_args()
     bgplb = os.path.abspath(a.bgplb)
     bgplbctl = os.path.abspath(a.bgplbctl)
@@ -257,12 +278,20 @@ def main():
         cpu_cold = cpu_seconds(daemon)
         time.sleep(2.0)  # let the controller's settling pass after start finish
 
+        scrapes_log = os.path.join(work, 'scrapes.log')
+        scraper = node.popen([sys.executable, '-c', SCRAPER, str(a.scrape)], log_path=scrapes_log) if a.scrape else None
         marks = []
         for k in range(a.changes):
             ready = k % 2 == 1
             t = change(ready)
             marks.append((t, 'announce' if ready else 'withdraw'))
             time.sleep(a.gap)
+        if scraper is not None:
+            netns.stop_process(scraper)
+        scrapes = []
+        if scraper is not None:
+            with open(scrapes_log) as f:
+                scrapes = [(float(t), float(d), int(n)) for t, d, n in (ln.split() for ln in f if ln.count(' ') == 2)]
         time.sleep(1.0)
         burst_t = time.time()
         burst_written = None
@@ -341,6 +370,12 @@ def main():
                 kind, len(v), statistics.median(v), pct(v, 0.99), max(v), statistics.mean(finite) if finite else math.nan))
     print('late changes (UPDATE after the next change, counted with their latency): %d; missing (never on the wire, '
           'counted as infinite): %d' % (late, missing))
+    if a.scrape:
+        took = [d * 1000 for _, d, n in scrapes if n >= 0]
+        print('scrapes of /metrics every %.1f s during the changes: %d (%d failed), %s' % (
+            a.scrape, len(scrapes), len(scrapes) - len(took),
+            'until read p50 %.1f ms, max %.1f ms, %.1f MiB each' % (
+                statistics.median(took), max(took), max(n for _, _, n in scrapes) / 2**20) if took else 'none answered'))
     if a.burst:
         print('burst: %d withdrawals reached the wire in %d UPDATE-carrying packets within %.1f ms%s' % (
             len({u[1] for u in burst_routes}), burst_msgs, burst_time,
