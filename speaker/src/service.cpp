@@ -335,7 +335,7 @@ std::optional<runtime::http_response> service::http(std::string_view path) {
   if (path == "/v1/services") return runtime::http_response{200, "application/json", services_json()};
   if (path == "/v1/bfd") return runtime::http_response{200, "application/json", bfd_json()};
   // The views wait for no update: while one programs the maps (seconds at 100,000 Services),
-  // they answer 503 and bgplbctl says so.
+  // they answer 503, and bgplbctl asks again.
   const auto view = [this](auto f) {
     if (auto body = dataplane_worker_->try_locked(f)) return runtime::http_response{200, "application/json", std::move(*body)};
     return runtime::http_response{503, "text/plain", "the dataplane is programming its maps; try again in a moment\n"};
