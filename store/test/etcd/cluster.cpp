@@ -177,9 +177,12 @@ int cluster::leader() const {
 
 bool cluster::wait_ready(std::chrono::milliseconds timeout) const {
   auto c = parse_uri(uri("/bgplb", "timeout=500ms"));
-  client cl(c);
   const auto until = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < until) {
+    // A new channel each time: one that failed before the members listened waits out
+    // gRPC's reconnect back-off (1 s growing 1.6 times), which once outlasted the 20 s
+    // given to a TLS cluster starting on a loaded host (ASan, CI).
+    client cl(c);
     etcdserverpb::RangeRequest r;
     r.set_key("/ready");
     etcdserverpb::RangeResponse resp;
