@@ -101,6 +101,18 @@ result<std::vector<std::pair<K, V>>> walk_both(int fd, int fd4, const char* what
   return wide;
 }
 
+// One service's values of the per-CPU array, added up.
+abi::service_stats sum_over_cpus(const abi::service_stats* per_cpu, std::size_t cpus) {
+  abi::service_stats sum{};
+  for (std::size_t c = 0; c < cpus; ++c) {
+    sum.packets += per_cpu[c].packets;
+    sum.bytes += per_cpu[c].bytes;
+    sum.new_flows += per_cpu[c].new_flows;
+    sum.drops += per_cpu[c].drops;
+  }
+  return sum;
+}
+
 }  // namespace
 
 libbpf_map_ops::libbpf_map_ops(map_fds fds, map_limits limits, std::uint32_t* slots, std::size_t mapped)
@@ -248,31 +260,15 @@ result<std::vector<abi::service_stats>> libbpf_map_ops::all_service_stats() cons
   int rc = bpf_map_lookup_batch(fds_.service_stats, nullptr, &out_batch, keys.data(), per_cpu.data(), &count, &batch);
   if (rc && errno != ENOENT) return system_error("read service_stats", rc < 0 ? -rc : errno);
   std::vector<abi::service_stats> out(n);
-  for (std::uint32_t i = 0; i < count; ++i) {
-    if (keys[i] >= n) continue;
-    auto& sum = out[keys[i]];
-    for (std::size_t c = 0; c < cpus; ++c) {
-      const auto& s = per_cpu[i * cpus + c];
-      sum.packets += s.packets;
-      sum.bytes += s.bytes;
-      sum.new_flows += s.new_flows;
-      sum.drops += s.drops;
-    }
-  }
+  for (std::uint32_t i = 0; i < count; ++i)
+    if (keys[i] < n) out[keys[i]] = sum_over_cpus(&per_cpu[i * cpus], cpus);
   return out;
 }
 
 result<abi::service_stats> libbpf_map_ops::service_stats(std::uint32_t id) const {
   std::vector<abi::service_stats> per_cpu(static_cast<std::size_t>(cpus_));
   if (bpf_map_lookup_elem(fds_.service_stats, &id, per_cpu.data())) return system_error("read service_stats", errno);
-  abi::service_stats sum{};
-  for (const auto& s : per_cpu) {
-    sum.packets += s.packets;
-    sum.bytes += s.bytes;
-    sum.new_flows += s.new_flows;
-    sum.drops += s.drops;
-  }
-  return sum;
+  return sum_over_cpus(per_cpu.data(), per_cpu.size());
 }
 
 result<std::vector<std::pair<abi::ct_key, abi::ct_value>>> libbpf_map_ops::conntrack() const {

@@ -66,16 +66,15 @@ void dataplane_worker::metrics(runtime::exposition& x) const {
                        d.service_metrics(services);
                        return true;
                      }).has_value();
-  {
-    std::lock_guard g(kept_m_);
-    if (fresh) metrics_ = summary;
-    else summary = metrics_;
-  }
   x.family("bgplb_dataplane_updating", "gauge",
            "1 while the dataplane's maps are being programmed; its other figures are then those of the last scrape before, "
            "without the counters per service.");
   x.sample("bgplb_dataplane_updating", {}, fresh ? 0 : 1);
-  x.merge(summary);
+  {
+    std::lock_guard g(kept_m_);
+    if (fresh) metrics_ = std::move(summary);
+    x.merge(metrics_);
+  }
   x.merge(services);
 }
 
