@@ -294,6 +294,9 @@ TEST_F(bfd_fixture, router_turning_bfd_off_during_an_outage_releases_bgp) {
   ASSERT_TRUE(run_until([&] { return all_up(); }));
   router_bfd.reset();
   ASSERT_TRUE(run_until([&] { return a->bfd_holds_down("tor"); }));
+  // Until the router has seen the NOTIFICATION it still counts the old session's route:
+  // wait for that, or the route found below would be the old one.
+  ASSERT_TRUE(run_until([&] { return !router_has_route(); }));
   // The router comes back with BFD administratively down: our session stays Down (no
   // state change), yet that is no failure of the path (RFC 5882 §3.2).
   events.clear();
