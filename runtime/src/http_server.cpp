@@ -23,9 +23,9 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 struct http_server::state {
-  state(asio::io_context& io, handler h, limits l) : acceptor(io), on_request(std::move(h)), lim(l) {}
+  state(asio::io_context& io, async_handler h, limits l) : acceptor(io), on_request(std::move(h)), lim(l) {}
   tcp::acceptor acceptor;
-  handler on_request;
+  async_handler on_request;
   limits lim;
   counters count;
   // Open connections by age; `waiting` ones are between requests and may be evicted.
@@ -40,6 +40,20 @@ struct http_server::state {
 namespace {
 
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+// The handler's answer, awaited: the coroutine resumes from a posted call, never from
+// inside the handler, whether it answers at once or later.
+asio::awaitable<http_response> answer(const std::shared_ptr<http_server::state>& st, const std::string& path) {
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(http_response)>(
+      [&](auto completion) {
+        auto shared = std::make_shared<decltype(completion)>(std::move(completion));
+        auto ex = st->acceptor.get_executor();
+        st->on_request(path, [shared, ex](http_response r) {
+          asio::post(ex, [shared, r = std::move(r)]() mutable { std::move(*shared)(std::move(r)); });
+        });
+      },
+      asio::use_awaitable);
+}
 
 asio::awaitable<void> serve(std::shared_ptr<http_server::state> st, tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
@@ -62,25 +76,54 @@ asio::awaitable<void> serve(std::shared_ptr<http_server::state> st, tcp::socket 
     auto [ec, n] = co_await http::async_read(stream, buffer, req, tuple_awaitable);
     me.waiting = false;
     if (ec) break;
-    http::response<http::string_body> res;
+    http_response out{405, "text/plain; charset=utf-8", "only GET\n", {}};
+    const bool head = req.method() == http::verb::head;
+    if (req.method() == http::verb::get || head) {
+      std::string path(req.target());
+      if (auto q = path.find('?'); q != std::string::npos) path.resize(q);
+      out = co_await answer(st, path);
+    }
+    // The body piece by piece (beast's buffer_body): each piece is one write, and the core
+    // runs other work while the socket drains.
+    std::size_t length = out.body.size();
+    for (const auto& piece : out.more) length += piece.size();
+    http::response<http::buffer_body> res;
     res.version(req.version());
     res.keep_alive(req.keep_alive());
     res.set(http::field::server, "bgplb");
-    if (req.method() != http::verb::get && req.method() != http::verb::head) {
-      res.result(http::status::method_not_allowed);
-      res.set(http::field::allow, "GET, HEAD");
-      res.body() = "only GET\n";
-    } else {
-      std::string path(req.target());
-      if (auto q = path.find('?'); q != std::string::npos) path.resize(q);
-      auto out = st->on_request(path);
-      res.result(out.status);
-      res.set(http::field::content_type, out.content_type);
-      if (req.method() == http::verb::get) res.body() = std::move(out.body);
+    res.result(out.status);
+    res.set(http::field::content_type, out.content_type);
+    if (out.status == 405) res.set(http::field::allow, "GET, HEAD");
+    res.content_length(length);
+    res.body().data = nullptr;
+    res.body().more = !head;
+    http::response_serializer<http::buffer_body> sr{res};
+    auto [hec, hn] = co_await http::async_write_header(stream, sr, tuple_awaitable);
+    if (hec) break;
+    bool failed = false;
+    if (!head) {
+      const auto send = [&](std::string& piece) -> asio::awaitable<bool> {
+        if (piece.empty()) co_return true;
+        res.body().data = piece.data();
+        res.body().size = piece.size();
+        res.body().more = true;
+        auto [ec2, n2] = co_await http::async_write(stream, sr, tuple_awaitable);
+        co_return !ec2 || ec2 == http::error::need_buffer;
+      };
+      failed = !co_await send(out.body);
+      for (auto& piece : out.more) {
+        if (failed) break;
+        failed = !co_await send(piece);
+        std::string().swap(piece);  // sent: freed as the body goes
+      }
+      if (!failed) {
+        res.body().data = nullptr;
+        res.body().more = false;
+        auto [eec, en] = co_await http::async_write(stream, sr, tuple_awaitable);
+        failed = static_cast<bool>(eec);
+      }
     }
-    res.prepare_payload();
-    auto [wec, wn] = co_await http::async_write(stream, res, tuple_awaitable);
-    if (wec || !res.keep_alive()) break;
+    if (failed || !res.keep_alive()) break;
   }
   beast::error_code ignore;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignore);
@@ -133,6 +176,9 @@ http_server::http_server(asio::io_context& io, const tcp::endpoint& at, handler 
     : http_server(io, at, std::move(h), limits{}) {}
 
 http_server::http_server(asio::io_context& io, const tcp::endpoint& at, handler h, limits l)
+    : http_server(io, at, async_handler([h = std::move(h)](const std::string& path, respond r) { r(h(path)); }), l) {}
+
+http_server::http_server(asio::io_context& io, const tcp::endpoint& at, async_handler h, limits l)
     : state_(std::make_shared<state>(io, std::move(h), l)) {
   state_->acceptor.open(at.protocol());
   state_->acceptor.set_option(tcp::acceptor::reuse_address(true));

@@ -66,9 +66,17 @@ exposition::fam& exposition::family_of(std::string_view sample_name) {
   return *last_;
 }
 
+std::string& exposition::fam::tail() {
+  if (body.empty() || body.back().size() >= piece_bytes) {
+    body.emplace_back();
+    body.back().reserve(piece_bytes + 1024);  // a line or two past the mark fit without growing
+  }
+  return body.back();
+}
+
 template <class It>
 void exposition::write(std::string_view name, It begin, It end, double value) {
-  auto& body = family_of(name).body;
+  auto& body = family_of(name).tail();
   body += name;
   if (begin != end) {
     body += '{';
@@ -96,21 +104,56 @@ void exposition::merge(const exposition& other) {
   for (const auto& name : other.order_) {
     const auto& f = other.families_.find(name)->second;
     family(name, f.type, f.help);
-    families_.find(name)->second.body += f.body;
+    auto& body = families_.find(name)->second.body;
+    body.insert(body.end(), f.body.begin(), f.body.end());
   }
 }
 
+void exposition::merge(exposition&& other) {
+  for (const auto& name : other.order_) {
+    auto& f = other.families_.find(name)->second;
+    family(name, f.type, f.help);
+    auto& body = families_.find(name)->second.body;
+    body.insert(body.end(), std::make_move_iterator(f.body.begin()), std::make_move_iterator(f.body.end()));
+  }
+  other = exposition();
+}
+
+namespace {
+
+std::string header_of(const std::string& name, const std::string& type, const std::string& help) {
+  std::string out;
+  if (!help.empty()) out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+  return out;
+}
+
+}  // namespace
+
 std::string exposition::text() const {
   std::size_t size = 0;
-  for (const auto& [name, f] : families_) size += f.body.size() + f.help.size() + 2 * name.size() + 32;
+  for (const auto& [name, f] : families_) {
+    size += f.help.size() + 2 * name.size() + 32;
+    for (const auto& piece : f.body) size += piece.size();
+  }
   std::string out;
   out.reserve(size);
   for (const auto& name : order_) {
     const auto& f = families_.find(name)->second;
-    if (!f.help.empty()) out.append("# HELP ").append(name).append(" ").append(f.help).append("\n");
-    out.append("# TYPE ").append(name).append(" ").append(f.type).append("\n");
-    out += f.body;
+    out += header_of(name, f.type, f.help);
+    for (const auto& piece : f.body) out += piece;
   }
+  return out;
+}
+
+std::vector<std::string> exposition::take_text() {
+  std::vector<std::string> out;
+  for (const auto& name : order_) {
+    auto& f = families_.find(name)->second;
+    out.push_back(header_of(name, f.type, f.help));
+    for (auto& piece : f.body) out.push_back(std::move(piece));
+  }
+  *this = exposition();
   return out;
 }
 

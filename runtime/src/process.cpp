@@ -80,6 +80,38 @@ struct process::impl {
     s->stop([this] { asio::post(io, [this] { stop_next(); }); });
   }
 
+  // /metrics: every service's metrics() at once, then each one's long families in turn
+  // (parts of the core's time, or the service's own threads); answered when all are in.
+  void route_async(const std::string& path, const http_server::respond& respond) {
+    if (path != "/metrics") {
+      respond(route(path));
+      return;
+    }
+    auto x = std::make_shared<exposition>();
+    for (auto* s : services) s->metrics(*x);
+    if (http) {
+      const auto& c = http->stats();
+      x->family("bgplb_http_accept_errors_total", "counter",
+                "Connections the metrics endpoint failed to accept (out of file descriptors, ...).");
+      x->sample("bgplb_http_accept_errors_total", {}, static_cast<double>(c.accept_errors));
+      x->family("bgplb_http_connections_evicted_total", "counter",
+                "Connections accepted while the connection limit was reached.");
+      x->sample("bgplb_http_connections_evicted_total", {}, static_cast<double>(c.refused_busy));
+    }
+    long_metrics_from(0, std::move(x), respond);
+  }
+
+  void long_metrics_from(std::size_t i, std::shared_ptr<exposition> x, http_server::respond respond) {
+    if (i == services.size()) {
+      respond({200, "text/plain; version=0.0.4; charset=utf-8", "", x->take_text()});
+      return;
+    }
+    auto* s = services[i];
+    s->long_metrics(x, [this, i, x, respond = std::move(respond)]() mutable {
+      long_metrics_from(i + 1, std::move(x), std::move(respond));
+    });
+  }
+
   http_response route(const std::string& path) {
     if (path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n"};
     if (path == "/readyz") {
@@ -89,20 +121,6 @@ struct process::impl {
         if (auto r = s->not_ready()) why += std::string(s->name()) + ": " + *r + "\n";
       if (!why.empty()) return {503, "text/plain; charset=utf-8", why};
       return {200, "text/plain; charset=utf-8", "ok\n"};
-    }
-    if (path == "/metrics") {
-      exposition x;
-      for (auto* s : services) s->metrics(x);
-      if (http) {
-        const auto& c = http->stats();
-        x.family("bgplb_http_accept_errors_total", "counter",
-                 "Connections the metrics endpoint failed to accept (out of file descriptors, ...).");
-        x.sample("bgplb_http_accept_errors_total", {}, static_cast<double>(c.accept_errors));
-        x.family("bgplb_http_connections_evicted_total", "counter",
-                 "Connections accepted while the connection limit was reached.");
-        x.sample("bgplb_http_connections_evicted_total", {}, static_cast<double>(c.refused_busy));
-      }
-      return {200, "text/plain; version=0.0.4; charset=utf-8", x.text()};
     }
     for (auto* s : services)
       if (auto r = s->http(path)) return std::move(*r);
@@ -145,7 +163,11 @@ int process::run() {
       return 2;
     }
     try {
-      m.http = std::make_unique<http_server>(m.io, *at, [&m](const std::string& p) { return m.route(p); }, m.o.http);
+      m.http = std::make_unique<http_server>(
+          m.io, *at,
+          http_server::async_handler(
+              [&m](const std::string& p, http_server::respond r) { m.route_async(p, std::move(r)); }),
+          m.o.http);
     } catch (const boost::system::system_error& e) {
       log::error(log::ev::refused_to_start, "error", "--metrics-address " + m.o.metrics_address + ": " + e.what());
       return 2;

@@ -26,6 +26,7 @@ void dataplane_worker::stop() {
     std::lock_guard g(m_);
     stop_ = true;
     next_.reset();
+    renders_.clear();
   }
   cv_.notify_one();
   if (thread_.joinable()) thread_.join();
@@ -34,15 +35,44 @@ void dataplane_worker::stop() {
 void dataplane_worker::loop() {
   std::unique_lock l(m_);
   while (true) {
-    cv_.wait(l, [this] { return stop_ || next_; });
+    cv_.wait(l, [this] { return stop_ || next_ || !renders_.empty(); });
     if (stop_) return;
+    if (!renders_.empty()) {
+      auto renders = std::move(renders_);
+      renders_.clear();
+      l.unlock();
+      for (auto& then : renders) {
+        runtime::exposition x;
+        metrics(x);
+        then(std::move(x));
+      }
+      renders = {};
+      l.lock();
+      continue;
+    }
     auto r = std::move(*next_);
     next_.reset();
+    updating_ = true;
     l.unlock();
     locked([&r](dataplane_driver& d) { d.update(*r.snapshot, *r.ips, r.peers, r.touched); });
     r = {};  // the snapshot goes before the lock is taken again
     l.lock();
+    updating_ = false;
   }
+}
+
+void dataplane_worker::render_metrics(std::function<void(runtime::exposition)> then) {
+  {
+    std::lock_guard g(m_);
+    if (!stop_ && !updating_ && thread_.joinable()) {
+      renders_.push_back(std::move(then));
+      cv_.notify_one();
+      return;
+    }
+  }
+  runtime::exposition x;
+  metrics(x);
+  then(std::move(x));
 }
 
 void dataplane_worker::keep_status() {
@@ -75,7 +105,7 @@ void dataplane_worker::metrics(runtime::exposition& x) const {
     if (fresh) metrics_ = std::move(summary);
     x.merge(metrics_);
   }
-  x.merge(services);
+  x.merge(std::move(services));
 }
 
 }  // namespace speaker

@@ -181,15 +181,43 @@ std::vector<model::name_key> planner::announcing() const {
   return out;
 }
 
-void planner::visit_announced(const std::function<void(const model::name_key&, const model::ip_address&)>& f) const {
-  for (const auto& [k, held] : state_->services)
-    for (const auto& ip : held.announced) f(k, ip);
+void planner::visit_announced(const announced_visitor& f) const {
+  visit_announced(std::nullopt, f, [] { return true; });
 }
 
-void planner::visit_withheld(
-    const std::function<void(const model::name_key&, const model::ip_address&, const std::string&)>& f) const {
-  for (const auto& [k, held] : state_->services)
+void planner::visit_withheld(const withheld_visitor& f) const {
+  visit_withheld(std::nullopt, f, [] { return true; });
+}
+
+namespace {
+
+template <class Services, class Each>
+std::optional<model::name_key> visit_from(const Services& services, const std::optional<model::name_key>& after,
+                                          const std::function<bool()>& go_on, Each each) {
+  auto it = after ? services.upper_bound(*after) : services.begin();
+  for (bool first = true; it != services.end(); ++it, first = false) {
+    if (!first && !go_on()) return std::prev(it)->first;
+    each(it->first, it->second);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<model::name_key> planner::visit_announced(const std::optional<model::name_key>& after,
+                                                        const announced_visitor& f,
+                                                        const std::function<bool()>& go_on) const {
+  return visit_from(state_->services, after, go_on, [&](const model::name_key& k, const held_service& held) {
+    for (const auto& ip : held.announced) f(k, ip);
+  });
+}
+
+std::optional<model::name_key> planner::visit_withheld(const std::optional<model::name_key>& after,
+                                                       const withheld_visitor& f,
+                                                       const std::function<bool()>& go_on) const {
+  return visit_from(state_->services, after, go_on, [&](const model::name_key& k, const held_service& held) {
     for (const auto& [ip, why] : held.withheld) f(k, ip, why);
+  });
 }
 
 const std::vector<peer_plan>& planner::peers() const { return state_->peers; }

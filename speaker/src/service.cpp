@@ -246,23 +246,6 @@ void service::metrics(runtime::exposition& x) const {
     const auto want = static_cast<double>(s.desired_prefixes);
     x.sample("metallb_bgp_pending_prefixes_total", l, up ? std::max(0.0, want - sent) : want);
   }
-  x.family("metallb_speaker_announced", "gauge", "Service addresses this node announces.");
-  // One line per service address (400,000 lines with the dataplane's at 100,000 services,
-  // rendered on the core thread): the name and address are formatted into reused buffers.
-  std::string svc, ip;
-  const auto names = [&](const model::name_key& k, const model::ip_address& a) {
-    svc.assign(k.ns).append("/").append(k.name);
-    ip = a.to_string();
-  };
-  planner_.visit_announced([&](const model::name_key& k, const model::ip_address& a) {
-    names(k, a);
-    x.sample("metallb_speaker_announced", {{"protocol", "bgp"}, {"service", svc}, {"node", o_.node}, {"ip", ip}}, 1);
-  });
-  x.family("bgplb_speaker_withheld", "gauge", "Service addresses this node does not announce, with the reason.");
-  planner_.visit_withheld([&](const model::name_key& k, const model::ip_address& a, const std::string& reason) {
-    names(k, a);
-    x.sample("bgplb_speaker_withheld", {{"service", svc}, {"node", o_.node}, {"ip", ip}, {"reason", reason}}, 1);
-  });
   // MetalLB's BFD metrics, label peer = the peer's address, as MetalLB's FRR mode has them.
   const auto bfd_sessions = agent_.bfd().sessions();
   for (const auto& m : bfd::metrics) {
@@ -271,7 +254,63 @@ void service::metrics(runtime::exposition& x) const {
   }
   latency_.render(x, "bgplb_change_to_wire_seconds",
                   "Seconds from a datastore change reaching the speaker to the resulting UPDATEs leaving the socket.");
-  dataplane_worker_->metrics(x);
+}
+
+struct service::metrics_walk {
+  std::shared_ptr<runtime::exposition> x;
+  std::function<void()> done;
+  bool withheld = false;                  // announced first, then withheld
+  std::optional<model::name_key> after;  // the last service rendered
+};
+
+void service::long_metrics(std::shared_ptr<runtime::exposition> x, std::function<void()> done) const {
+  x->family("metallb_speaker_announced", "gauge", "Service addresses this node announces.");
+  x->family("bgplb_speaker_withheld", "gauge", "Service addresses this node does not announce, with the reason.");
+  walk_metrics(std::make_shared<metrics_walk>(metrics_walk{std::move(x), std::move(done), false, std::nullopt}));
+}
+
+// One part: services in name order for about runtime::metrics_slice, then the core's other
+// work (a change posted meanwhile goes first), then the next part. A service changed
+// between parts is listed as it is at its own part.
+void service::walk_metrics(std::shared_ptr<metrics_walk> w) const {
+  const auto until = std::chrono::steady_clock::now() + runtime::metrics_slice;
+  const auto go_on = [until] { return std::chrono::steady_clock::now() < until; };
+  auto& x = *w->x;
+  std::string svc, ip;  // the name and address, formatted into reused buffers
+  const auto names = [&](const model::name_key& k, const model::ip_address& a) {
+    svc.assign(k.ns).append("/").append(k.name);
+    ip = a.to_string();
+  };
+  if (!w->withheld) {
+    w->after = planner_.visit_announced(
+        w->after,
+        [&](const model::name_key& k, const model::ip_address& a) {
+          names(k, a);
+          x.sample("metallb_speaker_announced", {{"protocol", "bgp"}, {"service", svc}, {"node", o_.node}, {"ip", ip}}, 1);
+        },
+        go_on);
+    if (!w->after) w->withheld = true;
+  }
+  if (w->withheld) {
+    w->after = planner_.visit_withheld(
+        w->after,
+        [&](const model::name_key& k, const model::ip_address& a, const std::string& reason) {
+          names(k, a);
+          x.sample("bgplb_speaker_withheld", {{"service", svc}, {"node", o_.node}, {"ip", ip}, {"reason", reason}}, 1);
+        },
+        go_on);
+    if (!w->after) {
+      // The dataplane's families, rendered on its thread; merged here on the core.
+      dataplane_worker_->render_metrics([this, w](runtime::exposition d) {
+        asio::post(io_, [w, d = std::move(d)]() mutable {
+          w->x->merge(std::move(d));
+          w->done();
+        });
+      });
+      return;
+    }
+  }
+  asio::post(io_, [this, w] { walk_metrics(w); });
 }
 
 // What `bgplbctl services` shows: each service address this node knows of, its pool,

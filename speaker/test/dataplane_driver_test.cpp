@@ -539,6 +539,29 @@ TEST(dataplane_worker, readers_never_wait_for_an_update) {
   EXPECT_NE(before.text().find("bgplb_dataplane_updating 0\n"), std::string::npos) << before.text();
   EXPECT_NE(before.text().find("bgplb_dataplane_applies_total 1\n"), std::string::npos) << before.text();
   EXPECT_NE(before.text().find("bgplb_dataplane_service_packets_total{"), std::string::npos) << before.text();
+  // A scrape's render, between updates: on the worker's thread, everything.
+  struct rendered {
+    std::mutex m;
+    std::condition_variable cv;
+    std::optional<std::string> text;
+    std::thread::id on;
+    void operator()(runtime::exposition x) {
+      std::lock_guard l(m);
+      text = x.text();
+      on = std::this_thread::get_id();
+      cv.notify_all();
+    }
+    bool wait() {
+      std::unique_lock l(m);
+      return cv.wait_for(l, std::chrono::seconds(5), [&] { return text.has_value(); });
+    }
+  };
+  rendered idle_render;
+  worker.render_metrics([&](runtime::exposition x) { idle_render(std::move(x)); });
+  ASSERT_TRUE(idle_render.wait());
+  EXPECT_NE(idle_render.on, std::this_thread::get_id());
+  EXPECT_NE(idle_render.text->find("bgplb_dataplane_updating 0\n"), std::string::npos) << *idle_render.text;
+  EXPECT_NE(idle_render.text->find("bgplb_dataplane_service_packets_total{"), std::string::npos) << *idle_render.text;
 
   worker.locked([&](dataplane_driver&) { w.host->fake.fail_at = w.host->fake.writes; });  // the next update fails
   {
@@ -560,6 +583,12 @@ TEST(dataplane_worker, readers_never_wait_for_an_update) {
   EXPECT_NE(during.text().find("bgplb_dataplane_updating 1\n"), std::string::npos) << during.text();
   EXPECT_NE(during.text().find("bgplb_dataplane_applies_total 1\n"), std::string::npos) << during.text();
   EXPECT_EQ(during.text().find("bgplb_dataplane_service_packets_total{"), std::string::npos) << during.text();
+  // ... and a scrape's render is answered at once, here, with the same.
+  rendered busy_render;
+  worker.render_metrics([&](runtime::exposition x) { busy_render(std::move(x)); });
+  ASSERT_TRUE(busy_render.text);
+  EXPECT_EQ(busy_render.on, std::this_thread::get_id());
+  EXPECT_EQ(*busy_render.text, during.text());
   {
     std::lock_guard l(gate_m);
     hold = false;

@@ -474,6 +474,25 @@ TEST(planner, incremental_updates_equal_a_fresh_plan) {
       for (const auto& x : ref.announced) listed.emplace_back(x.ns, x.name, x.ip.to_string(), "");
       for (const auto& x : ref.withheld) listed.emplace_back(x.ns, x.name, x.ip.to_string(), x.reason);
       ASSERT_EQ(visited, listed) << "round " << round << " step " << step;
+      // The same in parts of at most three services, as a scrape walks them.
+      std::vector<std::tuple<std::string, std::string, std::string, std::string>> in_parts;
+      int budget = 0;
+      const auto go_on = [&] { return ++budget % 3 != 0; };
+      std::optional<model::name_key> at;
+      do {
+        at = inc.visit_announced(
+            at, [&](const model::name_key& k, const model::ip_address& ip) { in_parts.emplace_back(k.ns, k.name, ip.to_string(), ""); },
+            go_on);
+      } while (at);
+      do {
+        at = inc.visit_withheld(
+            at,
+            [&](const model::name_key& k, const model::ip_address& ip, const std::string& why) {
+              in_parts.emplace_back(k.ns, k.name, ip.to_string(), why);
+            },
+            go_on);
+      } while (at);
+      ASSERT_EQ(in_parts, listed) << "round " << round << " step " << step;
       std::vector<model::name_key> started;  // MetalLB's nodeAssigned Events
       std::set_difference(announcing.begin(), announcing.end(), announced_before.begin(), announced_before.end(),
                           std::back_inserter(started));

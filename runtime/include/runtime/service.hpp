@@ -4,7 +4,9 @@
 // thread, so a service reads its own state without locks.
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +15,9 @@
 #include "runtime/metrics.hpp"
 
 namespace runtime {
+
+// How long one part of long_metrics() may hold the core thread.
+inline constexpr std::chrono::microseconds metrics_slice{500};
 
 class service {
  public:
@@ -34,6 +39,16 @@ class service {
 
   // Samples for /metrics.
   virtual void metrics(exposition&) const {}
+  // The families too long for one turn of the core (a line per Service: 400,000 lines at
+  // 100,000 Services), after metrics(): rendered into `x` in parts, each a turn of the
+  // core of about `slice` (runtime::metrics_slice), or on a thread of the service's own;
+  // `done` is called on the core thread once all are in. Between parts the core handles
+  // BGP, BFD and datastore changes, which a whole scrape rendered at once delayed by
+  // 0.2 s. `x` stays alive until `done`; the default has nothing more.
+  virtual void long_metrics(std::shared_ptr<exposition> x, std::function<void()> done) const {
+    (void)x;
+    done();
+  }
   // Answers the paths it owns (its JSON views); nullopt lets the next service try.
   virtual std::optional<http_response> http(std::string_view) { return std::nullopt; }
   // Why this service cannot do its job now (joined into /readyz's 503 body), or nothing.

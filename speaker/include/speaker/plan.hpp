@@ -173,9 +173,19 @@ class planner {
   std::vector<model::name_key> announcing() const;
   // Each address of current().announced and of current().withheld (with the reason), in
   // that order, without building the plan: what /metrics lists, one line per address.
-  void visit_announced(const std::function<void(const model::name_key&, const model::ip_address&)>& f) const;
-  void visit_withheld(
-      const std::function<void(const model::name_key&, const model::ip_address&, const std::string& reason)>& f) const;
+  using announced_visitor = std::function<void(const model::name_key&, const model::ip_address&)>;
+  using withheld_visitor =
+      std::function<void(const model::name_key&, const model::ip_address&, const std::string& reason)>;
+  void visit_announced(const announced_visitor& f) const;
+  void visit_withheld(const withheld_visitor& f) const;
+  // The same in parts (a scrape renders them between the core's other work): from the
+  // service after `after` (the first when nullopt), whole services, at least one, then
+  // while `go_on()` holds before each; returns the last service visited when it stopped
+  // early, nullopt at the end. Parts resumed after changes list each service once, as it was at its part.
+  std::optional<model::name_key> visit_announced(const std::optional<model::name_key>& after, const announced_visitor& f,
+                                                 const std::function<bool()>& go_on) const;
+  std::optional<model::name_key> visit_withheld(const std::optional<model::name_key>& after, const withheld_visitor& f,
+                                                const std::function<bool()>& go_on) const;
   const std::vector<peer_plan>& peers() const;
   const std::vector<model::error>& errors() const;  // current().errors
   // The merged routes (current().routes), kept up to date in place: the agent holds it.

@@ -68,6 +68,9 @@ class service final : public runtime::service, public store::consumer {
   void stop(std::function<void()> done) override;
   void stop_now() override;
   void metrics(runtime::exposition& x) const override;
+  // metallb_speaker_announced and bgplb_speaker_withheld (a line per service address) in
+  // parts of the core's time, then the dataplane's families from its own thread.
+  void long_metrics(std::shared_ptr<runtime::exposition> x, std::function<void()> done) const override;
   std::optional<runtime::http_response> http(std::string_view path) override;
   std::optional<std::string> not_ready() const override;
 
@@ -86,6 +89,8 @@ class service final : public runtime::service, public store::consumer {
   void on_session_event(const std::string& peer, const bgp::speaker_event& e);
   void on_bfd_event(const bfd_event& e);
   void maybe_start_api();
+  struct metrics_walk;
+  void walk_metrics(std::shared_ptr<metrics_walk> w) const;
   std::string services_json() const;
   std::string bfd_json() const;
 

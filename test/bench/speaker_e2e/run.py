@@ -326,6 +326,7 @@ def main():
         flush = (max(u[0] for u in first[:a.services]) - t0) if first else float('nan')
 
         lat = {'withdraw': [], 'announce': []}
+        slow = []  # (latency, when): the slowest are printed with the scrape they met
         late = missing = 0
         events = [u for u in routes if u[1] == POOL]  # s0 holds the pool's first address
         # Change k is answered by the first UPDATE of its kind after it and before the next
@@ -340,6 +341,7 @@ def main():
             if i + 1 < len(marks) and hit[0] >= marks[i + 1][0]:
                 late += 1
             lat[kind].append((hit[0] - t) * 1000)
+            slow.append(((hit[0] - t) * 1000, t))
         # Every withdrawal after the burst's write but s0's is the burst's (nothing else
         # changes then); which address each burst service holds depends on the allocator.
         burst_routes = [u for u in routes if burst_t <= u[0] < stop_t and u[2] == 'withdraw' and u[1] != POOL]
@@ -376,6 +378,12 @@ def main():
             a.scrape, len(scrapes), len(scrapes) - len(took),
             'until read p50 %.1f ms, max %.1f ms, %.1f MiB each' % (
                 statistics.median(took), max(took), max(n for _, _, n in scrapes) / 2**20) if took else 'none answered'))
+    if slow:
+        def during(t):
+            hit = [s for s in scrapes if s[0] <= t <= s[0] + s[1]]
+            return ' (scrape since %.0f ms)' % ((t - hit[0][0]) * 1000) if hit else ''
+        print('slowest changes: %s' % ', '.join('%.2f ms at %+.2f s%s' % (ms, t - marks[0][0], during(t))
+                                                for ms, t in sorted(slow, reverse=True)[:5]))
     if a.burst:
         print('burst: %d withdrawals reached the wire in %d UPDATE-carrying packets within %.1f ms%s' % (
             len({u[1] for u in burst_routes}), burst_msgs, burst_time,
