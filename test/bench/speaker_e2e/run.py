@@ -382,8 +382,9 @@ def main():
         def during(t):
             hit = [s for s in scrapes if s[0] <= t <= s[0] + s[1]]
             return ' (scrape since %.0f ms)' % ((t - hit[0][0]) * 1000) if hit else ''
-        print('slowest changes: %s' % ', '.join('%.2f ms at %+.2f s%s' % (ms, t - marks[0][0], during(t))
-                                                for ms, t in sorted(slow, reverse=True)[:5]))
+        print('slowest changes: %s (times after the first change, at %.6f wall clock)' % (
+            ', '.join('%.2f ms at %+.6f s%s' % (ms, t - marks[0][0], during(t)) for ms, t in sorted(slow, reverse=True)[:5]),
+            marks[0][0]))
     if a.burst:
         print('burst: %d withdrawals reached the wire in %d UPDATE-carrying packets within %.1f ms%s' % (
             len({u[1] for u in burst_routes}), burst_msgs, burst_time,
