@@ -10,9 +10,12 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "dataplane/fake_map_ops.hpp"
@@ -497,6 +500,22 @@ TEST(dataplane_worker, programs_on_its_own_thread_until_stopped) {
   auto frontends = [&] { return worker.locked([&](const dataplane_driver&) { return w.host->fake.frontend_map.size(); }); };
   for (int i = 0; i < 2000 && frontends() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   EXPECT_EQ(frontends(), 1u);  // 198.51.100.10:80/tcp
+  // The worker's thread is named and runs at nice 5 (the core thread wins the CPU).
+  std::optional<int> nice;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name != "bgplb-dataplane") continue;
+    std::ifstream stat(task.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "pid (comm) "
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i)  // field 19 is nice
+      if (i == 19) nice = std::stoi(field);
+  }
+  ASSERT_TRUE(nice) << "no thread named bgplb-dataplane";
+  EXPECT_EQ(*nice, 5);
 
   worker.stop();
   worker.submit({std::make_shared<const model::snapshot>(), ips, peers({"192.0.2.1"}), std::nullopt});
