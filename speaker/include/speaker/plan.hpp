@@ -181,7 +181,8 @@ class planner {
   // The same in parts (a scrape renders them between the core's other work): from the
   // service after `after` (the first when nullopt), whole services, at least one, then
   // while `go_on()` holds before each; returns the last service visited when it stopped
-  // early, nullopt at the end. Parts resumed after changes list each service once, as it was at its part.
+  // early, nullopt at the end. Parts resumed after changes list each service once, as it
+  // was at its part.
   std::optional<model::name_key> visit_announced(const std::optional<model::name_key>& after, const announced_visitor& f,
                                                  const std::function<bool()>& go_on) const;
   std::optional<model::name_key> visit_withheld(const std::optional<model::name_key>& after, const withheld_visitor& f,
