@@ -78,7 +78,8 @@ asio::awaitable<void> serve(std::shared_ptr<http_server::state> st, tcp::socket 
     if (ec) break;
     http_response out{405, "text/plain; charset=utf-8", "only GET\n", {}};
     const bool head = req.method() == http::verb::head;
-    if (req.method() == http::verb::get || head) {
+    const bool allowed = req.method() == http::verb::get || head;
+    if (allowed) {
       std::string path(req.target());
       if (auto q = path.find('?'); q != std::string::npos) path.resize(q);
       out = co_await answer(st, path);
@@ -93,7 +94,7 @@ asio::awaitable<void> serve(std::shared_ptr<http_server::state> st, tcp::socket 
     res.set(http::field::server, "bgplb");
     res.result(out.status);
     res.set(http::field::content_type, out.content_type);
-    if (out.status == 405) res.set(http::field::allow, "GET, HEAD");
+    if (!allowed) res.set(http::field::allow, "GET, HEAD");
     res.content_length(length);
     res.body().data = nullptr;
     res.body().more = !head;

@@ -100,14 +100,7 @@ void exposition::sample(std::string_view name, std::initializer_list<label> l, d
 
 void exposition::sample(std::string_view name, const labels& l, double value) { write(name, l.begin(), l.end(), value); }
 
-void exposition::merge(const exposition& other) {
-  for (const auto& name : other.order_) {
-    const auto& f = other.families_.find(name)->second;
-    family(name, f.type, f.help);
-    auto& body = families_.find(name)->second.body;
-    body.insert(body.end(), f.body.begin(), f.body.end());
-  }
-}
+void exposition::merge(const exposition& other) { merge(exposition(other)); }
 
 void exposition::merge(exposition&& other) {
   for (const auto& name : other.order_) {

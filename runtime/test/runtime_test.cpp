@@ -210,6 +210,7 @@ struct slow_metrics_service : runtime::service {
   asio::io_context& io;
   std::atomic<int> parts_left{0};
   std::atomic<int> rendered{0};
+  std::atomic<bool> hold_last{false};  // the last part waits (at most 10 s) while this is set
   explicit slow_metrics_service(asio::io_context& i) : io(i) {}
   std::string_view name() const override { return "slow"; }
   void long_metrics(std::shared_ptr<runtime::exposition> x, std::function<void()> done) const override {
@@ -218,7 +219,14 @@ struct slow_metrics_service : runtime::service {
     self->parts_left = 50;
     self->part(std::move(x), std::move(done));
   }
-  void part(std::shared_ptr<runtime::exposition> x, std::function<void()> done) {
+  void part(std::shared_ptr<runtime::exposition> x, std::function<void()> done, int waited = 0) {
+    if (parts_left == 1 && hold_last && waited < 2000) {  // 5 ms a wait
+      auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(5));
+      timer->async_wait([this, timer, x = std::move(x), done = std::move(done), waited](boost::system::error_code) mutable {
+        part(std::move(x), std::move(done), waited + 1);
+      });
+      return;
+    }
     x->sample("slow_part", {{"n", std::to_string(parts_left)}}, 1);
     ++rendered;
     if (--parts_left == 0) return done();
@@ -238,14 +246,17 @@ TEST(process, long_metrics_render_in_parts_between_other_work) {
   std::thread t([&] { p.run(); });
   ASSERT_TRUE(eventually([&] { return svc.started == 1 && p.http_endpoint(); }));
   const auto at = *p.http_endpoint();
-  // While the scrape is in its parts, a health check is answered (the core is free).
+  // While the scrape is in its parts, a health check is answered (the core is free). The
+  // last part waits for it, so a slow machine cannot let the scrape end first.
   std::string scrape, health;
   std::atomic<int> seen_mid{-1};
+  slow.hold_last = true;
   std::thread scraper([&] { scrape = http_get(at, "/metrics"); });
   ASSERT_TRUE(eventually([&] { return slow.rendered > 0; }));
   std::thread checker([&] {
     health = http_get(at, "/healthz");
     seen_mid = slow.parts_left.load();
+    slow.hold_last = false;
   });
   scraper.join();
   checker.join();

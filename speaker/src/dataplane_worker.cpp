@@ -46,15 +46,10 @@ void dataplane_worker::loop() {
     cv_.wait(l, [this] { return stop_ || next_ || !renders_.empty(); });
     if (stop_) return;
     if (!renders_.empty()) {
-      auto renders = std::move(renders_);
-      renders_.clear();
+      auto renders = std::exchange(renders_, {});
       l.unlock();
-      for (auto& then : renders) {
-        runtime::exposition x;
-        metrics(x);
-        then(std::move(x));
-      }
-      renders = {};
+      for (const auto& then : renders) render(then);
+      renders = {};  // what the scrapes hold goes before the lock is taken again
       l.lock();
       continue;
     }
@@ -78,6 +73,10 @@ void dataplane_worker::render_metrics(std::function<void(runtime::exposition)> t
       return;
     }
   }
+  render(then);
+}
+
+void dataplane_worker::render(const std::function<void(runtime::exposition)>& then) const {
   runtime::exposition x;
   metrics(x);
   then(std::move(x));

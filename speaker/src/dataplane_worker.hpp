@@ -76,6 +76,7 @@ class dataplane_worker {
 
  private:
   void loop();
+  void render(const std::function<void(runtime::exposition)>& then) const;  // metrics() handed to then
   void keep_status();  // driver_m_ held
 
   dataplane_driver& d_;
