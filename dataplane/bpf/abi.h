@@ -21,18 +21,24 @@ namespace dataplane::abi {
 #define BGPLB_STATIC_ASSERT(c, m) _Static_assert(c, m)
 #endif
 
-#define BGPLB_ABI_VERSION 2 /* 2: frontends4 and conntrack4 */
+#define BGPLB_ABI_VERSION 3 /* 2: frontends4 and conntrack4; 3: a 64-byte ct_value, reverse entries in maps of their own */
 
 /* Map capacities the program is compiled with; the loader may resize them before load. */
 #define BGPLB_MAX_FRONTENDS 65536
 #define BGPLB_MAX_SERVICES 65536
 #define BGPLB_MAX_BACKENDS 262144
 #define BGPLB_MAGLEV_SLOTS 8388608     /* every Maglev row side by side: 32 MiB */
-#define BGPLB_CT_ENTRIES 262144
+#define BGPLB_CT_ENTRIES 131072 /* flows: each of the four conntrack maps */
 #define BGPLB_AFFINITY_ENTRIES 65536
 #define BGPLB_SOURCE_RANGES 65536
 #define BGPLB_TUNNEL_PEERS 4096
 #define BGPLB_MAGLEV_DEFAULT 65537      /* prime */
+
+/* A conntrack entry's clock: the monotonic coarse clock in ticks of 2^20 ns (about a
+ * millisecond), 32 bits wide. An age is the difference of two ticks modulo 2^32 read as
+ * signed, so it reaches 2^31 ticks (26 days) and a tick another CPU wrote a moment
+ * "later" reads as age 0; longer timeouts are cut to that. */
+#define BGPLB_CT_TICK_SHIFT 20
 
 /* ICMP errors we generate quote at most this many bytes of the offending packet
  * (RFC 792 asks for the IP header and 8 bytes; RFC 1812 §4.3.2.3 and RFC 4443 §2.4(c)
@@ -96,10 +102,13 @@ struct backend_value {
 	__u8 pad;
 };
 
-/* conntrack: LRU hash. Forward entries (dir CT_FORWARD) are keyed by the packet as the
- * client sent it (client -> frontend) and hold the chosen backend. Reverse entries
- * (CT_REVERSE) are keyed by the backend's reply (backend -> client) and hold the frontend
- * address and port that replies must carry as their source. */
+/* conntrack: LRU hashes. Forward entries (dir CT_FORWARD, maps conntrack and conntrack4)
+ * are keyed by the packet as the client sent it (client -> frontend) and hold the chosen
+ * backend. Reverse entries (CT_REVERSE, maps conntrack_rev and conntrack4_rev) are keyed
+ * by the backend's reply (backend -> client) and hold the frontend address and port that
+ * replies must carry as their source. The two kinds live apart so that every packet of an
+ * established flow, which looks up its forward entry, finds it among forward entries
+ * only, in less memory and shorter hash chains (test/bench/dataplane/README.md). */
 enum ct_dir {
 	CT_FORWARD = 0,
 	CT_REVERSE = 1,
@@ -115,11 +124,11 @@ struct ct_key {
 	__u16 pad;
 };
 
-/* IPv4 frontends and IPv4 flows live in maps of their own, `frontends4` and `conntrack4`,
- * keyed by the plain 4-byte addresses: a hash map's lookup hashes and compares the whole
- * key, and these keys are 8 and 16 bytes instead of 20 and 40. The values are the same
- * structs. User space reads and writes both through the wide keys (libbpf_map_ops
- * converts). */
+/* IPv4 frontends and IPv4 flows live in maps of their own, `frontends4`, `conntrack4` and
+ * `conntrack4_rev`, keyed by the plain 4-byte addresses: a hash map's lookup hashes and
+ * compares the whole key, and these keys are 8 and 16 bytes instead of 20 and 40. The
+ * values are the same structs. User space reads and writes both through the wide keys
+ * (libbpf_map_ops converts). */
 struct frontend4_key {
 	__u32 addr;
 	__u16 port;
@@ -142,19 +151,23 @@ enum ct_flags {
 	CT_F_NODE_V6 = 2, /* forward: node is IPv6 */
 };
 
+/* 64 bytes: an IPv4 entry of conntrack4 (the kernel's 48-byte element header, the 16-byte
+ * key, this value) fills exactly two cache lines, so a hit among many flows misses at
+ * most twice in the element. */
 struct ct_value {
 	struct addr16 addr; /* forward: backend; reverse: frontend address */
 	struct addr16 node; /* forward, remote: the backend's node */
-	__u64 last_seen;    /* bpf_ktime_get_coarse_ns(), refreshed at most once a second */
 	__u32 svc_id;
-	__u16 port; /* forward: backend port; reverse: frontend port */
+	__u32 last_seen; /* bpf_ktime_get_coarse_ns() >> BGPLB_CT_TICK_SHIFT, refreshed at most
+			  * once a second; ages are differences modulo 2^32 read as signed
+			  * (BGPLB_CT_TICK_SHIFT says how far that reaches) */
+	__u16 port;      /* forward: backend port; reverse: frontend port */
 	__u8 flags;
 	__u8 pad;
-	/* forward entries: the next hop the last FIB lookup gave, reused until the clock's
-	 * 2^30 ns period (about a second) changes, so a changed route or neighbour is seen
-	 * within a second while most packets of a flow skip the lookup */
+	/* forward entries: the next hop the last FIB lookup gave. Cleared whenever last_seen
+	 * is refreshed, so a changed route or neighbour is seen within about a second while
+	 * most packets of a flow skip the lookup. */
 	__u32 fib_ifindex; /* 0: none */
-	__u32 fib_epoch;   /* last_seen >> 30 when filled */
 	__u16 fib_len_ok;  /* longest packet (IP length, encapsulated) the lookup let through */
 	__u8 fib_dmac[6];
 	__u8 fib_smac[6];
@@ -279,7 +292,7 @@ BGPLB_STATIC_ASSERT(sizeof(struct backend_value) == 40, "backend_value layout");
 BGPLB_STATIC_ASSERT(sizeof(struct ct_key) == 40, "ct_key layout");
 BGPLB_STATIC_ASSERT(sizeof(struct ct4_key) == 16, "ct4_key layout");
 BGPLB_STATIC_ASSERT(sizeof(struct frontend4_key) == 8, "frontend4_key layout");
-BGPLB_STATIC_ASSERT(sizeof(struct ct_value) == 72, "ct_value layout");
+BGPLB_STATIC_ASSERT(sizeof(struct ct_value) == 64, "ct_value layout");
 BGPLB_STATIC_ASSERT(sizeof(struct affinity_key) == 24, "affinity_key layout");
 BGPLB_STATIC_ASSERT(sizeof(struct range_key) == 24, "range_key layout");
 BGPLB_STATIC_ASSERT(sizeof(struct config) == 48, "config layout");

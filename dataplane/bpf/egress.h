@@ -15,12 +15,12 @@ static __always_inline int egress(const struct pctx *c)
 	union ct_any_key k;
 	if (r == PARSE_L4) {
 		ct_key_make(&k, p.family, &p.src, &p.dst, p.sport, p.dport, p.proto, CT_REVERSE);
-		struct ct_value *v = ct_lookup(&k, p.family);
+		struct ct_value *v = ct_lookup(&k, p.family, CT_REVERSE);
 		if (!v)
 			return TC_ACT_OK;
 		__u64 now = bpf_ktime_get_coarse_ns();
-		if (age_of(now, v->last_seen) > NSEC_PER_SEC_)
-			v->last_seen = now;
+		if (ct_age(now, v->last_seen) > CT_TICKS_PER_SEC_)
+			v->last_seen = ct_ticks(now);
 		struct addr16 frontend = v->addr;
 		if (nat_rewrite(c, &p, 0, &frontend, v->port))
 			return TC_ACT_SHOT;
@@ -31,7 +31,7 @@ static __always_inline int egress(const struct pctx *c)
 		/* the quote is the client's packet as the backend (or this node) received it */
 		const struct quoted *q = &p.in;
 		ct_key_make(&k, p.family, &q->dst, &q->src, q->dport, q->sport, q->proto, CT_REVERSE);
-		struct ct_value *v = ct_lookup(&k, p.family);
+		struct ct_value *v = ct_lookup(&k, p.family, CT_REVERSE);
 		if (!v)
 			return TC_ACT_OK;
 		struct addr16 frontend = v->addr;

@@ -86,7 +86,7 @@ static __always_inline int deliver_local(const struct pctx *c, struct packet *p,
 {
 	struct bpf_fib_lookup f;
 	int rc = BPF_FIB_LKUP_RET_SUCCESS;
-	if (fib_cache_fresh(cache, now, p->len)) {
+	if (fib_cache_fresh(cache, p->len)) {
 		f.ifindex = cache->fib_ifindex;
 		__builtin_memcpy(f.dmac, cache->fib_dmac, ETH_ALEN);
 		__builtin_memcpy(f.smac, cache->fib_smac, ETH_ALEN);
@@ -109,7 +109,7 @@ static __always_inline int deliver_local(const struct pctx *c, struct packet *p,
 		return verdict_drop(c);
 	}
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS)
-		fib_cache_fill(cache, now, f.ifindex, f.dmac, f.smac, p->len);
+		fib_cache_fill(cache, f.ifindex, f.dmac, f.smac, p->len);
 translate:
 	if (mode == DELIVER_ICMP) {
 		if (icmp_translate(c, p, 0, &t->addr, t->port, 1, &t->addr)) {
@@ -159,7 +159,7 @@ static __always_inline int deliver_remote(const struct pctx *c, struct packet *p
 	__u32 over = encap_overhead(outer6, p->family);
 	struct bpf_fib_lookup f;
 	int rc = BPF_FIB_LKUP_RET_SUCCESS;
-	if (fib_cache_fresh(cache, now, p->len + over)) {
+	if (fib_cache_fresh(cache, p->len + over)) {
 		f.ifindex = cache->fib_ifindex;
 		__builtin_memcpy(f.dmac, cache->fib_dmac, ETH_ALEN);
 		__builtin_memcpy(f.smac, cache->fib_smac, ETH_ALEN);
@@ -181,7 +181,7 @@ static __always_inline int deliver_remote(const struct pctx *c, struct packet *p
 		return verdict_drop(c);
 	}
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS)
-		fib_cache_fill(cache, now, f.ifindex, f.dmac, f.smac, p->len + over);
+		fib_cache_fill(cache, f.ifindex, f.dmac, f.smac, p->len + over);
 encapsulate:
 	if (encap_push(c, p, t, &src, gue_port)) {
 		count_drop(DROP_ADJUST, t->svc_id);

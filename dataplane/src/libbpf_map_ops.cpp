@@ -272,7 +272,13 @@ result<abi::service_stats> libbpf_map_ops::service_stats(std::uint32_t id) const
 }
 
 result<std::vector<std::pair<abi::ct_key, abi::ct_value>>> libbpf_map_ops::conntrack() const {
-  return walk_both<abi::ct_key, abi::ct4_key, abi::ct_value>(fds_.conntrack, fds_.conntrack4, "read conntrack");
+  auto out = walk_both<abi::ct_key, abi::ct4_key, abi::ct_value>(fds_.conntrack, fds_.conntrack4, "read conntrack");
+  if (!out) return out;
+  auto rev = walk_both<abi::ct_key, abi::ct4_key, abi::ct_value>(fds_.conntrack_rev, fds_.conntrack4_rev,
+                                                                  "read conntrack_rev");
+  if (!rev) return rev.err();
+  out->insert(out->end(), rev->begin(), rev->end());
+  return out;
 }
 
 }  // namespace dataplane::detail

@@ -1,6 +1,7 @@
 // map_ops on the real maps, through libbpf's syscall wrappers. Frontends and conntrack
-// entries of IPv4 live in the compact-key maps frontends4 and conntrack4 (abi.h); this
-// class moves between those keys and the wide ones map_ops speaks.
+// entries of IPv4 live in the compact-key maps frontends4, conntrack4 and conntrack4_rev
+// (abi.h); this class moves between those keys and the wide ones map_ops speaks, and
+// reads the forward and reverse conntrack maps as one table.
 #pragma once
 
 #include <memory>
@@ -11,7 +12,8 @@ namespace dataplane::detail {
 
 struct map_fds {
   int frontends = -1, frontends4 = -1, services = -1, backends = -1, maglev = -1, conntrack = -1, conntrack4 = -1,
-      affinity = -1, source_ranges = -1, tunnel_peers = -1, config = -1, counters = -1, service_stats = -1;
+      conntrack_rev = -1, conntrack4_rev = -1, affinity = -1, source_ranges = -1, tunnel_peers = -1, config = -1,
+      counters = -1, service_stats = -1;
 };
 
 class libbpf_map_ops : public map_ops {

@@ -32,24 +32,34 @@ constexpr std::uint32_t tc_handle = 0xb16b;
 constexpr std::uint32_t tc_priority = 1;  // ahead of other classifiers
 constexpr unsigned long bpf_fs_magic = 0xcafe4a11;
 
-// libbpf's messages of the last load, for the error an operator sees.
-std::mutex log_mutex;
-std::string libbpf_log;
+// libbpf's messages of the last load, for the error an operator sees. Never destroyed:
+// uninstall() may run from another object's static destructor (a test's clean-up at exit),
+// after this file's statics would have gone.
+struct captured_log {
+  std::mutex mutex;
+  std::string text;
+};
+captured_log& libbpf_log() {
+  static auto* log = new captured_log;
+  return *log;
+}
 
 int capture_libbpf(enum libbpf_print_level level, const char* fmt, va_list args) {
   if (level == LIBBPF_DEBUG) return 0;
   char buf[1024];
   int n = std::vsnprintf(buf, sizeof buf, fmt, args);
-  std::lock_guard lock(log_mutex);
-  libbpf_log += buf;
-  if (libbpf_log.size() > 8192) libbpf_log.erase(0, libbpf_log.size() - 8192);
+  auto& log = libbpf_log();
+  std::lock_guard lock(log.mutex);
+  log.text += buf;
+  if (log.text.size() > 8192) log.text.erase(0, log.text.size() - 8192);
   return n;
 }
 
 std::string take_log() {
-  std::lock_guard lock(log_mutex);
-  std::string tail = std::move(libbpf_log);
-  libbpf_log.clear();
+  auto& log = libbpf_log();
+  std::lock_guard lock(log.mutex);
+  std::string tail = std::move(log.text);
+  log.text.clear();
   while (!tail.empty() && tail.back() == '\n') tail.pop_back();
   auto cut = tail.rfind('\n', tail.size() > 600 ? tail.size() - 600 : 0);
   if (tail.size() > 600 && cut != std::string::npos) tail = "..." + tail.substr(cut);
@@ -159,6 +169,37 @@ void size_map(bpf_map* m, const std::string& pin_root, std::uint32_t want) {
   bpf_map__set_max_entries(m, want);
 }
 
+error abi_mismatch(const std::string& pin_root, const std::string& found) {
+  return error{"maps pinned under " + pin_root + " have ABI version " + found + ", this program needs " +
+                   std::to_string(BGPLB_ABI_VERSION) +
+                   ": run `bgplb dataplane detach` to remove them (established flows are lost)",
+               EEXIST};
+}
+
+// The ABI version of the maps pinned under pin_root, read before the load: libbpf refuses
+// a pinned map whose layout changed with a message that names no version. 0: nothing is
+// pinned there yet (or maps whose config was never written).
+result<std::uint32_t> pinned_abi(const std::string& pin_root) {
+  const std::string path = pin_root + "/config";
+  const int fd = bpf_obj_get(path.c_str());
+  if (fd < 0) {
+    if (errno == ENOENT) return std::uint32_t{0};
+    return system_error("open " + path, errno);
+  }
+  bpf_map_info info{};
+  std::uint32_t len = sizeof info;
+  abi::config c{};
+  const std::uint32_t zero = 0;
+  int rc = bpf_obj_get_info_by_fd(fd, &info, &len);
+  const bool same_layout = rc == 0 && info.value_size == sizeof c;
+  if (same_layout) rc = bpf_map_lookup_elem(fd, &zero, &c);
+  const int err = errno;
+  close(fd);
+  if (rc) return system_error("read " + path, err);
+  if (!same_layout) return abi_mismatch(pin_root, "unknown (a config of " + std::to_string(info.value_size) + " bytes)");
+  return std::uint32_t{c.abi_version};
+}
+
 status mkdirs(const std::string& path) {
   for (std::size_t i = 1; i <= path.size(); ++i) {
     if (i != path.size() && path[i] != '/') continue;
@@ -242,6 +283,9 @@ status check_support(const std::string& pin_root) {
 result<std::unique_ptr<module>> module::load(const load_options& o) {
   if (auto e = check_support(o.pin_root)) return *e;
   if (auto e = mkdirs(o.pin_root)) return *e;
+  auto pinned = pinned_abi(o.pin_root);
+  if (!pinned) return pinned.err();
+  if (*pinned != 0 && *pinned != BGPLB_ABI_VERSION) return abi_mismatch(o.pin_root, std::to_string(*pinned));
   libbpf_set_print(capture_libbpf);
   take_log();
 
@@ -260,6 +304,8 @@ result<std::unique_ptr<module>> module::load(const load_options& o) {
   size_map(maps.backends, o.pin_root, o.max_backends);
   size_map(maps.conntrack, o.pin_root, o.conntrack_entries);
   size_map(maps.conntrack4, o.pin_root, o.conntrack_entries);
+  size_map(maps.conntrack_rev, o.pin_root, o.conntrack_entries);
+  size_map(maps.conntrack4_rev, o.pin_root, o.conntrack_entries);
   size_map(maps.affinity, o.pin_root, o.affinity_entries);
   if (int rc = bgplb__load(m->skel))
     return error{"load the BPF program (maps pinned under " + o.pin_root + "): " + take_log(), -rc};
@@ -272,6 +318,8 @@ result<std::unique_ptr<module>> module::load(const load_options& o) {
   fds.maglev = bpf_map__fd(maps.maglev);
   fds.conntrack = bpf_map__fd(maps.conntrack);
   fds.conntrack4 = bpf_map__fd(maps.conntrack4);
+  fds.conntrack_rev = bpf_map__fd(maps.conntrack_rev);
+  fds.conntrack4_rev = bpf_map__fd(maps.conntrack4_rev);
   fds.affinity = bpf_map__fd(maps.affinity);
   fds.source_ranges = bpf_map__fd(maps.source_ranges);
   fds.tunnel_peers = bpf_map__fd(maps.tunnel_peers);
@@ -294,10 +342,7 @@ result<std::unique_ptr<module>> module::load(const load_options& o) {
     c.ct_udp_timeout = 300;
     if (auto e = m->maps->put_config(c)) return *e;
   } else if (cfg->abi_version != BGPLB_ABI_VERSION) {
-    return error{"maps pinned under " + o.pin_root + " have ABI version " + std::to_string(cfg->abi_version) +
-                     ", this program needs " + std::to_string(BGPLB_ABI_VERSION) +
-                     ": run `bgplb dataplane detach` to remove them (established flows are lost)",
-                 EEXIST};
+    return abi_mismatch(o.pin_root, std::to_string(cfg->abi_version));
   }
   return std::unique_ptr<module>(new module(std::move(m)));
 }

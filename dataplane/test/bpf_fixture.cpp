@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "libbpf_opts.hpp"
@@ -42,7 +43,8 @@ backend remote(const address& addr, const address& node) { return {addr, 8080, n
 struct cleanup {
   std::string pin_root;
   ~cleanup() {
-    if (!pin_root.empty()) (void)uninstall(pin_root);
+    if (pin_root.empty()) return;
+    if (auto e = uninstall(pin_root)) std::fprintf(stderr, "clean-up: %s\n", e->message.c_str());
   }
 };
 
@@ -51,6 +53,11 @@ cleanup the_cleanup;
 world* build(std::string& why) {
   if (geteuid() != 0) {
     why = "BPF_PROG_TEST_RUN tests need root (CAP_BPF, CAP_NET_ADMIN) and a private network namespace";
+    return nullptr;
+  }
+  // as the daemon does: a fresh machine (a container, no systemd) may have no bpffs yet
+  if (auto e = ensure_bpffs("/sys/fs/bpf/bgplb-test")) {
+    why = e->message;
     return nullptr;
   }
   if (auto e = check_support("/sys/fs/bpf/bgplb-test")) {

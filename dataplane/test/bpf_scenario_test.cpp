@@ -2,10 +2,17 @@
 // across a backend change and a reload of the program, replies at egress, ICMP errors in
 // both directions, the Maglev pick against user space's prediction, ClientIP affinity.
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <netinet/in.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstddef>
 #include <cstring>
 #include <set>
+#include <vector>
 
 #include "bpf_fixture.hpp"
 #include "dataplane/maglev.hpp"
@@ -207,6 +214,58 @@ TEST_P(scenario, maps_read_back_in_the_wide_form) {
   EXPECT_TRUE(std::any_of(fe->begin(), fe->end(), [&](const auto& e) { return same(e.first.addr, vip(family, "local")); }));
 }
 
+// An established flow's conntrack entry caches its next hop, and drops it when the entry's
+// clock is refreshed (once a second): a changed neighbour reaches the flow within about a
+// second, and the packets between skip the FIB lookup.
+TEST_P(scenario, a_changed_neighbour_reaches_an_established_flow_within_a_second) {
+  const std::uint16_t p = port();
+  auto frame = [&](std::uint8_t flags) {
+    return ether(w->up0_mac, w->router_mac, testpkt::ip(w->client(family), vip(family, "local"), flow(p, flags)));
+  };
+  auto dmac = [](const bytes& f) { return f.size() < 6 ? bytes() : bytes(f.begin(), f.begin() + 6); };
+  const bytes pod_mac{2, 0, 0, 0, 2, 1}, moved_mac{2, 0, 0, 0, 2, 7};
+  run_result r = w->run(h, false, frame(0x02));
+  ASSERT_EQ(dmac(r.out), pod_mac);
+  const address backend = dst_of(r.out);
+  ASSERT_TRUE(backend == pod(family, 1));
+  r = w->run(h, false, frame(0x10));  // the first packet that finds the entry caches the next hop
+  ASSERT_EQ(dmac(r.out), pod_mac);
+  auto neigh = [&](const char* lladdr) {
+    const std::string cmd = "ip neigh replace " + backend.to_string() + " lladdr " + lladdr + " dev pod0 nud permanent";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  };
+  neigh("02:00:00:00:02:07");
+  r = w->run(h, false, frame(0x10));
+  EXPECT_EQ(dmac(r.out), pod_mac) << "the next hop cached a moment ago";
+
+  // the entry's clock, two seconds back (2,000 ticks of 2^20 ns)
+  const std::string path = w->pin_root + (family == 4 ? "/conntrack4" : "/conntrack");
+  const int fd = bpf_obj_get(path.c_str());
+  ASSERT_GE(fd, 0) << path;
+  abi::ct_key wide{};
+  abi::ct4_key narrow{};
+  std::memcpy(&wide.src, w->client(family).bytes().data(), 16);
+  std::memcpy(&wide.dst, vip(family, "local").bytes().data(), 16);
+  wide.sport = narrow.sport = htons(p);
+  wide.dport = narrow.dport = htons(service_port(proto));
+  wide.proto = narrow.proto = proto == protocol::tcp ? IPPROTO_TCP : IPPROTO_UDP;
+  wide.dir = narrow.dir = abi::CT_FORWARD;
+  narrow.src = wide.src.w[3];
+  narrow.dst = wide.dst.w[3];
+  const void* key = family == 4 ? static_cast<const void*>(&narrow) : static_cast<const void*>(&wide);
+  abi::ct_value v{};
+  ASSERT_EQ(bpf_map_lookup_elem(fd, key, &v), 0);
+  EXPECT_NE(v.fib_ifindex, 0u) << "a forward entry caches its next hop";
+  v.last_seen -= 2000;
+  ASSERT_EQ(bpf_map_update_elem(fd, key, &v, BPF_EXIST), 0);
+  close(fd);
+
+  r = w->run(h, false, frame(0x10));
+  EXPECT_EQ(dmac(r.out), moved_mac) << "the next hop looked up again after the refresh";
+  EXPECT_TRUE(dst_of(r.out) == backend) << "the flow keeps its backend";
+  neigh("02:00:00:00:02:01");
+}
+
 // The per-service counters that /metrics reads in one batch of the per-CPU array are those
 // a lookup per id reads, and they count the packet just sent.
 TEST_P(scenario, service_counters_read_in_one_batch) {
@@ -269,6 +328,57 @@ TEST(bpf_reload, flows_and_services_survive_a_reload) {
   EXPECT_EQ(bytes(second.out.begin() + 30, second.out.begin() + 34), bytes(first.out.begin() + 30, first.out.begin() + 34))
       << "the reloaded program sent the flow elsewhere";
   w->apply();  // the first module's view of the config flags
+}
+
+// Maps pinned by a bgplb of another ABI version (an upgrade that changed a layout) are
+// refused by name before libbpf tries to reuse them, with what to do about it.
+TEST(bpf_load, maps_of_another_abi_version_are_refused_with_the_way_out) {
+  BGPLB_NEED_WORLD(w);
+  const std::string root = w->pin_root + "-abi";
+  ASSERT_EQ(mkdir(root.c_str(), 0700), 0) << root;
+  const std::string config = root + "/config";
+  auto pin_config = [&](std::uint32_t value_size, std::uint16_t version) {
+    const int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "config", 4, value_size, 1, nullptr);
+    ASSERT_GE(fd, 0);
+    std::vector<std::uint8_t> value(value_size);
+    if (value_size >= offsetof(abi::config, abi_version) + sizeof version)
+      std::memcpy(value.data() + offsetof(abi::config, abi_version), &version, sizeof version);
+    const std::uint32_t zero = 0;
+    ASSERT_EQ(bpf_map_update_elem(fd, &zero, value.data(), BPF_ANY), 0);
+    ASSERT_EQ(bpf_obj_pin(fd, config.c_str()), 0) << config;
+    close(fd);
+  };
+  load_options lo;
+  lo.pin_root = root;
+  lo.max_services = 16;
+  lo.max_backends = 16;
+  lo.conntrack_entries = 64;
+  lo.affinity_entries = 16;
+  lo.maglev_slots = 1024;
+
+  pin_config(sizeof(abi::config), BGPLB_ABI_VERSION - 1);
+  auto old = module::load(lo);
+  ASSERT_FALSE(old.ok());
+  EXPECT_NE(old.err().message.find("have ABI version " + std::to_string(BGPLB_ABI_VERSION - 1) + ", this program needs " +
+                                   std::to_string(BGPLB_ABI_VERSION)),
+            std::string::npos)
+      << old.err().message;
+  EXPECT_NE(old.err().message.find("bgplb dataplane detach"), std::string::npos) << old.err().message;
+  unlink(config.c_str());
+
+  pin_config(40, 1);  // a config of another layout altogether
+  auto other = module::load(lo);
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.err().message.find("ABI version unknown (a config of 40 bytes)"), std::string::npos)
+      << other.err().message;
+  unlink(config.c_str());
+
+  auto fresh = module::load(lo);  // nothing pinned: loads, and uninstall leaves nothing
+  ASSERT_TRUE(fresh.ok()) << fresh.err().message;
+  fresh->reset();
+  EXPECT_FALSE(uninstall(root).has_value());
+  struct stat st {};
+  EXPECT_NE(stat(root.c_str(), &st), 0) << root << " is still there";
 }
 
 }  // namespace

@@ -42,6 +42,13 @@ std::string endpoint(const dataplane::abi::addr16& a, std::uint16_t port_be) {
 
 std::string proto_name(std::uint8_t p) { return p == IPPROTO_UDP ? "udp" : "tcp"; }
 
+// Seconds a conntrack entry has been idle: its last_seen is in the program's ticks
+// (abi.h: BGPLB_CT_TICK_SHIFT), an age the tick difference modulo 2^32 read as signed.
+double idle_seconds(std::uint64_t now_ns, std::uint32_t last_seen) {
+  const auto d = static_cast<std::int32_t>(static_cast<std::uint32_t>(now_ns >> BGPLB_CT_TICK_SHIFT) - last_seen);
+  return d > 0 ? static_cast<double>(static_cast<std::uint64_t>(d) << BGPLB_CT_TICK_SHIFT) / 1e9 : 0.0;
+}
+
 std::string hook_name(const std::optional<dataplane::hook>& h) {
   if (!h) return "none";
   return *h == dataplane::hook::xdp ? "xdp" : "tc";
@@ -185,7 +192,7 @@ std::string dataplane_driver::conntrack_json(std::string_view client) const {
       json::object e{{"service", names.count(v.svc_id) ? names[v.svc_id] : std::string()},
                      {"protocol", proto_name(key.proto)},
                      {"direction", fwd ? "forward" : "reverse"},
-                     {"idle_s", now > v.last_seen ? static_cast<double>(now - v.last_seen) / 1e9 : 0.0}};
+                     {"idle_s", idle_seconds(now, v.last_seen)}};
       if (fwd) {
         e["client"] = endpoint(key.src, key.sport);
         e["frontend"] = endpoint(key.dst, key.dport);

@@ -7,6 +7,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <boost/json.hpp>
+
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -49,6 +51,7 @@ struct world {
   int loads = 0;
   dataplane::map_limits limits;
   fake_host* host = nullptr;
+  std::uint64_t now_ns = 0;  // the monotonic clock the driver reads
   std::map<std::string, std::string> routes{{"192.0.2.1", "eth1"}, {"192.0.3.1", "eth2"}, {"127.0.0.2", "lo"}};
 
   speaker::dataplane_kernel kernel() {
@@ -67,7 +70,7 @@ struct world {
       if (it == routes.end()) return dataplane::error{"no route: Network is unreachable", 101};
       return it->second;
     };
-    k.now_ns = [] { return std::uint64_t{0}; };
+    k.now_ns = [this] { return now_ns; };
     return k;
   }
 };
@@ -223,9 +226,22 @@ TEST(dataplane_driver, conntrack_of_one_client) {
   v.addr = addr("10.1.1.3");
   v.port = htons(8080);
   v.svc_id = 1;  // the first service id
+  // the program's clock in ticks of 2^20 ns, 32 bits: 2,000 ticks (2.097152 s) before a
+  // clock that has wrapped since
+  w.now_ns = std::uint64_t{100} << BGPLB_CT_TICK_SHIFT;
+  v.last_seen = 100u - 2000u;
+  w.host->fake.ct_map[k] = v;
+  k.sport = htons(40001);  // written by another CPU a tick after the clock was read
+  v.last_seen = 101;
   w.host->fake.ct_map[k] = v;
   const auto doc = d.conntrack_json("203.0.113.9");
   EXPECT_NE(doc.find("\"client\":\"203.0.113.9:40000\""), std::string::npos) << doc;
+  std::map<std::string, double> idle;
+  const auto parsed = boost::json::parse(doc);
+  for (const auto& e : parsed.at("entries").as_array())
+    idle[std::string(e.at("client").as_string())] = e.at("idle_s").to_number<double>();
+  EXPECT_DOUBLE_EQ(idle["203.0.113.9:40000"], 2.097152) << doc;
+  EXPECT_DOUBLE_EQ(idle["203.0.113.9:40001"], 0.0) << doc;
   EXPECT_NE(doc.find("\"backend\":\"10.1.1.3:8080\""), std::string::npos) << doc;
   EXPECT_NE(doc.find("\"service\":\"default/web:http/TCP/v4\""), std::string::npos) << doc;
   EXPECT_NE(d.conntrack_json("203.0.113.10").find("\"entries\":[]"), std::string::npos);

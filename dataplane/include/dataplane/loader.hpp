@@ -26,7 +26,7 @@ struct load_options {
   // Capacities of a fresh load; maps already pinned keep the size they were created with.
   std::uint32_t max_services = BGPLB_MAX_SERVICES;
   std::uint32_t max_backends = BGPLB_MAX_BACKENDS;
-  std::uint32_t conntrack_entries = BGPLB_CT_ENTRIES;
+  std::uint32_t conntrack_entries = BGPLB_CT_ENTRIES;  // flows: each conntrack map's entries
   std::uint32_t affinity_entries = BGPLB_AFFINITY_ENTRIES;
   // Slots for all Maglev rows together (4 bytes each): a service with two or more
   // backends takes maglev_size of them (twice for a moment while its row is replaced).

@@ -162,7 +162,8 @@ def test_uninstall_leaves_no_program_map_or_pin(rack):
                     progs.add(p['id'])
         assert progs, 'nothing attached to %s before uninstall' % up
         maps = set()
-        for m in ('conntrack', 'conntrack4', 'frontends', 'frontends4', 'services', 'backends', 'maglev'):
+        for m in ('conntrack', 'conntrack4', 'conntrack_rev', 'conntrack4_rev', 'frontends', 'frontends4', 'services',
+                  'backends', 'maglev'):
             info = json.loads(run(['bpftool', '-j', 'map', 'show', 'pinned', '%s/%s' % (rack.pin_roots[node], m)]).stdout)
             maps.add(info['id'])
         ids[node] = (progs, maps)
