@@ -20,7 +20,52 @@ std::string sys_error(const std::string& what, const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+// Text on its way to an open file: kept until about a megabyte is there, then written.
+// The first error stops the writing; the producer's later pieces are dropped.
+class file_sink final : public text_sink {
+ public:
+  file_sink(int fd, const std::string& path) : fd_(fd), path_(path) { buffer_.reserve(chunk); }
+  void append(std::string_view text) override {
+    if (error_) return;
+    buffer_ += text;
+    if (buffer_.size() >= chunk) flush();
+  }
+  // Writes what is left; the error text of the first failure, if any.
+  const std::optional<std::string>& finish() {
+    flush();
+    return error_;
+  }
+
+ private:
+  static constexpr std::size_t chunk = 1 << 20;
+  void flush() {
+    std::size_t done = 0;
+    while (!error_ && done < buffer_.size()) {
+      const auto n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+      if (n < 0) {
+        if (errno != EINTR) error_ = sys_error("write", path_);
+        continue;
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    buffer_.clear();
+  }
+  int fd_;
+  const std::string& path_;
+  std::string buffer_;
+  std::optional<std::string> error_;
+};
+
+}  // namespace
+
 std::optional<std::string> atomic_write(const std::string& dir, const std::string& name, std::string_view contents) {
+  return atomic_write(dir, name, [contents](text_sink& out) { out.append(contents); });
+}
+
+std::optional<std::string> atomic_write(const std::string& dir, const std::string& name,
+                                        const std::function<void(text_sink&)>& produce) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return "create directory " + dir + ": " + ec.message();
@@ -28,17 +73,12 @@ std::optional<std::string> atomic_write(const std::string& dir, const std::strin
   const std::string tmp_path = dir + "/." + name + ".tmp";
   const int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return sys_error("open", tmp_path);
-  std::size_t done = 0;
-  while (done < contents.size()) {
-    const auto n = ::write(fd, contents.data() + done, contents.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      auto err = sys_error("write", tmp_path);
-      ::close(fd);
-      ::unlink(tmp_path.c_str());
-      return err;
-    }
-    done += static_cast<std::size_t>(n);
+  file_sink out(fd, tmp_path);
+  produce(out);
+  if (auto err = out.finish()) {
+    ::close(fd);
+    ::unlink(tmp_path.c_str());
+    return err;
   }
   if (::fsync(fd) != 0) {
     auto err = sys_error("fsync", tmp_path);
@@ -64,11 +104,13 @@ std::vector<model::error> state_dir::write(const state& s) {
   std::vector<model::error> errors;
   // The ledger first: status is derived, and a crash between the two leaves a ledger that
   // is newer than the status, which the next write corrects.
-  if (auto err = atomic_write(dir_, std::string(ledger_file), encode_ledger(s.ledger))) {
+  // Each file's text goes to the file as it is encoded, never whole in memory (at 100,000
+  // services it was the largest transient of the controller's first pass).
+  if (auto err = atomic_write(dir_, std::string(ledger_file), [&](text_sink& out) { encode_ledger(s.ledger, out); })) {
     errors.push_back({dir_ + "/" + std::string(ledger_file), "", "", *err});
     return errors;
   }
-  if (auto err = atomic_write(dir_, std::string(status_file), encode_status(s))) {
+  if (auto err = atomic_write(dir_, std::string(status_file), [&](text_sink& out) { encode_status(s, out); })) {
     errors.push_back({dir_ + "/" + std::string(status_file), "", "", *err});
   }
   return errors;

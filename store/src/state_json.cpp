@@ -23,19 +23,24 @@ json::array ip_array(const std::vector<model::ip_address>& ips) {
 // `"head": [` and one object a line, each built by `to_object`, serialized and dropped
 // before the next: the objects of 100,000 services never exist at once beside the text.
 template <class Items, class F>
-void append_lines(std::string& out, std::string_view head, const Items& items, F to_object, bool last) {
-  out += "  \"";
-  out += head;
-  out += "\": [";
+void append_lines(text_sink& out, std::string_view head, const Items& items, F to_object, bool last) {
+  out.append("  \"");
+  out.append(head);
+  out.append("\": [");
   bool first = true;
   for (const auto& item : items) {
-    out += first ? "\n    " : ",\n    ";
+    out.append(first ? "\n    " : ",\n    ");
     first = false;
-    out += json::serialize(to_object(item));
+    out.append(json::serialize(to_object(item)));
   }
-  out += first ? "]" : "\n  ]";
-  out += last ? "\n" : ",\n";
+  out.append(first ? "]" : "\n  ]");
+  out.append(last ? "\n" : ",\n");
 }
+
+struct string_sink final : text_sink {
+  std::string text;
+  void append(std::string_view t) override { text += t; }
+};
 
 class checker {
  public:
@@ -127,8 +132,8 @@ class checker {
 
 }  // namespace
 
-std::string encode_ledger(const model::ledger& l) {
-  std::string out = "{\n  \"format\": \"bgplb-ledger\",\n  \"version\": 1,\n  \"revision\": " + std::to_string(l.revision) + ",\n";
+void encode_ledger(const model::ledger& l, text_sink& out) {
+  out.append("{\n  \"format\": \"bgplb-ledger\",\n  \"version\": 1,\n  \"revision\": " + std::to_string(l.revision) + ",\n");
   append_lines(out, "allocations", l.entries, [](const model::ledger_entry& e) {
     return json::object{{"namespace", e.ns}, {"name", e.name}, {"ips", ip_array(e.ips)}, {"pool", e.pool}, {"since", e.since}};
   }, false);
@@ -136,11 +141,11 @@ std::string encode_ledger(const model::ledger& l) {
     return json::object{{"ip", h.ip.to_string()}, {"namespace", h.ns}, {"name", h.name}, {"pool", h.pool},
                         {"released_at", h.released_at}};
   }, true);
-  return out + "}\n";
+  out.append("}\n");
 }
 
-std::string encode_status(const state& s) {
-  std::string out = "{\n  \"revision\": " + std::to_string(s.ledger.revision) + ",\n";
+void encode_status(const state& s, text_sink& out) {
+  out.append("{\n  \"revision\": " + std::to_string(s.ledger.revision) + ",\n");
   append_lines(out, "services", s.services, [](const model::service_status& sv) {
     json::array events;
     for (const auto& e : sv.events) events.push_back(json::object{{"type", e.type}, {"reason", e.reason}, {"message", e.message}});
@@ -151,7 +156,19 @@ std::string encode_status(const state& s) {
   append_lines(out, "errors", s.config_errors, [](const model::error& e) {
     return json::object{{"file", e.file}, {"object", e.object}, {"path", e.path}, {"message", e.message}};
   }, true);
-  return out + "}\n";
+  out.append("}\n");
+}
+
+std::string encode_ledger(const model::ledger& l) {
+  string_sink out;
+  encode_ledger(l, out);
+  return std::move(out.text);
+}
+
+std::string encode_status(const state& s) {
+  string_sink out;
+  encode_status(s, out);
+  return std::move(out.text);
 }
 
 namespace {

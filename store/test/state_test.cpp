@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -190,6 +193,46 @@ TEST(state_dir, stale_temporary_from_a_crash_is_ignored_and_replaced) {
   next.revision = 8;
   EXPECT_FALSE(atomic_write(t.path(), "ledger.json", encode_ledger(next)));
   EXPECT_EQ(sd.read_ledger().ledger->revision, 8u);
+}
+
+// A state too large for one write buffer (several megabytes) reaches the files in pieces,
+// byte for byte the text encode_* gives; a write that fails midway (the file size limit
+// here) leaves the previous file in force and no temporary.
+TEST(state_dir, large_files_are_written_in_pieces_and_a_failed_write_keeps_the_old_one) {
+  temp_dir t;
+  state st;
+  st.ledger.revision = 3;
+  for (int i = 0; i < 40000; ++i) {
+    const std::string name = "svc-" + std::to_string(i);
+    const auto ip = model::ip_address::v4(0x0a000000u + static_cast<std::uint32_t>(i));
+    st.ledger.entries.push_back({"default", name, {ip}, "pool", 1700000000 + i});
+    st.services.push_back({"default", name, {ip}, "pool", {{"Normal", "IPAllocated", "Assigned IP " + ip.to_string()}}});
+  }
+  state_dir sd(t.path());
+  ASSERT_TRUE(sd.write(st).empty());
+  const auto ledger_text = encode_ledger(st.ledger);
+  ASSERT_GT(ledger_text.size(), 3u << 20);
+  EXPECT_TRUE(slurp(t.path() + "/ledger.json") == ledger_text);
+  EXPECT_TRUE(slurp(t.path() + "/status.json") == encode_status(st));
+  EXPECT_EQ(sd.read_ledger().ledger->entries.size(), 40000u);
+
+  state bigger = st;
+  bigger.ledger.revision = 4;
+  struct rlimit before {};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &before), 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit small = before;
+  small.rlim_cur = 1u << 20;  // the second buffer no longer fits
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  const auto errors = sd.write(bigger);
+  setrlimit(RLIMIT_FSIZE, &before);
+  std::signal(SIGXFSZ, old_handler);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0].to_string(), ::testing::HasSubstr("write " + t.path() + "/.ledger.json.tmp: File too large"));
+  EXPECT_EQ(sd.read_ledger().ledger->revision, 3u) << "the ledger in force stays";
+  for (const auto& e : std::filesystem::directory_iterator(t.path())) {
+    EXPECT_FALSE(e.path().filename().string().ends_with(".tmp")) << "no temporary left behind";
+  }
 }
 
 TEST(state_dir, corrupt_ledger_is_refused) {

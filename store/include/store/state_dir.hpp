@@ -4,6 +4,7 @@
 // the old or the new file, never a torn one. Reading refuses a corrupt ledger precisely.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,7 +13,17 @@
 
 namespace store::file {
 
+// Where encoded text goes: a string, or a file in pieces (atomic_write), so the text of a
+// 100,000-service state never exists whole in memory while it is written.
+class text_sink {
+ public:
+  virtual ~text_sink() = default;
+  virtual void append(std::string_view text) = 0;
+};
+
 // JSON text of the ledger / status files (stable order, one entry per line).
+void encode_ledger(const model::ledger& l, text_sink& out);
+void encode_status(const state& s, text_sink& out);
 std::string encode_ledger(const model::ledger& l);
 std::string encode_status(const state& s);
 // Parse and check a ledger file; errors name `file`, the field path and the rule.
@@ -27,6 +38,10 @@ status_read decode_status(std::string_view file, std::string_view text);
 
 // Replace dir/name atomically and durably; the error text, or nothing on success.
 std::optional<std::string> atomic_write(const std::string& dir, const std::string& name, std::string_view contents);
+// The same with the contents produced by `produce` and written as they come, a buffer of
+// about a megabyte at a time.
+std::optional<std::string> atomic_write(const std::string& dir, const std::string& name,
+                                        const std::function<void(text_sink&)>& produce);
 
 class state_dir final : public state_writer {
  public:
