@@ -18,10 +18,6 @@ std::string sys_error(const std::string& what, const std::string& path) {
   return what + " " + path + ": " + std::strerror(errno);
 }
 
-}  // namespace
-
-namespace {
-
 // Text on its way to an open file: kept until about a megabyte is there, then written.
 // The first error stops the writing; the producer's later pieces are dropped.
 class file_sink final : public text_sink {
