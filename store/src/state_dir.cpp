@@ -18,13 +18,19 @@ std::string sys_error(const std::string& what, const std::string& path) {
   return what + " " + path + ": " + std::strerror(errno);
 }
 
-// Text on its way to an open file: kept until about a megabyte is there, then written.
-// The first error stops the writing; the producer's later pieces are dropped.
+// Text on its way to an open file: small pieces are kept until about a megabyte is
+// there, then written; a piece that large goes out as it is, not copied. The first
+// error stops the writing; the producer's later pieces are dropped.
 class file_sink final : public text_sink {
  public:
-  file_sink(int fd, const std::string& path) : fd_(fd), path_(path) { buffer_.reserve(chunk); }
+  file_sink(int fd, const std::string& path) : fd_(fd), path_(path) {}
   void append(std::string_view text) override {
-    if (error_) return;
+    if (text.size() >= chunk) {
+      flush();
+      write_all(text);
+      return;
+    }
+    if (buffer_.capacity() < chunk) buffer_.reserve(chunk);
     buffer_ += text;
     if (buffer_.size() >= chunk) flush();
   }
@@ -37,16 +43,19 @@ class file_sink final : public text_sink {
  private:
   static constexpr std::size_t chunk = 1 << 20;
   void flush() {
+    write_all(buffer_);
+    buffer_.clear();
+  }
+  void write_all(std::string_view text) {
     std::size_t done = 0;
-    while (!error_ && done < buffer_.size()) {
-      const auto n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+    while (!error_ && done < text.size()) {
+      const auto n = ::write(fd_, text.data() + done, text.size() - done);
       if (n < 0) {
         if (errno != EINTR) error_ = sys_error("write", path_);
         continue;
       }
       done += static_cast<std::size_t>(n);
     }
-    buffer_.clear();
   }
   int fd_;
   const std::string& path_;

@@ -195,10 +195,11 @@ TEST(state_dir, stale_temporary_from_a_crash_is_ignored_and_replaced) {
   EXPECT_EQ(sd.read_ledger().ledger->revision, 8u);
 }
 
-// A state too large for one write buffer (several megabytes) reaches the files in pieces,
-// byte for byte the text encode_* gives; a write that fails midway (the file size limit
-// here) leaves the previous file in force and no temporary.
-TEST(state_dir, large_files_are_written_in_pieces_and_a_failed_write_keeps_the_old_one) {
+// A state too large for one write buffer (several megabytes) reaches the files byte for
+// byte as encode_* gives the text; a write that fails midway (the file size limit here)
+// leaves the previous file in force and no temporary. (That the text is never whole in
+// memory is the benchmark's to show: docs/memory.md.)
+TEST(state_dir, large_files_round_trip_and_a_failed_write_keeps_the_old_one) {
   temp_dir t;
   state st;
   st.ledger.revision = 3;
