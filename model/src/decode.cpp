@@ -3,6 +3,11 @@
 #include "model/decode.hpp"
 
 #include <array>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <thread>
 #include <type_traits>
 
 #include "decoders.hpp"
@@ -152,7 +157,7 @@ class document_decoder {
 };
 
 template <class Result>
-Result decode_into(std::string_view file, std::string_view text, const decode_options& options) {
+Result decode_whole(std::string_view file, std::string_view text, const decode_options& options) {
   Result out;
   auto loaded = detail::load_all(text);
   if (loaded.error) {
@@ -170,6 +175,140 @@ Result decode_into(std::string_view file, std::string_view text, const decode_op
   return out;
 }
 
+// A large file in parts (detail::document_cuts), parsed on two threads: this one and a
+// parser thread take the next part to parse in turn, and this one decodes each part's
+// documents, in file order, as soon as its tree is there (it parses a part itself when
+// the parser has not reached it yet). The objects are allocated on this thread only (the
+// datastore's). Parts are parsed by libyaml alone: a part libyaml refuses, and a file too
+// small to be worth a thread, is read whole instead (libyaml, then yaml-cpp), so what is
+// accepted and how errors are worded do not change.
+constexpr std::size_t max_parts = 256;
+// Trees parsed ahead of the decode at most: the parser thread's trees live in its own
+// malloc arena, which is reused for the next parts instead of growing with the file.
+constexpr std::size_t read_ahead = 1;
+
+template <class Result>
+Result decode_parts(std::string_view file, std::string_view text, const decode_options& options,
+                    const std::vector<std::size_t>& cuts) {
+  std::vector<std::string_view> parts;
+  std::size_t from = 0;
+  for (const auto at : cuts) {
+    parts.push_back(text.substr(from, at - from));
+    from = at;
+  }
+  parts.push_back(text.substr(from));
+
+  struct shared {
+    std::mutex m;
+    std::condition_variable parsed;  // a tree is there, or the parser failed
+    std::condition_variable room;    // the parser may take a part
+    std::vector<std::optional<detail::loaded_yaml>> trees;
+    std::size_t next = 0;     // the next part nobody has taken to parse
+    std::size_t decoded = 0;  // parts taken for decoding
+    bool stop = false;
+    std::exception_ptr thrown;  // from the parser thread (memory), thrown again here
+  } sh;
+  sh.trees.resize(parts.size());
+  sh.next = 1;  // part 0 is this thread's
+  std::thread parser([&] {
+    while (true) {
+      std::size_t i = 0;
+      {
+        std::unique_lock lock(sh.m);
+        sh.room.wait(lock, [&] { return sh.stop || (sh.next < parts.size() && sh.next <= sh.decoded + read_ahead); });
+        if (sh.stop) return;
+        i = sh.next++;
+      }
+      std::optional<detail::loaded_yaml> l;
+      std::exception_ptr e;
+      try {
+        l = detail::load_part(parts[i]);
+      } catch (...) {
+        e = std::current_exception();
+      }
+      const std::lock_guard lock(sh.m);
+      if (e) sh.thrown = e;
+      else sh.trees[i] = std::move(l);
+      sh.parsed.notify_one();
+      if (e || sh.next == parts.size()) return;
+    }
+  });
+  // Stops and joins the parser however this thread leaves.
+  struct joiner {
+    shared& sh;
+    std::thread& t;
+    ~joiner() {
+      {
+        const std::lock_guard lock(sh.m);
+        sh.stop = true;
+      }
+      sh.room.notify_one();
+      t.join();
+    }
+  } join{sh, parser};
+
+  Result out;
+  std::size_t documents_before = 0;
+  document_decoder<Result> d(file, options, out);
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    detail::loaded_yaml loaded;
+    if (i == 0) {
+      loaded = detail::load_part(parts[0]);
+    } else {
+      std::unique_lock lock(sh.m);
+      while (true) {
+        if (sh.thrown) std::rethrow_exception(sh.thrown);
+        if (sh.trees[i]) {
+          loaded = std::move(*sh.trees[i]);
+          sh.trees[i].reset();
+          break;
+        }
+        if (sh.next == i) {  // nobody has taken it: parse it here
+          ++sh.next;
+          lock.unlock();
+          loaded = detail::load_part(parts[i]);
+          lock.lock();
+          break;
+        }
+        if (sh.next < parts.size() && sh.next <= i + read_ahead) {
+          // The parser is on part i: parse the next one meanwhile.
+          const std::size_t j = sh.next++;
+          lock.unlock();
+          auto l = detail::load_part(parts[j]);
+          lock.lock();
+          sh.trees[j] = std::move(l);
+          continue;
+        }
+        sh.parsed.wait(lock);
+      }
+    }
+    {
+      const std::lock_guard lock(sh.m);
+      sh.decoded = i + 1;
+    }
+    sh.room.notify_one();
+    if (loaded.error) return decode_whole<Result>(file, text, options);
+    const auto& docs = loaded.tree.documents();
+    // Each later part opens with a document marker, so it holds at least one document:
+    // with one more part to come the file has more than one.
+    const bool numbered = documents_before + docs.size() + (parts.size() - 1 - i) > 1;
+    for (std::size_t j = 0; j < docs.size(); ++j) {
+      d.decode_document(loaded.tree, docs[j], numbered ? "document " + std::to_string(documents_before + j + 1) : "");
+    }
+    documents_before += docs.size();
+  }
+  return out;
+}
+
+template <class Result>
+Result decode_into(std::string_view file, std::string_view text, const decode_options& options,
+                   std::size_t min_part = detail::default_min_part) {
+  const auto cuts = std::thread::hardware_concurrency() >= 2 ? detail::document_cuts(text, max_parts, min_part)
+                                                             : std::vector<std::size_t>{};
+  if (cuts.empty()) return decode_whole<Result>(file, text, options);
+  return decode_parts<Result>(file, text, options, cuts);
+}
+
 }  // namespace
 
 decode_result decode(std::string_view file, std::string_view text, const decode_options& options) {
@@ -179,5 +318,14 @@ decode_result decode(std::string_view file, std::string_view text, const decode_
 shared_decode_result decode_shared(std::string_view file, std::string_view text, const decode_options& options) {
   return decode_into<shared_decode_result>(file, text, options);
 }
+
+namespace detail {
+
+decode_result decode_in_parts(std::string_view file, std::string_view text, const decode_options& options,
+                              std::size_t min_part) {
+  return decode_into<decode_result>(file, text, options, min_part);
+}
+
+}  // namespace detail
 
 }  // namespace model

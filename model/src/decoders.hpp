@@ -2,10 +2,17 @@
 // (the document or List item), records errors through the reader and returns the object.
 #pragma once
 
+#include "model/decode.hpp"
 #include "model/objects.hpp"
 #include "reader.hpp"
 
 namespace model::detail {
+
+// model::decode cuts a file of 2 * default_min_part bytes or more into parts read on two
+// threads (decode.cpp); decode_in_parts does the same from min_part on (for tests).
+inline constexpr std::size_t default_min_part = std::size_t{1} << 20;
+decode_result decode_in_parts(std::string_view file, std::string_view text, const decode_options& options,
+                              std::size_t min_part);
 
 service decode_service(reader& r, const field& root, object_meta meta);
 endpoint_slice decode_endpoint_slice(reader& r, const field& root, object_meta meta);

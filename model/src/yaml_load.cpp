@@ -7,6 +7,7 @@
 #include <yaml-cpp/yaml.h>
 #include <yaml.h>
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <sstream>
@@ -453,6 +454,49 @@ loaded_yaml load_all(std::string_view text) {
   auto fast = load_all_libyaml(text);
   if (!fast.error) return fast;
   return load_all_yaml_cpp(text);
+}
+
+loaded_yaml load_part(std::string_view text) {
+  if (auto deep = deeper_than(text, max_nesting)) {
+    loaded_yaml out;
+    out.error = std::move(deep);
+    return out;
+  }
+  return load_all_libyaml(text);
+}
+
+std::vector<std::size_t> document_cuts(std::string_view text, std::size_t parts, std::size_t min_part) {
+  std::vector<std::size_t> cuts;
+  min_part = std::max<std::size_t>(min_part, 1);
+  if (parts < 2 || text.size() < 2 * min_part) return cuts;
+  if (text.starts_with('%') || text.find("\n%") != std::string_view::npos) return cuts;
+  if (text.find("\xEF\xBB\xBF", 1) != std::string_view::npos) return cuts;
+  parts = std::min(parts, text.size() / min_part);
+  const auto marker_at = [&](std::size_t i) {
+    // "---" then a blank or the end: a document start marker (not "----", not "---x").
+    if (text.compare(i, 3, "---") != 0) return false;
+    return i + 3 == text.size() || text[i + 3] == ' ' || text[i + 3] == '\t' || text[i + 3] == '\n' ||
+           text[i + 3] == '\r';
+  };
+  std::size_t from = 0;
+  for (std::size_t k = 1; k < parts; ++k) {
+    // The first line start at or after the target, then line by line to a marker.
+    std::size_t at = std::max(text.size() / parts * k, from + min_part);
+    std::size_t nl = at - 1;  // at >= min_part >= 1
+    bool found = false;
+    while ((nl = text.find('\n', nl)) != std::string_view::npos) {
+      at = nl + 1;
+      if (at < text.size() && marker_at(at)) {
+        found = true;
+        break;
+      }
+      nl = at;
+    }
+    if (!found || text.size() - at < min_part / 2) break;
+    cuts.push_back(at);
+    from = at;
+  }
+  return cuts;
 }
 
 }  // namespace model::detail

@@ -81,6 +81,19 @@ inline constexpr std::size_t max_nesting = 256;
 // libyaml, then yaml-cpp when libyaml fails (see above).
 loaded_yaml load_all(std::string_view text);
 
+// Where a stream may be cut into parts that are parsed one by one into the same documents
+// in the same order: the start of a `---` line (a document start marker at
+// column 0, which YAML forbids inside any content, quoted and block scalars included, so
+// it always opens a document), at most `parts` parts of at least `min_part` bytes. Offsets
+// after 0, increasing. None when the stream has a directive line (`%YAML`, `%TAG`: it
+// belongs to the document after it) or a byte order mark past its start.
+std::vector<std::size_t> document_cuts(std::string_view text, std::size_t parts, std::size_t min_part);
+
+// load_all for a part of a stream (document_cuts) without the yaml-cpp fallback: yaml-cpp
+// may accept a part that ends inside a scalar the whole stream has a syntax error in, so
+// any error here means the caller reads the whole stream with load_all instead.
+loaded_yaml load_part(std::string_view text);
+
 // The two parsers behind load_all, each on its own (for tests comparing them).
 loaded_yaml load_all_libyaml(std::string_view text);  // errors in libyaml's words
 loaded_yaml load_all_yaml_cpp(std::string_view text);
