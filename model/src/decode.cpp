@@ -203,13 +203,12 @@ Result decode_parts(std::string_view file, std::string_view text, const decode_o
     std::condition_variable parsed;  // a tree is there, or the parser failed
     std::condition_variable room;    // the parser may take a part
     std::vector<std::optional<detail::loaded_yaml>> trees;
-    std::size_t next = 0;     // the next part nobody has taken to parse
+    std::size_t next = 1;     // the next part nobody has taken to parse (part 0 is this thread's)
     std::size_t decoded = 0;  // parts taken for decoding
     bool stop = false;
     std::exception_ptr thrown;  // from the parser thread (memory), thrown again here
   } sh;
   sh.trees.resize(parts.size());
-  sh.next = 1;  // part 0 is this thread's
   std::thread parser([&] {
     while (true) {
       std::size_t i = 0;
