@@ -149,27 +149,58 @@ std::vector<model::error> backend::conflicts_of(const definitions& defs) const {
   return errors;
 }
 
+// The state in force with the overlay applied: its definitions, conflicts and change set.
+backend::prepared backend::prepare(const overlay& ov) const {
+  prepared p;
+  p.ov = ov;  // defs point into p.ov's keys: a moved map keeps its nodes
+  p.defs = definitions_under(p.ov, p.rules_read);
+  p.conflicts = conflicts_of(p.defs);
+  for (const auto& [key, list] : p.defs) {  // object_key order is model::diff's order
+    const model::object_ptr* now = list.empty() ? nullptr : list.front().object;
+    const auto d = definitions_.find(key);
+    const model::object_ptr* before = d == definitions_.end() ? nullptr : &d->second.front().object;
+    if (before == nullptr && now == nullptr) continue;
+    if (before == nullptr) {
+      p.changes.added.push_back(key);
+    } else if (now == nullptr) {
+      p.changes.removed.push_back(key);
+    } else if (*before == *now || **before == **now) {
+      continue;  // same object in force: nothing to edit
+    } else {
+      p.changes.modified.push_back(key);
+    }
+    p.edits.push_back({key, now == nullptr ? nullptr : *now});
+  }
+  return p;
+}
+
+const model::snapshot& backend::next_snapshot(prepared& p) const {
+  if (!p.next) {
+    p.next = std::make_shared<const model::snapshot>(*current_, p.edits, p.conflicts, generation_ + 1);
+    std::vector<model::snapshot::edit>().swap(p.edits);
+  }
+  return *p.next;
+}
+
 // model::validate of the state in force with the overlay applied; the objects it adds or
 // changes are the newcomers, blamed for what they break together with objects in force.
-std::vector<model::error> backend::errors_under(const overlay& ov) const {
-  bool rules_read = false;
-  const auto defs = definitions_under(ov, rules_read);
-  auto out = conflicts_of(defs);
-  if (!rules_read) {
+std::vector<model::error> backend::errors_under(const overlay& ov, std::optional<prepared>& keep) const {
+  keep.reset();  // its definitions point into what the caller may change next
+  auto& p = keep.emplace(prepare(ov));
+  auto out = p.conflicts;
+  if (!p.rules_read) {
     out.insert(out.end(), rule_errors_.begin(), rule_errors_.end());
     return out;
   }
-  std::vector<model::snapshot::edit> edits;
-  std::set<model::object_key> fresh;
-  for (const auto& [key, list] : defs) {
-    edits.push_back({key, list.empty() ? nullptr : *list.front().object});
-    if (list.empty()) continue;
-    const auto d = definitions_.find(key);
-    const model::object_ptr& now = *list.front().object;
-    if (d == definitions_.end() || !(now == d->second.front().object || *now == *d->second.front().object)) fresh.insert(key);
-  }
-  auto rules = model::check_rules(model::snapshot(*current_, edits, {}, 0),
-                                  [&](const model::object_key& k) { return fresh.contains(k); });
+  // A newcomer: defined under the overlay by another object than the one in force.
+  auto fresh = [&](const model::object_key& k) {
+    const auto it = p.defs.find(k);
+    if (it == p.defs.end() || it->second.empty()) return false;
+    const model::object_ptr& now = *it->second.front().object;
+    const auto d = definitions_.find(k);
+    return d == definitions_.end() || !(now == d->second.front().object || *now == *d->second.front().object);
+  };
+  auto rules = model::check_rules(next_snapshot(p), fresh);
   out.insert(out.end(), std::make_move_iterator(rules.begin()), std::make_move_iterator(rules.end()));
   return out;
 }
@@ -233,13 +264,14 @@ update backend::scan(const std::vector<std::string>* changed) {
   // Round 1: every changed file together; files blamed for errors the state in force does
   // not have are set aside (all changed files when the blame lands on unchanged ones).
   std::map<std::string, std::vector<model::object_ptr>> set_aside;
-  const auto baseline = error_texts(errors_under(in_force));
+  std::optional<prepared> checked;  // the last state checked, for commit()
+  const auto baseline = error_texts(errors_under(in_force, checked));
   while (!candidates.empty()) {
     auto ov = in_force;
     for (const auto& [path, objects] : candidates) ov[path] = &objects;
     std::set<std::string> blamed;
     bool added = false;
-    for (const auto& e : errors_under(ov)) {
+    for (const auto& e : errors_under(ov, checked)) {
       if (baseline.contains(e.to_string())) continue;
       added = true;
       if (candidates.contains(e.file)) blamed.insert(e.file);
@@ -248,6 +280,7 @@ update backend::scan(const std::vector<std::string>* changed) {
     if (blamed.empty()) {
       for (const auto& [path, objects] : candidates) blamed.insert(path);
     }
+    checked.reset();  // it points into the candidates set aside now
     for (const auto& path : blamed) set_aside[path] = std::move(candidates.extract(path).mapped());
   }
   auto admitted = in_force;
@@ -255,12 +288,12 @@ update backend::scan(const std::vector<std::string>* changed) {
   // Round 2: each set-aside file alone on top of what is now in force, in path order:
   // admitted if it adds no error, otherwise refused with exactly the errors it causes.
   for (const auto& [path, objects] : set_aside) {
-    const auto before = error_texts(errors_under(admitted));
+    const auto before = error_texts(errors_under(admitted, checked));
     auto ov = admitted;
     ov[path] = &objects;
     std::vector<model::error> own;
     std::optional<model::error> elsewhere;
-    for (auto& e : errors_under(ov)) {
+    for (auto& e : errors_under(ov, checked)) {
       if (before.contains(e.to_string())) continue;
       if (e.file == path) own.push_back(std::move(e));
       else if (!elsewhere) elsewhere = std::move(e);
@@ -278,35 +311,20 @@ update backend::scan(const std::vector<std::string>* changed) {
     if (auto f = files_.find(path); f != files_.end() && !f->second.errors.empty()) refused_.insert(path);
     else refused_.erase(path);
   }
-  return commit(admitted);
+  return commit(admitted, std::move(checked));
 }
 
 // Puts the overlay in force: the next snapshot, its change set against the previous one
 // (equal to model::diff of the two) and the errors in force.
-update backend::commit(const overlay& ov) {
-  bool rules_read = false;
-  const auto defs = definitions_under(ov, rules_read);
-  auto conflicts = conflicts_of(defs);
-
+update backend::commit(const overlay& ov, std::optional<prepared> checked) {
+  if (!checked || checked->ov != ov) checked.emplace(prepare(ov));
+  prepared& p = *checked;
+  const auto& defs = p.defs;
+  const bool rules_read = p.rules_read;
+  next_snapshot(p);
+  std::shared_ptr<const model::snapshot> snap = std::move(p.next);
   update u;
-  std::vector<model::snapshot::edit> edits;
-  for (const auto& [key, list] : defs) {  // object_key order is model::diff's order
-    const model::object_ptr* now = list.empty() ? nullptr : list.front().object;
-    const auto d = definitions_.find(key);
-    const model::object_ptr* before = d == definitions_.end() ? nullptr : &d->second.front().object;
-    if (before == nullptr && now == nullptr) continue;
-    if (before == nullptr) {
-      u.changes.added.push_back(key);
-    } else if (now == nullptr) {
-      u.changes.removed.push_back(key);
-    } else if (*before == *now || **before == **now) {
-      continue;  // same object in force: nothing to edit
-    } else {
-      u.changes.modified.push_back(key);
-    }
-    edits.push_back({key, now == nullptr ? nullptr : *now});
-  }
-  auto snap = std::make_shared<const model::snapshot>(*current_, edits, std::move(conflicts), generation_ + 1);
+  u.changes = std::move(p.changes);
   ++generation_;
 
   // The definitions in force: read from the overlay and the old ones before either goes.

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -122,11 +123,31 @@ class backend final : public store::backend {
   // Files whose objects differ from those in force (removed files map to no objects).
   using overlay = std::map<std::string, const std::vector<model::object_ptr>*>;
 
+  // A candidate state worked out: the state in force with `ov` applied. errors_under()
+  // works it out to check it and commit() to put it in force; scan() hands the last one
+  // checked to commit(), which takes it as it is when its overlay is the one admitted, so
+  // a state is indexed once (at a cold start: every key, and a snapshot of every object).
+  // It owns its overlay: `defs` point into it, into definitions_ and into the objects the
+  // overlay points to, all of which must stay as they are until commit().
+  struct prepared {
+    overlay ov;
+    definitions defs;
+    bool rules_read = false;  // a key of a kind model::check_rules reads is touched
+    std::vector<model::error> conflicts;
+    model::change_set changes;                  // against current_
+    std::vector<model::snapshot::edit> edits;   // the same, as edits of current_
+    std::shared_ptr<const model::snapshot> next;  // current_ with the edits (built on demand)
+  };
+
   update scan(const std::vector<std::string>* changed);
   definitions definitions_under(const overlay& ov, bool& rules_read) const;
   std::vector<model::error> conflicts_of(const definitions& defs) const;
-  std::vector<model::error> errors_under(const overlay& ov) const;
-  update commit(const overlay& ov);
+  prepared prepare(const overlay& ov) const;
+  const model::snapshot& next_snapshot(prepared& p) const;
+  // Errors of the state with `ov` applied; what was worked out for them is left in `keep`.
+  std::vector<model::error> errors_under(const overlay& ov, std::optional<prepared>& keep) const;
+  // Puts the overlay in force, taking `checked` when it was worked out for the same overlay.
+  update commit(const overlay& ov, std::optional<prepared> checked);
 
   std::string root_;
   std::unique_ptr<filesystem> fs_;
