@@ -9,6 +9,8 @@
 
 #include "engine.hpp"
 
+#include "controller/events.hpp"
+
 namespace controller {
 
 namespace detail {
@@ -335,6 +337,27 @@ void engine::settle_holds(const std::vector<work>& items,
   }
 }
 
+// What a re-run of a service that no change names gives is known when the last pass gave
+// it every address it needs and it reported only IPAllocated: no deprecated spelling, no
+// malformed request, no other family to add (restore() and sharing_keys() would find the
+// same again in the same object), and no other service uses its addresses (so none of
+// them is re-run for it). Pools and namespaces are unchanged since that pass (a change
+// to either is a full pass), so restore() keeps its addresses and reports nothing: its
+// status is the same less the event, its ledger entry the same. The property test
+// (incremental_equals_full) holds it to the full pass.
+bool engine::settles_unchanged(const model::snapshot& s, std::size_t id) const {
+  const slot& e = slots_[id];
+  if (e.ips.empty()) return false;
+  const auto ev = events_.find(static_cast<std::uint32_t>(id));
+  if (ev == events_.end() || ev->second.size() != 1 || ev->second.front().reason != reason::ip_allocated) return false;
+  for (const auto& ip : e.ips) {
+    if (usage_.users(ip).size() != 1) return false;
+  }
+  const auto key = key_of(id);
+  const model::service* svc = s.find<model::service>(key.ns, key.name);
+  return svc != nullptr && ours(*svc) && needs(*svc).families.size() == e.ips.size();
+}
+
 const incremental_allocator::delta& engine::apply(const model::snapshot& s, const model::change_set& changes,
                                                   std::int64_t now) {
   delta_ = {};
@@ -349,7 +372,16 @@ const incremental_allocator::delta& engine::apply(const model::snapshot& s, cons
       if (k.kind == model::kind::service) keys.insert({k.ns, k.name});
     }
   }
-  for (auto id : unsettled_) keys.insert(key_of(id));
+  // A service given its addresses in the last pass, with nothing else to report, is
+  // unsettled only until a pass drops that pass's IPAllocated event. Unless the change set
+  // names it, its re-run is known: it keeps what it has and reports nothing
+  // (settles_unchanged), so it is settled here without one. At a cold start that is every
+  // service, in the pass that follows the first.
+  std::vector<std::size_t> settling;
+  for (auto id : unsettled_) {
+    if (settles_unchanged(s, id)) settling.push_back(id);
+    else keys.insert(key_of(id));
+  }
   // Services sharing an address with one that is re-run are re-run too: a full pass
   // restores them in name order, and the later of two that no longer fit is the one cleared.
   std::queue<model::name_key> todo;
@@ -364,6 +396,14 @@ const incremental_allocator::delta& engine::apply(const model::snapshot& s, cons
         if (keys.insert(k).second) todo.push(std::move(k));
       }
     }
+  }
+
+  for (auto id : settling) {
+    auto key = key_of(id);
+    if (keys.contains(key)) continue;  // changed: re-run with the rest
+    events_.erase(static_cast<std::uint32_t>(id));
+    unsettled_.erase(id);
+    delta_.services.push_back(std::move(key));  // its status lost the event
   }
 
   std::vector<work> items;

@@ -283,5 +283,45 @@ TEST(property, incremental_equals_full) {
   EXPECT_LT(rerun, services) << "incremental passes re-ran " << rerun << " of " << services;
 }
 
+// The pass after a first allocation drops its one-shot IPAllocated events. A service that
+// reported only that, uses its addresses alone and has every family it needs is settled
+// without a re-run; the rest run again. Either way the result is the full pass's.
+TEST(property, the_pass_after_an_allocation_reruns_only_what_it_must) {
+  const std::string dual = "clusterIPs: [10.96.0.1, 'fd00:96::1'], ipFamilyPolicy: PreferDualStack";
+  const std::string shared = "annotations: {metallb.io/allow-shared-ip: k}";
+  const std::string m = pool("p", "[10.0.0.0/28]") + svc("a", "plain1") + svc("a", "plain2") +
+                        svc("a", "deprecated", "", "annotations: {metallb.universe.tf/address-pool: p}") +
+                        svc("a", "share1", "loadBalancerIP: 10.0.0.9", shared) +
+                        svc("a", "share2", "loadBalancerIP: 10.0.0.9, ports: [{port: 443}]", shared) +
+                        svc("a", "dual", dual) + svc("b", "plain3");
+  const auto snap = snapshot_of(m);
+  options o;
+  o.now = 100;
+  incremental_allocator inc(snap, {}, o);
+  const auto first = inc.current();
+  for (const auto& st : first.services) EXPECT_FALSE(st.events.empty()) << st.ns << "/" << st.name;
+
+  const auto& d = inc.apply(snap, {}, 110);
+  EXPECT_EQ(d.rerun, 4u) << "deprecated, share1, share2 and dual run again; the plain ones do not";
+  EXPECT_EQ(d.services.size(), 7u) << "every status lost an event";
+  EXPECT_FALSE(d.ledger);
+  o.now = 110;
+  const auto full = allocate(snap, first.ledger, o);
+  const auto got = inc.current();
+  EXPECT_EQ(render(got), render(full));
+  EXPECT_EQ(got.ledger, full.ledger);
+  EXPECT_EQ(render_pools(got), render_pools(full));
+  for (const auto& st : got.services) {
+    if (st.name.starts_with("plain")) {
+      EXPECT_TRUE(st.events.empty()) << st.name;
+    }
+  }
+
+  // Named by the change set: run again like any changed service.
+  model::change_set touched;
+  touched.modified.push_back({model::kind::service, "a", "plain1"});
+  EXPECT_EQ(inc.apply(snap, touched, 120).rerun, 2u) << "plain1, and dual, which still waits for an IPv6 address";
+}
+
 }  // namespace
 }  // namespace controller::test
