@@ -27,15 +27,20 @@ int bgplb_xdp(struct xdp_md *ctx)
 SEC("tc")
 int bgplb_tc_ingress(struct __sk_buff *skb)
 {
+	struct pctx c = {.ctx = skb, .xdp = 0};
 	const struct config *cf = cfg();
 	if (cf && (cf->flags & CFG_F_XDP)) {
-		/* XDP runs ingress; only packets it punted (metadata mark) are ours here */
-		__u32 *meta = (void *)(long)skb->data_meta;
-		if ((void *)(meta + 1) > (void *)(long)skb->data || *meta != BGPLB_PUNT_MAGIC)
-			return TC_ACT_OK;
+		if (bgplb_xdp_meta) {
+			/* XDP runs ingress; only packets it punted (metadata mark) are ours here */
+			__u32 *meta = (void *)(long)skb->data_meta;
+			if ((void *)(meta + 1) > (void *)(long)skb->data || *meta != BGPLB_PUNT_MAGIC)
+				return TC_ACT_OK;
+		} else {
+			/* no mark on this kernel: every packet XDP passed up, punted or not */
+			c.after_xdp = 1;
+		}
 	}
 	pull_headers(skb);
-	struct pctx c = {.ctx = skb, .xdp = 0};
 	return ingress(&c);
 }
 

@@ -20,6 +20,9 @@
 struct pctx {
 	void *ctx;
 	int xdp; /* 1: struct xdp_md, 0: struct __sk_buff */
+	/* tc ingress on a packet XDP already ran on and passed up (kernels without XDP
+	 * metadata, forward.h): what it passes on was counted by XDP */
+	int after_xdp;
 };
 
 /* Loads a 32-bit context field at a constant offset with one instruction. Written as

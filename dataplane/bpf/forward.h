@@ -15,6 +15,12 @@
 
 #define BGPLB_PUNT_MAGIC 0xb1b1e001u
 
+/* Set by the loader before the verifier sees the program: whether this kernel lets XDP
+ * programs call bpf_xdp_adjust_meta (a 6.18 kernel was seen refusing it). With it, XDP
+ * marks the packets it punts and tc ingress takes only those; without it, tc ingress
+ * runs on every packet XDP passes up. A constant, so the verifier skips the other way. */
+const volatile __u32 bgplb_xdp_meta = 1;
+
 enum deliver_mode {
 	DELIVER_DATA = 0, /* a TCP/UDP packet: DNAT */
 	DELIVER_ICMP = 1, /* an ICMP error about a reply: translate its quote */
@@ -54,6 +60,10 @@ static __always_inline int send_to(const struct pctx *c, const struct bpf_fib_lo
  * (marked in the XDP metadata), which can. */
 static __always_inline int punt_to_tc(const struct pctx *c)
 {
+	if (!bgplb_xdp_meta) {
+		count(EV_PUNT);
+		return XDP_PASS; /* tc ingress runs on every packet XDP passes */
+	}
 	if (bpf_xdp_adjust_meta(c->ctx, -4))
 		return XDP_PASS;
 	struct xdp_md *x = c->ctx;

@@ -8,6 +8,14 @@
 #include "forward.h"
 #include "maglev.h"
 
+/* A packet handed on to the stack untouched, counted once: tc ingress does not count
+ * again what XDP already passed up (pctx.after_xdp). */
+static __always_inline void count_pass(const struct pctx *c, __u32 ev)
+{
+	if (!c->after_xdp)
+		count(ev);
+}
+
 /* A TCP/UDP packet for a frontend. */
 static __always_inline int serve(const struct pctx *c, struct packet *p, const struct frontend_value *fe)
 {
@@ -51,7 +59,7 @@ static __always_inline int icmp_to_frontend(const struct pctx *c, struct packet 
 	const struct quoted *q = &p->in;
 	const struct frontend_value *fe = frontend_lookup(p->family, &q->src, q->sport, q->proto);
 	if (!fe) {
-		count(EV_PASS);
+		count_pass(c, EV_PASS);
 		return verdict_pass(c);
 	}
 	union ct_any_key k;
@@ -60,7 +68,7 @@ static __always_inline int icmp_to_frontend(const struct pctx *c, struct packet 
 	__u64 now = bpf_ktime_get_coarse_ns();
 	if (!ct_forward_get(&k, p->family, q->proto, 0, now, &t) &&
 	    backend_pick(fe->svc_id, &q->dst, &q->src, q->dport, q->sport, q->proto, now, 0, &t) != PICK_OK) {
-		count(EV_PASS);
+		count_pass(c, EV_PASS);
 		return verdict_pass(c);
 	}
 	if (t.flags & CT_F_REMOTE)
@@ -117,10 +125,10 @@ static __always_inline int ingress(const struct pctx *c)
 	case PARSE_ICMP_ERROR:
 		return icmp_to_frontend(c, &p);
 	case PARSE_FRAGMENT:
-		count(EV_PASS_FRAGMENT);
+		count_pass(c, EV_PASS_FRAGMENT);
 		return verdict_pass(c);
 	case PARSE_EXT_HDR:
-		count(EV_PASS_EXT_HDR);
+		count_pass(c, EV_PASS_EXT_HDR);
 		return verdict_pass(c);
 	default:
 		return verdict_pass(c);
@@ -132,7 +140,7 @@ static __always_inline int ingress(const struct pctx *c)
 	}
 	const struct frontend_value *fe = frontend_lookup(p.family, &p.dst, p.dport, p.proto);
 	if (!fe) {
-		count(EV_PASS);
+		count_pass(c, EV_PASS);
 		return verdict_pass(c);
 	}
 	return serve(c, &p, fe);

@@ -46,11 +46,18 @@ captured_log& libbpf_log() {
 
 int capture_libbpf(enum libbpf_print_level level, const char* fmt, va_list args) {
   if (level == LIBBPF_DEBUG) return 0;
-  char buf[1024];
-  int n = std::vsnprintf(buf, sizeof buf, fmt, args);
+  // Whole: the verifier's log comes as one message, and its reason is at the end.
+  va_list again;
+  va_copy(again, args);
+  const int n = std::vsnprintf(nullptr, 0, fmt, again);
+  va_end(again);
+  if (n <= 0) return n;
+  std::string msg(static_cast<std::size_t>(n) + 1, '\0');
+  std::vsnprintf(msg.data(), msg.size(), fmt, args);
+  msg.pop_back();
   auto& log = libbpf_log();
   std::lock_guard lock(log.mutex);
-  log.text += buf;
+  log.text += msg;
   if (log.text.size() > 8192) log.text.erase(0, log.text.size() - 8192);
   return n;
 }
@@ -64,6 +71,26 @@ std::string take_log() {
   auto cut = tail.rfind('\n', tail.size() > 600 ? tail.size() - 600 : 0);
   if (tail.size() > 600 && cut != std::string::npos) tail = "..." + tail.substr(cut);
   return tail;
+}
+
+// Whether the kernel lets an XDP program call bpf_xdp_adjust_meta: a program of four
+// instructions that does only that is loaded and dropped. libbpf's helper probe cannot
+// tell here: it knows the verifier's older wording for a helper a program type lacks
+// ("unknown func"), not "program of this type cannot use helper". Only a refusal
+// (EINVAL) is a "no"; any other failure leaves the answer to the real load.
+bool xdp_can_mark() {
+  const bpf_insn probe[] = {
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, -4},  // r2 = -4 (r1 is the context)
+      {BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_xdp_adjust_meta},
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, XDP_PASS},
+      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+  };
+  const int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "bgplb_probe", "GPL", probe, std::size(probe), nullptr);
+  if (fd >= 0) {
+    close(fd);
+    return true;
+  }
+  return errno != EINVAL;
 }
 
 bool has_capability(int cap) {
@@ -214,6 +241,7 @@ status mkdirs(const std::string& path) {
 struct module::impl {
   bgplb* skel = nullptr;
   std::string pin_root;
+  bool xdp_meta = true;  // XDP marks what it punts to tc (forward.h bgplb_xdp_meta)
   std::unique_ptr<detail::libbpf_map_ops> maps;
   std::vector<int> ifindexes;
 
@@ -226,6 +254,7 @@ module::module(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
 module::~module() = default;
 map_ops& module::maps() { return *impl_->maps; }
 const std::string& module::pin_root() const { return impl_->pin_root; }
+bool module::xdp_marks_punts() const { return impl_->xdp_meta; }
 
 int module::program_fd(hook h, bool egress) const {
   if (egress) return bpf_program__fd(impl_->skel->progs.bgplb_tc_egress);
@@ -307,6 +336,10 @@ result<std::unique_ptr<module>> module::load(const load_options& o) {
   size_map(maps.conntrack_rev, o.pin_root, o.conntrack_entries);
   size_map(maps.conntrack4_rev, o.pin_root, o.conntrack_entries);
   size_map(maps.affinity, o.pin_root, o.affinity_entries);
+  // Some kernels refuse bpf_xdp_adjust_meta to XDP programs (6.18 was seen doing so);
+  // there tc ingress runs on every packet XDP passes up instead of the marked ones.
+  m->xdp_meta = xdp_can_mark();
+  m->skel->rodata->bgplb_xdp_meta = m->xdp_meta ? 1 : 0;
   if (int rc = bgplb__load(m->skel))
     return error{"load the BPF program (maps pinned under " + o.pin_root + "): " + take_log(), -rc};
 
@@ -422,6 +455,7 @@ status uninstall(const std::string& pin_root) {
   status failed;
   bpf_map* m;
   bpf_object__for_each_map(m, skel->obj) {
+    if (bpf_map__is_internal(m)) continue;  // .rodata: never pinned
     std::string path = pin_root + "/" + bpf_map__name(m);
     if (unlink(path.c_str()) && errno != ENOENT && !failed) failed = system_error("unpin " + path, errno);
   }

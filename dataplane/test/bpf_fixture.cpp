@@ -50,7 +50,7 @@ struct cleanup {
 
 cleanup the_cleanup;
 
-world* build(std::string& why) {
+world* build(std::string& why, bool& refused) {
   if (geteuid() != 0) {
     why = "BPF_PROG_TEST_RUN tests need root (CAP_BPF, CAP_NET_ADMIN) and a private network namespace";
     return nullptr;
@@ -120,6 +120,7 @@ world* build(std::string& why) {
   auto m = module::load(lo);
   if (!m) {
     why = m.err().message;
+    refused = true;  // check_support() found nothing missing
     return nullptr;
   }
   w.mod = std::move(*m);
@@ -199,10 +200,12 @@ address pod(int family, int n) {
 
 address remote_pod(int family) { return *address::parse(family == 4 ? "10.2.0.1" : "fd00:2::1"); }
 
-world* the_world(std::string& why_not) {
+world* the_world(std::string& why_not, bool& refused) {
   static std::string why;
-  static world* w = build(why);
+  static bool load_refused = false;
+  static world* w = build(why, load_refused);
   why_not = why;
+  refused = load_refused;
   return w;
 }
 

@@ -51,7 +51,10 @@ struct world {
 };
 
 // The shared world, or nullptr with the reason the tests skip.
-world* the_world(std::string& why_not);
+// Null with the reason when there is no world. `refused` tells why: true when this
+// machine can run BPF programs but ours failed to load (the verifier refused it, say),
+// which is a failure of the product, not of the machine.
+world* the_world(std::string& why_not, bool& refused);
 
 // Services by role (names in state.services): "<role><family>/<tcp|udp>".
 address vip(int family, const std::string& role);
@@ -63,7 +66,9 @@ address remote_pod(int family);          // 10.2.0.1 / fd00:2::1 on the peer nod
 
 #define BGPLB_NEED_WORLD(w)                          \
   std::string why_not_;                              \
-  world* w = the_world(why_not_);                    \
+  bool refused_ = false;                             \
+  world* w = the_world(why_not_, refused_);          \
+  if (!w && refused_) GTEST_FAIL() << why_not_;      \
   if (!w) GTEST_SKIP() << why_not_
 
 }  // namespace dataplane::testrun

@@ -36,7 +36,9 @@ class scenario : public ::testing::TestWithParam<param> {
 
   void SetUp() override {
     std::string why;
-    w = the_world(why);
+    bool refused = false;
+    w = the_world(why, refused);
+    if (!w && refused) GTEST_FAIL() << why;
     if (!w) GTEST_SKIP() << why;
     std::tie(h, family, proto) = GetParam();
   }
@@ -92,6 +94,40 @@ TEST_P(scenario, conntrack_keeps_the_backend_across_a_change) {
   }
   for (int i = 0; i < 8; ++i) EXPECT_NE(send("churn", port()), first) << "new flow to a removed backend";
   set_backends("churn", {1, 2});
+}
+
+// In XDP mode tc ingress finishes what XDP hands it. Where XDP can mark those packets
+// (XDP metadata), tc takes only the marked ones; where the kernel refuses XDP the mark
+// (module::xdp_marks_punts), tc takes every packet XDP passed up, without counting its
+// passes again.
+TEST_P(scenario, tc_ingress_in_xdp_mode_takes_only_what_xdp_handed_it) {
+  if (h != hook::tc) GTEST_SKIP() << "tc ingress only";
+  auto c = w->mod->maps().config();
+  ASSERT_TRUE(c.ok());
+  abi::config cfg = *c;
+  cfg.flags |= abi::CFG_F_XDP;
+  ASSERT_FALSE(w->mod->maps().put_config(cfg));
+  const bytes service = ether(w->up0_mac, w->router_mac, testpkt::ip(w->client(family), vip(family, "local"), flow(port(), 0x02)));
+  const bytes other = ether(w->up0_mac, w->router_mac, testpkt::ip(w->client(family), pod(family, 4), flow(port(), 0x02)));
+  const auto fwd_before = w->counter(abi::EV_FWD_LOCAL);
+  const auto pass_before = w->counter(abi::EV_PASS);
+  run_result to_service = w->run(hook::tc, false, service);
+  run_result to_other = w->run(hook::tc, false, other);
+  cfg.flags &= ~static_cast<std::uint32_t>(abi::CFG_F_XDP);
+  ASSERT_FALSE(w->mod->maps().put_config(cfg));
+
+  EXPECT_EQ(to_other.retval, w->expected_retval(hook::tc, verdict::pass));
+  EXPECT_EQ(testpkt::hex(to_other.out), testpkt::hex(other));
+  EXPECT_EQ(w->counter(abi::EV_PASS), pass_before) << "XDP counted it";
+  if (w->mod->xdp_marks_punts()) {
+    EXPECT_EQ(to_service.retval, w->expected_retval(hook::tc, verdict::pass)) << "unmarked: XDP's to handle";
+    EXPECT_EQ(testpkt::hex(to_service.out), testpkt::hex(service));
+    EXPECT_EQ(w->counter(abi::EV_FWD_LOCAL), fwd_before);
+  } else {
+    EXPECT_EQ(to_service.retval, w->expected_retval(hook::tc, verdict::redirect)) << "no mark here: tc serves it";
+    EXPECT_EQ(testpkt::verify(to_service.out), "");
+    EXPECT_EQ(w->counter(abi::EV_FWD_LOCAL), fwd_before + 1);
+  }
 }
 
 TEST_P(scenario, reply_leaves_with_the_frontend_as_source) {

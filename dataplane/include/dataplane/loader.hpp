@@ -54,6 +54,10 @@ class module {
   map_ops& maps();
   const std::string& pin_root() const;
   int program_fd(hook h, bool egress = false) const;  // for BPF_PROG_TEST_RUN
+  // Whether XDP marks the packets it hands to tc ingress (XDP metadata). Kernels that
+  // refuse bpf_xdp_adjust_meta to XDP programs have no mark: tc ingress then runs on
+  // every packet XDP passes up (docs/dataplane.md).
+  bool xdp_marks_punts() const;
 
  private:
   struct impl;
