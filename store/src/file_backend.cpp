@@ -127,7 +127,7 @@ std::vector<model::error> backend::conflicts_of(const definitions& defs) const {
     model::error error;
   };
   std::vector<later> out;
-  auto add = [&](const model::object_key& key, const std::vector<candidate_definition>& list) {
+  auto add = [&](const model::object_key& key, const candidate_list& list) {
     for (std::size_t i = 1; i < list.size(); ++i) {
       out.push_back({list[i].path, list[i].index,
                      {model::meta_of(**list[i].object).file, key.to_string(), "metadata.name",
@@ -137,7 +137,7 @@ std::vector<model::error> backend::conflicts_of(const definitions& defs) const {
   for (const auto& [key, list] : defs) add(key, list);
   for (const auto& key : conflicted_) {
     if (defs.contains(key)) continue;
-    std::vector<candidate_definition> list;
+    candidate_list list;
     for (const auto& def : definitions_.at(key)) list.push_back({def.path, def.index, &def.object});
     add(key, list);
   }
@@ -328,10 +328,10 @@ update backend::commit(const overlay& ov, std::optional<prepared> checked) {
   ++generation_;
 
   // The definitions in force: read from the overlay and the old ones before either goes.
-  std::vector<std::pair<model::object_key, std::vector<definition>>> next;
+  std::vector<std::pair<model::object_key, definition_list>> next;
   next.reserve(defs.size());
   for (const auto& [key, list] : defs) {
-    std::vector<definition> owned;
+    definition_list owned;
     owned.reserve(list.size());
     for (const auto& def : list) owned.push_back({std::string(def.path), def.index, *def.object});
     next.emplace_back(key, std::move(owned));

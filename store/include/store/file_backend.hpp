@@ -7,6 +7,9 @@
 // files, and the next snapshot is the previous one plus their objects.
 #pragma once
 
+#include <absl/container/btree_map.h>
+#include <absl/container/inlined_vector.h>
+
 #include <chrono>
 #include <map>
 #include <memory>
@@ -119,7 +122,12 @@ class backend final : public store::backend {
     std::size_t index;
     const model::object_ptr* object;
   };
-  using definitions = std::map<model::object_key, std::vector<candidate_definition>>;
+  // Most keys have one definition: it is held inline, and the B-tree holds its entries in
+  // nodes of many (not a node and a vector of one per key: docs/memory.md). Entries move
+  // when the tree changes: pointers into definitions_ live only until it does (commit()).
+  using definition_list = absl::InlinedVector<definition, 1>;
+  using candidate_list = absl::InlinedVector<candidate_definition, 1>;
+  using definitions = absl::btree_map<model::object_key, candidate_list>;
   // Files whose objects differ from those in force (removed files map to no objects).
   using overlay = std::map<std::string, const std::vector<model::object_ptr>*>;
 
@@ -156,7 +164,7 @@ class backend final : public store::backend {
   coalescer coalescer_;
   std::map<std::string, file_state> files_;
   std::set<std::string> refused_;  // files with errors
-  std::map<model::object_key, std::vector<definition>> definitions_;
+  absl::btree_map<model::object_key, definition_list> definitions_;
   std::set<model::object_key> conflicted_;  // keys defined more than once
   std::shared_ptr<const model::snapshot> current_;
   std::vector<model::error> rule_errors_;  // model::check_rules(*current_)
