@@ -167,8 +167,8 @@ std::vector<std::string> reader::strings(const field& f) {
   return out;
 }
 
-std::map<std::string, std::string> reader::string_map(const field& f) {
-  std::map<std::string, std::string> out;
+label_map reader::string_map(const field& f) {
+  label_map out;
   if (!is_map(f)) return out;
   const yaml_tree& t = *f.tree;
   for (std::size_t i = 0; i < t.size(f.node); ++i) {

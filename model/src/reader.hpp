@@ -68,7 +68,7 @@ class reader {
   std::optional<ip_address> ip(const field& f);
   std::optional<cidr> prefix(const field& f);
   std::vector<std::string> strings(const field& f);
-  std::map<std::string, std::string> string_map(const field& f);
+  label_map string_map(const field& f);
   label_selector selector(const field& f);
   std::vector<label_selector> selectors(const field& f);
 

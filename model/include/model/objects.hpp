@@ -44,7 +44,7 @@ struct object_meta {
   std::string name;
   std::string ns;
   label_map labels;
-  std::map<std::string, std::string> annotations;
+  label_map annotations;
   std::string file;  // where it was read from
   friend bool operator==(const object_meta&, const object_meta&) = default;
 };

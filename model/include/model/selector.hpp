@@ -2,13 +2,17 @@
 // IPAddressPool serviceAllocation, BGPAdvertisement and BGPPeer node selectors.
 #pragma once
 
-#include <map>
+#include <boost/container/flat_map.hpp>
+
 #include <string>
 #include <vector>
 
 namespace model {
 
-using label_map = std::map<std::string, std::string>;
+// Labels and annotations: a sorted vector, not a tree. Most objects have none or a few,
+// and every Service and EndpointSlice carries two of these maps: a tree costs a node and
+// its allocation per entry, and twice the size empty (docs/memory.md).
+using label_map = boost::container::flat_map<std::string, std::string>;
 
 enum class selector_op { in, not_in, exists, does_not_exist };
 
