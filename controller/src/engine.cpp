@@ -345,15 +345,14 @@ void engine::settle_holds(const std::vector<work>& items,
 // to either is a full pass), so restore() keeps its addresses and reports nothing: its
 // status is the same less the event, its ledger entry the same. The property test
 // (incremental_equals_full) holds it to the full pass.
-bool engine::settles_unchanged(const model::snapshot& s, std::size_t id) const {
+bool engine::settles_unchanged(const model::snapshot& s, std::size_t id, const model::name_key& key) const {
   const slot& e = slots_[id];
   if (e.ips.empty()) return false;
   const auto ev = events_.find(static_cast<std::uint32_t>(id));
   if (ev == events_.end() || ev->second.size() != 1 || ev->second.front().reason != reason::ip_allocated) return false;
   for (const auto& ip : e.ips) {
-    if (usage_.users(ip).size() != 1) return false;
+    if (usage_.shared(ip)) return false;
   }
-  const auto key = key_of(id);
   const model::service* svc = s.find<model::service>(key.ns, key.name);
   return svc != nullptr && ours(*svc) && needs(*svc).families.size() == e.ips.size();
 }
@@ -377,10 +376,11 @@ const incremental_allocator::delta& engine::apply(const model::snapshot& s, cons
   // names it, its re-run is known: it keeps what it has and reports nothing
   // (settles_unchanged), so it is settled here without one. At a cold start that is every
   // service, in the pass that follows the first.
-  std::vector<std::size_t> settling;
+  std::vector<std::pair<std::size_t, model::name_key>> settling;
   for (auto id : unsettled_) {
-    if (settles_unchanged(s, id)) settling.push_back(id);
-    else keys.insert(key_of(id));
+    auto key = key_of(id);
+    if (settles_unchanged(s, id, key)) settling.emplace_back(id, std::move(key));
+    else keys.insert(std::move(key));
   }
   // Services sharing an address with one that is re-run are re-run too: a full pass
   // restores them in name order, and the later of two that no longer fit is the one cleared.
@@ -398,8 +398,7 @@ const incremental_allocator::delta& engine::apply(const model::snapshot& s, cons
     }
   }
 
-  for (auto id : settling) {
-    auto key = key_of(id);
+  for (auto& [id, key] : settling) {
     if (keys.contains(key)) continue;  // changed: re-run with the rest
     events_.erase(static_cast<std::uint32_t>(id));
     unsettled_.erase(id);

@@ -114,7 +114,7 @@ class engine {
   void release(std::size_t id);
   void expire_holds();
   void run(std::vector<work> items, const std::vector<std::pair<model::name_key, held_entry>>& gone);
-  bool settles_unchanged(const model::snapshot& s, std::size_t id) const;
+  bool settles_unchanged(const model::snapshot& s, std::size_t id, const model::name_key& key) const;
   void settle_holds(const std::vector<work>& items, const std::vector<std::pair<model::name_key, held_entry>>& gone);
   void use_ip(std::size_t id, model::ip_address ip);
   void drop_ip(std::size_t id, model::ip_address ip);

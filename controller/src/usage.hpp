@@ -69,6 +69,8 @@ class usage {
   // The services using `ip`, the first user first. They all have the same sharing and
   // backend keys (the sharing rules see to it), so the first one's stand for the address.
   std::vector<std::size_t> users(model::ip_address ip) const;
+  // More than one service uses `ip` (users() without building the list).
+  bool shared(model::ip_address ip) const { return more_.contains(ip); }
 
  private:
   std::optional<std::uint32_t> first_user(model::ip_address ip) const;

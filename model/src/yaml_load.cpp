@@ -443,25 +443,29 @@ std::optional<yaml_error> deeper_than(std::string_view text, std::size_t limit) 
 
 }  // namespace
 
+namespace {
+
+// libyaml takes seconds on tens of thousands of nested '[' and yaml-cpp recurses once a
+// level: nesting no manifest needs is refused before either parser starts.
+std::optional<loaded_yaml> refused_as_too_deep(std::string_view text) {
+  auto deep = deeper_than(text, max_nesting);
+  if (!deep) return std::nullopt;
+  loaded_yaml out;
+  out.error = std::move(deep);
+  return out;
+}
+
+}  // namespace
+
 loaded_yaml load_all(std::string_view text) {
-  // libyaml takes seconds on tens of thousands of nested '[' and yaml-cpp recurses once a
-  // level: nesting no manifest needs is refused before either parser starts.
-  if (auto deep = deeper_than(text, max_nesting)) {
-    loaded_yaml out;
-    out.error = std::move(deep);
-    return out;
-  }
+  if (auto refused = refused_as_too_deep(text)) return std::move(*refused);
   auto fast = load_all_libyaml(text);
   if (!fast.error) return fast;
   return load_all_yaml_cpp(text);
 }
 
 loaded_yaml load_part(std::string_view text) {
-  if (auto deep = deeper_than(text, max_nesting)) {
-    loaded_yaml out;
-    out.error = std::move(deep);
-    return out;
-  }
+  if (auto refused = refused_as_too_deep(text)) return std::move(*refused);
   return load_all_libyaml(text);
 }
 
