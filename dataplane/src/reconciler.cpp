@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <string_view>
 #include <variant>
 
 #include "dataplane/maglev.hpp"
@@ -15,9 +17,7 @@ namespace dataplane {
 using detail::planned_backend;
 using detail::service_plan;
 
-struct reconciler::plan : service_plan {
-  bool unchanged = false;  // applied as is before: frontends from the entry, nothing to sync
-};
+struct reconciler::plan : service_plan {};
 
 namespace {
 
@@ -25,6 +25,35 @@ constexpr abi::backend_value no_backend{};
 
 error out_of(const char* what, const std::string& service) {
   return error{"no free " + std::string(what) + " id for service " + service, ENOSPC};
+}
+
+// Sorted vectors as sets of ABI structs (pod_less): a service's frontends and ranges are
+// one or a few, and a vector holds them in one allocation (a std::set, one node each).
+template <class T>
+bool sorted_has(const std::vector<T>& v, const T& k) {
+  auto it = std::lower_bound(v.begin(), v.end(), k, pod_less{});
+  return it != v.end() && pod_equal(*it, k);
+}
+
+template <class T>
+void sorted_insert(std::vector<T>& v, const T& k) {
+  auto it = std::lower_bound(v.begin(), v.end(), k, pod_less{});
+  if (it == v.end() || !pod_equal(*it, k)) v.insert(it, k);
+}
+
+template <class T>
+bool sorted_erase(std::vector<T>& v, const T& k) {
+  auto it = std::lower_bound(v.begin(), v.end(), k, pod_less{});
+  if (it == v.end() || !pod_equal(*it, k)) return false;
+  v.erase(it);
+  return true;
+}
+
+// A backend's endpoint in canonical order: address, then port in network order, which is
+// the order of maglev::backend_key's bytes (a plan's eligible backends are in it).
+int endpoint_cmp(const abi::backend_value& a, const abi::backend_value& b) {
+  if (int c = std::memcmp(&a.addr, &b.addr, sizeof a.addr)) return c;
+  return std::memcmp(&a.port, &b.port, sizeof a.port);
 }
 
 }  // namespace
@@ -177,15 +206,16 @@ status reconciler::read_back() {
   }
   for (const auto& [id, v] : *backends) {
     backend_ids_.take(id);
-    entry& e = orphan(v.svc_id);
-    e.backends[id] = v;
-    e.backend_ids[maglev::backend_key(detail::from_addr16(v.addr), ntohs(v.port))] = id;
+    orphan(v.svc_id).backends.push_back({id, v});
   }
   for (const auto& [k, v] : *fronts) {
     set_frontend(k, v);
     orphan(v.svc_id);
   }
-  for (const auto& k : *ranges) orphan(ntohl(k.svc_id)).ranges.insert(k);
+  for (const auto& k : *ranges) sorted_insert(orphan(ntohl(k.svc_id)).ranges, k);
+  for (auto& [id, e] : orphans_)
+    std::stable_sort(e.backends.begin(), e.backends.end(),
+                     [](const held_backend& a, const held_backend& b) { return endpoint_cmp(a.value, b.value) < 0; });
   for (const auto& [id, e] : orphans_)
     if (e.has_value && e.value.count >= 2 && !slots_.take(e.value.row_offset, e.value.maglev_size))
       return error{"service " + std::to_string(id) + "'s Maglev row overlaps another or lies outside the slots", EINVAL};
@@ -239,51 +269,68 @@ status reconciler::write_settings(const desired& d, apply_report& r) {
   return std::nullopt;
 }
 
-// Backends, row, service entry (the swap), freed row and backends, new ranges.
+// Backends, row, service entry (the swap), freed row and backends, new ranges. What is
+// written is in e at once, so a failure part way leaves e saying what the maps hold.
 status reconciler::sync(entry& e, const plan& p, apply_report& r) {
   const std::string& name = p.spec->name;
-  std::map<std::string, std::uint32_t> ids;
-  std::vector<std::uint32_t> order;
-  for (const planned_backend& b : p.eligible) {
-    std::uint32_t id;
-    if (auto it = e.backend_ids.find(b.key); it != e.backend_ids.end()) {
-      id = it->second;
-    } else {
-      auto fresh = backend_ids_.get();
-      if (!fresh) return out_of("backend", name);
-      id = *fresh;
+  const auto before = [](const held_backend& a, const held_backend& b) { return endpoint_cmp(a.value, b.value) < 0; };
+  std::vector<held_backend> next;  // the plan's backends, canonical order
+  next.reserve(p.eligible.size());
+  auto keep_written = [&] {
+    for (const auto& h : next) {
+      auto [lo, hi] = std::equal_range(e.backends.begin(), e.backends.end(), h, before);
+      auto same = std::find_if(lo, hi, [&](const held_backend& x) { return x.id == h.id; });
+      if (same != hi) same->value = h.value;
+      else e.backends.insert(hi, h);
     }
+  };
+  auto held = e.backends.begin();
+  for (const planned_backend& b : p.eligible) {
     abi::backend_value v = b.value;
     v.svc_id = e.id;
-    auto have = e.backends.find(id);
-    if (have == e.backends.end() || !pod_equal(have->second, v)) {
+    while (held != e.backends.end() && endpoint_cmp(held->value, v) < 0) ++held;
+    const bool have = held != e.backends.end() && endpoint_cmp(held->value, v) == 0;
+    std::uint32_t id;
+    if (have) {
+      id = held->id;
+    } else {
+      auto fresh = backend_ids_.get();
+      if (!fresh) {
+        keep_written();
+        return out_of("backend", name);
+      }
+      id = *fresh;
+    }
+    if (!have || !pod_equal(held->value, v))
       if (auto err = count(maps_.put_backend(id, v), r)) {
-        if (have == e.backends.end()) backend_ids_.put(id);
+        if (!have) backend_ids_.put(id);
+        keep_written();
         return err;
       }
-      e.backends[id] = v;
-      e.backend_ids[b.key] = id;
-    }
-    ids[b.key] = id;
-    order.push_back(id);
+    next.push_back({id, v});
   }
 
   abi::service_value v{};
-  v.count = static_cast<std::uint32_t>(p.eligible.size());
+  v.count = static_cast<std::uint32_t>(next.size());
   v.flags = p.service_flags;
   v.affinity_timeout = p.affinity_timeout;
-  if (v.count == 1) v.backend_id = order.front();
+  if (v.count == 1) v.backend_id = next.front().id;
   if (v.count >= 2) {
+    std::vector<std::uint32_t> order;
+    order.reserve(next.size());
+    for (const auto& h : next) order.push_back(h.id);
     v.maglev_size = maglev_size_;
     v.row_hash = detail::row_hash(maglev_size_, p.eligible, order);
     if (e.has_value && e.value.count >= 2 && e.value.row_hash == v.row_hash && e.value.maglev_size == maglev_size_) {
       v.row_offset = e.value.row_offset;
     } else {
       auto at = slots_.get(maglev_size_);
-      if (!at)
+      if (!at) {
+        keep_written();
         return error{"no room for a Maglev row of " + std::to_string(maglev_size_) + " for service " + name + " (" +
                          std::to_string(slots_.in_use()) + " of " + std::to_string(slots_.size()) + " slots in use)",
                      ENOSPC};
+      }
       std::vector<std::string> keys;
       keys.reserve(p.eligible.size());
       for (const auto& b : p.eligible) keys.push_back(b.key);
@@ -291,6 +338,7 @@ status reconciler::sync(entry& e, const plan& p, apply_report& r) {
       for (auto& slot : row) slot = order[slot];
       if (auto err = count(maps_.put_row(*at, row), r)) {
         slots_.put_unused(*at, maglev_size_);
+        keep_written();
         return err;
       }
       v.row_offset = *at;
@@ -301,27 +349,34 @@ status reconciler::sync(entry& e, const plan& p, apply_report& r) {
   if (!e.has_value || !pod_equal(e.value, v)) {
     if (auto err = count(maps_.put_service(e.id, v), r)) {
       if (new_row) slots_.put_unused(v.row_offset, v.maglev_size);
+      keep_written();
       return err;
     }
     if (e.has_value && e.value.count >= 2 && !(v.count >= 2 && v.row_offset == e.value.row_offset)) free_row(e.value);
     e.value = v;
     e.has_value = true;
   }
-  for (auto it = e.backends.begin(); it != e.backends.end();) {
-    if (std::find(order.begin(), order.end(), it->first) != order.end()) {
-      ++it;
-      continue;
-    }
-    if (auto err = count(maps_.put_backend(it->first, no_backend), r)) return err;
-    backend_ids_.put(it->first);
-    it = e.backends.erase(it);
+  // The backends the plan no longer lists (by id: a backend read back twice for one
+  // endpoint goes too) are freed now that no row or service entry refers to them.
+  std::vector<held_backend> gone;
+  for (const auto& h : e.backends) {
+    auto [lo, hi] = std::equal_range(next.begin(), next.end(), h, before);
+    if (std::none_of(lo, hi, [&](const held_backend& x) { return x.id == h.id; })) gone.push_back(h);
   }
-  e.backend_ids = std::move(ids);
+  e.backends = std::move(next);
+  for (std::size_t i = 0; i < gone.size(); ++i) {
+    if (auto err = count(maps_.put_backend(gone[i].id, no_backend), r)) {
+      for (std::size_t j = i; j < gone.size(); ++j)
+        e.backends.insert(std::upper_bound(e.backends.begin(), e.backends.end(), gone[j], before), gone[j]);
+      return err;
+    }
+    backend_ids_.put(gone[i].id);
+  }
   for (const prefix& pr : p.ranges) {
     abi::range_key k = detail::range_key(e.id, pr);
-    if (e.ranges.count(k)) continue;
+    if (sorted_has(e.ranges, k)) continue;
     if (auto err = count(maps_.put_range(k), r)) return err;
-    e.ranges.insert(k);
+    sorted_insert(e.ranges, k);
   }
   return std::nullopt;
 }
@@ -356,32 +411,32 @@ void reconciler::set_frontend(const abi::frontend_key& k, const abi::frontend_va
   if (!fresh) {
     if (it->second.svc_id != v.svc_id) {
       auto old = frontends_of_.find(it->second.svc_id);
-      if (old != frontends_of_.end() && old->second.erase(k) && old->second.empty()) frontends_of_.erase(old);
+      if (old != frontends_of_.end() && sorted_erase(old->second, k) && old->second.empty()) frontends_of_.erase(old);
     }
     it->second = v;
   }
-  frontends_of_[v.svc_id].insert(k);
+  sorted_insert(frontends_of_[v.svc_id], k);
 }
 
 void reconciler::drop_frontend(const abi::frontend_key& k) {
   auto it = frontends_.find(k);
   if (it == frontends_.end()) return;
   auto of = frontends_of_.find(it->second.svc_id);
-  if (of != frontends_of_.end() && of->second.erase(k) && of->second.empty()) frontends_of_.erase(of);
+  if (of != frontends_of_.end() && sorted_erase(of->second, k) && of->second.empty()) frontends_of_.erase(of);
   frontends_.erase(it);
 }
 
-const std::set<abi::frontend_key, pod_less>& reconciler::frontends_of(std::uint32_t id) const {
-  static const std::set<abi::frontend_key, pod_less> none;
+const std::vector<abi::frontend_key>& reconciler::frontends_of(std::uint32_t id) const {
+  static const std::vector<abi::frontend_key> none;
   auto it = frontends_of_.find(id);
   return it == frontends_of_.end() ? none : it->second;
 }
 
 status reconciler::prune_ranges(entry& e, const plan& p, apply_report& r) {
-  std::set<abi::range_key, pod_less> want;
-  for (const prefix& pr : p.ranges) want.insert(detail::range_key(e.id, pr));
+  std::vector<abi::range_key> want;
+  for (const prefix& pr : p.ranges) sorted_insert(want, detail::range_key(e.id, pr));
   for (auto it = e.ranges.begin(); it != e.ranges.end();) {
-    if (want.count(*it)) {
+    if (sorted_has(want, *it)) {
       ++it;
       continue;
     }
@@ -403,20 +458,17 @@ status reconciler::erase(entry& e, apply_report& r) {
     e.has_value = false;
     free_row(e.value);
   }
-  for (auto it = e.backends.begin(); it != e.backends.end(); it = e.backends.erase(it)) {
-    if (auto err = count(maps_.put_backend(it->first, no_backend), r)) return err;
-    backend_ids_.put(it->first);
+  while (!e.backends.empty()) {
+    if (auto err = count(maps_.put_backend(e.backends.back().id, no_backend), r)) return err;
+    backend_ids_.put(e.backends.back().id);
+    e.backends.pop_back();
   }
-  for (auto it = e.ranges.begin(); it != e.ranges.end(); it = e.ranges.erase(it))
-    if (auto err = count(maps_.delete_range(*it), r)) return err;
+  while (!e.ranges.empty()) {
+    if (auto err = count(maps_.delete_range(e.ranges.back()), r)) return err;
+    e.ranges.pop_back();
+  }
   service_ids_.put(e.id);
   return std::nullopt;
-}
-
-void reconciler::remember(entry& e, const plan& p) {
-  e.spec = *p.spec;
-  e.frontend_keys = p.frontends;
-  e.frontend_flags = p.frontend_flags;
 }
 
 // A service that could not be brought up to date keeps the frontends it has, if its
@@ -435,8 +487,6 @@ reconciler::entry* reconciler::adopt(const plan& p) {
     if (o == orphans_.end()) continue;
     entry& e = live_[p.spec->name];
     e = std::move(o->second);
-    e.name = p.spec->name;
-    e.spec.reset();
     orphans_.erase(o);
     return &e;
   }
@@ -445,41 +495,36 @@ reconciler::entry* reconciler::adopt(const plan& p) {
 
 // ---- the public operations ------------------------------------------------------------
 
+// Every service is planned and compared with what the maps hold (sync writes only the
+// difference): a full apply of N unchanged services costs N plans and no write.
 result<apply_report> reconciler::apply(const desired& d) {
   apply_report r;
   slots_.release();
   if (!maglev::is_prime(d.maglev_size) || d.maglev_size < 3)
     return error{"Maglev row size " + std::to_string(d.maglev_size) + " is not a prime >= 3", EINVAL};
-  const bool resized = d.maglev_size != maglev_size_;
   maglev_size_ = d.maglev_size;
   if (auto e = write_settings(d, r)) return *e;
 
   // Plans in name order; the first service to list a frontend owns it.
   std::vector<const service*> order;
+  order.reserve(d.services.size());
   for (const auto& s : d.services) order.push_back(&s);
   std::sort(order.begin(), order.end(), [](const service* a, const service* b) { return a->name < b->name; });
   std::vector<plan> plans;
   std::unordered_map<abi::frontend_key, const std::string*, pod_hash, pod_eq> claimed;
-  std::set<std::string> names;
+  const std::string* last = nullptr;  // names are sorted: a repeated name follows its first
   for (const service* s : order) {
-    if (!names.insert(s->name).second) {
+    if (last && *last == s->name) {
       r.skipped.push_back({s->name, "another service has the same name"});
       continue;
     }
-    plan p;
-    if (auto it = live_.find(s->name); !resized && it != live_.end() && it->second.spec && *it->second.spec == *s) {
-      p.spec = s;  // the common case of a full apply: skip planning
-      p.frontends = it->second.frontend_keys;
-      p.frontend_flags = it->second.frontend_flags;
-      p.unchanged = true;
-    } else {
-      auto planned = detail::plan_service(*s, maglev_size_);
-      if (auto* why = std::get_if<std::string>(&planned)) {
-        r.skipped.push_back({s->name, *why});
-        continue;
-      }
-      p = plan{std::move(std::get<service_plan>(planned))};
+    last = &s->name;
+    auto planned = detail::plan_service(*s, maglev_size_);
+    if (auto* why = std::get_if<std::string>(&planned)) {
+      r.skipped.push_back({s->name, *why});
+      continue;
     }
+    plan p{std::move(std::get<service_plan>(planned))};
     std::string clash;
     for (const auto& k : p.frontends)
       if (auto c = claimed.find(k); c != claimed.end()) clash = "frontend " + detail::describe(k) + " belongs to " + *c->second;
@@ -490,24 +535,28 @@ result<apply_report> reconciler::apply(const desired& d) {
     for (const auto& k : p.frontends) claimed[k] = &s->name;
     plans.push_back(std::move(p));
   }
+  claimed = {};
 
   // Services no longer wanted become orphans: one sharing a frontend with a new name is
-  // renamed (its flows and row stay), the rest are erased at the end.
-  std::set<std::string> wanted;
-  for (const auto& p : plans) wanted.insert(p.spec->name);
-  for (auto it = live_.begin(); it != live_.end();) {
-    if (wanted.count(it->first)) {
-      ++it;
-      continue;
+  // renamed (its flows and row stay), the rest are erased at the end. plans are in name
+  // order, as live_ is.
+  {
+    auto want = plans.begin();
+    for (auto it = live_.begin(); it != live_.end();) {
+      while (want != plans.end() && want->spec->name < it->first) ++want;
+      if (want != plans.end() && want->spec->name == it->first) {
+        ++it;
+        continue;
+      }
+      std::uint32_t id = it->second.id;
+      orphans_[id] = std::move(it->second);
+      it = live_.erase(it);
     }
-    std::uint32_t id = it->second.id;
-    orphans_[id] = std::move(it->second);
-    it = live_.erase(it);
   }
 
   frontend_map want;
   std::set<std::uint32_t> scope;
-  std::vector<std::pair<entry*, const plan*>> synced;  // remembered once everything is written
+  std::vector<std::pair<entry*, const plan*>> synced;  // ranges pruned once the frontends are written
   for (auto& p : plans) {
     const std::string& name = p.spec->name;
     entry* e = nullptr;
@@ -521,17 +570,11 @@ result<apply_report> reconciler::apply(const desired& d) {
       }
       e = &live_[name];
       e->id = *id;
-      e->name = name;
       if (auto err = count(maps_.reset_service_stats(*id), r)) return *err;
     }
     scope.insert(e->id);
-    if (p.unchanged) {
-      for (const auto& k : p.frontends) want[k] = abi::frontend_value{e->id, p.frontend_flags};
-      continue;
-    }
     std::size_t before = r.writes;
     if (auto err = sync(*e, p, r)) {
-      e->spec.reset();
       if (err->code != ENOSPC) return *err;
       // no room for its row: skipped; it keeps what it had (or is not there at all)
       r.skipped.push_back({name, err->message, true});
@@ -546,7 +589,6 @@ result<apply_report> reconciler::apply(const desired& d) {
   if (auto err = sync_frontends(want, scope, r)) return *err;
   for (auto [e, p] : synced)
     if (auto err = prune_ranges(*e, *p, r)) return *err;
-  for (auto [e, p] : synced) remember(*e, *p);
   for (auto it = orphans_.begin(); it != orphans_.end(); it = orphans_.erase(it)) {
     if (auto err = erase(it->second, r)) return *err;
     ++r.services_changed;
@@ -557,7 +599,6 @@ result<apply_report> reconciler::apply(const desired& d) {
 result<apply_report> reconciler::apply_service(const service& s) {
   apply_report r;
   slots_.release();
-  if (auto live = live_.find(s.name); live != live_.end() && live->second.spec && *live->second.spec == s) return r;
   // No id for a new service and no orphan to adopt: skipped before its Maglev row is
   // computed (with the maps full, every Service waiting for room is tried when one leaves).
   if (!live_.count(s.name) && orphans_.empty() && service_ids_.full()) {
@@ -595,13 +636,10 @@ result<apply_report> reconciler::apply_service(const service& s) {
     }
     e = &live_[s.name];
     e->id = *id;
-    e->name = s.name;
     if (auto err = count(maps_.reset_service_stats(*id), r)) return *err;
   }
-  if (e->spec && *e->spec == s) return r;
   frontend_map want;
   if (auto err = sync(*e, p, r)) {
-    e->spec.reset();
     if (err->code != ENOSPC) return *err;
     r.skipped.push_back({s.name, err->message, true});
     keep_frontends(*e, want);
@@ -611,8 +649,7 @@ result<apply_report> reconciler::apply_service(const service& s) {
   for (const auto& k : p.frontends) want[k] = abi::frontend_value{e->id, p.frontend_flags};
   if (auto err = sync_frontends(want, {e->id}, r)) return *err;
   if (auto err = prune_ranges(*e, p, r)) return *err;
-  remember(*e, p);
-  ++r.services_changed;
+  if (r.writes) ++r.services_changed;
   return r;
 }
 
@@ -634,10 +671,8 @@ std::vector<programmed_service> reconciler::programmed() const {
     ps.name = name;
     ps.id = e.id;
     ps.value = e.value;
-    for (const auto& [key, id] : e.backend_ids)
-      if (auto b = e.backends.find(id); b != e.backends.end()) ps.backends.emplace_back(id, b->second);
-    const auto& fs = frontends_of(e.id);
-    ps.frontends.assign(fs.begin(), fs.end());
+    for (const auto& h : e.backends) ps.backends.emplace_back(h.id, h.value);
+    ps.frontends = frontends_of(e.id);
     out.push_back(std::move(ps));
   }
   return out;
@@ -647,6 +682,13 @@ std::optional<std::uint32_t> reconciler::service_id(const std::string& name) con
   auto it = live_.find(name);
   if (it == live_.end()) return std::nullopt;
   return it->second.id;
+}
+
+std::vector<std::string> reconciler::programmed_names(const std::string& prefix) const {
+  std::vector<std::string> out;
+  for (auto it = live_.lower_bound(prefix); it != live_.end() && it->first.starts_with(prefix); ++it)
+    out.push_back(it->first);
+  return out;
 }
 
 }  // namespace dataplane

@@ -87,7 +87,7 @@ void dataplane_driver::finish_load(const std::shared_ptr<loaded>& l) {
   host_ = std::move(l->host);
   reconciler_ = std::move(l->reconciler);
   set_state(state::waiting, "no interface to attach to yet (no BGP peer routed, no --dataplane-interface)");
-  log::info(log::ev::dataplane_loaded, "pin_root", o_.pin_root, "services", std::to_string(reconciler_->programmed().size()));
+  log::info(log::ev::dataplane_loaded, "pin_root", o_.pin_root, "services", std::to_string(reconciler_->programmed_count()));
 }
 
 // The named interfaces, else those the routes to the peers leave by. A peer reached over
@@ -179,36 +179,31 @@ void dataplane_driver::update(const model::snapshot& s, const model::assignments
   }
   inputs_ = std::move(in);
   if (!apply_error_.empty())
-    log::info(log::ev::dataplane_recovered, "services", std::to_string(reconciler_->programmed().size()));
+    log::info(log::ev::dataplane_recovered, "services", std::to_string(reconciler_->programmed_count()));
   apply_error_.clear();
 }
 
 // Every Service: one reconciler::apply, which also removes what no Service programs now.
 dataplane::status dataplane_driver::program_all(const model::snapshot& s, const model::assignments& ips,
                                                 const program_inputs& in) {
-  programmed_.clear();
   const auto before = std::move(skipped_by_);
   skipped_by_.clear();
   retry_.clear();
   no_room_.clear();
   auto d = program_settings(in);
-  std::map<std::string, model::name_key> owner;
   for (const auto& [key, svc] : s.all<model::service>()) {
     auto p = program_service(in, s, key, svc, ips);
     if (!p.skipped.empty()) skipped_by_[key] = std::move(p.skipped);
-    for (auto& ds : p.desired.services) {
-      owner.emplace(ds.name, key);
-      programmed_[key].push_back(ds.name);
-      d.services.push_back(std::move(ds));
-    }
+    std::move(p.desired.services.begin(), p.desired.services.end(), std::back_inserter(d.services));
   }
   auto rep = reconciler_->apply(d);
+  d = {};
   if (!rep) return rep.err();
   for (auto& k : rep->skipped) {
-    auto o = owner.find(k.name);
-    if (o == owner.end()) continue;
-    (k.no_room ? no_room_ : retry_).insert(o->second);
-    skipped_by_[o->second].push_back(std::move(k));
+    auto o = owner_of(k.name);
+    if (!o) continue;
+    (k.no_room ? no_room_ : retry_).insert(*o);
+    skipped_by_[*o].push_back(std::move(k));
   }
   for (const auto& [key, list] : skipped_by_) {
     auto b = before.find(key);
@@ -223,36 +218,57 @@ dataplane::status dataplane_driver::program_all(const model::snapshot& s, const 
 // after the others. One skipped because the maps were full is tried again only when a
 // Service left them here (or at the next full pass): retrying every one of them with
 // every change would make a change cost the number of Services that do not fit.
+//
+// A Service's share is computed when it is applied, not all of them first: after a cold
+// start, the change that gives 100,000 Services their addresses touches every one, and
+// holding every share at once was the dataplane's largest transient. Only the shares of
+// Services that had names in the maps are kept between the two steps.
 dataplane::status dataplane_driver::program_some(const model::snapshot& s, const model::assignments& ips,
                                                  const program_inputs& in, const std::set<model::name_key>& touched) {
-  std::set<model::name_key> keys = touched;
-  keys.insert(retry_.begin(), retry_.end());
-  retry_.clear();
-  std::vector<std::pair<model::name_key, dataplane_program>> work;
-  bool freed = false;
-  auto plan = [&](const model::name_key& key) -> dataplane::status {
-    dataplane_program p;
-    if (const auto* svc = s.find<model::service>(key.ns, key.name)) p = program_service(in, s, key, *svc, ips);
-    auto old = programmed_.find(key);
-    if (old != programmed_.end())
-      for (const auto& name : old->second) {
-        const bool kept = std::any_of(p.desired.services.begin(), p.desired.services.end(),
-                                      [&](const dataplane::service& ds) { return ds.name == name; });
-        if (kept) continue;
-        if (auto r = reconciler_->remove_service(name); !r) return r.err();
-        freed = true;
-      }
-    work.emplace_back(key, std::move(p));
+  const auto retried = std::exchange(retry_, {});
+  // touched and retried, merged in name order without a copy of touched
+  auto each_key = [&](auto&& f) -> dataplane::status {
+    auto a = touched.begin(), b = retried.begin();
+    while (a != touched.end() || b != retried.end()) {
+      const model::name_key* k;
+      if (b == retried.end() || (a != touched.end() && *a < *b)) k = &*a++;
+      else if (a == touched.end() || *b < *a) k = &*b++;
+      else k = (++b, &*a++);
+      if (auto err = f(*k)) return err;
+    }
     return std::nullopt;
   };
-  for (const auto& key : keys)
-    if (auto e = plan(key)) return e;
+  auto share = [&](const model::name_key& key) {
+    dataplane_program p;
+    if (const auto* svc = s.find<model::service>(key.ns, key.name)) p = program_service(in, s, key, *svc, ips);
+    return p;
+  };
+  bool freed = false;
+  std::map<model::name_key, dataplane_program> kept;  // shares computed while removing
+  // The names of the Service's old share (in the maps) that its new share does not list.
+  auto remove_stale = [&](const std::vector<std::string>& old, const dataplane_program& p) -> dataplane::status {
+    for (const auto& name : old) {
+      const bool listed = std::any_of(p.desired.services.begin(), p.desired.services.end(),
+                                      [&](const dataplane::service& ds) { return ds.name == name; });
+      if (listed) continue;
+      if (auto r = reconciler_->remove_service(name); !r) return r.err();
+      freed = true;
+    }
+    return std::nullopt;
+  };
+  if (auto e = each_key([&](const model::name_key& key) -> dataplane::status {
+        const auto old = reconciler_->programmed_names(service_prefix(key));
+        if (old.empty()) return std::nullopt;
+        auto p = share(key);
+        if (auto err = remove_stale(old, p)) return err;
+        kept.emplace(key, std::move(p));
+        return std::nullopt;
+      }))
+    return e;
   auto apply = [&](const model::name_key& key, const dataplane_program& p) -> dataplane::status {
     std::vector<dataplane::skipped_service> skipped = p.skipped;
-    std::vector<std::string> names;
     bool retry = false, no_room = false;
     for (const auto& ds : p.desired.services) {
-      names.push_back(ds.name);
       auto r = reconciler_->apply_service(ds);
       if (!r) return r.err();
       for (const auto& k : r->skipped) (k.no_room ? no_room : retry) = true;
@@ -262,16 +278,23 @@ dataplane::status dataplane_driver::program_some(const model::snapshot& s, const
     else retry_.erase(key);
     if (no_room) no_room_.insert(key);
     else no_room_.erase(key);
-    if (names.empty()) programmed_.erase(key);
-    else programmed_[key] = std::move(names);
     auto b = skipped_by_.find(key);
     log_new_skips(skipped, b == skipped_by_.end() ? nullptr : &b->second);
     if (skipped.empty()) skipped_by_.erase(key);
     else skipped_by_[key] = std::move(skipped);
     return std::nullopt;
   };
-  for (const auto& [key, p] : work)
-    if (auto e = apply(key, p)) return e;
+  std::size_t applied = 0;
+  if (auto e = each_key([&](const model::name_key& key) -> dataplane::status {
+        ++applied;
+        if (auto k = kept.find(key); k != kept.end()) {
+          auto p = std::move(k->second);
+          kept.erase(k);
+          return apply(key, p);
+        }
+        return apply(key, share(key));
+      }))
+    return e;
   // Room was freed: the Services waiting for it are tried in name order until one finds
   // none; the rest wait on untried (at 100,000 Services with the maps full, trying all of
   // them cost seconds of this thread for every change that freed a service id).
@@ -280,20 +303,23 @@ dataplane::status dataplane_driver::program_some(const model::snapshot& s, const
     no_room_.clear();
     bool full = false;
     for (const auto& key : waiting) {
-      if (full || keys.count(key)) {  // a touched one was just tried
+      if (full || touched.count(key) || retried.count(key)) {  // a touched one was just tried
         no_room_.insert(key);
         continue;
       }
-      const auto n = work.size();
-      if (auto e = plan(key)) return e;
-      if (auto e = apply(work[n].first, work[n].second)) return e;
+      auto p = share(key);
+      if (auto e = remove_stale(reconciler_->programmed_names(service_prefix(key)), p)) return e;
+      if (auto e = apply(key, p)) return e;
+      ++applied;
       full = no_room_.count(key) > 0;
     }
   }
-  if (work.size() > 1)
-    for (const auto& [key, p] : work)
-      if (retry_.count(key))
-        if (auto e = apply(key, p)) return e;
+  // Skipped for a frontend another held: once more, after the others moved.
+  if (applied > 1) {
+    const auto again = retry_;
+    for (const auto& key : again)
+      if (auto e = apply(key, share(key))) return e;
+  }
   return std::nullopt;
 }
 

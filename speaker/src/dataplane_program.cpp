@@ -39,6 +39,17 @@ std::string family_tag(model::ip_family f) { return f == model::ip_family::v4 ? 
 
 }  // namespace
 
+std::string service_prefix(const model::name_key& key) { return key.ns + "/" + key.name + ":"; }
+
+std::optional<model::name_key> owner_of(std::string_view dataplane_name) {
+  const auto slash = dataplane_name.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  const auto colon = dataplane_name.find(':', slash + 1);
+  if (colon == std::string_view::npos) return std::nullopt;
+  return model::name_key{std::string(dataplane_name.substr(0, slash)),
+                         std::string(dataplane_name.substr(slash + 1, colon - slash - 1))};
+}
+
 program_inputs program_inputs_of(const model::snapshot& s, const std::string& node, const dataplane_options& o) {
   program_inputs in;
   in.node = node;
@@ -74,7 +85,7 @@ dataplane_program program_service(const program_inputs& in, const model::snapsho
     return std::any_of(in.cluster_ranges.begin(), in.cluster_ranges.end(),
                        [&](const model::cidr& r) { return r.contains(a); });
   };
-  const std::string base = key.ns + "/" + key.name;
+  const std::string prefix = service_prefix(key);
   std::vector<model::ip_address> assigned;
   if (auto it = ips.find(key); it != ips.end()) assigned = it->second;
   std::vector<model::ip_address> cluster_ips;
@@ -83,7 +94,7 @@ dataplane_program program_service(const program_inputs& in, const model::snapsho
   const auto self = in.nodes.find(in.node);
   const auto slices = s.slices_of(key.ns, key.name);
   for (const auto& port : svc.ports) {
-    const std::string port_name = base + ":" + (port.name.empty() ? std::to_string(port.port) : port.name) + "/" + port.protocol;
+    const std::string port_name = prefix + (port.name.empty() ? std::to_string(port.port) : port.name) + "/" + port.protocol;
     if (port.protocol != "TCP" && port.protocol != "UDP") {
       out.skipped.push_back({port_name, port.protocol + " is not supported by the dataplane"});
       continue;

@@ -20,6 +20,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dataplane/desired.hpp"
@@ -60,6 +61,14 @@ dataplane::desired program_settings(const program_inputs& in);
 
 // One Service's share: its dataplane services (named "<ns>/<name>:<port>/<proto>/<family>...")
 // and the ports it cannot express.
+//
+// A dataplane service's name begins with its Service's prefix, "<ns>/<name>:", and no other
+// Service's: a namespace (RFC 1123 label) and a Service name (DNS-1035 label) hold neither
+// '/' nor ':', which model::decode checks. The driver finds a Service's share in the maps by
+// that prefix, and a name's Service by owner_of.
+std::string service_prefix(const model::name_key& key);
+std::optional<model::name_key> owner_of(std::string_view dataplane_name);
+
 dataplane_program program_service(const program_inputs& in, const model::snapshot& s, const model::name_key& key,
                                   const model::service& svc, const model::assignments& ips);
 

@@ -184,7 +184,7 @@ std::string dataplane_driver::conntrack_json(std::string_view client) const {
     doc["error"] = ct.err().message;
   } else {
     std::map<std::uint32_t, std::string> names;
-    for (const auto& p : reconciler_->programmed()) names[p.id] = p.name;
+    reconciler_->visit_programmed([&](const std::string& name, std::uint32_t id) { names[id] = name; });
     const std::uint64_t now = k_.now_ns ? k_.now_ns() : 0;
     for (const auto& [key, v] : *ct) {
       const bool fwd = key.dir == dataplane::abi::CT_FORWARD;

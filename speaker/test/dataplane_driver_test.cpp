@@ -426,6 +426,35 @@ TEST(dataplane_driver, incremental_programming_matches_a_full_pass) {
   }
 }
 
+// A Service's dataplane services are found by the prefix "<ns>/<name>:", which no other
+// Service's names begin with: a change to web leaves web-2's alone.
+TEST(dataplane_driver, a_service_is_found_by_its_own_prefix_only) {
+  EXPECT_EQ(speaker::service_prefix({"default", "web"}), "default/web:");
+  EXPECT_EQ(speaker::owner_of("default/web-2:http/TCP/v4/external"), (model::name_key{"default", "web-2"}));
+  EXPECT_EQ(speaker::owner_of("no-slash"), std::nullopt);
+  const std::string y =
+      "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\nstatus: {addresses: [{type: InternalIP, address: 192.0.2.11}]}\n---\n"
+      "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec: {type: LoadBalancer, ports: [{name: http, port: 80}]}\n---\n"
+      "apiVersion: v1\nkind: Service\nmetadata: {name: web-2, namespace: default}\nspec: {type: LoadBalancer, ports: [{name: http, port: 80}]}\n---\n"
+      "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: web-2-a, namespace: default, labels: "
+      "{kubernetes.io/service-name: web-2}}\naddressType: IPv4\nendpoints: [{addresses: [10.1.1.3], nodeName: n1}]\n"
+      "ports: [{name: http, port: 8080}]\n";
+  model::assignments ips;
+  ips.set({"default", "web"}, {ip("198.51.100.10")});
+  ips.set({"default", "web-2"}, {ip("198.51.100.12")});
+  const auto s = snapshot_of(y);
+  started_driver x(s, ips);
+  ASSERT_EQ(x.maps().service_map.size(), 2u);
+  auto fewer = ips;
+  fewer.erase({"default", "web"});
+  x.d.update(s, fewer, peers({"192.0.2.1"}), std::set<model::name_key>{{"default", "web"}});
+  EXPECT_EQ(metric(x.d, "bgplb_dataplane_full_applies_total"), 1);
+  EXPECT_EQ(x.maps().service_map.size(), 1u);
+  EXPECT_EQ(x.maps().frontend_map.size(), 1u);
+  started_driver fresh(s, fewer);
+  EXPECT_EQ(packet_view(x.maps()), packet_view(fresh.maps()));
+}
+
 // A change that touches nothing the dataplane reads (a Node's condition) writes nothing.
 TEST(dataplane_driver, a_change_touching_no_service_writes_nothing) {
   const auto r = web_assigned();

@@ -68,6 +68,8 @@ class reconciler {
     for (const auto& [name, e] : live_) f(name, e.id);
   }
   std::optional<std::uint32_t> service_id(const std::string& name) const;
+  // The names of the programmed services that start with `prefix`, in name order.
+  std::vector<std::string> programmed_names(const std::string& prefix) const;
 
  private:
   class id_pool {
@@ -106,17 +108,22 @@ class reconciler {
     std::uint32_t size_ = 0, in_use_ = 0;
   };
 
+  // A backend as the maps hold it; an entry's backends are in canonical order (address,
+  // then port: maglev::backend_key's order), one per endpoint.
+  struct held_backend {
+    std::uint32_t id = 0;
+    abi::backend_value value{};
+  };
+
+  // What the maps hold for one service. Nothing of the desired service is kept: a service
+  // applied again is planned again and compared with this, so an entry costs what the
+  // maps hold (at 100,000 services a copy of every spec was most of the reconciler's memory).
   struct entry {
     std::uint32_t id = 0;
-    std::string name;           // empty while an orphan (read back, not yet adopted)
-    std::optional<service> spec;  // as last applied; nullopt forces a full comparison
-    std::vector<abi::frontend_key> frontend_keys;  // of that spec
-    std::uint32_t frontend_flags = 0;
     bool has_value = false;
     abi::service_value value{};
-    std::map<std::string, std::uint32_t> backend_ids;  // canonical key -> id
-    std::map<std::uint32_t, abi::backend_value> backends;
-    std::set<abi::range_key, pod_less> ranges;
+    std::vector<held_backend> backends;
+    std::vector<abi::range_key> ranges;  // sorted (pod_less), distinct
   };
 
   struct plan;  // one service's target map state
@@ -132,11 +139,10 @@ class reconciler {
   void free_row(const abi::service_value& v);
   status count(status s, apply_report& r);
   entry* adopt(const plan& p);
-  void remember(entry& e, const plan& p);
   void keep_frontends(const entry& e, frontend_map& want) const;
   void set_frontend(const abi::frontend_key& k, const abi::frontend_value& v);  // frontends_ and frontends_of_
   void drop_frontend(const abi::frontend_key& k);
-  const std::set<abi::frontend_key, pod_less>& frontends_of(std::uint32_t id) const;
+  const std::vector<abi::frontend_key>& frontends_of(std::uint32_t id) const;
 
   map_ops& maps_;
   map_limits limits_;
@@ -145,8 +151,9 @@ class reconciler {
   std::map<std::string, entry> live_;
   std::map<std::uint32_t, entry> orphans_;
   frontend_map frontends_;
-  // frontends_ by service id: one service's frontends without a pass over every one.
-  std::unordered_map<std::uint32_t, std::set<abi::frontend_key, pod_less>> frontends_of_;
+  // frontends_ by service id, each list sorted (pod_less): one service's frontends without
+  // a pass over every one.
+  std::unordered_map<std::uint32_t, std::vector<abi::frontend_key>> frontends_of_;
   std::set<abi::addr16, pod_less> peers_;
   std::uint32_t maglev_size_ = BGPLB_MAGLEV_DEFAULT;
 };

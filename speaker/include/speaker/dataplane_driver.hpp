@@ -134,10 +134,10 @@ class dataplane_driver {
   std::vector<std::string> tried_;  // the interfaces of the last attach, failed or not
   std::string apply_error_;         // the last apply's failure; empty once one succeeds
   std::string route_problem_;  // last logged, so a failing route lookup is logged once
-  // The program as the maps hold it, per Service, and the inputs it was computed with
-  // (nullopt: the next update programs everything, as after a failed one).
+  // The inputs the program in the maps was computed with (nullopt: the next update
+  // programs everything, as after a failed one). A Service's dataplane services are the
+  // reconciler's names with its prefix (service_prefix).
   std::unique_ptr<const program_inputs> inputs_;
-  std::map<model::name_key, std::vector<std::string>> programmed_;  // dataplane service names
   std::map<model::name_key, std::vector<dataplane::skipped_service>> skipped_by_;
   std::set<model::name_key> retry_;    // skipped by the reconciler (a frontend taken): tried with every change
   std::set<model::name_key> no_room_;  // skipped because the maps were full: tried when a Service leaves them
