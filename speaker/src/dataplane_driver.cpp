@@ -87,7 +87,14 @@ void dataplane_driver::finish_load(const std::shared_ptr<loaded>& l) {
   host_ = std::move(l->host);
   reconciler_ = std::move(l->reconciler);
   set_state(state::waiting, "no interface to attach to yet (no BGP peer routed, no --dataplane-interface)");
-  log::info(log::ev::dataplane_loaded, "pin_root", o_.pin_root, "services", std::to_string(reconciler_->programmed_count()));
+  const auto room = host_->maps().limits().services;
+  log::info(log::ev::dataplane_loaded, "pin_root", o_.pin_root, "services", std::to_string(reconciler_->programmed_count()),
+            "capacity", std::to_string(room));
+  if (room != o_.max_services)
+    log::warn(log::ev::dataplane_capacity, "pin_root", o_.pin_root, "asked", std::to_string(o_.max_services), "pinned",
+              std::to_string(room), "reason",
+              "maps already pinned keep their size; `bgplb dataplane detach` and a restart make them anew at the size "
+              "asked (established flows are lost)");
 }
 
 // The named interfaces, else those the routes to the peers leave by. A peer reached over

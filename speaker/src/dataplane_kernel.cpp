@@ -33,6 +33,7 @@ dataplane::result<std::unique_ptr<dataplane_host>> load(const dataplane_settings
   if (auto e = dataplane::ensure_bpffs(s.pin_root)) return *e;
   dataplane::load_options o;
   o.pin_root = s.pin_root;
+  o.max_services = s.max_services;
   auto m = dataplane::module::load(o);
   if (!m) return m.err();
   return std::unique_ptr<dataplane_host>(std::make_unique<module_host>(std::move(*m)));

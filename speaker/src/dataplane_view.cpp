@@ -139,6 +139,12 @@ std::string dataplane_driver::json() const {
   json::object drops, events;
   if (host_) {
     const auto& maps = host_->maps();
+    // Room for dataplane services (service id 0 is never used) and backends, and what is used
+    const auto room = maps.limits();
+    doc["capacity"] = json::object{{"services", room.services ? room.services - 1 : 0},
+                                   {"services_programmed", reconciler_->programmed_count()},
+                                   {"backends", room.backends ? room.backends - 1 : 0},
+                                   {"maglev_slots", room.maglev_slots}};
     for (const auto& p : reconciler_->programmed()) {
       json::object o{{"name", p.name}, {"id", p.id}};
       json::array fronts, backs;

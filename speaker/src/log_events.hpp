@@ -29,6 +29,7 @@ inline constexpr std::string_view api_stale = "api_stale";    // a new local ide
 inline constexpr std::string_view dataplane_off = "dataplane_off";                  // --dataplane=off
 inline constexpr std::string_view dataplane_unavailable = "dataplane_unavailable";  // what is missing; BGP goes on
 inline constexpr std::string_view dataplane_loaded = "dataplane_loaded";
+inline constexpr std::string_view dataplane_capacity = "dataplane_capacity";  // pinned maps smaller or larger than asked
 inline constexpr std::string_view dataplane_attached = "dataplane_attached";
 inline constexpr std::string_view dataplane_fallback = "dataplane_fallback";  // XDP refused: tc instead, with why
 inline constexpr std::string_view dataplane_attach_failed = "dataplane_attach_failed";

@@ -103,6 +103,11 @@ void add_dataplane_options(CLI::App& app, dataplane_settings& d) {
   app.add_option("--dataplane-pin-root", d.pin_root, "maps pinned under DIR/<node> (bpffs; mounted at /sys/fs/bpf if missing)")
       ->capture_default_str();
   app.add_flag("--dataplane-xdp-generic", d.xdp_generic, "XDP in generic (skb) mode, for drivers without native XDP");
+  app.add_option("--dataplane-max-services", d.max_services,
+                 "entries of the service and frontend maps when they are created (one dataplane service per Service "
+                 "port and address family; maps already pinned keep their size: docs/dataplane.md)")
+      ->check(CLI::Range(16u, 4194304u))
+      ->capture_default_str();
 }
 
 }  // namespace

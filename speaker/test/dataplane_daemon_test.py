@@ -127,7 +127,8 @@ def in_namespace(work, manifests):
     port = daemon_test.free_port()
     log_path = os.path.join(work, 'ns.log')
     with open(log_path, 'w') as log:
-        proc = start(manifests, os.path.join(work, 'state-ns'), port, [], log, in_ns())  # the default: auto
+        # the default mode (auto), maps of 1,024 services
+        proc = start(manifests, os.path.join(work, 'state-ns'), port, ['--dataplane-max-services', '1024'], log, in_ns())
     try:
         daemon_test.wait_for(lambda: get(port, '/readyz')[0] == 200, '/readyz', timeout=20)
         daemon_test.wait_for(lambda: dataplane_doc(get, port)['state'] == 'running', 'running',
@@ -135,6 +136,8 @@ def in_namespace(work, manifests):
         doc = dataplane_doc(get, port)
         assert doc['hook'] == 'xdp' and doc['interfaces'] == [UPLINK], doc
         assert doc['pin_root'] == PIN_ROOT + '/node2', doc
+        assert doc['capacity']['services'] == 1023, doc['capacity']  # id 0 is never used
+        assert doc['capacity']['services_programmed'] == len(doc['services']), doc
         names = [s['name'] for s in doc['services']]
         assert any(n.startswith('demo/web-local:') for n in names), names
         text = get(port, '/metrics')[1]
@@ -149,6 +152,19 @@ def in_namespace(work, manifests):
     progs = attached_programs()
     assert len(progs) == 3, 'XDP, tc ingress and tc egress stay attached after a stop: %s' % progs
     assert os.path.isdir(os.path.join(PIN_ROOT, 'node2')), 'pins stay after a stop'
+
+    # A restart asking for bigger maps keeps the pinned ones (and their flows), and says so.
+    log_path = os.path.join(work, 'ns-resized.log')
+    with open(log_path, 'w') as log:
+        proc = start(manifests, os.path.join(work, 'state-ns'), port, ['--dataplane-max-services', '2048'], log, in_ns())
+    try:
+        daemon_test.wait_for(lambda: dataplane_doc(get, port)['state'] == 'running', 'running', timeout=20)
+        assert dataplane_doc(get, port)['capacity']['services'] == 1023
+    finally:
+        stop(proc)
+    with open(log_path) as f:
+        logged = f.read()
+    assert 'event=dataplane_capacity' in logged and 'asked=2048 pinned=1024' in logged, logged
 
     r = subprocess.run(in_ns(BGPLB, 'dataplane', 'detach', '--node', 'node2', '--dataplane-pin-root', PIN_ROOT),
                        capture_output=True, text=True)

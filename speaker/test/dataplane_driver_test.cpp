@@ -509,6 +509,8 @@ TEST(dataplane_driver, services_that_do_not_fit_wait_for_room) {
   ASSERT_EQ(skipped.size(), 1u);
   EXPECT_TRUE(skipped[0].no_room);
   EXPECT_NE(skipped[0].reason.find("no free service id"), std::string::npos) << skipped[0].reason;
+  // bgplbctl dataplane shows the room and what fills it
+  EXPECT_NE(d.json().find("\"capacity\":{\"services\":2,\"services_programmed\":2,"), std::string::npos) << d.json();
 
   auto r2 = r;
   r2.api_policy = "Cluster";

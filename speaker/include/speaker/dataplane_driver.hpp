@@ -45,6 +45,9 @@ struct dataplane_settings {
   bool xdp_generic = false;             // XDP in skb mode (drivers without native XDP)
   std::uint32_t maglev_size = 65537;    // prime; the same on every node
   std::uint16_t tunnel_port = 6080;     // UDP port of the GUE tunnel between nodes
+  // Entries of the service and frontend maps at a fresh load (id 0 is never used, so one
+  // fewer dataplane services fit); maps already pinned keep the size they were made with.
+  std::uint32_t max_services = BGPLB_MAX_SERVICES;
 };
 
 // The module once loaded: its maps and its attachment.
