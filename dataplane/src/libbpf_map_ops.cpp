@@ -116,13 +116,36 @@ abi::service_stats sum_over_cpus(const abi::service_stats* per_cpu, std::size_t 
 }  // namespace
 
 libbpf_map_ops::libbpf_map_ops(map_fds fds, map_limits limits, std::uint32_t* slots, std::size_t mapped)
-    : fds_(fds), limits_(limits), cpus_(libbpf_num_possible_cpus()), slots_(slots), mapped_(mapped) {}
+    : fds_(fds),
+      limits_(limits),
+      cpus_(libbpf_num_possible_cpus()),
+      slots_(slots),
+      mapped_(mapped),
+      chunk_mapped_((mapped + chunk_bytes - 1) / chunk_bytes, false) {}
 
 result<std::unique_ptr<libbpf_map_ops>> libbpf_map_ops::open(map_fds fds, map_limits limits) {
   const std::size_t bytes = static_cast<std::size_t>(limits.maglev_slots) * sizeof(std::uint32_t);
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fds.maglev, 0);
-  if (p == MAP_FAILED) return system_error("mmap the maglev map", errno);
-  return std::unique_ptr<libbpf_map_ops>(new libbpf_map_ops(fds, limits, static_cast<std::uint32_t*>(p), bytes));
+  void* p = mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return system_error("reserve addresses for the maglev map", errno);
+  std::unique_ptr<libbpf_map_ops> ops(new libbpf_map_ops(fds, limits, static_cast<std::uint32_t*>(p), bytes));
+  if (bytes)  // the first chunk now: a map that cannot be mapped fails the load, not a later row
+    if (auto e = ops->map_slots(0, 1)) return *e;
+  return ops;
+}
+
+status libbpf_map_ops::map_slots(std::uint32_t offset, std::size_t count) const {
+  if (count == 0) return std::nullopt;
+  const std::size_t first = std::size_t{offset} * sizeof(std::uint32_t) / chunk_bytes;
+  const std::size_t last = ((std::size_t{offset} + count) * sizeof(std::uint32_t) - 1) / chunk_bytes;
+  for (std::size_t i = first; i <= last && i < chunk_mapped_.size(); ++i) {
+    if (chunk_mapped_[i]) continue;
+    const std::size_t at = i * chunk_bytes, len = std::min(chunk_bytes, mapped_ - at);
+    void* p = mmap(reinterpret_cast<char*>(slots_) + at, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fds_.maglev,
+                   static_cast<off_t>(at));
+    if (p == MAP_FAILED) return system_error("mmap the maglev map at byte " + std::to_string(at), errno);
+    chunk_mapped_[i] = true;
+  }
+  return std::nullopt;
 }
 
 libbpf_map_ops::~libbpf_map_ops() { munmap(slots_, mapped_); }
@@ -160,6 +183,7 @@ status libbpf_map_ops::put_backend(std::uint32_t id, const abi::backend_value& v
 status libbpf_map_ops::put_row(std::uint32_t offset, std::span<const std::uint32_t> row) {
   if (offset % 2 || static_cast<std::size_t>(offset) + row.size() > limits_.maglev_slots)
     return error{"Maglev row outside the slots", E2BIG};
+  if (auto e = map_slots(offset, row.size())) return e;
   std::memcpy(slots_ + offset, row.data(), row.size_bytes());
   return std::nullopt;
 }
@@ -219,6 +243,7 @@ result<std::map<std::uint32_t, abi::backend_value>> libbpf_map_ops::backends() c
 
 result<std::vector<std::uint32_t>> libbpf_map_ops::row(std::uint32_t offset, std::uint32_t size) const {
   if (static_cast<std::size_t>(offset) + size > limits_.maglev_slots) return error{"Maglev row outside the slots", E2BIG};
+  if (auto e = map_slots(offset, size)) return *e;
   return std::vector<std::uint32_t>(slots_ + offset, slots_ + offset + size);
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "dataplane/map_ops.hpp"
 
@@ -18,7 +19,7 @@ struct map_fds {
 
 class libbpf_map_ops : public map_ops {
  public:
-  // Maps the `maglev` array (BPF_F_MMAPABLE) into this process.
+  // Maps the `maglev` array (BPF_F_MMAPABLE) into this process, a chunk at a time (below).
   static result<std::unique_ptr<libbpf_map_ops>> open(map_fds fds, map_limits limits);
   ~libbpf_map_ops() override;
   libbpf_map_ops(const libbpf_map_ops&) = delete;
@@ -55,8 +56,16 @@ class libbpf_map_ops : public map_ops {
   map_fds fds_;
   map_limits limits_;
   int cpus_;
-  std::uint32_t* slots_;  // the maglev map, mmap()ed
-  std::size_t mapped_;
+  // The maglev map's slots: an address range as large as the map, reserved, into which
+  // each chunk of 1 MiB is mapped when a row first reaches it. The kernel maps a BPF
+  // array's pages when it is mmap()ed (remap_vmalloc_range), so mapping it whole put all
+  // of it (32 MiB by default) in this process's RSS, rows or none; now what is mapped is
+  // where rows are, which first fit keeps at the start.
+  static constexpr std::size_t chunk_bytes = std::size_t{1} << 20;
+  status map_slots(std::uint32_t offset, std::size_t count) const;  // the chunks under them
+  std::uint32_t* slots_;
+  std::size_t mapped_;                       // bytes reserved
+  mutable std::vector<bool> chunk_mapped_;
 };
 
 }  // namespace dataplane::detail

@@ -219,6 +219,29 @@ TEST_P(scenario, maglev_pick_matches_user_space) {
   EXPECT_GT(seen.size(), 1u) << "24 flows all on one of four backends";
 }
 
+// The slots are mapped into the process a chunk of 1 MiB at a time as rows reach them
+// (libbpf_map_ops): a row written across two chunks is what the kernel holds.
+TEST_P(scenario, a_row_across_two_chunks_of_the_slots_reaches_the_kernel) {
+  auto& maps = w->mod->maps();
+  const std::uint32_t offset = (1u << 20) / 4 - 4;  // the first chunk ends 4 slots later
+  std::vector<std::uint32_t> row(12);
+  for (std::uint32_t i = 0; i < row.size(); ++i) row[i] = 1000 + i;
+  ASSERT_FALSE(maps.put_row(offset, row));
+  auto back = maps.row(offset, static_cast<std::uint32_t>(row.size()));
+  ASSERT_TRUE(back.ok()) << back.err().message;
+  EXPECT_EQ(*back, row);
+  const int fd = bpf_obj_get((w->pin_root + "/maglev").c_str());
+  ASSERT_GE(fd, 0);
+  for (std::uint32_t k = offset / 2; k < (offset + 12) / 2; ++k) {
+    std::uint32_t pair[2] = {0, 0};  // element k holds slots 2k and 2k + 1
+    ASSERT_EQ(bpf_map_lookup_elem(fd, &k, pair), 0);
+    EXPECT_EQ(pair[0], row[2 * k - offset]);
+    EXPECT_EQ(pair[1], row[2 * k + 1 - offset]);
+  }
+  close(fd);
+  ASSERT_FALSE(maps.put_row(offset, std::vector<std::uint32_t>(row.size(), 0)));
+}
+
 TEST_P(scenario, affinity_sends_a_client_back_to_its_backend) {
   address first = send("affinity", port());
   for (int i = 0; i < 12; ++i) EXPECT_EQ(send("affinity", port()), first);
