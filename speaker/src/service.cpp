@@ -116,8 +116,10 @@ void service::on_change(const store::change& c) {
   if (full || !replaced) {
     dataplane_full_ = true;
   } else if (!dataplane_full_) {
+    // merged by moving nodes: after a cold start this set names every Service
     auto t = services_touched(*replaced, *snapshot_, c.objects.changes, c.moved);
-    dataplane_touched_.insert(t.begin(), t.end());
+    if (dataplane_touched_.empty()) dataplane_touched_ = std::move(t);
+    else dataplane_touched_.merge(t);
   }
   schedule_dataplane();
 }
