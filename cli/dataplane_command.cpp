@@ -42,6 +42,9 @@ std::string dataplane_table(const json::value& doc) {
                     text(doc.at("mode")) + ", hook " + text(doc.at("hook")) + (ifaces.empty() ? "" : " on " + ifaces) +
                     ")\n";
   if (const auto reason = text(doc.at("reason")); !reason.empty()) out += "reason: " + reason + "\n";
+  if (const auto* room = doc.as_object().if_contains("capacity"))  // the maps' room (--dataplane-max-services)
+    out += "room: " + number(room->at("services_programmed")) + " of " + number(room->at("services")) +
+           " dataplane services programmed\n";
   std::vector<std::vector<std::string>> rows{{"SERVICE", "FRONTENDS", "BACKEND", "NODE", "SLOTS", "PACKETS", "DROPS"}};
   for (const auto& v : doc.at("services").as_array()) {
     const auto& s = v.as_object();

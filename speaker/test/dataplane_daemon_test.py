@@ -147,6 +147,7 @@ def in_namespace(work, manifests):
         table = subprocess.run(in_ns(BGPLBCTL, 'dataplane', '--speaker', '127.0.0.1:%d' % port), capture_output=True,
                                text=True)
         assert table.returncode == 0 and 'demo/web-local' in table.stdout, table.stdout + table.stderr
+        assert 'room: %d of 1023 dataplane services programmed' % len(names) in table.stdout, table.stdout
     finally:
         stop(proc)
     progs = attached_programs()
