@@ -441,10 +441,6 @@ std::optional<yaml_error> deeper_than(std::string_view text, std::size_t limit) 
   return yaml_error{line, column, "nesting deeper than " + std::to_string(limit) + " levels"};
 }
 
-}  // namespace
-
-namespace {
-
 // libyaml takes seconds on tens of thousands of nested '[' and yaml-cpp recurses once a
 // level: nesting no manifest needs is refused before either parser starts.
 std::optional<loaded_yaml> refused_as_too_deep(std::string_view text) {

@@ -36,11 +36,13 @@ void dataplane_worker::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void dataplane_worker::loop() {
-  // Named for top and perf; nice 5, so that on a busy node the core thread (BGP, BFD)
-  // wins the CPU over a program of the maps.
-  ::pthread_setname_np(::pthread_self(), "bgplb-dataplane");
+void run_as_dataplane_background(const char* name) {
+  ::pthread_setname_np(::pthread_self(), name);
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 5);
+}
+
+void dataplane_worker::loop() {
+  run_as_dataplane_background("bgplb-dataplane");
   std::unique_lock l(m_);
   while (true) {
     cv_.wait(l, [this] { return stop_ || next_ || !renders_.empty(); });

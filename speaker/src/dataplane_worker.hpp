@@ -29,6 +29,11 @@
 
 namespace speaker {
 
+// Names the calling thread (for top and perf) and runs it at nice 5, so that on a busy
+// node the core thread (BGP, BFD) and the datastore's first load win the CPU over the
+// dataplane's work: its loader (the verifier) and its worker (a program of the maps).
+void run_as_dataplane_background(const char* name);
+
 class dataplane_worker {
  public:
   explicit dataplane_worker(dataplane_driver& d);

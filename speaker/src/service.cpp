@@ -4,10 +4,6 @@
 #include <bfd/json.hpp>
 #include <bfd/metrics.hpp>
 
-#include <pthread.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
@@ -76,11 +72,9 @@ std::optional<std::string> service::start() {
   dataplane_.begin_load();
   if (o_.dataplane.mode != dataplane_mode::off)
     dataplane_loader_ = std::thread([this] {
-      // The verifier runs on this thread: nice 5, as the dataplane's worker, so that on two
-      // cores it does not hold back the datastore's first load, which everything waits for
-      // (docs/coldstart.md).
-      ::pthread_setname_np(::pthread_self(), "bgplb-dp-load");
-      ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 5);
+      // The verifier runs on this thread: on two cores it must not hold back the
+      // datastore's first load, which everything waits for (docs/coldstart.md).
+      run_as_dataplane_background("bgplb-dp-load");
       auto loaded = dataplane_.load();
       asio::post(io_, [this, loaded] {
         dataplane_active_ = dataplane_worker_->locked([&](dataplane_driver& d) {
