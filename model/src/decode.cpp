@@ -302,7 +302,9 @@ Result decode_parts(std::string_view file, std::string_view text, const decode_o
 template <class Result>
 Result decode_into(std::string_view file, std::string_view text, const decode_options& options,
                    std::size_t min_part = detail::default_min_part) {
-  const auto cuts = std::thread::hardware_concurrency() >= 2 ? detail::document_cuts(text, max_parts, min_part)
+  // The size first: asking for the CPU count reads sysfs, on every small file of every change.
+  static const bool two_cores = std::thread::hardware_concurrency() >= 2;
+  const auto cuts = text.size() >= 2 * min_part && two_cores ? detail::document_cuts(text, max_parts, min_part)
                                                              : std::vector<std::size_t>{};
   if (cuts.empty()) return decode_whole<Result>(file, text, options);
   return decode_parts<Result>(file, text, options, cuts);

@@ -107,7 +107,10 @@ void feed::deliver(change c) {
   auto replaced = std::exchange(snapshot_, c.objects.snapshot);
   for (auto* k : consumers_) k->on_change(c);
   // The consumers hold the new snapshot now; ours was the last reference to the old one.
-  if (replaced && replaced != snapshot_) reaper_->drop(std::move(replaced));
+  // Handed to the reaper by a later handler: waking its thread costs a system call, which
+  // the UPDATEs the consumers just queued should not wait for.
+  if (replaced && replaced != snapshot_)
+    asio::post(io_, [this, r = std::move(replaced)]() mutable { reaper_->drop(std::move(r)); });
 }
 
 void feed::stop(std::function<void()> done) {

@@ -208,10 +208,16 @@ class inotify_watcher final : public watcher {
       return;
     }
     // Not a manifest by name (a temporary or dot-file): irrelevant unless it is, or was, a
-    // symlink that manifests may be read through (ConfigMap volumes swap `..data`).
+    // symlink that manifests may be read through (ConfigMap volumes swap `..data`). Only a
+    // name that appears (created, or moved here) can be a new symlink: a temporary file's
+    // writes and its rename away are not looked at.
+    if (links_.contains(relative)) {
+      lost_track_ = true;
+      return;
+    }
+    if ((mask & (IN_CREATE | IN_MOVED_TO)) == 0) return;
     struct stat st {};
-    const bool link_now = ::lstat((root_ + "/" + relative).c_str(), &st) == 0 && S_ISLNK(st.st_mode);
-    if (link_now || links_.contains(relative)) lost_track_ = true;
+    if (::lstat((root_ + "/" + relative).c_str(), &st) == 0 && S_ISLNK(st.st_mode)) lost_track_ = true;
   }
 
   void add_watches() {

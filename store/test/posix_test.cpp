@@ -154,6 +154,35 @@ TEST(inotify_watcher, names_changed_files_or_says_it_cannot) {
   EXPECT_EQ(w->take_changed(), std::nullopt) << "a symlink: read everything";
 }
 
+// What kubelet's atomic writer and `write then rename` editors do: the temporary name
+// is not a manifest and is never read; a symlink renamed over a known one is.
+TEST(inotify_watcher, a_temporary_file_names_its_target_and_a_swapped_symlink_reads_everything) {
+  temp_root t;
+  fs::create_directories(t.path + "/v1");
+  fs::create_directories(t.path + "/v2");
+  fs::create_directory_symlink(t.path + "/v1", t.path + "/..data");
+  fs::create_directory_symlink(t.path + "/v1", t.path + "/conf");
+  auto w = make_inotify_watcher(t.path);
+
+  write(t.path + "/.a.yaml.tmp", "a");
+  fs::rename(t.path + "/.a.yaml.tmp", t.path + "/a.yaml");
+  ASSERT_TRUE(w->wait(std::chrono::milliseconds{1000}));
+  drain(*w);
+  EXPECT_TRUE(w->complete());
+  EXPECT_EQ(w->take_changed(), std::vector<std::string>{"a.yaml"});
+
+  fs::create_directory_symlink(t.path + "/v2", t.path + "/..data_tmp");
+  fs::rename(t.path + "/..data_tmp", t.path + "/..data");
+  ASSERT_TRUE(w->wait(std::chrono::milliseconds{1000}));
+  drain(*w);
+  EXPECT_EQ(w->take_changed(), std::nullopt) << "the symlink manifests are read through changed";
+
+  fs::remove(t.path + "/conf");
+  ASSERT_TRUE(w->wait(std::chrono::milliseconds{1000}));
+  drain(*w);
+  EXPECT_EQ(w->take_changed(), std::nullopt) << "a known symlink went";
+}
+
 // A manifest being written is not complete until it is closed (or renamed into place, or
 // removed): the backend must never read half a file at once.
 TEST(inotify_watcher, a_change_is_complete_once_the_file_is_closed_renamed_or_removed) {
