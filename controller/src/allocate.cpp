@@ -61,7 +61,7 @@ void engine::restore(work& w) {
   const std::size_t id = w.id;
   const model::service& s = *w.svc;
   w.need = needs(s);
-  if (s.family_policy == model::ip_family_policy::require_dual_stack && w.need.families.size() < 2) {
+  if (s.extra->family_policy == model::ip_family_policy::require_dual_stack && w.need.families.size() < 2) {
     std::string ips;
     for (const auto& ip : s.cluster_ips) ips += (ips.empty() ? "" : " ") + ip.to_string();
     event(id, "Warning", reason::not_enough_cluster_ips, "Service requires dual stack but not enough clusterips [" + ips + "]");

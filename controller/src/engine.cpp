@@ -97,8 +97,8 @@ engine::engine(const model::snapshot& s, const model::ledger& previous, const op
 }
 
 bool engine::ours(const model::service& s) const {
-  const bool cls = opts_.load_balancer_class ? s.load_balancer_class == opts_.load_balancer_class
-                                             : !s.load_balancer_class.has_value();
+  const bool cls = opts_.load_balancer_class ? s.extra->load_balancer_class == opts_.load_balancer_class
+                                             : !s.extra->load_balancer_class.has_value();
   return cls && s.type == "LoadBalancer";
 }
 

@@ -33,14 +33,14 @@ requested_ips requested(const model::service& s, std::vector<model::event>& even
   requested_ips out;
   const auto list = annotation(s, "loadBalancerIPs", events);
   const bool has_list = list && !list->empty();
-  if (!has_list && s.load_balancer_ip.empty()) return out;
-  if (has_list && !s.load_balancer_ip.empty()) {
+  if (!has_list && s.extra->load_balancer_ip.empty()) return out;
+  if (has_list && !s.extra->load_balancer_ip.empty()) {
     out.error = "service can not have both metallb.io/loadBalancerIPs and svc.Spec.LoadBalancerIP";
     return out;
   }
   if (!has_list) {
-    if (auto a = model::ip_address::parse(s.load_balancer_ip)) out.ips.push_back(*a);
-    else out.error = "invalid spec.loadBalancerIP " + s.load_balancer_ip;
+    if (auto a = model::ip_address::parse(s.extra->load_balancer_ip)) out.ips.push_back(*a);
+    else out.error = "invalid spec.loadBalancerIP " + s.extra->load_balancer_ip;
     return out;
   }
   std::string_view rest = *list;
@@ -75,15 +75,16 @@ family_need needs(const model::service& s) {
     // Kubernetes initIPFamilyFields, on a dual-stack cluster whose primary family is IPv4:
     // ipFamilies as written, else IPv4; no policy means RequireDualStack with two
     // families, else SingleStack; a dual-stack policy adds the family not written.
-    n.families = s.ip_families;
+    const auto& x = *s.extra;
+    n.families = x.ip_families;
     if (n.families.empty()) n.families.push_back(ip_family::v4);
-    const auto policy = s.family_policy.value_or(s.ip_families.size() == 2 ? ip_family_policy::require_dual_stack
-                                                                            : ip_family_policy::single_stack);
+    const auto policy = x.family_policy.value_or(x.ip_families.size() == 2 ? ip_family_policy::require_dual_stack
+                                                                           : ip_family_policy::single_stack);
     if (policy != ip_family_policy::single_stack && n.families.size() == 1) {
       n.families.push_back(n.families[0] == ip_family::v4 ? ip_family::v6 : ip_family::v4);
     }
   }
-  n.prefer_dual = n.families.size() == 2 && s.family_policy == ip_family_policy::prefer_dual_stack;
+  n.prefer_dual = n.families.size() == 2 && s.extra->family_policy == ip_family_policy::prefer_dual_stack;
   return n;
 }
 

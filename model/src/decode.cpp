@@ -51,6 +51,17 @@ bool serves(const kind_row& row, std::string_view api_version) {
   return api_version == row.api_versions[0] || (!row.api_versions[1].empty() && api_version == row.api_versions[1]);
 }
 
+// The apiVersion a row serves as a text every object of it shares.
+const shared_text& served_version(const kind_row& row, std::string_view api_version) {
+  static const std::vector<std::pair<shared_text, shared_text>> texts = [] {
+    std::vector<std::pair<shared_text, shared_text>> t;
+    for (const auto& k : kind_table) t.emplace_back(k.api_versions[0], k.api_versions[1]);
+    return t;
+  }();
+  const auto& [first, second] = texts[static_cast<std::size_t>(&row - kind_table.data())];
+  return api_version == first.view() ? first : second;
+}
+
 // Decodes documents into `Result` (decode_result, or shared_decode_result where each
 // object is allocated once, shared, as it is decoded).
 template <class Result>
@@ -96,7 +107,7 @@ class document_decoder {
     if (row == nullptr) return;  // not a kind bgplb reads
 
     object_meta meta;
-    meta.api_version = *api_version;
+    meta.api_version = serves(*row, *api_version) ? served_version(*row, *api_version) : shared_text(*api_version);
     meta.file = file_;
     const field md = root["metadata"];
     if (r.is_map(md)) {
@@ -151,7 +162,7 @@ class document_decoder {
   }
 
  private:
-  std::string file_;
+  shared_text file_;  // every object of the file shares it
   const decode_options& options_;
   Result& out_;
 };

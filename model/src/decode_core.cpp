@@ -55,20 +55,21 @@ std::vector<service_port> decode_ports(reader& r, const field& f) {
 // The API server's rules on a Service's families (ValidateService,
 // ValidateServiceClusterIPsRelatedFields), so a manifest no API server has seen is held to
 // them too: the allocator derives a family from spec.ipFamilies when there is no cluster IP.
-void check_families(reader& r, const field& spec, const service& s, const std::optional<std::string>& none_at) {
+void check_families(reader& r, const field& spec, const service& s, const service_extra& x,
+                    const std::optional<std::string>& none_at) {
   const field fams = spec["ipFamilies"];
-  if (s.ip_families.size() > 2) r.fail(fams.path(), "at most two IP families are allowed");
-  if (s.ip_families.size() == 2 && s.ip_families[0] == s.ip_families[1]) {
-    r.fail(fams.at(1).path(), "duplicate IP family " + std::string(s.ip_families[1] == ip_family::v4 ? "IPv4" : "IPv6"));
+  if (x.ip_families.size() > 2) r.fail(fams.path(), "at most two IP families are allowed");
+  if (x.ip_families.size() == 2 && x.ip_families[0] == x.ip_families[1]) {
+    r.fail(fams.at(1).path(), "duplicate IP family " + std::string(x.ip_families[1] == ip_family::v4 ? "IPv4" : "IPv6"));
   }
-  for (std::size_t i = 0; i < s.cluster_ips.size() && i < s.ip_families.size(); ++i) {
-    if (s.cluster_ips[i].family() == s.ip_families[i]) continue;
+  for (std::size_t i = 0; i < s.cluster_ips.size() && i < x.ip_families.size(); ++i) {
+    if (s.cluster_ips[i].family() == x.ip_families[i]) continue;
     r.fail(fams.at(i).path(), "does not match the family of cluster IP " + s.cluster_ips[i].to_string());
   }
-  if (s.family_policy == ip_family_policy::single_stack) {
+  if (x.family_policy == ip_family_policy::single_stack) {
     if (s.cluster_ips.size() == 2) {
       r.fail(spec.path("ipFamilyPolicy"), "must be RequireDualStack or PreferDualStack when two clusterIPs are given");
-    } else if (s.ip_families.size() == 2) {
+    } else if (x.ip_families.size() == 2) {
       r.fail(spec.path("ipFamilyPolicy"), "must be RequireDualStack or PreferDualStack when two ipFamilies are given");
     }
   }
@@ -80,6 +81,7 @@ void check_families(reader& r, const field& spec, const service& s, const std::o
 service decode_service(reader& r, const field& root, object_meta meta) {
   service s;
   s.meta = std::move(meta);
+  service_extra x;  // boxed only when set
   const field spec = root["spec"];
   if (r.is_map(spec)) {
     s.type = r.one_of(spec["type"], {"ClusterIP", "NodePort", "LoadBalancer", "ExternalName"}).value_or("ClusterIP");
@@ -103,25 +105,25 @@ service decode_service(reader& r, const field& root, object_meta meta) {
     }
     const field ext = spec["externalIPs"];
     for (std::size_t i = 0; i < r.size(ext); ++i) {
-      if (auto a = r.ip(ext.at(i))) s.external_ips.push_back(*a);
+      if (auto a = r.ip(ext.at(i))) x.external_ips.push_back(*a);
     }
     r.is_sequence(ext);
-    s.load_balancer_ip = r.string(spec["loadBalancerIP"]).value_or("");
-    s.load_balancer_class = r.string(spec["loadBalancerClass"]);
+    x.load_balancer_ip = r.string(spec["loadBalancerIP"]).value_or("");
+    x.load_balancer_class = r.string(spec["loadBalancerClass"]);
     const field fams = spec["ipFamilies"];
     if (r.is_sequence(fams)) {
       for (std::size_t i = 0; i < fams.size(); ++i) {
         if (auto f = r.one_of(fams.at(i), {"IPv4", "IPv6"})) {
-          s.ip_families.push_back(*f == "IPv4" ? ip_family::v4 : ip_family::v6);
+          x.ip_families.push_back(*f == "IPv4" ? ip_family::v4 : ip_family::v6);
         }
       }
     }
     if (auto p = r.one_of(spec["ipFamilyPolicy"], {"SingleStack", "PreferDualStack", "RequireDualStack"})) {
-      s.family_policy = *p == "SingleStack" ? ip_family_policy::single_stack
+      x.family_policy = *p == "SingleStack" ? ip_family_policy::single_stack
                         : *p == "PreferDualStack" ? ip_family_policy::prefer_dual_stack
                                                   : ip_family_policy::require_dual_stack;
     }
-    check_families(r, spec, s, none_at);
+    check_families(r, spec, s, x, none_at);
     if (auto p = r.one_of(spec["externalTrafficPolicy"], {"Cluster", "Local"})) {
       s.external_traffic_policy = *p == "Local" ? traffic_policy::local : traffic_policy::cluster;
     }
@@ -134,18 +136,19 @@ service decode_service(reader& r, const field& root, object_meta meta) {
     r.is_map(client_ip);
     const field timeout = client_ip["timeoutSeconds"];
     if (affinity == "ClientIP") {
-      s.session_affinity_timeout = static_cast<std::int32_t>(r.integer(timeout, 1, 86400).value_or(10800));
+      x.session_affinity_timeout = static_cast<std::int32_t>(r.integer(timeout, 1, 86400).value_or(10800));
     } else if (timeout.present()) {
       r.fail(timeout.path(), "only with sessionAffinity: ClientIP");
     }
     const field ranges = spec["loadBalancerSourceRanges"];
     for (std::size_t i = 0; i < r.size(ranges); ++i) {
-      if (auto c = r.prefix(ranges.at(i))) s.load_balancer_source_ranges.push_back(*c);
+      if (auto c = r.prefix(ranges.at(i))) x.load_balancer_source_ranges.push_back(*c);
     }
     r.is_sequence(ranges);
     s.ports = decode_ports(r, spec["ports"]);
     s.selector = r.string_map(spec["selector"]);
   }
+  if (x != service_extra{}) s.extra = std::move(x);
   const field status = root["status"];
   const field lb = status["loadBalancer"];
   const field ingress = lb["ingress"];

@@ -67,7 +67,7 @@ std::string field::path(std::string_view member) const {
 
 void reader::fail(const std::string& path, std::string message) {
   ++failures_;
-  errors_->push_back({file_, object_, path, std::move(message)});
+  errors_->push_back({file_.str(), object_, path, std::move(message)});
 }
 
 bool reader::is_map(const field& f) {

@@ -18,6 +18,7 @@
 #include "model/error.hpp"
 #include "model/ip.hpp"
 #include "model/selector.hpp"
+#include "model/shared_text.hpp"
 #include "yaml_load.hpp"
 
 namespace model::detail {
@@ -49,7 +50,7 @@ struct field {
 
 class reader {
  public:
-  reader(std::string file, std::string object, std::vector<error>& errors)
+  reader(shared_text file, std::string object, std::vector<error>& errors)
       : file_(std::move(file)), object_(std::move(object)), errors_(&errors) {}
 
   void fail(const std::string& path, std::string message);
@@ -73,7 +74,7 @@ class reader {
   std::vector<label_selector> selectors(const field& f);
 
  private:
-  std::string file_;
+  shared_text file_;
   std::string object_;
   std::vector<error>* errors_;
   int failures_ = 0;

@@ -46,8 +46,8 @@ snapshot::snapshot(const std::vector<object_ptr>& objects, std::uint64_t generat
     const auto& m = meta_of(*o);
     auto [it, fresh] = winners[o->index()].try_emplace(name_key{m.ns, m.name}, o);
     if (!fresh) {
-      conflicts_.push_back({m.file, key_of(*o).to_string(), "metadata.name",
-                            "defined twice; the definition in " + meta_of(*it->second).file + " is in force"});
+      conflicts_.push_back({m.file.str(), key_of(*o).to_string(), "metadata.name",
+                            "defined twice; the definition in " + meta_of(*it->second).file.str() + " is in force"});
     }
   }
   std::vector<basic_table<slice_ref, endpoint_slice>::edit> index;

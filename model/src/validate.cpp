@@ -12,7 +12,7 @@ namespace model {
 namespace {
 
 error blame(const object_meta& m, kind k, std::string path, std::string message) {
-  return {m.file, object_key{k, m.ns, m.name}.to_string(), std::move(path), std::move(message)};
+  return {m.file.str(), object_key{k, m.ns, m.name}.to_string(), std::move(path), std::move(message)};
 }
 
 // Which of two conflicting objects of one kind a rule blames, and what its message adds
@@ -27,7 +27,7 @@ class judge {
   }
   // " in other.yaml" when the other object lives in another file.
   static std::string in_file(const object_meta& blamed, const object_meta& other) {
-    return other.file.empty() || other.file == blamed.file ? "" : " in " + other.file;
+    return other.file.empty() || other.file == blamed.file ? "" : " in " + other.file.str();
   }
   // ", which stays in force" when the blamed object is new and the other one is in force.
   std::string stays(kind k, const object_meta& blamed, const object_meta& other) const {

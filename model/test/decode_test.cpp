@@ -118,19 +118,51 @@ status:
   EXPECT_EQ(s.type, "LoadBalancer");
   ASSERT_EQ(s.cluster_ips.size(), 2u);
   EXPECT_EQ(s.cluster_ips[1].to_string(), "fd00::10");
-  EXPECT_EQ(s.family_policy, ip_family_policy::require_dual_stack);
+  EXPECT_EQ(s.extra->family_policy, ip_family_policy::require_dual_stack);
   EXPECT_EQ(s.external_traffic_policy, traffic_policy::local);
-  EXPECT_EQ(s.load_balancer_class, "bgplb");
+  EXPECT_EQ(s.extra->load_balancer_class, "bgplb");
   ASSERT_EQ(s.ports.size(), 2u);
   EXPECT_EQ(s.ports[0].protocol, "TCP");
   EXPECT_EQ(s.ports[1].protocol, "UDP");
   EXPECT_EQ(s.ports[0].node_port, 30080);
   EXPECT_EQ(s.ports[1].node_port, std::nullopt);
-  EXPECT_EQ(s.session_affinity_timeout, 600);
-  ASSERT_EQ(s.load_balancer_source_ranges.size(), 2u);
-  EXPECT_EQ(s.load_balancer_source_ranges[1].to_string(), "2001:db8::/32");
+  EXPECT_EQ(s.extra->session_affinity_timeout, 600);
+  ASSERT_EQ(s.extra->load_balancer_source_ranges.size(), 2u);
+  EXPECT_EQ(s.extra->load_balancer_source_ranges[1].to_string(), "2001:db8::/32");
   EXPECT_EQ(s.ingress_ips.at(0).to_string(), "192.0.2.1");
   EXPECT_EQ(s.meta.annotations.at("metallb.io/allow-shared-ip"), "k");
+}
+
+// The fields few Services set live in service::extra, allocated only when one is set
+// (docs/memory.md): a plain Service holds no box and reads them as defaults.
+TEST(decode, a_service_boxes_only_the_rare_fields_it_sets) {
+  const auto head = std::string("apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: n}\nspec: {type: LoadBalancer, ");
+  const auto plain = decode("a.yaml", head + "externalTrafficPolicy: Local, ports: [{port: 80}], selector: {app: a}}\n");
+  ASSERT_TRUE(plain.errors.empty()) << to_string(plain.errors);
+  const auto& p = std::get<service>(plain.objects.at(0));
+  EXPECT_FALSE(p.extra.allocated());
+  EXPECT_TRUE(p.extra->external_ips.empty());
+  EXPECT_EQ(p.extra->load_balancer_class, std::nullopt);
+  EXPECT_EQ(p.extra->family_policy, std::nullopt);
+  EXPECT_EQ(p.extra->session_affinity_timeout, std::nullopt);
+  EXPECT_FALSE(p.extra.allocated()) << "read through a const Service";
+
+  for (const char* field : {"externalIPs: [192.0.2.7]", "loadBalancerIP: 192.0.2.8", "loadBalancerClass: x",
+                            "ipFamilies: [IPv4]", "ipFamilyPolicy: SingleStack", "sessionAffinity: ClientIP",
+                            "loadBalancerSourceRanges: [10.0.0.0/8]"}) {
+    const auto one = decode("a.yaml", head + field + "}\n");
+    ASSERT_TRUE(one.errors.empty()) << field << ": " << to_string(one.errors);
+    const auto& s = std::get<service>(one.objects.at(0));
+    EXPECT_TRUE(s.extra.allocated()) << field;
+    EXPECT_NE(s, p) << field;
+  }
+
+  service copy = p;  // an empty box copies as an empty box, and equals one holding defaults
+  EXPECT_FALSE(copy.extra.allocated());
+  service written = p;
+  written.extra->load_balancer_ip = "";
+  EXPECT_TRUE(written.extra.allocated());
+  EXPECT_EQ(written, p);
 }
 
 TEST(decode, service_rules) {

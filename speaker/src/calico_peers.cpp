@@ -32,7 +32,7 @@ model::error node_error(const std::string& node, std::string_view annotation, st
 }
 
 model::error peer_error(const model::calico_bgp_peer& p, std::string path, std::string rule) {
-  return {p.meta.file, "Calico BGPPeer " + p.meta.name, std::move(path), std::move(rule)};
+  return {p.meta.file.str(), "Calico BGPPeer " + p.meta.name, std::move(path), std::move(rule)};
 }
 
 std::optional<std::uint32_t> number(std::string_view s) {

@@ -87,7 +87,7 @@ detail::node_facts facts_of(const model::snapshot& s, const std::string& name) {
 }
 
 model::error peer_error(const model::bgp_peer& p, std::string path, std::string rule) {
-  return model::error{p.meta.file, "BGPPeer " + p.meta.ns + "/" + p.meta.name, std::move(path), std::move(rule)};
+  return model::error{p.meta.file.str(), "BGPPeer " + p.meta.ns + "/" + p.meta.name, std::move(path), std::move(rule)};
 }
 
 // spec.bfdProfile: the BFDProfile of the BGPPeer's namespace, MetalLB's defaults where it

@@ -141,7 +141,7 @@ dataplane_program program_service(const program_inputs& in, const model::snapsho
         return distinct(std::move(a));
       };
       auto lb = distinct(frontends_of(assigned));
-      auto ext = frontends_of(svc.external_ips);
+      auto ext = frontends_of(svc.extra->external_ips);
       // A NodePort on this node's own address of the family (kube-proxy serves every
       // node address; the ones the rack routes here are these).
       if (node_ports && port.node_port && self != in.nodes.end())
@@ -161,16 +161,16 @@ dataplane_program program_service(const program_inputs& in, const model::snapsho
         ds.frontends = std::move(fs);
         ds.backends = backends;
         ds.policy = p;
-        if (svc.session_affinity_timeout) ds.affinity_timeout = static_cast<std::uint32_t>(*svc.session_affinity_timeout);
+        if (const auto t = svc.extra->session_affinity_timeout) ds.affinity_timeout = static_cast<std::uint32_t>(*t);
         ds.source_ranges = std::move(ranges);
         out.desired.services.push_back(std::move(ds));
       };
       // loadBalancerSourceRanges guard the LoadBalancer addresses only (as kube-proxy
       // does), so those get a service of their own; a family without a range of its own
       // admits no client there.
-      if (!svc.load_balancer_source_ranges.empty() && !lb.empty()) {
+      if (!svc.extra->load_balancer_source_ranges.empty() && !lb.empty()) {
         std::vector<dataplane::prefix> ranges;
-        for (const auto& r : svc.load_balancer_source_ranges)
+        for (const auto& r : svc.extra->load_balancer_source_ranges)
           if (r.family() == family)
             if (auto p = dataplane::prefix::parse(r.to_string())) ranges.push_back(*p);
         if (ranges.empty())

@@ -67,7 +67,7 @@ class service_planner {
           candidates.push_back(ip);
     };
     inside(svc_.cluster_ips, ctx_.cluster_ranges);
-    inside(svc_.external_ips, ctx_.external_ranges);
+    inside(svc_.extra->external_ips, ctx_.external_ranges);
     inside(svc_.ingress_ips, ctx_.lb_ranges);
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());

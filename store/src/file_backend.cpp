@@ -129,9 +129,10 @@ std::vector<model::error> backend::conflicts_of(const definitions& defs) const {
   std::vector<later> out;
   auto add = [&](const model::object_key& key, const candidate_list& list) {
     for (std::size_t i = 1; i < list.size(); ++i) {
+      const auto& in_force = model::meta_of(**list.front().object).file;
       out.push_back({list[i].path, list[i].index,
-                     {model::meta_of(**list[i].object).file, key.to_string(), "metadata.name",
-                      "defined twice; the definition in " + model::meta_of(**list.front().object).file + " is in force"}});
+                     {model::meta_of(**list[i].object).file.str(), key.to_string(), "metadata.name",
+                      "defined twice; the definition in " + in_force.str() + " is in force"}});
     }
   };
   for (const auto& [key, list] : defs) add(key, list);

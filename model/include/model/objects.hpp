@@ -20,6 +20,7 @@
 #include "model/calico_selector.hpp"
 #include "model/ip.hpp"
 #include "model/selector.hpp"
+#include "model/shared_text.hpp"
 
 namespace model {
 
@@ -40,12 +41,12 @@ struct object_key {
 };
 
 struct object_meta {
-  std::string api_version;
+  shared_text api_version;  // decoded: one buffer per apiVersion bgplb serves
   std::string name;
   std::string ns;
   label_map labels;
   label_map annotations;
-  std::string file;  // where it was read from
+  shared_text file;  // where it was read from; one buffer per file decoded
   friend bool operator==(const object_meta&, const object_meta&) = default;
 };
 
@@ -62,23 +63,68 @@ struct service_port {
   friend bool operator==(const service_port&, const service_port&) = default;
 };
 
-struct service {
-  object_meta meta;
-  std::string type = "ClusterIP";
-  std::vector<ip_address> cluster_ips;  // spec.clusterIPs, else spec.clusterIP; "None" dropped
+// A value held behind a pointer: a kind that `object` holds (a variant is as large as its
+// largest alternative, so without this every Service and EndpointSlice, 100,000s of them,
+// would take a BGPPeer's 784 bytes; the few peers pay an allocation instead), or the part
+// of a kind that few objects set (service::extra). A value: copies copy what it holds, ==
+// compares that, and an empty box (made without a value, or moved from) reads as a
+// default T and allocates nothing until it is written through.
+template <class T>
+class boxed {
+ public:
+  boxed() noexcept = default;
+  boxed(T v) : p_(std::make_unique<T>(std::move(v))) {}  // NOLINT: implicit, as the kind itself converts
+  boxed(const boxed& o) : p_(o.p_ ? std::make_unique<T>(*o.p_) : nullptr) {}
+  boxed(boxed&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+  boxed& operator=(boxed o) noexcept {
+    std::swap(p_, o.p_);
+    return *this;
+  }
+  ~boxed() = default;
+  const T& operator*() const { return p_ ? *p_ : empty(); }
+  const T* operator->() const { return &**this; }
+  T& operator*() {
+    if (!p_) p_ = std::make_unique<T>();
+    return *p_;
+  }
+  T* operator->() { return &**this; }
+  bool allocated() const noexcept { return p_ != nullptr; }
+  friend bool operator==(const boxed& a, const boxed& b) { return *a == *b; }
+
+ private:
+  static const T& empty() {
+    static const T none{};
+    return none;
+  }
+  std::unique_ptr<T> p_;
+};
+
+// A Service's fields that few Services set, in a box of their own (service::extra): a
+// Service is half the objects bgplb holds, and these would double its size.
+struct service_extra {
   std::vector<ip_address> external_ips;
   std::string load_balancer_ip;  // raw: MetalLB reports a bad value as an event, not a reject
   std::optional<std::string> load_balancer_class;
   std::vector<ip_family> ip_families;
   std::optional<ip_family_policy> family_policy;
-  traffic_policy external_traffic_policy = traffic_policy::cluster;
   // sessionAffinity: ClientIP, with sessionAffinityConfig.clientIP.timeoutSeconds
   // (Kubernetes' default 10800); nullopt for None.
   std::optional<std::int32_t> session_affinity_timeout;
   std::vector<cidr> load_balancer_source_ranges;  // empty: any source
+  friend bool operator==(const service_extra&, const service_extra&) = default;
+};
+
+struct service {
+  object_meta meta;
+  std::string type = "ClusterIP";
+  std::vector<ip_address> cluster_ips;  // spec.clusterIPs, else spec.clusterIP; "None" dropped
+  traffic_policy external_traffic_policy = traffic_policy::cluster;
   std::vector<service_port> ports;
   label_map selector;
   std::vector<ip_address> ingress_ips;  // status.loadBalancer.ingress[].ip
+  // Read through a const Service, unset fields read as defaults without an allocation;
+  // the decoder allocates the box only for a Service that sets one of them.
+  boxed<service_extra> extra;
   friend bool operator==(const service&, const service&) = default;
 };
 
@@ -296,39 +342,6 @@ struct calico_node {
   friend bool operator==(const calico_node&, const calico_node&) = default;
 };
 
-// A kind that `object` holds behind a pointer. A variant is as large as its largest
-// alternative, so without this every Service and EndpointSlice (100,000s of them) would
-// take a BGPPeer's 784 bytes; the few peers pay an allocation instead. A value: copies
-// copy the object, == compares objects, and a moved-from box holds a default T.
-template <class T>
-class boxed {
- public:
-  boxed() : p_(std::make_unique<T>()) {}
-  boxed(T v) : p_(std::make_unique<T>(std::move(v))) {}  // NOLINT: implicit, as the kind itself converts
-  boxed(const boxed& o) : p_(std::make_unique<T>(*o.p_)) {}
-  boxed(boxed&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
-  boxed& operator=(boxed o) noexcept {
-    std::swap(p_, o.p_);
-    return *this;
-  }
-  ~boxed() = default;
-  const T& operator*() const { return p_ ? *p_ : empty(); }
-  const T* operator->() const { return &**this; }
-  T& operator*() {
-    if (!p_) p_ = std::make_unique<T>();
-    return *p_;
-  }
-  T* operator->() { return &**this; }
-  friend bool operator==(const boxed& a, const boxed& b) { return *a == *b; }
-
- private:
-  static const T& empty() {
-    static const T none{};
-    return none;
-  }
-  std::unique_ptr<T> p_;
-};
-
 template <class T>
 struct held_as {
   using type = T;
@@ -341,9 +354,15 @@ template <>
 struct held_as<calico_bgp_peer> {
   using type = boxed<calico_bgp_peer>;
 };
+// The largest of the other kinds (a few of them in any cluster): in the variant it would
+// make every Service and EndpointSlice larger.
+template <>
+struct held_as<bgp_advertisement> {
+  using type = boxed<bgp_advertisement>;
+};
 
 using object = std::variant<service, endpoint_slice, node, namespace_object, secret,
-                            ip_address_pool, bgp_advertisement, community, bfd_profile,
+                            ip_address_pool, held_as<bgp_advertisement>::type, community, bfd_profile,
                             held_as<bgp_peer>::type, bgp_configuration, held_as<calico_bgp_peer>::type,
                             calico_node>;
 using object_ptr = std::shared_ptr<const object>;

@@ -259,7 +259,7 @@ void datastore::deliver(bool full) {
         model::name_key key{k.ns, k.name};
         const auto* svc = snapshot_->find<model::service>(k.ns, k.name);
         const bool has = svc != nullptr && svc->type == "LoadBalancer" &&
-                         svc->load_balancer_class == options_.load_balancer_class && !svc->ingress_ips.empty();
+                         svc->extra->load_balancer_class == options_.load_balancer_class && !svc->ingress_ips.empty();
         const auto* before = assignments_.get(key);
         if (has && (before == nullptr || *before != svc->ingress_ips)) {
           c.moved.push_back(key);
