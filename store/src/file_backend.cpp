@@ -104,12 +104,12 @@ backend::definitions backend::definitions_under(const overlay& ov, bool& rules_r
     if (auto d = definitions_.find(key); d != definitions_.end()) {
       in_force = &d->second.front();
       for (const auto& def : d->second) {
-        if (!ov.contains(def.path)) list.push_back({def.path, def.index, &def.object});
+        if (!ov.contains(def.path())) list.push_back({def.path(), def.index, &def.object});
       }
     }
     if (list.size() < 2) continue;
     auto order = [&](const candidate_definition& c) {
-      const bool incumbent = in_force != nullptr && c.path == in_force->path &&
+      const bool incumbent = in_force != nullptr && c.path == in_force->path() &&
                              (*c.object == in_force->object || **c.object == *in_force->object);
       return std::tuple(!incumbent, c.path, c.index);
     };
@@ -139,7 +139,7 @@ std::vector<model::error> backend::conflicts_of(const definitions& defs) const {
   for (const auto& key : conflicted_) {
     if (defs.contains(key)) continue;
     candidate_list list;
-    for (const auto& def : definitions_.at(key)) list.push_back({def.path, def.index, &def.object});
+    for (const auto& def : definitions_.at(key)) list.push_back({def.path(), def.index, &def.object});
     add(key, list);
   }
   std::sort(out.begin(), out.end(),
@@ -334,7 +334,7 @@ update backend::commit(const overlay& ov, std::optional<prepared> checked) {
   for (const auto& [key, list] : defs) {
     definition_list owned;
     owned.reserve(list.size());
-    for (const auto& def : list) owned.push_back({std::string(def.path), def.index, *def.object});
+    for (const auto& def : list) owned.push_back({def.index, *def.object});
     next.emplace_back(key, std::move(owned));
   }
   for (auto& [key, list] : next) {

@@ -108,13 +108,14 @@ class backend final : public store::backend {
     // cross-object rule: retried as they are when other files change.
     std::optional<std::vector<model::object_ptr>> refused_objects;
   };
-  // One definition of a key in force: the file, the object's position in it, the object.
-  // The one in force stays first while its file defines it unchanged; otherwise the first
-  // in (path, position) order wins. Later ones are conflicts.
+  // One definition of a key in force: the object and its position in its file. The one in
+  // force stays first while its file defines it unchanged; otherwise the first in (path,
+  // position) order wins. Later ones are conflicts.
   struct definition {
-    std::string path;
     std::size_t index;
     model::object_ptr object;
+    // The file: an object decoded here names the path it was decoded from.
+    std::string_view path() const { return model::meta_of(*object).file.view(); }
   };
   // The same, for a candidate state (pointing into files_, definitions_ or an overlay).
   struct candidate_definition {
@@ -129,7 +130,7 @@ class backend final : public store::backend {
   using candidate_list = absl::InlinedVector<candidate_definition, 1>;
   using definitions = absl::btree_map<model::object_key, candidate_list>;
   // Files whose objects differ from those in force (removed files map to no objects).
-  using overlay = std::map<std::string, const std::vector<model::object_ptr>*>;
+  using overlay = std::map<std::string, const std::vector<model::object_ptr>*, std::less<>>;
 
   // A candidate state worked out: the state in force with `ov` applied. errors_under()
   // works it out to check it and commit() to put it in force; scan() hands the last one
