@@ -53,11 +53,11 @@ std::string ip_address::to_string() const {
   std::array<char, INET6_ADDRSTRLEN> out{};
   if (family_ == ip_family::v4) {
     std::array<unsigned char, 4> b{};
-    for (int i = 0; i < 4; ++i) b[static_cast<std::size_t>(i)] = static_cast<unsigned char>(value_ >> (24 - 8 * i));
+    for (int i = 0; i < 4; ++i) b[static_cast<std::size_t>(i)] = static_cast<unsigned char>(value() >> (24 - 8 * i));
     inet_ntop(AF_INET, b.data(), out.data(), out.size());
   } else {
     std::array<unsigned char, 16> b{};
-    for (int i = 0; i < 16; ++i) b[static_cast<std::size_t>(i)] = static_cast<unsigned char>(value_ >> (120 - 8 * i));
+    for (int i = 0; i < 16; ++i) b[static_cast<std::size_t>(i)] = static_cast<unsigned char>(value() >> (120 - 8 * i));
     inet_ntop(AF_INET6, b.data(), out.data(), out.size());
   }
   return out.data();
