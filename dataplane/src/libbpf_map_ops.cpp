@@ -101,6 +101,31 @@ result<std::vector<std::pair<K, V>>> walk_both(int fd, int fd4, const char* what
   return wide;
 }
 
+// An array map read in batches of a bounded size: `visit(key, values)` for each slot,
+// `values` pointing at `per_key` consecutive values (one per CPU for a per-CPU map). The
+// buffers hold one batch, not the whole map: the backends array has 262,144 slots, and a
+// read of them all at once was the largest allocation of a small node's whole run.
+template <class V, class Visit>
+status batch_read(int fd, std::size_t per_key, const char* what, Visit&& visit) {
+  constexpr std::uint32_t batch_size = 4096;
+  std::vector<std::uint32_t> keys(batch_size);
+  std::vector<V> values(batch_size * per_key);
+  std::uint32_t in_batch = 0, out_batch = 0;
+  bool first = true;
+  while (true) {
+    std::uint32_t count = batch_size;
+    auto opts = libbpf_opts<bpf_map_batch_opts>();
+    const int rc = bpf_map_lookup_batch(fd, first ? nullptr : &in_batch, &out_batch, keys.data(), values.data(),
+                                        &count, &opts);
+    const int e = rc == 0 ? 0 : rc < 0 ? -rc : errno;
+    if (e && e != ENOENT) return system_error(what, e);
+    for (std::uint32_t i = 0; i < count; ++i) visit(keys[i], &values[i * per_key]);
+    if (e == ENOENT || count == 0) return std::nullopt;  // the last batch
+    in_batch = out_batch;
+    first = false;
+  }
+}
+
 // One service's values of the per-CPU array, added up.
 abi::service_stats sum_over_cpus(const abi::service_stats* per_cpu, std::size_t cpus) {
   abi::service_stats sum{};
@@ -229,15 +254,11 @@ result<std::map<std::uint32_t, abi::service_value>> libbpf_map_ops::services() c
 
 result<std::map<std::uint32_t, abi::backend_value>> libbpf_map_ops::backends() const {
   std::map<std::uint32_t, abi::backend_value> out;
-  const std::uint32_t n = limits_.backends;
-  std::vector<std::uint32_t> keys(n);
-  std::vector<abi::backend_value> values(n);
-  std::uint32_t count = n, out_batch = 0;
-  auto batch = libbpf_opts<bpf_map_batch_opts>();
-  int rc = bpf_map_lookup_batch(fds_.backends, nullptr, &out_batch, keys.data(), values.data(), &count, &batch);
-  if (rc && errno != ENOENT) return system_error("read backends", rc < 0 ? -rc : errno);
-  for (std::uint32_t i = 0; i < count; ++i)
-    if (values[i].flags & abi::BE_F_USED) out[keys[i]] = values[i];
+  if (auto e = batch_read<abi::backend_value>(fds_.backends, 1, "read backends",
+                                              [&](std::uint32_t id, const abi::backend_value* v) {
+                                                if (v->flags & abi::BE_F_USED) out[id] = *v;
+                                              }))
+    return *e;
   return out;
 }
 
@@ -272,21 +293,18 @@ result<std::vector<std::uint64_t>> libbpf_map_ops::counters() const {
   return out;
 }
 
-// One BPF_MAP_LOOKUP_BATCH of the per-CPU array: n ids x cpus values (a scrape at 65,535
-// services is one system call, not 65,535).
+// BPF_MAP_LOOKUP_BATCH of the per-CPU array, a bounded batch at a time (a scrape at
+// 65,535 services is 16 system calls, not 65,535).
 result<std::vector<abi::service_stats>> libbpf_map_ops::all_service_stats() const {
   static_assert(sizeof(abi::service_stats) % 8 == 0, "per-CPU values are laid out 8-byte aligned");
   const std::uint32_t n = limits_.services;
   const auto cpus = static_cast<std::size_t>(cpus_);
-  std::vector<std::uint32_t> keys(n);
-  std::vector<abi::service_stats> per_cpu(static_cast<std::size_t>(n) * cpus);
-  std::uint32_t count = n, out_batch = 0;
-  auto batch = libbpf_opts<bpf_map_batch_opts>();
-  int rc = bpf_map_lookup_batch(fds_.service_stats, nullptr, &out_batch, keys.data(), per_cpu.data(), &count, &batch);
-  if (rc && errno != ENOENT) return system_error("read service_stats", rc < 0 ? -rc : errno);
   std::vector<abi::service_stats> out(n);
-  for (std::uint32_t i = 0; i < count; ++i)
-    if (keys[i] < n) out[keys[i]] = sum_over_cpus(&per_cpu[i * cpus], cpus);
+  if (auto e = batch_read<abi::service_stats>(fds_.service_stats, cpus, "read service_stats",
+                                              [&](std::uint32_t id, const abi::service_stats* per_cpu) {
+                                                if (id < n) out[id] = sum_over_cpus(per_cpu, cpus);
+                                              }))
+    return *e;
   return out;
 }
 

@@ -113,8 +113,9 @@ world* build(std::string& why, bool& refused) {
   the_cleanup.pin_root = w.pin_root;
   load_options lo;
   lo.pin_root = w.pin_root;
-  lo.max_services = 256;
-  lo.max_backends = 1024;
+  // more than one batch of the reads that go a batch at a time (libbpf_map_ops: 4,096)
+  lo.max_services = 4200;
+  lo.max_backends = 4200;
   lo.conntrack_entries = 4096;
   lo.affinity_entries = 1024;
   auto m = module::load(lo);

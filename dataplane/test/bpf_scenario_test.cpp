@@ -3,6 +3,7 @@
 // both directions, the Maglev pick against user space's prediction, ClientIP affinity.
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <netinet/in.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -331,9 +332,9 @@ TEST_P(scenario, a_changed_neighbour_reaches_an_established_flow_within_a_second
   EXPECT_TRUE(dst_of(r.out) == backend) << "the flow keeps its backend";
 }
 
-// The per-service counters that /metrics reads in one batch of the per-CPU array are those
+// The per-service counters that /metrics reads in batches of the per-CPU array are those
 // a lookup per id reads, and they count the packet just sent.
-TEST_P(scenario, service_counters_read_in_one_batch) {
+TEST_P(scenario, service_counters_read_in_batches) {
   const std::string name = "local" + std::to_string(family) + (proto == protocol::tcp ? "/tcp" : "/udp");
   const auto id = w->rec->service_id(name);
   ASSERT_TRUE(id) << name;
@@ -362,6 +363,53 @@ INSTANTIATE_TEST_SUITE_P(bpf, scenario,
                          ::testing::Combine(::testing::Values(hook::xdp, hook::tc), ::testing::Values(4, 6),
                                             ::testing::Values(protocol::tcp, protocol::udp)),
                          name_of);
+
+// The backends array and the per-service counters are read a batch of 4,096 slots at a
+// time (libbpf_map_ops): a slot in the second batch and the map's last slot are read too.
+TEST_P(scenario, maps_are_read_back_in_batches_to_the_last_slot) {
+  if (family != 4 || proto != protocol::tcp) GTEST_SKIP() << "one run is enough: the maps are the family's and protocol's";
+  auto& maps = w->mod->maps();
+  const auto limits = maps.limits();
+  ASSERT_GT(limits.backends, 4097u);
+  ASSERT_GT(limits.services, 4097u);
+  const std::vector<std::uint32_t> ids{4096, 4097, limits.backends - 1};
+  auto before = maps.backends();
+  ASSERT_TRUE(before) << before.err().message;
+  for (auto id : ids) ASSERT_EQ(before->count(id), 0u) << "slot " << id << " is the reconciler's";
+  abi::backend_value v{};
+  v.flags = abi::BE_F_USED;
+  v.port = htons(8080);
+  for (auto id : ids) {
+    v.svc_id = id;
+    ASSERT_FALSE(maps.put_backend(id, v));
+  }
+  auto after = maps.backends();
+  abi::backend_value unused{};
+  for (auto id : ids) ASSERT_FALSE(maps.put_backend(id, unused));  // back as they were, whatever the checks say
+  ASSERT_TRUE(after) << after.err().message;
+  EXPECT_EQ(after->size(), before->size() + ids.size());
+  for (auto id : ids) {
+    ASSERT_EQ(after->count(id), 1u) << "slot " << id;
+    EXPECT_EQ(after->at(id).svc_id, id);
+  }
+
+  const std::string path = w->pin_root + "/service_stats";
+  const int fd = bpf_obj_get(path.c_str());
+  ASSERT_GE(fd, 0) << path;
+  const std::uint32_t last = limits.services - 1;
+  std::vector<abi::service_stats> per_cpu(static_cast<std::size_t>(libbpf_num_possible_cpus()));
+  for (std::size_t c = 0; c < per_cpu.size(); ++c) per_cpu[c].packets = 10 + c;
+  const int rc = bpf_map_update_elem(fd, &last, per_cpu.data(), BPF_ANY);
+  close(fd);
+  ASSERT_EQ(rc, 0);
+  auto all = maps.all_service_stats();
+  ASSERT_FALSE(maps.reset_service_stats(last));
+  ASSERT_TRUE(all) << all.err().message;
+  ASSERT_EQ(all->size(), limits.services);
+  std::uint64_t want = 0;
+  for (std::size_t c = 0; c < per_cpu.size(); ++c) want += 10 + c;
+  EXPECT_EQ((*all)[last].packets, want);
+}
 
 // A second load of the program (a restarted speaker) reuses the pinned maps: flows keep
 // their backends and the reconciler finds nothing to write.
