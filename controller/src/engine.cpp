@@ -62,6 +62,7 @@ engine::engine(const model::snapshot& s, const model::ledger& previous, const op
   std::map<model::name_key, const model::ledger_entry*> by_key;
   for (const auto& le : previous.entries) by_key[{le.ns, le.name}] = &le;
   std::vector<work> items;
+  items.reserve(s.all<model::service>().size());  // grown by doubling, the old and the new buffer were the peak
   for (const auto& [key, svc] : s.all<model::service>()) {
     if (!ours(svc)) continue;
     work w;
@@ -91,9 +92,29 @@ engine::engine(const model::snapshot& s, const model::ledger& previous, const op
     holds_[h.ip] = h;
     expiry_.insert({h.released_at, h.ip});
   }
-  run(items, gone);
-  const auto l = current().ledger;
-  revision_ = previous.revision + (l.entries == previous.entries && l.holds == previous.holds ? 0 : 1);
+  run(std::move(items), gone);
+  revision_ = previous.revision + (same_ledger(previous) ? 0 : 1);
+}
+
+// Whether current().ledger would equal `l` (its revision aside), compared in place:
+// building the whole result here doubled the first pass's peak (docs/memory.md).
+bool engine::same_ledger(const model::ledger& l) const {
+  auto entry = l.entries.begin();
+  for (const auto id : ids_) {
+    const slot& e = slots_[id];
+    if (e.ips.empty()) continue;
+    if (entry == l.entries.end() || entry->since != e.since || entry->pool != pool_name(e) ||
+        entry->ips.size() != e.ips.size())
+      return false;
+    if (!std::equal(entry->ips.begin(), entry->ips.end(), e.ips.begin())) return false;
+    const std::string_view key = names_[id];
+    const auto nul = key.find('\0');
+    if (entry->ns != key.substr(0, nul) || entry->name != key.substr(nul + 1)) return false;
+    ++entry;
+  }
+  if (entry != l.entries.end() || l.holds.size() != holds_.size()) return false;
+  return std::equal(holds_.begin(), holds_.end(), l.holds.begin(),
+                    [](const auto& held, const model::ledger_hold& h) { return held.second == h; });
 }
 
 bool engine::ours(const model::service& s) const {
@@ -466,6 +487,8 @@ const incremental_allocator::delta& engine::apply(const model::snapshot& s, cons
 result engine::current() const {
   result r;
   r.ledger.revision = revision_;
+  r.services.reserve(ids_.size());
+  r.ledger.entries.reserve(ids_.size());
   for (const auto id : ids_) {
     const slot& e = slots_[id];
     r.services.push_back(status_of(id));

@@ -123,6 +123,7 @@ class engine {
   void drop_hold(model::ip_address ip);
   void touch_pool(const std::string& name);
   model::service_status status_of(std::size_t id) const;
+  bool same_ledger(const model::ledger& l) const;
   model::name_key key_of(std::size_t id) const;
   std::uint32_t pool_id(const std::string& name);
   const std::string& pool_name(const slot& e) const { return pool_names_[e.pool]; }

@@ -1,5 +1,7 @@
 // Table tests of controller::allocate on a fresh start: each row names the MetalLB rule
 // (or bgplb difference) it checks, the manifests, and the expected plan.
+#include <functional>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -290,6 +292,42 @@ TEST(allocate, pool_status) {
                              svc("x", "s3", "clusterIP: 'fd00:96::1'"));
   const auto r = allocate(s, {}, {});
   EXPECT_THAT(render_pools(r), ::testing::ElementsAre("a: v4 1/3 v6 0/0", "b: v4 1/253 v6 1/9223372036854775807"));
+}
+
+// The revision grows by one when the pass leaves a ledger other than the one it started
+// from (entries or holds), and stays otherwise. The engine compares the two in place.
+TEST(allocate, the_revision_grows_only_when_the_ledger_changes) {
+  const auto s = snapshot_of(pool("p", "[10.0.0.0/28, 'fd00::/124']") + svc("a", "s1") +
+                             svc("a", "s2", "clusterIPs: [10.96.0.1, 'fd00:96::1'], ipFamilyPolicy: PreferDualStack") + svc("b", "s3"));
+  options o;
+  o.now = 1000;
+  const auto first = allocate(s, {}, o);
+  ASSERT_EQ(first.ledger.entries.size(), 3u);
+  ASSERT_EQ(first.ledger.revision, 1u);
+  const model::ledger_hold live{model::ip_address::parse("10.0.0.9").value(), "c", "old", "p", 900};
+  const model::ledger_hold expired{model::ip_address::parse("10.0.0.10").value(), "c", "older", "p", 100};
+  struct variant {
+    const char* description;
+    std::function<void(model::ledger&)> edit;
+    bool changes;
+  };
+  const std::vector<variant> variants{
+      {"the same ledger", [](model::ledger&) {}, false},
+      {"a hold still in force", [&](model::ledger& l) { l.holds.push_back(live); }, false},
+      {"a hold that has expired", [&](model::ledger& l) { l.holds.push_back(expired); }, true},
+      {"an entry of a service that is gone", [](model::ledger& l) { l.entries.push_back({"z", "gone", {model::ip_address::parse("10.0.0.12").value()}, "p", 5}); }, true},
+      {"an entry on record under another pool", [](model::ledger& l) { l.entries[0].pool = "q"; }, true},
+      {"an entry missing", [](model::ledger& l) { l.entries.pop_back(); }, true},
+  };
+  for (const auto& v : variants) {
+    model::ledger previous = first.ledger;
+    previous.revision = 7;
+    v.edit(previous);
+    const auto r = allocate(s, previous, o);
+    const bool same = r.ledger.entries == previous.entries && r.ledger.holds == previous.holds;
+    EXPECT_EQ(same, !v.changes) << v.description;
+    EXPECT_EQ(r.ledger.revision, v.changes ? 8u : 7u) << v.description;
+  }
 }
 
 TEST(allocate, deterministic) {
