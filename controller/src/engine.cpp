@@ -17,7 +17,7 @@ namespace detail {
 
 namespace {
 
-std::string owner_of(const model::name_key& k) { return service_key(k.ns, k.name); }
+std::string owner_of(const model::name_ref& k) { return service_key(k.ns, k.name); }
 
 }  // namespace
 
@@ -59,7 +59,7 @@ engine::engine(const model::snapshot& s, const model::ledger& previous, const op
     st.available_ipv4 = p.size(model::ip_family::v4);
     st.available_ipv6 = p.size(model::ip_family::v6);
   }
-  std::map<model::name_key, const model::ledger_entry*> by_key;
+  std::map<model::name_ref, const model::ledger_entry*> by_key;  // views into `previous`
   for (const auto& le : previous.entries) by_key[{le.ns, le.name}] = &le;
   std::vector<work> items;
   items.reserve(s.all<model::service>().size());  // grown by doubling, the old and the new buffer were the peak
@@ -78,7 +78,7 @@ engine::engine(const model::snapshot& s, const model::ledger& previous, const op
   // are held from now on, already for this pass.
   std::vector<std::pair<model::name_key, held_entry>> gone;
   for (const auto& [key, le] : by_key) {
-    gone.push_back({key, held_entry{le->ips, le->pool, le->since}});
+    gone.push_back({key.owned(), held_entry{le->ips, le->pool, le->since}});
     if (opts_.hold_down.count() <= 0) continue;
     for (const auto& ip : le->ips) {
       usage_.hold(ip, owner_of(key));
@@ -136,7 +136,7 @@ bool engine::needs_full_pass(const model::change_set& changes) const {
   return false;
 }
 
-std::size_t engine::new_slot(const model::name_key& key) {
+std::size_t engine::new_slot(const model::name_ref& key) {
   std::size_t id = slots_.size();
   if (!free_slots_.empty()) {
     id = free_slots_.back();

@@ -110,7 +110,7 @@ class engine {
  private:
   // engine.cpp: bookkeeping
   bool ours(const model::service& s) const;
-  std::size_t new_slot(const model::name_key& key);
+  std::size_t new_slot(const model::name_ref& key);
   void release(std::size_t id);
   void expire_holds();
   void run(std::vector<work> items, const std::vector<std::pair<model::name_key, held_entry>>& gone);

@@ -68,7 +68,7 @@ pool_table::pool_table(const model::snapshot& s) {
       c.namespaces.insert(a.namespaces.begin(), a.namespaces.end());
       for (const auto& sel : a.namespace_selectors) {
         for (const auto& [nk, ns] : s.all<model::namespace_object>()) {
-          if (sel.matches(ns.meta.labels)) c.namespaces.insert(nk.name);
+          if (sel.matches(ns.meta.labels)) c.namespaces.insert(std::string(nk.name));
         }
       }
     }

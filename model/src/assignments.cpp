@@ -69,7 +69,7 @@ assignments assignments_from_status(const snapshot& s, const std::optional<std::
   std::vector<assignments::entry> entries;
   for (const auto& [k, svc] : s.all<service>())
     if (svc.type == "LoadBalancer" && svc.extra->load_balancer_class == load_balancer_class && !svc.ingress_ips.empty())
-      entries.emplace_back(k, svc.ingress_ips);
+      entries.emplace_back(k.owned(), svc.ingress_ips);
   assignments a;
   a.apply(std::move(entries));
   return a;

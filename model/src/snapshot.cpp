@@ -50,22 +50,23 @@ snapshot::snapshot(const std::vector<object_ptr>& objects, std::uint64_t generat
                             "defined twice; the definition in " + meta_of(*it->second).file.str() + " is in force"});
     }
   }
-  std::vector<basic_table<slice_ref, endpoint_slice>::edit> index;
+  using slice_table = basic_table<slice_ref, endpoint_slice, slice_key>;
+  std::vector<slice_table::edit> index;
   each_kind([&](auto tag) {
     using T = typename decltype(tag)::type;
     std::vector<typename table<T>::edit> entries;
     entries.reserve(winners[index_of(kind_for<T>())].size());
     for (const auto& [k, o] : winners[index_of(kind_for<T>())]) {
-      entries.emplace_back(k, alias<T>(o));
+      entries.emplace_back(meta_key::of(as<T>(*o)), alias<T>(o));
       if constexpr (std::is_same_v<T, endpoint_slice>) {
         const auto& s = std::get<endpoint_slice>(*o);
-        if (!s.service_name.empty()) index.emplace_back(slice_ref{{k.ns, s.service_name}, k}, entries.back().second);
+        if (!s.service_name.empty()) index.emplace_back(slice_key::of(s), entries.back().second);
       }
     }
     std::get<table<T>>(tables_) = table<T>::from_sorted(std::move(entries));
   });
   std::sort(index.begin(), index.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  slices_by_service_ = basic_table<slice_ref, endpoint_slice>::from_sorted(std::move(index));
+  slices_by_service_ = slice_table::from_sorted(std::move(index));
 }
 
 snapshot::snapshot(const snapshot& base, const std::vector<edit>& edits, std::vector<error> conflicts,
@@ -77,7 +78,8 @@ snapshot::snapshot(const snapshot& base, const std::vector<edit>& edits, std::ve
     assert(!e.value || kind_of(*e.value) == e.key.kind);
     by_kind[index_of(e.key.kind)].push_back(&e);
   }
-  std::vector<basic_table<slice_ref, endpoint_slice>::edit> index;
+  using slice_table = basic_table<slice_ref, endpoint_slice, slice_key>;
+  std::vector<slice_table::edit> index;
   each_kind([&](auto tag) {
     using T = typename decltype(tag)::type;
     auto& list = by_kind[index_of(kind_for<T>())];
@@ -90,14 +92,15 @@ snapshot::snapshot(const snapshot& base, const std::vector<edit>& edits, std::ve
     changes.reserve(list.size());
     auto& t = std::get<table<T>>(tables_);
     for (const edit* e : list) {
-      name_key k{e->key.ns, e->key.name};
-      changes.emplace_back(k, e->value ? alias<T>(e->value) : nullptr);
+      const name_ref k{e->key.ns, e->key.name};  // an erasure's key: the edit's, alive until apply returns
+      changes.emplace_back(e->value ? meta_key::of(as<T>(*e->value)) : k, e->value ? alias<T>(e->value) : nullptr);
       if constexpr (std::is_same_v<T, endpoint_slice>) {
+        // The old slice lives in `base` (views into it stay good here); the new in its edit.
         if (const auto* old = t.get(k); old != nullptr && !old->service_name.empty()) {
-          index.emplace_back(slice_ref{{k.ns, old->service_name}, k}, nullptr);
+          index.emplace_back(slice_key::of(*old), nullptr);
         }
         if (e->value && !changes.back().second->service_name.empty()) {
-          index.emplace_back(slice_ref{{k.ns, changes.back().second->service_name}, k}, changes.back().second);
+          index.emplace_back(slice_key::of(*changes.back().second), changes.back().second);
         }
       }
     }
@@ -106,7 +109,7 @@ snapshot::snapshot(const snapshot& base, const std::vector<edit>& edits, std::ve
   if (index.empty()) return;
   // A slice that keeps its service has an erase and a set of one key: the set wins.
   std::stable_sort(index.begin(), index.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<basic_table<slice_ref, endpoint_slice>::edit> unique;
+  std::vector<slice_table::edit> unique;
   for (auto& e : index) {
     if (!unique.empty() && !(unique.back().first < e.first)) unique.back() = std::move(e);
     else unique.push_back(std::move(e));
@@ -116,10 +119,10 @@ snapshot::snapshot(const snapshot& base, const std::vector<edit>& edits, std::ve
 
 std::vector<const endpoint_slice*> snapshot::slices_of(const std::string& ns, const std::string& service) const {
   std::vector<const endpoint_slice*> out;
-  const name_key svc{ns, service};
-  for (auto it = slices_by_service_.lower_bound(slice_ref{svc, {}}); it != slices_by_service_.end(); ++it) {
-    if ((*it).first.service != svc) break;
-    out.push_back(&(*it).second);
+  for (auto it = slices_by_service_.lower_bound(slice_ref{ns, service, {}}); it != slices_by_service_.end(); ++it) {
+    const auto [k, slice] = *it;
+    if (k.ns != ns || k.service != service) break;
+    out.push_back(&slice);
   }
   return out;
 }
@@ -148,14 +151,14 @@ void diff_table(const table<T>& a, const table<T>& b, change_set& out) {
   auto ib = b.begin();
   while (ia != a.end() || ib != b.end()) {
     if (ib == b.end() || (ia != a.end() && (*ia).first < (*ib).first)) {
-      out.removed.push_back({k, (*ia).first.ns, (*ia).first.name});
+      out.removed.push_back({k, std::string((*ia).first.ns), std::string((*ia).first.name)});
       ++ia;
     } else if (ia == a.end() || (*ib).first < (*ia).first) {
-      out.added.push_back({k, (*ib).first.ns, (*ib).first.name});
+      out.added.push_back({k, std::string((*ib).first.ns), std::string((*ib).first.name)});
       ++ib;
     } else {
       if (ia.share() != ib.share() && !((*ia).second == (*ib).second)) {
-        out.modified.push_back({k, (*ia).first.ns, (*ia).first.name});
+        out.modified.push_back({k, std::string((*ia).first.ns), std::string((*ia).first.name)});
       }
       ++ia;
       ++ib;

@@ -73,7 +73,7 @@ std::vector<const ip_address_pool*> pools_of(const snapshot& s, const bgp_advert
   const bool all = a.ip_address_pools.empty() && a.ip_address_pool_selectors.empty();
   for (const auto& kv : s.all<ip_address_pool>()) {
     const ip_address_pool& pool = kv.second;
-    const std::string& name = kv.first.name;
+    const std::string_view name = kv.first.name;
     const bool named = std::find(a.ip_address_pools.begin(), a.ip_address_pools.end(), name) != a.ip_address_pools.end();
     const bool selected = std::any_of(a.ip_address_pool_selectors.begin(), a.ip_address_pool_selectors.end(),
                                       [&](const label_selector& sel) { return sel.matches(pool.meta.labels); });

@@ -4,6 +4,8 @@
 
 #include <map>
 #include <random>
+#include <string>
+#include <string_view>
 
 #include "model/decode.hpp"
 #include "model/snapshot.hpp"
@@ -137,6 +139,83 @@ TEST(table, random_edits_match_std_map_and_versions_persist) {
     auto it = table.begin();
     for (const auto& kv : reference) {
       EXPECT_EQ((*it).second, kv.second);
+      ++it;
+    }
+  }
+}
+
+// The same with keys read from the values (a KeyOf, as a snapshot's tables have): the
+// table holds no key of its own, and an erasure's key is a view that lives only until
+// apply() returns.
+struct named {
+  std::string name;
+  int v = 0;
+};
+struct name_of {
+  static std::string_view of(const named& n) { return n.name; }
+};
+
+TEST(table, keys_read_from_the_values_match_std_map_and_versions_persist) {
+  using t = basic_table<std::string_view, named, name_of>;
+  std::mt19937 rng(9);
+  auto key = [](int k) {
+    std::string s = std::to_string(k);
+    return "key-" + std::string(4 - s.size(), '0') + s;  // longer than a short string's inline room
+  };
+  std::vector<std::pair<t, std::map<std::string, int>>> versions{{t{}, {}}};
+  for (int round = 0; round < 200; ++round) {
+    auto [table, reference] = versions.back();
+    std::map<std::string, t::pointer> batch;
+    const int n = round == 199 ? 0 : round >= 120 ? 100 : round % 10 == 0 ? 800 : static_cast<int>(rng() % 40) + 1;
+    if (round == 199) {
+      for (const auto& kv : reference) batch[kv.first] = nullptr;
+      reference.clear();
+    }
+    for (int i = 0; i < n; ++i) {
+      const std::string k = key(static_cast<int>(rng() % 3000));
+      if (rng() % 3 == 0 || round >= 120) {
+        batch[k] = nullptr;
+        reference.erase(k);
+      } else {
+        const int v = static_cast<int>(rng());
+        batch[k] = std::make_shared<const named>(named{k, v});
+        reference[k] = v;
+      }
+    }
+    std::vector<t::edit> edits;
+    for (const auto& [k, p] : batch) edits.emplace_back(p ? name_of::of(*p) : std::string_view(k), p);
+    table = table.apply(edits);
+    batch.clear();  // the erasures' keys are gone: the table must not hold them
+    ASSERT_EQ(table.size(), reference.size()) << "round " << round;
+    auto it = table.begin();
+    for (const auto& [k, v] : reference) {
+      ASSERT_NE(it, table.end());
+      ASSERT_EQ((*it).first, k);
+      ASSERT_EQ((*it).second.v, v);
+      ++it;
+    }
+    EXPECT_EQ(it, table.end());
+    for (int probe = 0; probe < 50; ++probe) {
+      const std::string k = key(static_cast<int>(rng() % 3100)) + (probe % 2 ? "" : "x");
+      const auto lb = reference.lower_bound(k);
+      const auto got = table.lower_bound(k);
+      if (lb == reference.end()) {
+        EXPECT_EQ(got, table.end()) << k;
+      } else {
+        ASSERT_NE(got, table.end()) << k;
+        EXPECT_EQ((*got).first, lb->first) << k;
+      }
+      EXPECT_EQ(table.get(k) != nullptr, reference.contains(k)) << k;
+    }
+    versions.emplace_back(std::move(table), std::move(reference));
+  }
+  EXPECT_TRUE(versions.back().first.empty()) << "the erasing rounds empty the table";
+  for (const auto& [table, reference] : versions) {
+    ASSERT_EQ(table.size(), reference.size());
+    auto it = table.begin();
+    for (const auto& [k, v] : reference) {
+      EXPECT_EQ((*it).first, k);
+      EXPECT_EQ((*it).second.v, v);
       ++it;
     }
   }

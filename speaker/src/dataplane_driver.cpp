@@ -198,7 +198,8 @@ dataplane::status dataplane_driver::program_all(const model::snapshot& s, const 
   retry_.clear();
   no_room_.clear();
   auto d = program_settings(in);
-  for (const auto& [key, svc] : s.all<model::service>()) {
+  for (const auto& [ref, svc] : s.all<model::service>()) {
+    const model::name_key key = ref.owned();
     auto p = program_service(in, s, key, svc, ips);
     if (!p.skipped.empty()) skipped_by_[key] = std::move(p.skipped);
     std::move(p.desired.services.begin(), p.desired.services.end(), std::back_inserter(d.services));

@@ -55,7 +55,7 @@ program_inputs program_inputs_of(const model::snapshot& s, const std::string& no
   in.node = node;
   in.options = o;
   for (const auto& [key, n] : s.all<model::node>())
-    in.nodes[key.name] = {node_address(n, model::ip_family::v4), node_address(n, model::ip_family::v6)};
+    in.nodes[std::string(key.name)] = {node_address(n, model::ip_family::v4), node_address(n, model::ip_family::v6)};
   // A ClusterIP is reached from outside only where Calico advertises it (BGPConfiguration
   // "default" spec.serviceClusterIPs); elsewhere it stays kube-proxy's or the CNI's.
   if (const auto* c = s.find<model::bgp_configuration>("", "default")) in.cluster_ranges = c->service_cluster_ips;
@@ -199,8 +199,8 @@ dataplane_program program_dataplane(const model::snapshot& s, const model::assig
   const auto in = program_inputs_of(s, node, o);
   dataplane_program out;
   out.desired = program_settings(in);
-  for (const auto& [key, svc] : s.all<model::service>()) {
-    auto p = program_service(in, s, key, svc, ips);
+  for (const auto& [ref, svc] : s.all<model::service>()) {
+    auto p = program_service(in, s, ref.owned(), svc, ips);
     std::move(p.desired.services.begin(), p.desired.services.end(), std::back_inserter(out.desired.services));
     std::move(p.skipped.begin(), p.skipped.end(), std::back_inserter(out.skipped));
   }

@@ -36,7 +36,7 @@ template <class A, class B, class KeyA, class KeyB, class F>
 void for_each_of_union(A a, A a_end, B b, B b_end, KeyA key_a, KeyB key_b, F f) {
   while (a != a_end || b != b_end) {
     const bool take_a = b == b_end || (a != a_end && !(key_b(*b) < key_a(*a)));
-    model::name_key k = take_a ? key_a(*a) : key_b(*b);
+    const model::name_key k = model::name_ref(take_a ? key_a(*a) : key_b(*b)).owned();
     if (a != a_end && key_a(*a) == k) ++a;
     if (b != b_end && key_b(*b) == k) ++b;
     f(k);
@@ -110,8 +110,8 @@ planner::delta planner::update_all(std::shared_ptr<const model::snapshot> s, con
   auto held = st.services.begin();
   if (held != st.services.end() && held->first == node_wide) ++held;
   for_each_of_union(
-      held, st.services.end(), services.begin(), services.end(), [](const auto& e) -> const model::name_key& { return e.first; },
-      [](const auto& e) -> const model::name_key& { return e.first; },
+      held, st.services.end(), services.begin(), services.end(), [](const auto& e) -> model::name_ref { return e.first; },
+      [](const auto& e) -> model::name_ref { return e.first; },
       [&](const model::name_key& k) { st.replan(k, *ctx, ips, d); });
   st.ctx = std::move(ctx);
   d.routes = st.book.flush();

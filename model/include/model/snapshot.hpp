@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -23,8 +24,29 @@ struct name_key {
   friend auto operator<=>(const name_key&, const name_key&) = default;
 };
 
+// A namespace and name seen in an object (or in a name_key) without a copy: the key a
+// snapshot's tables read from their objects. Good while what it views lives.
+struct name_ref {
+  std::string_view ns;
+  std::string_view name;
+  name_ref() = default;
+  name_ref(std::string_view n, std::string_view m) : ns(n), name(m) {}
+  name_ref(const name_key& k) : ns(k.ns), name(k.name) {}  // NOLINT: a lookup by an owned key
+  name_key owned() const { return {std::string(ns), std::string(name)}; }
+  friend auto operator<=>(const name_ref&, const name_ref&) = default;
+  friend bool operator==(const name_ref&, const name_ref&) = default;
+};
+
+// A snapshot's tables key each object by its own metadata.namespace and .name.
+struct meta_key {
+  template <class T>
+  static name_ref of(const T& o) {
+    return {o.meta.ns, o.meta.name};
+  }
+};
+
 template <class T>
-using table = basic_table<name_key, T>;  // iteration is namespace/name order, yields (key, object)
+using table = basic_table<name_ref, T, meta_key>;  // iteration is namespace/name order, yields (key, object)
 
 struct change_set {
   std::vector<object_key> added;
@@ -56,8 +78,8 @@ class snapshot {
   const table<T>& all() const { return std::get<table<T>>(tables_); }
 
   template <class T>
-  const T* find(const std::string& ns, const std::string& name) const {
-    return all<T>().get(name_key{ns, name});
+  const T* find(std::string_view ns, std::string_view name) const {
+    return all<T>().get(name_ref{ns, name});
   }
 
   // EndpointSlices labelled kubernetes.io/service-name=<service> in the namespace.
@@ -69,17 +91,24 @@ class snapshot {
   std::vector<object> objects() const;  // every object, kind then namespace/name order
 
  private:
+  // EndpointSlices by the Service they name, then by their own name (the namespace is
+  // both's), read from each slice.
   struct slice_ref {
-    name_key service;
-    name_key slice;
+    std::string_view ns;
+    std::string_view service;
+    std::string_view name;
     friend auto operator<=>(const slice_ref&, const slice_ref&) = default;
+    friend bool operator==(const slice_ref&, const slice_ref&) = default;
+  };
+  struct slice_key {
+    static slice_ref of(const endpoint_slice& s) { return {s.meta.ns, s.service_name, s.meta.name}; }
   };
 
   std::tuple<table<service>, table<endpoint_slice>, table<node>, table<namespace_object>, table<secret>,
              table<ip_address_pool>, table<bgp_advertisement>, table<community>, table<bfd_profile>,
              table<bgp_peer>, table<bgp_configuration>, table<calico_bgp_peer>, table<calico_node>>
       tables_;
-  basic_table<slice_ref, endpoint_slice> slices_by_service_;
+  basic_table<slice_ref, endpoint_slice, slice_key> slices_by_service_;
   std::vector<error> conflicts_;
   std::uint64_t generation_ = 0;
 };

@@ -1,8 +1,15 @@
-// model::basic_table<K, T>: the immutable sorted map behind each kind of a snapshot. A
-// B+tree whose nodes are never changed once built and are shared between versions: the
-// next version after k edits copies only the O(k · log n) nodes on the edited paths, and
-// every object stays where it is (entries hold std::shared_ptr<const T>). Iteration is in
-// key order and yields (const K&, const T&) pairs, as a std::map<K, T> would.
+// model::basic_table<K, T, KeyOf>: the immutable sorted map behind each kind of a
+// snapshot. A B+tree whose nodes are never changed once built and are shared between
+// versions: the next version after k edits copies only the O(k · log n) nodes on the
+// edited paths, and every object stays where it is (entries hold std::shared_ptr<const
+// T>). Iteration is in key order and yields (key, const T&) pairs, as a std::map<K, T>
+// would.
+//
+// Keys are stored beside the values (KeyOf = void), or, with a KeyOf that has `static K
+// of(const T&)`, read from the value itself: K is then a view into the object (say its
+// namespace and name as string_views), the table holds no copy of it, and iteration yields
+// it by value. An object a node holds outlives every view read from it, so a view is good
+// for as long as the table (or the iterator's table) that yielded it lives.
 #pragma once
 
 #include <algorithm>
@@ -11,19 +18,25 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 namespace model {
 
-template <class K, class T>
+template <class K, class T, class KeyOf = void>
 class basic_table {
+  static constexpr bool derived = !std::is_void_v<KeyOf>;  // keys read from the values
+
  public:
   using key_type = K;
   using mapped_type = T;
   using pointer = std::shared_ptr<const T>;
-  using value_type = std::pair<const K&, const T&>;
+  using key_reference = std::conditional_t<derived, K, const K&>;
+  using value_type = std::pair<key_reference, const T&>;
   // A set (non-null) or an erasure (null), keyed; a batch is sorted by key, keys unique.
+  // With KeyOf, a set's key is KeyOf::of(its value), and an erasure's key need only live
+  // until apply() returns.
   using edit = std::pair<K, pointer>;
 
  private:
@@ -34,13 +47,43 @@ class basic_table {
   struct node;
   using node_ptr = std::shared_ptr<const node>;
   struct node {
-    std::vector<K> keys;             // leaf: the entries' keys; inner: each child's first key
+    std::vector<K> keys;             // without KeyOf: leaf, the entries' keys; inner, each child's first key
+    std::vector<const T*> firsts;    // with KeyOf, inner only: each child's first value (its key)
     std::vector<pointer> values;     // leaf only
     std::vector<node_ptr> children;  // inner only
     std::size_t count = 0;           // entries below
     bool leaf() const { return children.empty(); }
-    std::size_t fill() const { return leaf() ? keys.size() : children.size(); }
+    std::size_t fill() const { return leaf() ? values.size() : children.size(); }
   };
+
+  static key_reference leaf_key(const node& n, std::size_t i) {
+    if constexpr (derived) return KeyOf::of(*n.values[i]);
+    else return n.keys[i];
+  }
+  static key_reference inner_key(const node& n, std::size_t i) {
+    if constexpr (derived) return KeyOf::of(*n.firsts[i]);
+    else return n.keys[i];
+  }
+  static key_reference node_key(const node& n, std::size_t i) { return n.leaf() ? leaf_key(n, i) : inner_key(n, i); }
+  // The first index in [0, fill) whose key is greater than k (upper) or not less (lower).
+  static std::size_t upper(const node& n, const K& k) {
+    std::size_t lo = 0, hi = n.fill();
+    while (lo < hi) {
+      const std::size_t mid = lo + (hi - lo) / 2;
+      if (k < node_key(n, mid)) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+  static std::size_t lower(const node& n, const K& k) {
+    std::size_t lo = 0, hi = n.fill();
+    while (lo < hi) {
+      const std::size_t mid = lo + (hi - lo) / 2;
+      if (node_key(n, mid) < k) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
 
  public:
   class const_iterator {
@@ -58,12 +101,12 @@ class basic_table {
     const_iterator() = default;
     value_type operator*() const {
       const auto& [n, i] = stack_[depth_ - 1];
-      return {n->keys[i], *n->values[i]};
+      return {leaf_key(*n, i), *n->values[i]};
     }
     arrow operator->() const { return {**this}; }
     const_iterator& operator++() {
       ++stack_[depth_ - 1].second;
-      if (stack_[depth_ - 1].second < stack_[depth_ - 1].first->keys.size()) return *this;
+      if (stack_[depth_ - 1].second < stack_[depth_ - 1].first->values.size()) return *this;
       --depth_;
       while (depth_ > 0) {
         auto& [n, i] = stack_[depth_ - 1];
@@ -144,16 +187,16 @@ class basic_table {
     if (!root_) return it;
     const node* n = root_.get();
     while (!n->leaf()) {
-      auto pos = std::upper_bound(n->keys.begin(), n->keys.end(), k);
-      const std::size_t i = pos == n->keys.begin() ? 0 : static_cast<std::size_t>(pos - n->keys.begin()) - 1;
+      const std::size_t pos = upper(*n, k);
+      const std::size_t i = pos == 0 ? 0 : pos - 1;
       it.push(n, i);
       n = n->children[i].get();
     }
-    const auto pos = std::lower_bound(n->keys.begin(), n->keys.end(), k);
-    if (pos != n->keys.end()) {
-      it.push(n, static_cast<std::size_t>(pos - n->keys.begin()));
+    const std::size_t pos = lower(*n, k);
+    if (pos != n->values.size()) {
+      it.push(n, pos);
     } else {
-      it.push(n, n->keys.size() - 1);  // every key here is less: the answer starts the next leaf
+      it.push(n, n->values.size() - 1);  // every key here is less: the answer starts the next leaf
       ++it;
     }
     return it;
@@ -176,16 +219,19 @@ class basic_table {
 
   static node_ptr make_leaf(std::vector<K> keys, std::vector<pointer> values) {
     auto n = std::make_shared<node>();
-    n->count = keys.size();
+    n->count = values.size();
     n->keys = std::move(keys);
     n->values = std::move(values);
     return n;
   }
+  static const T* first_value(const node& n) { return n.leaf() ? n.values.front().get() : n.firsts.front(); }
   static node_ptr make_inner(std::vector<node_ptr> children) {
     auto n = std::make_shared<node>();
-    n->keys.reserve(children.size());
+    if constexpr (derived) n->firsts.reserve(children.size());
+    else n->keys.reserve(children.size());
     for (const auto& c : children) {
-      n->keys.push_back(c->keys.front());
+      if constexpr (derived) n->firsts.push_back(first_value(*c));
+      else n->keys.push_back(c->keys.front());
       n->count += c->count;
     }
     n->children = std::move(children);
@@ -208,10 +254,12 @@ class basic_table {
     split(entries.size(), [&](std::size_t from, std::size_t to) {
       std::vector<K> keys;
       std::vector<pointer> values;
-      keys.reserve(to - from);
+      if constexpr (!derived) keys.reserve(to - from);
       values.reserve(to - from);
       for (std::size_t i = from; i < to; ++i) {
-        keys.push_back(entries[i].first);
+        if constexpr (derived) assert(!(entries[i].first < KeyOf::of(*entries[i].second)) &&
+                                      !(KeyOf::of(*entries[i].second) < entries[i].first));
+        else keys.push_back(entries[i].first);
         values.push_back(entries[i].second);
       }
       out.push_back(make_leaf(std::move(keys), std::move(values)));
@@ -228,7 +276,7 @@ class basic_table {
     if (a.leaf()) {
       std::vector<edit> entries;
       for (const node* n : {&a, &b}) {
-        for (std::size_t i = 0; i < n->keys.size(); ++i) entries.emplace_back(n->keys[i], n->values[i]);
+        for (std::size_t i = 0; i < n->values.size(); ++i) entries.emplace_back(leaf_key(*n, i), n->values[i]);
       }
       emit_leaves(entries, out);
     } else {
@@ -243,15 +291,15 @@ class basic_table {
   static void rebuild(const node& n, const edit* b, const edit* e, std::vector<node_ptr>& out) {
     if (n.leaf()) {
       std::vector<edit> entries;
-      entries.reserve(n.keys.size() + static_cast<std::size_t>(e - b));
+      entries.reserve(n.values.size() + static_cast<std::size_t>(e - b));
       std::size_t i = 0;
-      while (i < n.keys.size() || b != e) {
-        if (b == e || (i < n.keys.size() && n.keys[i] < b->first)) {
-          entries.emplace_back(n.keys[i], n.values[i]);
+      while (i < n.values.size() || b != e) {
+        if (b == e || (i < n.values.size() && leaf_key(n, i) < b->first)) {
+          entries.emplace_back(leaf_key(n, i), n.values[i]);
           ++i;
           continue;
         }
-        const bool same_key = i < n.keys.size() && !(b->first < n.keys[i]);
+        const bool same_key = i < n.values.size() && !(b->first < leaf_key(n, i));
         if (b->second) entries.push_back(*b);
         if (same_key) ++i;
         ++b;
@@ -265,7 +313,8 @@ class basic_table {
     for (std::size_t c = 0; c < n.children.size(); ++c) {
       const edit* stop = e;
       if (c + 1 < n.children.size()) {
-        stop = std::lower_bound(at, e, n.keys[c + 1], [](const edit& x, const K& k) { return x.first < k; });
+        const key_reference next = inner_key(n, c + 1);
+        stop = std::lower_bound(at, e, next, [](const edit& x, const K& k) { return x.first < k; });
       }
       if (at == stop) {
         children.push_back(n.children[c]);
