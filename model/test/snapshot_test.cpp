@@ -83,6 +83,20 @@ TEST(snapshot, diff) {
   }
 }
 
+// lower_bound and get of a table agree with those of the std::map it should equal.
+template <class Table, class Map>
+void expect_lookups_agree(const Table& table, const Map& reference, const typename Map::key_type& k) {
+  const auto lb = reference.lower_bound(k);
+  const auto got = table.lower_bound(k);
+  if (lb == reference.end()) {
+    EXPECT_EQ(got, table.end()) << k;
+  } else {
+    ASSERT_NE(got, table.end()) << k;
+    EXPECT_EQ((*got).first, lb->first) << k;
+  }
+  EXPECT_EQ(table.get(k) != nullptr, reference.contains(k)) << k;
+}
+
 // Random batches of sets and erasures on a table of up to 3,000 keys, checked after each
 // batch against std::map; every earlier version must still read as it did.
 TEST(table, random_edits_match_std_map_and_versions_persist) {
@@ -119,18 +133,7 @@ TEST(table, random_edits_match_std_map_and_versions_persist) {
       ++it;
     }
     EXPECT_EQ(it, table.end());
-    for (int probe = 0; probe < 50; ++probe) {
-      const int k = static_cast<int>(rng() % 3100) - 50;
-      const auto lb = reference.lower_bound(k);
-      const auto got = table.lower_bound(k);
-      if (lb == reference.end()) {
-        EXPECT_EQ(got, table.end()) << k;
-      } else {
-        ASSERT_NE(got, table.end()) << k;
-        EXPECT_EQ((*got).first, lb->first) << k;
-      }
-      EXPECT_EQ(table.get(k) != nullptr, reference.contains(k)) << k;
-    }
+    for (int probe = 0; probe < 50; ++probe) expect_lookups_agree(table, reference, static_cast<int>(rng() % 3100) - 50);
     versions.emplace_back(std::move(table), std::move(reference));
   }
   EXPECT_TRUE(versions.back().first.empty()) << "the erasing rounds empty the table";
@@ -195,18 +198,8 @@ TEST(table, keys_read_from_the_values_match_std_map_and_versions_persist) {
       ++it;
     }
     EXPECT_EQ(it, table.end());
-    for (int probe = 0; probe < 50; ++probe) {
-      const std::string k = key(static_cast<int>(rng() % 3100)) + (probe % 2 ? "" : "x");
-      const auto lb = reference.lower_bound(k);
-      const auto got = table.lower_bound(k);
-      if (lb == reference.end()) {
-        EXPECT_EQ(got, table.end()) << k;
-      } else {
-        ASSERT_NE(got, table.end()) << k;
-        EXPECT_EQ((*got).first, lb->first) << k;
-      }
-      EXPECT_EQ(table.get(k) != nullptr, reference.contains(k)) << k;
-    }
+    for (int probe = 0; probe < 50; ++probe)
+      expect_lookups_agree(table, reference, key(static_cast<int>(rng() % 3100)) + (probe % 2 ? "" : "x"));
     versions.emplace_back(std::move(table), std::move(reference));
   }
   EXPECT_TRUE(versions.back().first.empty()) << "the erasing rounds empty the table";
