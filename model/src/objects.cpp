@@ -45,6 +45,11 @@ object_key key_of(const object& o) {
   return {kind_of(o), m.ns, m.name};
 }
 
+object_ref ref_of(const object& o) {
+  const auto& m = meta_of(o);
+  return {kind_of(o), m.ns, m.name};
+}
+
 std::string error::to_string() const {
   std::string out = file;
   for (const auto* part : {&object, &path, &message}) {

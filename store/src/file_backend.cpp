@@ -88,15 +88,15 @@ backend::definitions backend::definitions_under(const overlay& ov, bool& rules_r
   for (const auto& [path, objects] : ov) {
     if (auto f = files_.find(path); f != files_.end()) {
       for (const auto& o : f->second.good) {
-        auto k = model::key_of(*o);
+        const auto k = model::ref_of(*o);
         rules_read = rules_read || model::read_by_rules(k.kind);
-        out.try_emplace(std::move(k));
+        out.try_emplace(k);
       }
     }
     for (std::size_t i = 0; i < objects->size(); ++i) {
-      auto k = model::key_of(*(*objects)[i]);
+      const auto k = model::ref_of(*(*objects)[i]);
       rules_read = rules_read || model::read_by_rules(k.kind);
-      out[std::move(k)].push_back({path, i, &(*objects)[i]});
+      out[k].push_back({path, i, &(*objects)[i]});
     }
   }
   for (auto& [key, list] : out) {
@@ -127,7 +127,7 @@ std::vector<model::error> backend::conflicts_of(const definitions& defs) const {
     model::error error;
   };
   std::vector<later> out;
-  auto add = [&](const model::object_key& key, const candidate_list& list) {
+  auto add = [&](const model::object_ref& key, const candidate_list& list) {
     for (std::size_t i = 1; i < list.size(); ++i) {
       const auto& in_force = model::meta_of(**list.front().object).file;
       out.push_back({list[i].path, list[i].index,
@@ -162,15 +162,15 @@ backend::prepared backend::prepare(const overlay& ov) const {
     const model::object_ptr* before = d == definitions_.end() ? nullptr : &d->second.front().object;
     if (before == nullptr && now == nullptr) continue;
     if (before == nullptr) {
-      p.changes.added.push_back(key);
+      p.changes.added.push_back(key.owned());
     } else if (now == nullptr) {
-      p.changes.removed.push_back(key);
+      p.changes.removed.push_back(key.owned());
     } else if (*before == *now || **before == **now) {
       continue;  // same object in force: nothing to edit
     } else {
-      p.changes.modified.push_back(key);
+      p.changes.modified.push_back(key.owned());
     }
-    p.edits.push_back({key, now == nullptr ? nullptr : *now});
+    p.edits.push_back({key.owned(), now == nullptr ? nullptr : *now});
   }
   return p;
 }
@@ -329,7 +329,8 @@ update backend::commit(const overlay& ov, std::optional<prepared> checked) {
   ++generation_;
 
   // The definitions in force: read from the overlay and the old ones before either goes.
-  std::vector<std::pair<model::object_key, definition_list>> next;
+  // Keys: views into defs' (objects the overlay or files_ hold: both stay as they are here).
+  std::vector<std::pair<model::object_ref, definition_list>> next;
   next.reserve(defs.size());
   for (const auto& [key, list] : defs) {
     definition_list owned;
@@ -338,10 +339,17 @@ update backend::commit(const overlay& ov, std::optional<prepared> checked) {
     next.emplace_back(key, std::move(owned));
   }
   for (auto& [key, list] : next) {
-    if (list.size() > 1) conflicted_.insert(key);
-    else conflicted_.erase(key);
-    if (list.empty()) definitions_.erase(key);
-    else definitions_[key] = std::move(list);
+    if (list.size() > 1) {
+      conflicted_.insert(key.owned());
+    } else if (auto c = conflicted_.find(key); c != conflicted_.end()) {
+      conflicted_.erase(c);
+    }
+    // Out, then in keyed by the new first definition: the old key views the old one.
+    definitions_.erase(key);
+    if (!list.empty()) {
+      const auto ref = model::ref_of(*list.front().object);
+      definitions_.emplace(ref, std::move(list));
+    }
   }
   for (const auto& [path, objects] : ov) {
     if (objects == &no_objects) {

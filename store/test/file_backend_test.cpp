@@ -25,8 +25,9 @@ std::string pool(const std::string& name, const std::string& addresses) {
          "}\nspec: {addresses: " + addresses + "}\n";
 }
 
-std::string svc(const std::string& name) {
-  return "apiVersion: v1\nkind: Service\nmetadata: {name: " + name + "}\nspec: {type: LoadBalancer}\n";
+std::string svc(const std::string& name, const std::string& spec = "") {
+  return "apiVersion: v1\nkind: Service\nmetadata: {name: " + name + "}\nspec: {type: LoadBalancer" +
+         (spec.empty() ? "" : ", " + spec) + "}\n";
 }
 
 struct harness {
@@ -222,6 +223,35 @@ TEST(file_backend, initial_conflict_blames_one_file_and_duplicates_the_later) {
                              "(10.0.0.0/24 in 3.yaml)"));
   EXPECT_NE(find_pool(u, "b"), nullptr);
   EXPECT_EQ(find_pool(u, "c"), nullptr);
+}
+
+// The definitions in force are keyed by views into their first definition's object: when
+// that file goes, the duplicate takes over under a key read from its own object, and the
+// key keeps working after the old object is gone (ASan would see a stale view).
+TEST(file_backend, a_duplicate_takes_over_when_the_file_in_force_goes) {
+  harness h;
+  h.disk->files = {{"1.yaml", svc("web", "ports: [{port: 81}]")}, {"2.yaml", svc("web", "ports: [{port: 82}]")}};
+  auto u = h.b.list();
+  ASSERT_EQ(errors(u).size(), 1u);
+  h.disk->files.erase("1.yaml");
+  u = h.b.list();
+  EXPECT_TRUE(u.errors.empty()) << model::to_string(u.errors);
+  EXPECT_THAT(keys(u.changes.modified), ::testing::ElementsAre("Service default/web"));
+  const auto* web = u.snapshot->find<model::service>("default", "web");
+  ASSERT_NE(web, nullptr);
+  EXPECT_EQ(web->ports.at(0).port, 82);
+  for (int port : {83, 84}) {
+    h.disk->files["2.yaml"] = svc("web", "ports: [{port: " + std::to_string(port) + "}]");
+    u = h.b.list();
+    EXPECT_TRUE(u.errors.empty()) << model::to_string(u.errors);
+    EXPECT_THAT(keys(u.changes.modified), ::testing::ElementsAre("Service default/web")) << port;
+    web = u.snapshot->find<model::service>("default", "web");
+    ASSERT_NE(web, nullptr);
+    EXPECT_EQ(web->ports.at(0).port, port);
+  }
+  h.disk->files.erase("2.yaml");
+  u = h.b.list();
+  EXPECT_THAT(keys(u.changes.removed), ::testing::ElementsAre("Service default/web"));
 }
 
 TEST(file_backend, unreadable_file_keeps_objects) {

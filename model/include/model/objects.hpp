@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -38,6 +39,21 @@ struct object_key {
   std::string name;
   std::string to_string() const;  // "IPAddressPool metallb-system/prod", "Node n1"
   friend auto operator<=>(const object_key&, const object_key&) = default;
+};
+
+// The same identity seen in an object (ref_of) or in an object_key, without a copy; in
+// object_key's order. Good while what it views lives.
+struct object_ref {
+  model::kind kind = kind::service;
+  std::string_view ns;
+  std::string_view name;
+  object_ref() = default;
+  object_ref(model::kind k, std::string_view n, std::string_view m) : kind(k), ns(n), name(m) {}
+  object_ref(const object_key& k) : kind(k.kind), ns(k.ns), name(k.name) {}  // NOLINT: a lookup by an owned key
+  object_key owned() const { return {kind, std::string(ns), std::string(name)}; }
+  std::string to_string() const { return owned().to_string(); }
+  friend auto operator<=>(const object_ref&, const object_ref&) = default;
+  friend bool operator==(const object_ref&, const object_ref&) = default;
 };
 
 struct object_meta {
@@ -411,6 +427,7 @@ const T& as(const object& o) {
 const object_meta& meta_of(const object& o);
 model::kind kind_of(const object& o);
 object_key key_of(const object& o);
+object_ref ref_of(const object& o);  // views into o's metadata
 
 // Annotation and label names bgplb reads.
 namespace annotations {

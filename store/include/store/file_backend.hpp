@@ -128,7 +128,9 @@ class backend final : public store::backend {
   // when the tree changes: pointers into definitions_ live only until it does (commit()).
   using definition_list = absl::InlinedVector<definition, 1>;
   using candidate_list = absl::InlinedVector<candidate_definition, 1>;
-  using definitions = absl::btree_map<model::object_key, candidate_list>;
+  // Keyed by views into an object of the key (model::ref_of): in a candidate state, one
+  // the overlay or files_ holds; in force, the first definition's, which the entry holds.
+  using definitions = absl::btree_map<model::object_ref, candidate_list>;
   // Files whose objects differ from those in force (removed files map to no objects).
   using overlay = std::map<std::string, const std::vector<model::object_ptr>*, std::less<>>;
 
@@ -165,8 +167,8 @@ class backend final : public store::backend {
   coalescer coalescer_;
   std::map<std::string, file_state> files_;
   std::set<std::string> refused_;  // files with errors
-  absl::btree_map<model::object_key, definition_list> definitions_;
-  std::set<model::object_key> conflicted_;  // keys defined more than once
+  absl::btree_map<model::object_ref, definition_list> definitions_;  // key: views into front().object
+  std::set<model::object_key, std::less<>> conflicted_;  // keys defined more than once
   std::shared_ptr<const model::snapshot> current_;
   std::vector<model::error> rule_errors_;  // model::check_rules(*current_)
   std::vector<model::error> current_errors_;
