@@ -6,6 +6,7 @@
 #include <iostream>
 #include <limits>
 #include <queue>
+#include <utility>
 
 #include "engine.hpp"
 
@@ -378,8 +379,8 @@ bool engine::settles_unchanged(const model::snapshot& s, std::size_t id, const m
   return svc != nullptr && ours(*svc) && needs(*svc).families.size() == e.ips.size();
 }
 
-const incremental_allocator::delta& engine::apply(const model::snapshot& s, const model::change_set& changes,
-                                                  std::int64_t now) {
+incremental_allocator::delta engine::apply(const model::snapshot& s, const model::change_set& changes,
+                                           std::int64_t now) {
   delta_ = {};
   pools_before_.clear();
   ledger_changed_ = false;
@@ -481,7 +482,7 @@ const incremental_allocator::delta& engine::apply(const model::snapshot& s, cons
   }
   if (ledger_changed_) ++revision_;
   delta_.ledger = ledger_changed_;
-  return delta_;
+  return std::exchange(delta_, {});
 }
 
 result engine::current() const {
@@ -510,28 +511,28 @@ incremental_allocator::~incremental_allocator() = default;
 incremental_allocator::incremental_allocator(incremental_allocator&&) noexcept = default;
 incremental_allocator& incremental_allocator::operator=(incremental_allocator&&) noexcept = default;
 
-const incremental_allocator::delta& incremental_allocator::apply(const model::snapshot& s,
-                                                                 const model::change_set& changes, std::int64_t now) {
+incremental_allocator::delta incremental_allocator::apply(const model::snapshot& s, const model::change_set& changes,
+                                                         std::int64_t now) {
   if (!engine_->needs_full_pass(changes)) return engine_->apply(s, changes, now);
   auto before = engine_->current();
   options_.now = now;
   engine_ = std::make_unique<detail::engine>(s, before.ledger, options_);
   auto after = engine_->current();
-  full_ = {};
-  full_.full = true;
-  full_.rerun = after.services.size();
-  full_.ledger = after.ledger != before.ledger;
-  full_.pools = after.pools != before.pools;
+  delta full;
+  full.full = true;
+  full.rerun = after.services.size();
+  full.ledger = after.ledger != before.ledger;
+  full.pools = after.pools != before.pools;
   std::map<model::name_key, const model::service_status*> old;
   for (const auto& st : before.services) old[{st.ns, st.name}] = &st;
   for (const auto& st : after.services) {
     auto it = old.find({st.ns, st.name});
-    if (it == old.end() || !(*it->second == st)) full_.services.push_back({st.ns, st.name});
+    if (it == old.end() || !(*it->second == st)) full.services.push_back({st.ns, st.name});
     if (it != old.end()) old.erase(it);
   }
-  for (const auto& [key, st] : old) full_.services.push_back(key);
-  std::sort(full_.services.begin(), full_.services.end());
-  return full_;
+  for (const auto& [key, st] : old) full.services.push_back(key);
+  std::sort(full.services.begin(), full.services.end());
+  return full;
 }
 
 result incremental_allocator::current() const { return engine_->current(); }

@@ -103,7 +103,7 @@ class engine {
   engine& operator=(const engine&) = delete;
   // Whether `changes` touch what every service depends on (pools, namespaces).
   bool needs_full_pass(const model::change_set& changes) const;
-  const incremental_allocator::delta& apply(const model::snapshot& s, const model::change_set& changes,
+  incremental_allocator::delta apply(const model::snapshot& s, const model::change_set& changes,
                                             std::int64_t now);
   result current() const;
 

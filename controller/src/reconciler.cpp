@@ -34,10 +34,10 @@ reconciler::outcome reconciler::reconcile(const store::update& u, std::int64_t n
     ledger_ = {};  // the allocator holds it from now on
   } else {
     const bool seen = u.snapshot == last_snapshot_;
-    const auto& d = allocator_->apply(*u.snapshot, seen ? model::change_set{} : u.changes, now);
+    auto d = allocator_->apply(*u.snapshot, seen ? model::change_set{} : u.changes, now);
     changed = !d.empty();
     out.all = !written_;
-    out.changed = d.services;
+    out.changed = std::move(d.services);
   }
   last_snapshot_ = u.snapshot;
   if (written_ && !changed && u.errors == last_errors_) return out;

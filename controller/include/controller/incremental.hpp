@@ -40,15 +40,15 @@ class incremental_allocator {
   };
   // `changes` must be the change set from the snapshot of the previous pass to `s` (a
   // superset is fine). Afterwards current() equals allocate(s, ledger before, opts with
-  // now). `s` need not outlive the call.
-  const delta& apply(const model::snapshot& s, const model::change_set& changes, std::int64_t now);
+  // now). `s` need not outlive the call. The delta is the caller's: the allocator keeps
+  // no copy (after a cold start's second pass it names every service).
+  delta apply(const model::snapshot& s, const model::change_set& changes, std::int64_t now);
 
   result current() const;
 
  private:
   std::unique_ptr<detail::engine> engine_;
   options options_;
-  delta full_;
 };
 
 }  // namespace controller
