@@ -10,6 +10,7 @@
 
 namespace speaker {
 
+
 using clock = std::chrono::steady_clock;
 
 std::string_view to_string(dataplane_mode m) {
@@ -152,7 +153,7 @@ void dataplane_driver::attach(const std::vector<std::string>& ifaces) {
 
 void dataplane_driver::update(const model::snapshot& s, const model::assignments& ips,
                               const std::vector<model::ip_address>& peers,
-                              const std::optional<std::set<model::name_key>>& touched) {
+                              const std::optional<service_names>& touched) {
   if (!reconciler_) return;
   const auto ifaces = wanted_interfaces(peers);
   if (ifaces != attached_ && ifaces != tried_) {  // a failed set is tried again once it changes
@@ -232,11 +233,12 @@ dataplane::status dataplane_driver::program_all(const model::snapshot& s, const 
 // holding every share at once was the dataplane's largest transient. Only the shares of
 // Services that had names in the maps are kept between the two steps.
 dataplane::status dataplane_driver::program_some(const model::snapshot& s, const model::assignments& ips,
-                                                 const program_inputs& in, const std::set<model::name_key>& touched) {
+                                                 const program_inputs& in, const service_names& touched) {
   const auto retried = std::exchange(retry_, {});
   // touched and retried, merged in name order without a copy of touched
   auto each_key = [&](auto&& f) -> dataplane::status {
-    auto a = touched.begin(), b = retried.begin();
+    auto a = touched.begin();
+    auto b = retried.begin();
     while (a != touched.end() || b != retried.end()) {
       const model::name_key* k;
       if (b == retried.end() || (a != touched.end() && *a < *b)) k = &*a++;
@@ -311,7 +313,7 @@ dataplane::status dataplane_driver::program_some(const model::snapshot& s, const
     no_room_.clear();
     bool full = false;
     for (const auto& key : waiting) {
-      if (full || touched.count(key) || retried.count(key)) {  // a touched one was just tried
+      if (full || std::binary_search(touched.begin(), touched.end(), key) || retried.count(key)) {  // a touched one was just tried
         no_room_.insert(key);
         continue;
       }

@@ -2,6 +2,7 @@
 #include "dataplane_program.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <iterator>
 #include <map>
 #include <optional>
@@ -207,17 +208,22 @@ dataplane_program program_dataplane(const model::snapshot& s, const model::assig
   return out;
 }
 
-std::set<model::name_key> services_touched(const model::snapshot& before, const model::snapshot& after,
-                                           const model::change_set& changes, const std::vector<model::name_key>& moved) {
-  std::set<model::name_key> out(moved.begin(), moved.end());
+service_names services_touched(const model::snapshot& before, const model::snapshot& after,
+                               const model::change_set& changes, const std::vector<model::name_key>& moved) {
+  service_names objects;
   for (const auto* list : {&changes.added, &changes.modified, &changes.removed})
     for (const auto& k : *list) {
-      if (k.kind == model::kind::service) out.insert({k.ns, k.name});
+      if (k.kind == model::kind::service) objects.push_back({k.ns, k.name});
       if (k.kind != model::kind::endpoint_slice) continue;
       for (const auto* snap : {&before, &after})
         if (const auto* slice = snap->find<model::endpoint_slice>(k.ns, k.name); slice && !slice->service_name.empty())
-          out.insert({k.ns, slice->service_name});
+          objects.push_back({k.ns, slice->service_name});
     }
+  std::sort(objects.begin(), objects.end());
+  objects.erase(std::unique(objects.begin(), objects.end()), objects.end());
+  service_names out(moved.begin(), moved.end());
+  assert(std::is_sorted(out.begin(), out.end()) && std::adjacent_find(out.begin(), out.end()) == out.end());
+  merge_names(out, std::move(objects));
   return out;
 }
 

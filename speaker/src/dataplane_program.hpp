@@ -26,6 +26,7 @@
 #include "dataplane/desired.hpp"
 #include "dataplane/reconciler.hpp"
 #include "model/snapshot.hpp"
+#include "speaker/plan.hpp"
 #include "model/assignments.hpp"
 
 namespace speaker {
@@ -79,7 +80,8 @@ dataplane_program program_dataplane(const model::snapshot& s, const model::assig
 // The Services whose share may differ between `before` and `after`: those added, changed
 // or removed, those whose EndpointSlices changed (the Service a slice names before and
 // after), and those whose assigned addresses moved.
-std::set<model::name_key> services_touched(const model::snapshot& before, const model::snapshot& after,
-                                           const model::change_set& changes, const std::vector<model::name_key>& moved);
+// `moved` is in name order, each once (store::change::moved).
+service_names services_touched(const model::snapshot& before, const model::snapshot& after,
+                               const model::change_set& changes, const std::vector<model::name_key>& moved);
 
 }  // namespace speaker

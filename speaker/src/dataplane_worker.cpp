@@ -17,7 +17,7 @@ void dataplane_worker::submit(request r) {
     if (stop_) return;
     if (next_) {
       if (!r.touched || !next_->touched) r.touched.reset();
-      else r.touched->insert(next_->touched->begin(), next_->touched->end());
+      else merge_names(*r.touched, std::move(*next_->touched));
     }
     next_ = std::move(r);
     if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });

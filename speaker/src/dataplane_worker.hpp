@@ -45,7 +45,7 @@ class dataplane_worker {
     std::shared_ptr<const model::snapshot> snapshot;
     std::shared_ptr<const model::assignments> ips;
     std::vector<model::ip_address> peers;
-    std::optional<std::set<model::name_key>> touched;  // nullopt: every Service
+    std::optional<service_names> touched;  // nullopt: every Service
   };
   void submit(request r);
   // The update under way finishes; what waits is dropped. Later submits are ignored.

@@ -2,11 +2,27 @@
 // metallb-semantics §3) for LoadBalancer addresses, Calico's /32 for Local services inside
 // a configured service range. The planner's bookkeeping is in planner.cpp.
 #include <algorithm>
+#include <iterator>
 #include <numeric>
+#include <utility>
 
 #include "context.hpp"
 
 namespace speaker {
+
+void merge_names(service_names& into, service_names more) {
+  if (more.empty()) return;
+  if (into.empty()) {
+    into = std::move(more);
+    return;
+  }
+  service_names out;
+  out.reserve(into.size() + more.size());
+  std::set_union(std::make_move_iterator(into.begin()), std::make_move_iterator(into.end()),
+                 std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()), std::back_inserter(out));
+  into = std::move(out);
+}
+
 
 namespace {
 

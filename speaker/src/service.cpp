@@ -121,8 +121,7 @@ void service::on_change(const store::change& c) {
   } else if (!dataplane_full_) {
     // merged by moving nodes: after a cold start this set names every Service
     auto t = services_touched(*replaced, *snapshot_, c.objects.changes, c.moved);
-    if (dataplane_touched_.empty()) dataplane_touched_ = std::move(t);
-    else dataplane_touched_.merge(t);
+    merge_names(dataplane_touched_, std::move(t));
   }
   schedule_dataplane();
 }

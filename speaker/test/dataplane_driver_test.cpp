@@ -447,7 +447,7 @@ TEST(dataplane_driver, a_service_is_found_by_its_own_prefix_only) {
   ASSERT_EQ(x.maps().service_map.size(), 2u);
   auto fewer = ips;
   fewer.erase({"default", "web"});
-  x.d.update(s, fewer, peers({"192.0.2.1"}), std::set<model::name_key>{{"default", "web"}});
+  x.d.update(s, fewer, peers({"192.0.2.1"}), speaker::service_names{{"default", "web"}});
   EXPECT_EQ(metric(x.d, "bgplb_dataplane_full_applies_total"), 1);
   EXPECT_EQ(x.maps().service_map.size(), 1u);
   EXPECT_EQ(x.maps().frontend_map.size(), 1u);
@@ -485,7 +485,7 @@ TEST(dataplane_driver, after_a_failed_write_the_next_update_is_full) {
   d.update(after, ips, peers({"192.0.2.1"}), speaker::services_touched(before, after, {}, {{"default", "db"}}));
   EXPECT_TRUE(d.not_ready());
   x.maps().fail_at = -1;
-  d.update(after, ips, peers({"192.0.2.1"}), std::set<model::name_key>{});
+  d.update(after, ips, peers({"192.0.2.1"}), speaker::service_names{});
   EXPECT_FALSE(d.not_ready());
   EXPECT_EQ(metric(d, "bgplb_dataplane_full_applies_total"), 2);
   started_driver fresh(after, ips);

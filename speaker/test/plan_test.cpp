@@ -505,4 +505,17 @@ TEST(planner, incremental_updates_equal_a_fresh_plan) {
   EXPECT_GT(incremental, 50) << "most steps must take the incremental path";
 }
 
+// Names merged stay sorted and each once, whichever side is empty or larger.
+TEST(service_names, merge_keeps_them_sorted_and_each_once) {
+  using speaker::service_names;
+  service_names a{{"a", "1"}, {"a", "3"}, {"b", "1"}};
+  speaker::merge_names(a, {{"a", "2"}, {"a", "3"}, {"c", "0"}});
+  EXPECT_EQ(a, (service_names{{"a", "1"}, {"a", "2"}, {"a", "3"}, {"b", "1"}, {"c", "0"}}));
+  service_names empty;
+  speaker::merge_names(empty, a);
+  EXPECT_EQ(empty, a);
+  speaker::merge_names(a, {});
+  EXPECT_EQ(a.size(), 5u);
+}
+
 }  // namespace

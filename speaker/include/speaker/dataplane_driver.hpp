@@ -26,9 +26,11 @@
 #include "dataplane/reconciler.hpp"
 #include "model/assignments.hpp"
 #include "model/snapshot.hpp"
+#include "speaker/plan.hpp"
 #include "runtime/metrics.hpp"
 
 namespace speaker {
+
 
 enum class dataplane_mode {
   off,
@@ -95,7 +97,7 @@ class dataplane_driver {
   // update (services_touched); without it, or when the program's inputs changed, every
   // Service is programmed again.
   void update(const model::snapshot& s, const model::assignments& ips, const std::vector<model::ip_address>& peers,
-              const std::optional<std::set<model::name_key>>& touched = std::nullopt);
+              const std::optional<service_names>& touched = std::nullopt);
 
   // Whether update() programs anything (the module is loaded).
   bool active() const { return reconciler_ != nullptr; }
@@ -121,7 +123,7 @@ class dataplane_driver {
   void set_state(state s, std::string reason);
   dataplane::status program_all(const model::snapshot& s, const model::assignments& ips, const program_inputs& in);
   dataplane::status program_some(const model::snapshot& s, const model::assignments& ips, const program_inputs& in,
-                                 const std::set<model::name_key>& touched);
+                                 const service_names& touched);
   void log_new_skips(const std::vector<dataplane::skipped_service>& now,
                      const std::vector<dataplane::skipped_service>* before);
 

@@ -144,6 +144,12 @@ struct route_change {
   friend bool operator==(const route_change&, const route_change&) = default;
 };
 
+// Services by name, sorted and each once. A vector, not a std::set: after a cold start
+// the update that gives every Service its addresses names all of them (docs/memory.md).
+using service_names = std::vector<model::name_key>;
+// `into` with `more`'s names added, still sorted and each once.
+void merge_names(service_names& into, service_names more);
+
 class planner {
  public:
   explicit planner(std::string node);

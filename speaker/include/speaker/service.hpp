@@ -119,7 +119,7 @@ class service final : public runtime::service, public store::consumer {
   bool dataplane_active_ = false;  // loaded (the driver's active(), read without waiting for the worker)
   bool dataplane_posted_ = false;
   bool dataplane_full_ = false;
-  std::set<model::name_key> dataplane_touched_;
+  service_names dataplane_touched_;
   std::thread dataplane_loader_;
 };
 
