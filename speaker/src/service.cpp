@@ -119,7 +119,7 @@ void service::on_change(const store::change& c) {
   if (full || !replaced) {
     dataplane_full_ = true;
   } else if (!dataplane_full_) {
-    // merged by moving nodes: after a cold start this set names every Service
+    // sorted names, merged: after a cold start they are every Service (docs/memory.md)
     auto t = services_touched(*replaced, *snapshot_, c.objects.changes, c.moved);
     merge_names(dataplane_touched_, std::move(t));
   }
