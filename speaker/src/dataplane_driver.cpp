@@ -10,7 +10,6 @@
 
 namespace speaker {
 
-
 using clock = std::chrono::steady_clock;
 
 std::string_view to_string(dataplane_mode m) {

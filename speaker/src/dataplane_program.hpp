@@ -26,8 +26,8 @@
 #include "dataplane/desired.hpp"
 #include "dataplane/reconciler.hpp"
 #include "model/snapshot.hpp"
-#include "speaker/plan.hpp"
 #include "model/assignments.hpp"
+#include "speaker/plan.hpp"
 
 namespace speaker {
 

@@ -23,7 +23,6 @@ void merge_names(service_names& into, service_names more) {
   into = std::move(out);
 }
 
-
 namespace {
 
 using detail::advert;

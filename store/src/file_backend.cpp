@@ -161,16 +161,12 @@ backend::prepared backend::prepare(const overlay& ov) const {
     const auto d = definitions_.find(key);
     const model::object_ptr* before = d == definitions_.end() ? nullptr : &d->second.front().object;
     if (before == nullptr && now == nullptr) continue;
-    if (before == nullptr) {
-      p.changes.added.push_back(key.owned());
-    } else if (now == nullptr) {
-      p.changes.removed.push_back(key.owned());
-    } else if (*before == *now || **before == **now) {
+    if (before != nullptr && now != nullptr && (*before == *now || **before == **now))
       continue;  // same object in force: nothing to edit
-    } else {
-      p.changes.modified.push_back(key.owned());
-    }
-    p.edits.push_back({key.owned(), now == nullptr ? nullptr : *now});
+    auto owned = key.owned();
+    auto& changed = before == nullptr ? p.changes.added : now == nullptr ? p.changes.removed : p.changes.modified;
+    changed.push_back(owned);
+    p.edits.push_back({std::move(owned), now == nullptr ? nullptr : *now});
   }
   return p;
 }

@@ -26,11 +26,10 @@
 #include "dataplane/reconciler.hpp"
 #include "model/assignments.hpp"
 #include "model/snapshot.hpp"
-#include "speaker/plan.hpp"
 #include "runtime/metrics.hpp"
+#include "speaker/plan.hpp"
 
 namespace speaker {
-
 
 enum class dataplane_mode {
   off,
